@@ -1,0 +1,67 @@
+/* lancepool command line: dispatches to one sub-command per file (see cli.h for the exit-code contract). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+  const char *name;
+  lp_cli_fn run;
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"version", lp__cli_version, "print the lancepool version"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int lp__cli_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("lancepool: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return LP_CLI_EXIT_ERROR;
+}
+
+int lp__cli_usage(const char *usage, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("lancepool: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fprintf(stderr, "usage: %s\n", usage);
+  return LP_CLI_EXIT_USAGE;
+}
+
+int lp__cli_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  puts("lancepool 0.1.0");
+  return 0;
+}
+
+static void print_help(FILE *out) {
+  fputs("usage: lancepool COMMAND [ARGS...]\n\ncommands:\n", out);
+  for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return LP_CLI_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    print_help(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "lancepool: unknown command '%s'\n", argv[1]);
+  print_help(stderr);
+  return LP_CLI_EXIT_USAGE;
+}
