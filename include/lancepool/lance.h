@@ -1,0 +1,133 @@
+/* lancepool's embedded LanceDB engine: databases (directories of Lance tables), tables, versions, scans.
+ *
+ * Threads: an lp_session is thread-safe and meant to be shared (the pool's factory owns one). Everything
+ * else (lp_db, lp_table, and the streams they produce) is used by one thread at a time; a connection pool
+ * gives concurrency by handing each thread its own lp_db.
+ *
+ * Results leave the engine through the Arrow C Data Interface (arrow_c.h). Rows are always the table's live
+ * rows (deleted rows never appear) in natural order: fragment order, then row order inside a fragment. */
+#ifndef LANCEPOOL_LANCE_H
+#define LANCEPOOL_LANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lancepool/arrow_c.h"
+#include "lancepool/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Session: decoded metadata shared across connections ---------------------------------------- */
+
+typedef struct lp_session lp_session;
+
+typedef struct lp_session_config {
+  size_t cache_bytes; /* budget for decoded manifests, data-file metadata, deletion vectors; default 256 MiB */
+} lp_session_config;
+
+/* Fill cfg with the defaults. */
+LP_API void lp_session_config_init(lp_session_config *cfg);
+
+/* Create a session. cfg may be NULL for defaults. Caller owns *out; release with lp_session_unref().
+ * Thread-safe: one session may serve any number of connections on any threads. */
+LP_API LP_MUST_CHECK lp_status lp_session_create(const lp_session_config *cfg, lp_session **out, lp_error *err);
+
+/* Reference counting: every lp_db opened with a session holds a reference, so the creator may drop its
+ * own reference at any time. Both accept NULL. Thread-safe. */
+LP_API lp_session *lp_session_ref(lp_session *s);
+LP_API void lp_session_unref(lp_session *s);
+
+typedef struct lp_session_stats {
+  uint64_t hits, misses, evictions;
+  size_t bytes_used, bytes_budget;
+  size_t entries;
+} lp_session_stats;
+
+/* A consistent snapshot of the cache counters. Thread-safe. */
+LP_API void lp_session_stats_get(lp_session *s, lp_session_stats *out);
+
+/* ---- Database: a directory of tables (a "connection") ------------------------------------------- */
+
+typedef struct lp_db lp_db;
+
+/* Open the database in directory `dir` (it must exist). `session` may be NULL: the connection then caches
+ * nothing beyond its own open tables. Caller owns *out; close with lp_db_close(). Cheap: no file is read. */
+LP_API LP_MUST_CHECK lp_status lp_db_open(const char *dir, lp_session *session, lp_db **out, lp_error *err);
+
+/* Close a connection and everything it opened that is still open. Accepts NULL. */
+LP_API void lp_db_close(lp_db *db);
+
+/* The database directory, as given to lp_db_open. Borrowed; valid until lp_db_close(). */
+LP_API const char *lp_db_dir(const lp_db *db);
+
+/* Names of the tables in the database (directories `<name>.lance`), sorted bytewise. Caller owns the
+ * array and the strings; free with lp_strings_free(*out_names, *out_n). */
+LP_API LP_MUST_CHECK lp_status lp_db_table_names(lp_db *db, char ***out_names, size_t *out_n, lp_error *err);
+LP_API void lp_strings_free(char **strings, size_t n);
+
+/* ---- Tables ------------------------------------------------------------------------------------ */
+
+typedef struct lp_table lp_table;
+
+#define LP_VERSION_LATEST 0
+
+/* Open table `name` at `version` (LP_VERSION_LATEST for the newest committed version). Opening the latest
+ * version always re-checks the table's newest manifest (a directory listing, no decoding when the session
+ * already holds it), so another writer's commit is seen. LP_ENOTFOUND when the table or version does not
+ * exist. Caller owns *out; close with lp_table_close(). */
+LP_API LP_MUST_CHECK lp_status lp_table_open(lp_db *db, const char *name, uint64_t version, lp_table **out,
+                                             lp_error *err);
+LP_API void lp_table_close(lp_table *t);
+
+/* The version this handle reads. */
+LP_API uint64_t lp_table_version(const lp_table *t);
+
+/* The table's name. Borrowed; valid until lp_table_close(). */
+LP_API const char *lp_table_name(const lp_table *t);
+
+typedef struct lp_version_info {
+  uint64_t version;
+  int64_t timestamp_us; /* commit time, microseconds since the Unix epoch */
+} lp_version_info;
+
+/* Every version of the table still on disk, ascending. Caller owns *out (free()). */
+LP_API LP_MUST_CHECK lp_status lp_table_versions(lp_table *t, lp_version_info **out, size_t *out_n, lp_error *err);
+
+/* The table's schema as an Arrow struct schema ("+s") whose children are the top-level columns. Field
+ * metadata carries the Lance field id under "lance:field_id". Caller owns *out (call out->release). */
+LP_API LP_MUST_CHECK lp_status lp_table_schema(lp_table *t, struct ArrowSchema *out, lp_error *err);
+
+/* Number of live rows, from the manifest alone. */
+LP_API LP_MUST_CHECK lp_status lp_table_count_rows(lp_table *t, uint64_t *out, lp_error *err);
+
+typedef struct lp_scan_options {
+  const char *const *columns; /* top-level column names to return, in this order; NULL = all, schema order */
+  size_t n_columns;
+  uint64_t offset;            /* live rows to skip first */
+  uint64_t limit;             /* at most this many rows; UINT64_MAX = no limit */
+  uint32_t batch_rows;        /* rows per batch at most; 0 = engine default (8192) */
+} lp_scan_options;
+
+/* Fill opts with: all columns, offset 0, no limit, default batch size. */
+LP_API void lp_scan_options_init(lp_scan_options *opts);
+
+/* Start a scan of the live rows. *out is a stream of struct arrays with the projected schema; it borrows t,
+ * so release it before lp_table_close(). opts may be NULL. */
+LP_API LP_MUST_CHECK lp_status lp_table_scan(lp_table *t, const lp_scan_options *opts,
+                                             struct ArrowArrayStream *out, lp_error *err);
+
+/* Random access: rows at the given positions among the live rows (0 .. count-1, any order, repeats allowed),
+ * returned in the order asked, as one struct array with the projected columns (columns NULL = all).
+ * LP_EINVAL for a position past the end. Caller owns *out_array and *out_schema. */
+LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positions, size_t n_positions,
+                                             const char *const *columns, size_t n_columns,
+                                             struct ArrowArray *out_array, struct ArrowSchema *out_schema,
+                                             lp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LANCEPOOL_LANCE_H */

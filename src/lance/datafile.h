@@ -1,0 +1,54 @@
+/* Lance data files (format 2.1; 2.0 where LanceDB 0.31.0 can still write it): decoding the footer and
+ * column metadata, and decoding pages of one field into Arrow arrays. Internal.
+ *
+ * The decoded metadata (lp__datafile_meta) is immutable and reference counted, so the session cache can
+ * share it between connections on any thread. Reading pages takes a file descriptor and is one thread at a
+ * time per call (it uses pread, so several threads may share one fd). */
+#ifndef LP_LANCE_DATAFILE_H
+#define LP_LANCE_DATAFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lance/schema.h"
+#include "lancepool/arrow_c.h"
+#include "lancepool/error.h"
+
+typedef struct lp__datafile_meta lp__datafile_meta;
+
+/* Read and decode the footer, offset tables, global buffer 0 and every column's metadata of the data file
+ * open as `fd`, whose size is file_size. `path` only names the file in error messages. New reference in
+ * *out. LP_ECORRUPT (naming the file and what was wrong) on bad bytes, LP_EIO on a failed read. */
+lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, lp__datafile_meta **out,
+                                 lp_error *err);
+
+/* The same from bytes in memory holding the whole file (tests and fuzzing). */
+lp_status lp__datafile_meta_parse(const uint8_t *file, size_t file_size, const char *path,
+                                  lp__datafile_meta **out, lp_error *err);
+
+lp__datafile_meta *lp__datafile_meta_ref(lp__datafile_meta *m);   /* thread-safe */
+void lp__datafile_meta_unref(lp__datafile_meta *m);               /* thread-safe; accepts NULL */
+size_t lp__datafile_meta_size_bytes(const lp__datafile_meta *m);  /* memory held, for the cache budget */
+uint64_t lp__datafile_meta_num_rows(const lp__datafile_meta *m);
+uint32_t lp__datafile_meta_num_columns(const lp__datafile_meta *m);
+
+/* Where the pages of a field are: the file and its metadata, borrowed for the duration of a call. Reads go
+ * through pread(fd) unless `bytes` is non-NULL (then the whole file is in memory: tests and fuzzing). */
+typedef struct lp__datafile_src {
+  int fd;
+  const uint8_t *bytes;
+  const char *path;
+  const lp__datafile_meta *meta;
+} lp__datafile_src;
+
+/* Decode rows [row_start, row_start + n_rows) of `field` (a top-level field of the table schema) whose
+ * first leaf column in this file is column `first_column`; the field's further leaves follow in pre-order.
+ * *out is an Arrow array of the field's Arrow type (see lp__field_to_arrow); caller owns it. */
+lp_status lp__datafile_read_range(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
+                                  uint64_t row_start, uint64_t n_rows, struct ArrowArray *out, lp_error *err);
+
+/* Decode the rows at `rows` (strictly ascending row numbers within the file) of `field`. */
+lp_status lp__datafile_take(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
+                            const uint64_t *rows, size_t n_rows, struct ArrowArray *out, lp_error *err);
+
+#endif
