@@ -205,7 +205,7 @@ static size_t estimate_size(const lp__manifest *m) {
 static lp_status check_flags(const Lance__Table__Manifest *pm, const char *path, lp_error *err) {
   if (pm->reader_feature_flags & ~LP__KNOWN_READER_FLAGS)
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: unknown reader feature flags 0x%" PRIx64 " (flags 0x%" PRIx64
-                        "): this table needs a newer reader", path, pm->reader_feature_flags & ~LP__KNOWN_READER_FLAGS,
+                        "): this table needs a newer reader", path, (uint64_t)(pm->reader_feature_flags & ~LP__KNOWN_READER_FLAGS),
                         pm->reader_feature_flags);
   if (pm->n_base_paths > 0)
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: table uses base paths (files outside the table), not supported",
