@@ -11,7 +11,7 @@
 
 #include "lancepool/arrow_c.h"
 
-static void ab_release(struct ArrowArray *a) {
+static inline void ab_release(struct ArrowArray *a) {
   if (a == NULL || a->release == NULL) return;
   for (int64_t i = 0; i < a->n_buffers; i++) free((void *)a->buffers[i]);
   free(a->buffers);
@@ -23,13 +23,13 @@ static void ab_release(struct ArrowArray *a) {
   a->release = NULL;
 }
 
-static void *ab_xmalloc(size_t n) {
+static inline void *ab_xmalloc(size_t n) {
   void *p = calloc(1, n ? n : 1);
   if (p == NULL) abort();
   return p;
 }
 
-static struct ArrowArray *ab_new(int64_t n, int n_buffers) {
+static inline struct ArrowArray *ab_new(int64_t n, int n_buffers) {
   struct ArrowArray *a = ab_xmalloc(sizeof *a);
   a->length = n;
   a->n_buffers = n_buffers;
@@ -39,7 +39,7 @@ static struct ArrowArray *ab_new(int64_t n, int n_buffers) {
 }
 
 /* Validity from is_null[] (may be NULL: all valid). */
-static void ab_set_validity(struct ArrowArray *a, const bool *is_null) {
+static inline void ab_set_validity(struct ArrowArray *a, const bool *is_null) {
   if (is_null == NULL) return;
   uint8_t *bm = ab_xmalloc((size_t)(a->length + 7) / 8);
   int64_t nulls = 0;
@@ -52,7 +52,7 @@ static void ab_set_validity(struct ArrowArray *a, const bool *is_null) {
 }
 
 /* A fixed-width primitive array copying n values of elem_size bytes. */
-static struct ArrowArray *ab_prim(int64_t n, size_t elem_size, const void *values, const bool *is_null) {
+static inline struct ArrowArray *ab_prim(int64_t n, size_t elem_size, const void *values, const bool *is_null) {
   struct ArrowArray *a = ab_new(n, 2);
   void *d = ab_xmalloc((size_t)n * elem_size);
   if (n) memcpy(d, values, (size_t)n * elem_size);
@@ -61,7 +61,7 @@ static struct ArrowArray *ab_prim(int64_t n, size_t elem_size, const void *value
   return a;
 }
 
-static struct ArrowArray *ab_bool(int64_t n, const bool *values, const bool *is_null) {
+static inline struct ArrowArray *ab_bool(int64_t n, const bool *values, const bool *is_null) {
   struct ArrowArray *a = ab_new(n, 2);
   uint8_t *bm = ab_xmalloc((size_t)(n + 7) / 8);
   for (int64_t i = 0; i < n; i++)
@@ -72,7 +72,7 @@ static struct ArrowArray *ab_bool(int64_t n, const bool *values, const bool *is_
 }
 
 /* utf8 / binary (large: 64-bit offsets); values[i] == NULL is a null. lens may be NULL (strlen). */
-static struct ArrowArray *ab_str(int64_t n, const char *const *values, const size_t *lens, bool large) {
+static inline struct ArrowArray *ab_str(int64_t n, const char *const *values, const size_t *lens, bool large) {
   struct ArrowArray *a = ab_new(n, 3);
   size_t total = 0;
   bool *is_null = ab_xmalloc((size_t)n + 1);
@@ -100,7 +100,7 @@ static struct ArrowArray *ab_str(int64_t n, const char *const *values, const siz
 }
 
 /* A struct array taking ownership of children[0..n_children). */
-static struct ArrowArray *ab_struct(int64_t n, struct ArrowArray **children, int64_t n_children,
+static inline struct ArrowArray *ab_struct(int64_t n, struct ArrowArray **children, int64_t n_children,
                                     const bool *is_null) {
   struct ArrowArray *a = ab_new(n, 1);
   a->n_children = n_children;
@@ -110,7 +110,7 @@ static struct ArrowArray *ab_struct(int64_t n, struct ArrowArray **children, int
   return a;
 }
 
-static void ab_free(struct ArrowArray *a) {
+static inline void ab_free(struct ArrowArray *a) {
   if (a == NULL) return;
   if (a->release) a->release(a);
   free(a);

@@ -56,6 +56,7 @@ static void setup(void) {
   g_batch->length = NR - 3;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (g_batch == NULL) setup();
   lp__pred *p = NULL;
