@@ -94,7 +94,7 @@ slice big 3 29990 100
 slice big 4 0 1
 slice big 2 0 0
 slice frags 31 50 500
-slice frags 33 1000000 10
+slice frags 32 1000000 10
 slice scalars 3 1499 3
 slice strings 2 1195 10
 
