@@ -4,10 +4,12 @@
  *   - full scan of every column (lp_table_scan drained / query().toArrow()),
  *   - one take of 1,000 random row positions (lp_table_take / takeOffsets),
  *   - 1,000 single-row takes at those positions (LanceDB: timed on 200 and scaled, each is an async call).
+ * Positions are distinct (takeOffsets returns a repeated offset once).
  * Environment: LP_SOURCE_DIR (repo root; default from this file's path), LP_BENCH_TMP (scratch parent dir,
  * default /tmp), LP_BENCH_ROWS (default 100000), LP_BENCH_KEEP=1 keeps the table. */
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,8 +148,13 @@ int main(void) {
   uint64_t positions[N_TAKES];
   FILE *f = fopen(pos_file, "w");
   if (f == NULL) die(pos_file, NULL);
-  for (size_t i = 0; i < N_TAKES; i++) {
-    positions[i] = next_random() % (uint64_t)rows;
+  for (size_t i = 0; i < N_TAKES; i++) { /* distinct: LanceDB's takeOffsets drops repeats */
+    bool repeat;
+    do {
+      positions[i] = next_random() % (uint64_t)rows;
+      repeat = false;
+      for (size_t k = 0; k < i; k++) repeat = repeat || positions[k] == positions[i];
+    } while (repeat);
     fprintf(f, "%" PRIu64 "\n", positions[i]);
   }
   if (fclose(f) != 0) die(pos_file, NULL);
