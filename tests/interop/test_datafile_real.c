@@ -13,6 +13,8 @@
 #include "lp_test.h"
 
 static const char *g_table;
+static char g_census[1 << 20]; /* every distinct page description seen, one per line */
+static size_t g_census_len;
 static const char *g_col;
 static int64_t g_checked;
 
@@ -266,6 +268,23 @@ static void run_table(const char *dir, const char *table, bool expect_unsupporte
   lp__datafile_meta *meta = NULL;
   CHECK_OK(lp__datafile_meta_read(fd, (uint64_t)st.st_size, file, &meta, &err), &err);
   CHECK_EQ(lp__datafile_meta_num_rows(meta), n_rows);
+  for (uint32_t c = 0; c < lp__datafile_meta_num_columns(meta); c++) {
+    for (size_t p = 0; p < lp__datafile_column_num_pages(meta, c); p++) {
+      char d[1024];
+      CHECK_OK(lp__datafile_describe_page(meta, c, p, d, sizeof d, &err), &err);
+      const char *kind = strstr(d, "mini_block");
+      if (!kind) kind = strstr(d, "full_zip");
+      if (!kind) kind = strstr(d, "all_null");
+      if (!kind) kind = d;
+      char line[1100];
+      snprintf(line, sizeof line, "%s\n", kind);
+      if (strstr(g_census, line) == NULL && g_census_len + strlen(line) < sizeof g_census) {
+        memcpy(g_census + g_census_len, line, strlen(line) + 1);
+        g_census_len += strlen(line);
+        fprintf(stderr, "    %s col %u page %zu: %s", table, c, p, line);
+      }
+    }
+  }
   lp__datafile_src src = {.fd = fd, .bytes = NULL, .path = file, .meta = meta};
   uint32_t col = 0;
   uint64_t *rows = malloc(n_rows * sizeof *rows);
@@ -330,5 +349,14 @@ int main(void) {
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) run_table(dir, tables[i], false);
   run_table(dir, "legacy20", true);
   fprintf(stderr, "%lld values compared\n", (long long)g_checked);
+  /* the layouts and encodings LanceDB chose must cover what the reader claims to read */
+  static const char *must[] = {"mini_block", "full_zip", "all_null layers[3] simple", "all_null layers[1,4] complex",
+      "values=flat(", "inline_bitpacking(64)", "inline_bitpacking(16)", "out_of_line_bitpacking(16,", "rle(flat(",
+      "fsst(variable(flat(32)))", "dictionary[", "variable(flat(64))", "general(zstd,byte_stream_split(flat(64)))",
+      "general(zstd,byte_stream_split(flat(32)))", "general(lz4,variable(flat(32)))", "general(zstd,variable(flat(32)))",
+      "fixed_size_list(8,validity,flat(32))", "fixed_size_list(128,validity,flat(32))", "packed_struct(",
+      "bits_per_offset=32 values=fsst(", "layers[3,6]", "layers[3,3]", "rep=", "flat(1)"};
+  for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+    if (strstr(g_census, must[i]) == NULL) LP_FAIL("no page of the generated files uses \"%s\"", must[i]);
   return 0;
 }
