@@ -268,7 +268,9 @@ static void run_table(const char *dir, const char *table, bool expect_unsupporte
   lp__datafile_meta *meta = NULL;
   CHECK_OK(lp__datafile_meta_read(fd, (uint64_t)st.st_size, file, &meta, &err), &err);
   CHECK_EQ(lp__datafile_meta_num_rows(meta), n_rows);
+  size_t max_pages = 0;
   for (uint32_t c = 0; c < lp__datafile_meta_num_columns(meta); c++) {
+    if (lp__datafile_column_num_pages(meta, c) > max_pages) max_pages = lp__datafile_column_num_pages(meta, c);
     for (size_t p = 0; p < lp__datafile_column_num_pages(meta, c); p++) {
       char d[1024];
       CHECK_OK(lp__datafile_describe_page(meta, c, p, d, sizeof d, &err), &err);
@@ -285,6 +287,8 @@ static void run_table(const char *dir, const char *table, bool expect_unsupporte
       }
     }
   }
+  fprintf(stderr, "    %s: up to %zu pages per column\n", table, max_pages);
+  if (n_rows >= 300000 && max_pages < 2) LP_FAIL("%s: expected multi-page columns", table);
   lp__datafile_src src = {.fd = fd, .bytes = NULL, .path = file, .meta = meta};
   uint32_t col = 0;
   uint64_t *rows = malloc(n_rows * sizeof *rows);
