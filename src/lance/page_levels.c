@@ -68,14 +68,10 @@ lp_status lp__leafbuf_reserve_levels(lp__leafbuf *b, uint64_t n, lp_error *err) 
 
 lp_status lp__leafbuf_enable_def(lp__leafbuf *b, lp_error *err) {
   if (b->has_def) return LP_OK;
-  if (b->def == NULL || b->cap_levels == 0) {
-    uint64_t cap = b->cap_levels ? b->cap_levels : 64;
-    uint16_t *d = realloc(b->def, cap * 2);
-    if (d == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
-    b->def = d;
-    b->cap_levels = cap;
-    if (b->has_rep && b->rep == NULL) return lp_error_set(err, LP_EINVAL, "levels: rep buffer missing");
-  }
+  if (b->cap_levels == 0) LP_TRY(lp__leafbuf_reserve_levels(b, 1, err));
+  uint16_t *d = realloc(b->def, b->cap_levels * 2);
+  if (d == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
+  b->def = d;
   memset(b->def, 0, b->n_levels * 2);
   b->has_def = true;
   return LP_OK;
@@ -264,7 +260,7 @@ lp_status lp__leafbuf_append_rows(lp__leafbuf *dst, const lp__leafbuf *src, uint
     } else {
       LP_TRY(lp__leafbuf_push_fixed(dst, src->vals + v0 * (src->value_bits / 8), 0, nv, err));
     }
-  } else {
+  } else if (nv > 0) {
     int64_t b0 = src->offs[v0], b1 = src->offs[v0 + nv];
     LP_TRY(lp__leafbuf_reserve_values(dst, nv, (uint64_t)(b1 - b0), err));
     memcpy(dst->vals + dst->vals_len, src->vals + b0, (size_t)(b1 - b0));
