@@ -51,4 +51,13 @@ lp_status lp__datafile_read_range(const lp__datafile_src *src, const lp__field *
 lp_status lp__datafile_take(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
                             const uint64_t *rows, size_t n_rows, struct ArrowArray *out, lp_error *err);
 
+/* Pages of column `column` (0 when there is no such column). */
+size_t lp__datafile_column_num_pages(const lp__datafile_meta *m, uint32_t column);
+
+/* One line describing a page: its rows, layout, rep/def layers and encoding tree, e.g.
+ * "rows 0+5000 mini_block layers[3] values=inline_bitpacking(32) def=inline_bitpacking(16) chunks=5".
+ * Truncated to cap bytes (always NUL-terminated). LP_EINVAL when there is no such page. */
+lp_status lp__datafile_describe_page(const lp__datafile_meta *m, uint32_t column, size_t page, char *buf, size_t cap,
+                                     lp_error *err);
+
 #endif
