@@ -234,7 +234,7 @@ typedef struct segment {
 
 typedef struct worker {
   const lp__search_query *q;
-  const lp__dist_kernels *kern;
+  const lp__sdist_kernels *kern;
   bool half;
   const uint8_t *sel;          /* pre-filter bitmap over live positions, or NULL */
   segment *segs;
@@ -353,7 +353,7 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const lp__search_quer
   if (rc == LP_OK && (ws = calloc((size_t)n_workers, sizeof *ws)) == NULL)
     rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
   if (rc == LP_OK) rc = split_work(segs, n_segs, total_rows, ws, n_workers, err);
-  const lp__dist_kernels *kern = lp__dist_kernels_get();
+  const lp__sdist_kernels *kern = lp__sdist_kernels_get();
   for (int w = 0; rc == LP_OK && w < n_workers; w++) {
     ws[w] = (worker){q, kern, vf->elem_type == LP__TYPE_FLOAT16, sel, ws[w].segs, ws[w].n_segs, {NULL, 0, K}};
     if ((ws[w].heap.h = malloc(K * sizeof(hit))) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");

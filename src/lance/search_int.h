@@ -22,21 +22,21 @@ typedef struct lp__search_query {
 } lp__search_query;
 
 /* Distances of n consecutive vectors (row-major, dim values each) to the query, into out[0..n). */
-typedef void (*lp__dist_f32_fn)(const lp__search_query *q, const float *rows, size_t n, float *out);
-typedef void (*lp__dist_f16_fn)(const lp__search_query *q, const uint16_t *rows, size_t n, float *out);
+typedef void (*lp__sdist_f32_fn)(const lp__search_query *q, const float *rows, size_t n, float *out);
+typedef void (*lp__sdist_f16_fn)(const lp__search_query *q, const uint16_t *rows, size_t n, float *out);
 
-typedef struct lp__dist_kernels {
+typedef struct lp__sdist_kernels {
   const char *name; /* "avx512", "avx2", "generic" */
-  lp__dist_f32_fn f32;
-  lp__dist_f16_fn f16;
-} lp__dist_kernels;
+  lp__sdist_f32_fn f32;
+  lp__sdist_f16_fn f16;
+} lp__sdist_kernels;
 
 /* The best kernels this CPU runs (chosen once, thread-safe). Setting LP_SEARCH_KERNEL=generic|avx2|avx512
  * in the environment forces a level (only a level the CPU supports). */
-const lp__dist_kernels *lp__dist_kernels_get(void);
+const lp__sdist_kernels *lp__sdist_kernels_get(void);
 
 /* The kernels of one level, or NULL when the CPU cannot run it (tests compare levels). */
-const lp__dist_kernels *lp__dist_kernels_level(const char *name);
+const lp__sdist_kernels *lp__sdist_kernels_level(const char *name);
 
 /* IEEE binary16 bits to float. */
 float lp__f16_to_f32(uint16_t h);

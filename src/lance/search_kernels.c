@@ -108,7 +108,7 @@ static void generic_f16(const lp__search_query *q, const uint16_t *rows, size_t 
   }
 }
 
-static const lp__dist_kernels GENERIC = {"generic", generic_f32, generic_f16};
+static const lp__sdist_kernels GENERIC = {"generic", generic_f32, generic_f16};
 
 #ifdef LP_X86
 /* ---- AVX2 + FMA + F16C: 8 lanes, two accumulators per sum ---- */
@@ -187,7 +187,7 @@ __attribute__((target("avx2,fma,f16c"))) static void avx2_f16(const lp__search_q
   }
 }
 
-static const lp__dist_kernels AVX2 = {"avx2", avx2_f32, avx2_f16};
+static const lp__sdist_kernels AVX2 = {"avx2", avx2_f32, avx2_f16};
 
 /* ---- AVX-512: 16 lanes, masked tail ---- */
 
@@ -258,10 +258,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static void avx512_f16(cons
   }
 }
 
-static const lp__dist_kernels AVX512 = {"avx512", avx512_f32, avx512_f16};
+static const lp__sdist_kernels AVX512 = {"avx512", avx512_f32, avx512_f16};
 #endif
 
-const lp__dist_kernels *lp__dist_kernels_level(const char *name) {
+const lp__sdist_kernels *lp__sdist_kernels_level(const char *name) {
   if (strcmp(name, "generic") == 0) return &GENERIC;
 #ifdef LP_X86
   __builtin_cpu_init();
@@ -274,18 +274,18 @@ const lp__dist_kernels *lp__dist_kernels_level(const char *name) {
   return NULL;
 }
 
-static const lp__dist_kernels *chosen;
+static const lp__sdist_kernels *chosen;
 static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
 static void choose(void) {
   const char *forced = getenv("LP_SEARCH_KERNEL");
-  if (forced && (chosen = lp__dist_kernels_level(forced)) != NULL) return;
-  if ((chosen = lp__dist_kernels_level("avx512")) != NULL) return;
-  if ((chosen = lp__dist_kernels_level("avx2")) != NULL) return;
+  if (forced && (chosen = lp__sdist_kernels_level(forced)) != NULL) return;
+  if ((chosen = lp__sdist_kernels_level("avx512")) != NULL) return;
+  if ((chosen = lp__sdist_kernels_level("avx2")) != NULL) return;
   chosen = &GENERIC;
 }
 
-const lp__dist_kernels *lp__dist_kernels_get(void) {
+const lp__sdist_kernels *lp__sdist_kernels_get(void) {
   pthread_once(&chosen_once, choose);
   return chosen;
 }
