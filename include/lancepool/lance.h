@@ -127,6 +127,57 @@ LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positi
                                              struct ArrowArray *out_array, struct ArrowSchema *out_schema,
                                              lp_error *err);
 
+
+/* ---- Search: nearest neighbours and filtered scans ---------------------------------------------- */
+/* Exact (flat) k-nearest-neighbour search over a fixed_size_list<float32|float16> column, with LanceDB's
+ * distances (the `_distance` it reports): L2 is the squared Euclidean distance, COSINE is 1 - cosine
+ * similarity, DOT is 1 - dot product. Rows whose vector is null, and rows whose distance is NaN (e.g. a
+ * zero vector under COSINE), are never candidates, as in LanceDB. Filters use the SQL subset of
+ * src/lance/predicate.h. Same threading rule as the rest of this header: one thread at a time per table
+ * (a search may use worker threads of its own inside the call). */
+
+typedef enum lp_metric { LP_METRIC_L2 = 0, LP_METRIC_COSINE = 1, LP_METRIC_DOT = 2 } lp_metric;
+
+/* Parse "l2", "cosine" or "dot" (case-insensitive; "euclidean" is l2). LP_EINVAL names the text otherwise. */
+LP_API LP_MUST_CHECK lp_status lp_metric_parse(const char *text, lp_metric *out, lp_error *err);
+
+typedef struct lp_search_options {
+  const char *column;         /* vector column; NULL = the table's only fixed_size_list<float> column */
+  const float *vector;        /* the query vector (borrowed for the call); dim values */
+  size_t dim;
+  lp_metric metric;           /* default LP_METRIC_L2 */
+  int64_t k;                  /* results wanted; must be > 0; default 10 */
+  uint64_t offset;            /* ranked results to skip first (after filtering) */
+  const char *where;          /* SQL-subset filter, NULL = none */
+  bool postfilter;            /* false (LanceDB's default): rows failing `where` are never candidates, so k
+                                 results come back whenever k rows pass. true: the filter is applied to
+                                 the k + offset nearest rows, so fewer may come back. */
+  const char *const *columns; /* columns to return, in this order; NULL = all, schema order */
+  size_t n_columns;
+  int n_threads;              /* worker threads for this query; 0 = one per core, at most 8 */
+} lp_search_options;
+
+/* Fill opts with: auto column, no vector, L2, k = 10, offset 0, no filter, all columns, auto threads. */
+LP_API void lp_search_options_init(lp_search_options *opts);
+
+/* Run one search. On LP_OK *out_array is a struct array with one row per result in rank order (distance
+ * ascending, ties broken by row position) holding the projected columns and then `_distance` (float32),
+ * and *out_schema describes it; the caller owns both. LP_EINVAL (with the reason) for: no such column, a
+ * column that is not a float vector, no vector column or more than one when none is named, a query of
+ * the wrong dimension, NaN or infinity in the query, k <= 0, a bad filter. */
+LP_API LP_MUST_CHECK lp_status lp_table_search(lp_table *t, const lp_search_options *opts,
+                                               struct ArrowArray *out_array, struct ArrowSchema *out_schema,
+                                               lp_error *err);
+
+/* A scan of the live rows for which `where` is TRUE (NULL or "" = every row), in natural order, with
+ * opts' projection, and offset/limit counted among the matching rows. Otherwise as lp_table_scan. */
+LP_API LP_MUST_CHECK lp_status lp_table_scan_where(lp_table *t, const lp_scan_options *opts, const char *where,
+                                                   struct ArrowArrayStream *out, lp_error *err);
+
+/* Number of live rows for which `where` is TRUE (NULL or "" = all live rows). */
+LP_API LP_MUST_CHECK lp_status lp_table_count_where(lp_table *t, const char *where, uint64_t *out,
+                                                    lp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,12 @@ static const struct {
     {"--columns", LP_CLI_OPT_COLUMNS},
     {"--limit", LP_CLI_OPT_LIMIT},
     {"--offset", LP_CLI_OPT_OFFSET},
+    {"--where", LP_CLI_OPT_WHERE},
+    {"--vector", LP_CLI_OPT_VECTOR},
+    {"--column", LP_CLI_OPT_COLUMN},
+    {"--k", LP_CLI_OPT_K},
+    {"--metric", LP_CLI_OPT_METRIC},
+    {"--postfilter", LP_CLI_OPT_POSTFILTER},
 };
 
 static bool parse_u64(const char *text, uint64_t *out) {
@@ -56,6 +62,11 @@ static int set_option(lp__cli_args *a, unsigned bit, const char *name, const cha
   case LP_CLI_OPT_OFFSET:
     if (!parse_u64(value, &a->offset)) return lp__cli_usage(usage, "%s: expected a row count, found '%s'", name, value);
     return 0;
+  case LP_CLI_OPT_WHERE: a->where = value; return 0;
+  case LP_CLI_OPT_VECTOR: a->vector = value; return 0;
+  case LP_CLI_OPT_COLUMN: a->column = value; return 0;
+  case LP_CLI_OPT_K: a->k = value; return 0;
+  case LP_CLI_OPT_METRIC: a->metric = value; return 0;
   default:
     if (a->columns != NULL) return lp__cli_usage(usage, "%s given twice", name);
     return split_columns(a, value, usage);
@@ -85,6 +96,11 @@ int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned 
       }
     if ((bit & allowed) == 0) return lp__cli_usage(usage, "unknown option '%.*s'", (int)name_len, arg);
     const char *value = eq ? eq + 1 : NULL;
+    if (bit == LP_CLI_OPT_POSTFILTER) { /* a flag */
+      if (value != NULL) return lp__cli_usage(usage, "%s takes no value", name);
+      out->postfilter = true;
+      continue;
+    }
     if (value == NULL) {
       if (i + 1 >= argc) return lp__cli_usage(usage, "%s needs a value", name);
       value = argv[++i];

@@ -22,6 +22,16 @@ int lp__cli_usage(const char *usage, const char *fmt, ...) __attribute__((format
 
 /* Options a command accepts (a bit set for lp__cli_parse). */
 enum { LP_CLI_OPT_VERSION = 1, LP_CLI_OPT_COLUMNS = 2, LP_CLI_OPT_LIMIT = 4, LP_CLI_OPT_OFFSET = 8 };
+/* Search options (search engineer): --where for dump/count/search; the rest for search only.
+ * --postfilter is a flag and takes no value. */
+enum {
+  LP_CLI_OPT_WHERE = 16,
+  LP_CLI_OPT_VECTOR = 32,
+  LP_CLI_OPT_COLUMN = 64,
+  LP_CLI_OPT_K = 128,
+  LP_CLI_OPT_METRIC = 256,
+  LP_CLI_OPT_POSTFILTER = 512,
+};
 
 /* A parsed command line: positional arguments, then the options given. */
 typedef struct lp__cli_args {
@@ -33,6 +43,13 @@ typedef struct lp__cli_args {
   size_t n_columns;
   uint64_t limit;        /* UINT64_MAX unless --limit */
   uint64_t offset;       /* 0 unless --offset */
+  /* search options (borrowed from argv) */
+  const char *where;     /* --where, or NULL */
+  const char *vector;    /* --vector text, or NULL */
+  const char *column;    /* --column, or NULL */
+  const char *k;         /* --k text, or NULL */
+  const char *metric;    /* --metric, or NULL */
+  bool postfilter;       /* --postfilter given */
 } lp__cli_args;
 
 /* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in
@@ -51,5 +68,6 @@ int lp__cli_schema(int argc, char **argv);
 int lp__cli_count(int argc, char **argv);
 int lp__cli_versions(int argc, char **argv);
 int lp__cli_dump(int argc, char **argv);
+int lp__cli_search(int argc, char **argv);
 
 #endif

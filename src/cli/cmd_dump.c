@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 
-#define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]"
+#define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
 #define DUMP_BUFFER_BYTES (1u << 20)
 
 /* Drain the stream into out. Returns 0 or the exit status after printing the error. */
@@ -35,7 +35,7 @@ static int dump_stream(struct ArrowArrayStream *stream, lp__json_out *out) {
 int lp__cli_dump(int argc, char **argv) {
   lp__cli_args a;
   int rc = lp__cli_parse(argc, argv, DUMP_USAGE, 2,
-                         LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_LIMIT | LP_CLI_OPT_OFFSET, &a);
+                         LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_LIMIT | LP_CLI_OPT_OFFSET | LP_CLI_OPT_WHERE, &a);
   if (rc != 0) {
     lp__cli_args_reset(&a);
     return rc;
@@ -56,7 +56,7 @@ int lp__cli_dump(int argc, char **argv) {
   struct ArrowArrayStream stream = {0};
   lp__json_out out = {0};
   if (lp__json_out_init(&out, stdout, DUMP_BUFFER_BYTES, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
-  else if (lp_table_scan(t, &opts, &stream, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  else if (lp_table_scan_where(t, &opts, a.where, &stream, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   else rc = dump_stream(&stream, &out);
   if (stream.release) stream.release(&stream);
   if (out.buf != NULL && lp__json_out_flush(&out, &err) != LP_OK && rc == 0) rc = lp__cli_fail("%s", err.message);

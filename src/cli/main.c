@@ -17,6 +17,9 @@ static const command commands[] = {
     {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
     {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},
     {"versions", lp__cli_versions, "DB TABLE: one line per version: number, commit time (us)"},
+    {"search", lp__cli_search,
+     "DB TABLE --vector '[..]' [--column C] [--k 10] [--metric l2|cosine|dot] [--where P] [--postfilter]"
+     " [--columns a,b] [--version N]: nearest rows as JSON Lines"},
     {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},
 };
 

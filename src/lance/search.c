@@ -1,0 +1,685 @@
+/* Flat k-nearest-neighbour search (lp_table_search).
+ *
+ * Plan of one query:
+ *   1. resolve the vector column and check the query (dimension, NaN, k);
+ *   2. pre-filter: scan only the filter's columns and evaluate it into a bitmap over live positions;
+ *   3. vectors: each fragment's vector column is decoded once into a "vector block" (one Arrow array of
+ *      the fragment's physical rows) kept in the session cache under the data file's path, so later
+ *      queries read vectors straight from memory; without a session the block lives for the query only;
+ *   4. distances: the physical rows of all fragments are split into contiguous ranges, one per worker
+ *      thread; each worker runs the distance kernel over 64-row strips and keeps a bounded max-heap of
+ *      the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
+ *      the pre-filter rejected and NaN distances (LanceDB drops those too); the heaps are merged;
+ *   5. post-filter (when asked): evaluate the filter on the winners only, taken by position;
+ *   6. take the projected columns of the final rows by live position and append `_distance`.
+ * Ties in distance are ordered by live position (fragment order, then row), which is LanceDB's row-id
+ * order for tables whose fragments are in id order. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lance/arrow_util.h"
+#include "lance/predicate.h"
+#include "lance/search_int.h"
+#include "lance/session.h"
+#include "lance/table.h"
+
+#define STRIP_ROWS 64         /* rows per kernel call: distances stay in L1 */
+#define MAX_THREADS 8
+#define MIN_ROWS_PER_THREAD 4096 /* below this a second thread costs more than it saves */
+
+/* ---- options ------------------------------------------------------------------------------------ */
+
+void lp_search_options_init(lp_search_options *opts) {
+  memset(opts, 0, sizeof *opts);
+  opts->metric = LP_METRIC_L2;
+  opts->k = 10;
+}
+
+lp_status lp_metric_parse(const char *text, lp_metric *out, lp_error *err) {
+  static const struct {
+    const char *name;
+    lp_metric m;
+  } names[] = {{"l2", LP_METRIC_L2}, {"euclidean", LP_METRIC_L2}, {"cosine", LP_METRIC_COSINE}, {"dot", LP_METRIC_DOT}};
+  for (size_t i = 0; text && i < sizeof names / sizeof names[0]; i++)
+    if (strcasecmp(text, names[i].name) == 0) {
+      *out = names[i].m;
+      return LP_OK;
+    }
+  return lp_error_set(err, LP_EINVAL, "metric: expected l2, cosine or dot, found '%s'", text ? text : "(null)");
+}
+
+/* ---- vector column ------------------------------------------------------------------------------ */
+
+static bool is_float_vector(const lp__field *f) {
+  return f->type == LP__TYPE_FIXED_SIZE_LIST && (f->elem_type == LP__TYPE_FLOAT32 || f->elem_type == LP__TYPE_FLOAT16);
+}
+
+/* The named column, or the only float vector column (among several, the only one of the query's
+ * dimension, as LanceDB picks). */
+static lp_status resolve_column(const lp_table *t, const char *name, size_t dim, const lp__field **out,
+                                lp_error *err) {
+  const lp__schema *s = &t->m->schema;
+  if (name != NULL) {
+    const lp__field *f = lp__schema_find(s, name);
+    if (f == NULL) return lp_error_set(err, LP_EINVAL, "search: table %s has no column \"%s\"", t->name, name);
+    if (!is_float_vector(f))
+      return lp_error_set(err, LP_EINVAL,
+                          "search: column \"%s\" of table %s is %s, not a vector (fixed_size_list<float32|float16>)",
+                          name, t->name, f->logical_type ? f->logical_type : "another type");
+    *out = f;
+    return LP_OK;
+  }
+  const lp__field *only = NULL, *match = NULL;
+  size_t n = 0, n_match = 0;
+  for (size_t i = 0; i < s->n_fields; i++) {
+    if (!is_float_vector(&s->fields[i])) continue;
+    only = &s->fields[i];
+    n++;
+    if ((size_t)only->list_size == dim) {
+      match = only;
+      n_match++;
+    }
+  }
+  if (n == 0) return lp_error_set(err, LP_EINVAL, "search: table %s has no vector column (fixed_size_list<float>)", t->name);
+  if (n == 1) *out = only;
+  else if (n_match == 1) *out = match;
+  else
+    return lp_error_set(err, LP_EINVAL, "search: table %s has %zu vector columns%s; name one with --column", t->name,
+                        n, n_match ? " of the query's dimension" : "");
+  return LP_OK;
+}
+
+/* ---- vector blocks: one fragment's vector column, decoded ---------------------------------------- */
+
+typedef struct vecblock {
+  atomic_int refs;
+  struct ArrowArray arr;    /* the fixed_size_list array as decoded; owns the memory below */
+  const void *values;       /* row 0's first element; float or uint16 (binary16) */
+  const uint8_t *validity;  /* NULL = no null vectors */
+  int64_t validity_off;     /* bit of row 0 */
+  uint64_t n_rows;
+  size_t size_bytes;
+} vecblock;
+
+static void *vb_ref(void *v) {
+  atomic_fetch_add(&((vecblock *)v)->refs, 1);
+  return v;
+}
+static void vb_unref(void *v) {
+  vecblock *b = v;
+  if (b == NULL || atomic_fetch_sub(&b->refs, 1) != 1) return;
+  lp__arrow_release(&b->arr);
+  free(b);
+}
+static const lp__cache_ops VB_OPS = {vb_ref, vb_unref};
+
+/* Point the block at the decoded array's buffers, checking the shape the decoder gave. */
+static lp_status vb_bind(vecblock *b, const lp__field *f, const char *where, lp_error *err) {
+  const struct ArrowArray *a = &b->arr;
+  size_t elem = f->elem_type == LP__TYPE_FLOAT16 ? 2 : 4;
+  if (a->n_children != 1 || a->children == NULL || a->children[0] == NULL || a->n_buffers < 1)
+    return lp_error_set(err, LP_ECORRUPT, "%s: vector column \"%s\" decoded to an array of the wrong shape", where, f->name);
+  const struct ArrowArray *c = a->children[0];
+  uint64_t dim = (uint64_t)f->list_size;
+  if (c->n_buffers < 2 || (uint64_t)c->length < (uint64_t)(a->offset + a->length) * dim)
+    return lp_error_set(err, LP_ECORRUPT, "%s: vector column \"%s\": %" PRId64 " values for %" PRId64 " rows of %" PRIu64,
+                        where, f->name, c->length, a->length, dim);
+  b->n_rows = (uint64_t)a->length;
+  b->values = (const uint8_t *)c->buffers[1] + ((uint64_t)c->offset + (uint64_t)a->offset * dim) * elem;
+  if (a->length > 0 && c->buffers[1] == NULL)
+    return lp_error_set(err, LP_ECORRUPT, "%s: vector column \"%s\" has no values buffer", where, f->name);
+  b->validity = a->null_count != 0 ? a->buffers[0] : NULL;
+  b->validity_off = a->offset;
+  b->size_bytes = b->n_rows * dim * elem + (b->n_rows + 7) / 8 + sizeof *b;
+  return LP_OK;
+}
+
+/* The vector block of fragment fr (all physical rows), from the session cache or decoded now. */
+static lp_status vb_get(lp_table *t, lp__frag_reader *fr, const lp__field *f, const struct ArrowSchema *fs,
+                        vecblock **out, lp_error *err) {
+  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  char key[4400];
+  key[0] = '\0';
+  const lp__fragment *frag = fr->frag;
+  int32_t leaf = lp__field_first_leaf_id(f);
+  for (size_t i = 0; i < frag->n_files; i++)
+    for (size_t j = 0; j < frag->files[i].n_fields; j++)
+      if (frag->files[i].fields[j] == leaf)
+        snprintf(key, sizeof key, "V|%s/data/%s|%d", t->dir, frag->files[i].path, (int)leaf);
+  if (cache && key[0] && (*out = lp__cache_get(cache, key)) != NULL) return LP_OK;
+  vecblock *b = calloc(1, sizeof *b);
+  if (b == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  atomic_init(&b->refs, 1);
+  lp_status rc = lp__frag_read_field(t, fr, f, fs, 0, NULL, frag->physical_rows, &b->arr, err);
+  if (rc == LP_OK && (uint64_t)b->arr.length != frag->physical_rows)
+    rc = lp_error_set(err, LP_ECORRUPT, "table %s: fragment %" PRIu64 ": column %s returned %" PRId64 " rows, expected %" PRIu64,
+                      t->name, frag->id, f->name, b->arr.length, frag->physical_rows);
+  if (rc == LP_OK) rc = vb_bind(b, f, t->name, err);
+  if (rc != LP_OK) {
+    vb_unref(b);
+    return rc;
+  }
+  if (cache && key[0]) lp__cache_put(cache, key, b, b->size_bytes, &VB_OPS);
+  *out = b;
+  return LP_OK;
+}
+
+/* ---- bounded top-k ------------------------------------------------------------------------------ */
+
+typedef struct hit {
+  float dist;
+  uint64_t pos; /* live position */
+} hit;
+
+static inline bool worse(const hit *a, const hit *b) { /* a ranks after b */
+  return a->dist > b->dist || (a->dist == b->dist && a->pos > b->pos);
+}
+
+/* A max-heap of the cap best hits seen: h[0] is the worst kept. */
+typedef struct topk {
+  hit *h;
+  size_t n, cap;
+} topk;
+
+static void topk_push(topk *t, hit x) {
+  if (t->n < t->cap) {
+    size_t i = t->n++;
+    while (i > 0) {
+      size_t p = (i - 1) / 2;
+      if (!worse(&x, &t->h[p])) break;
+      t->h[i] = t->h[p];
+      i = p;
+    }
+    t->h[i] = x;
+    return;
+  }
+  if (!worse(&t->h[0], &x)) return; /* not better than the worst kept */
+  size_t i = 0;
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    const hit *big = &x;
+    if (l < t->n && worse(&t->h[l], big)) {
+      m = l;
+      big = &t->h[l];
+    }
+    if (r < t->n && worse(&t->h[r], big)) m = r;
+    if (m == i) break;
+    t->h[i] = t->h[m];
+    i = m;
+  }
+  t->h[i] = x;
+}
+
+static int cmp_hit(const void *a, const void *b) {
+  const hit *x = a, *y = b;
+  return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+}
+
+/* ---- the distance pass -------------------------------------------------------------------------- */
+
+/* A contiguous run of physical rows of one fragment. */
+typedef struct segment {
+  const vecblock *b;
+  const lp__deletion_vec *del; /* NULL = none deleted */
+  uint64_t live_base;          /* live position of the fragment's first live row */
+  uint64_t lo, hi;             /* physical rows [lo, hi) */
+} segment;
+
+typedef struct worker {
+  const lp__search_query *q;
+  const lp__sdist_kernels *kern;
+  bool half;
+  const uint8_t *sel;          /* pre-filter bitmap over live positions, or NULL */
+  segment *segs;
+  size_t n_segs;
+  topk heap;
+} worker;
+
+/* Number of deleted rows below physical row r. */
+static size_t deleted_below(const lp__deletion_vec *d, uint64_t r) {
+  size_t lo = 0, hi = d ? d->n_rows : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->rows[mid] < r) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static void run_segment(worker *w, const segment *s) {
+  float dist[STRIP_ROWS];
+  const size_t dim = w->q->dim;
+  const lp__deletion_vec *d = s->del;
+  size_t di = deleted_below(d, s->lo);
+  for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
+    size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
+    if (w->half) w->kern->f16(w->q, (const uint16_t *)s->b->values + r0 * dim, n, dist);
+    else w->kern->f32(w->q, (const float *)s->b->values + r0 * dim, n, dist);
+    for (size_t j = 0; j < n; j++) {
+      uint64_t r = r0 + j;
+      if (d && di < d->n_rows && d->rows[di] == r) {
+        di++;
+        continue;
+      }
+      uint64_t pos = s->live_base + r - di;
+      if (s->b->validity && !lp__bit_get(s->b->validity, s->b->validity_off + (int64_t)r)) continue;
+      if (w->sel && !lp__bit_get(w->sel, (int64_t)pos)) continue;
+      if (isnan(dist[j])) continue;
+      if (w->heap.n == w->heap.cap && dist[j] > w->heap.h[0].dist) continue; /* fast reject */
+      topk_push(&w->heap, (hit){dist[j], pos});
+    }
+  }
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  for (size_t i = 0; i < w->n_segs; i++) run_segment(w, &w->segs[i]);
+  return NULL;
+}
+
+static int auto_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+/* Split all segments into n_workers contiguous shares of about equal row counts. */
+static lp_status split_work(const segment *all, size_t n_all, uint64_t total_rows, worker *ws, int n_workers,
+                            lp_error *err) {
+  uint64_t share = (total_rows + (uint64_t)n_workers - 1) / (uint64_t)n_workers;
+  size_t si = 0;
+  uint64_t at = n_all ? all[0].lo : 0;
+  for (int w = 0; w < n_workers; w++) {
+    ws[w].segs = calloc(n_all + 1, sizeof *ws[w].segs);
+    if (ws[w].segs == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+    uint64_t want = share;
+    while (want > 0 && si < n_all) {
+      uint64_t left = all[si].hi - at;
+      uint64_t take = left < want ? left : want;
+      segment s = all[si];
+      s.lo = at;
+      s.hi = at + take;
+      if (take > 0) ws[w].segs[ws[w].n_segs++] = s;
+      want -= take;
+      at += take;
+      if (at == all[si].hi && ++si < n_all) at = all[si].lo;
+    }
+  }
+  return LP_OK;
+}
+
+typedef struct frag_state {
+  lp__frag_reader fr;
+  bool open;
+  vecblock *b;
+} frag_state;
+
+/* Steps 3 and 4: the best K hits over the table, ascending. Caller frees *out. */
+static lp_status nearest(lp_table *t, const lp__field *vf, const lp__search_query *q, const uint8_t *sel,
+                         size_t K, int n_threads, hit **out, size_t *out_n, lp_error *err) {
+  const lp__manifest *m = t->m;
+  struct ArrowSchema vs = {0};
+  frag_state *fs = calloc(m->n_fragments + 1, sizeof *fs);
+  segment *segs = calloc(m->n_fragments + 1, sizeof *segs);
+  worker *ws = NULL;
+  size_t n_segs = 0;
+  uint64_t live_base = 0, total_rows = 0;
+  lp_status rc = fs && segs ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK) rc = lp__field_to_arrow(vf, &vs, err);
+  for (size_t i = 0; rc == LP_OK && i < m->n_fragments; i++) {
+    const lp__fragment *f = &m->fragments[i];
+    uint64_t live = f->physical_rows - f->num_deleted_rows;
+    if (live > 0) {
+      rc = lp__frag_reader_open(t, f, &fs[i].fr, err);
+      if (rc == LP_OK) fs[i].open = true;
+      if (rc == LP_OK) rc = vb_get(t, &fs[i].fr, vf, &vs, &fs[i].b, err);
+      if (rc == LP_OK && fs[i].b->n_rows > 0) {
+        segs[n_segs++] = (segment){fs[i].b, fs[i].fr.deleted, live_base, 0, fs[i].b->n_rows};
+        total_rows += fs[i].b->n_rows;
+      }
+    }
+    live_base += live;
+  }
+  int n_workers = n_threads > 0 ? n_threads : auto_threads();
+  if (n_workers > MAX_THREADS) n_workers = MAX_THREADS;
+  if ((uint64_t)n_workers * MIN_ROWS_PER_THREAD > total_rows)
+    n_workers = (int)(total_rows / MIN_ROWS_PER_THREAD) > 0 ? (int)(total_rows / MIN_ROWS_PER_THREAD) : 1;
+  if (rc == LP_OK && (ws = calloc((size_t)n_workers, sizeof *ws)) == NULL)
+    rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK) rc = split_work(segs, n_segs, total_rows, ws, n_workers, err);
+  const lp__sdist_kernels *kern = lp__sdist_kernels_get();
+  for (int w = 0; rc == LP_OK && w < n_workers; w++) {
+    ws[w] = (worker){q, kern, vf->elem_type == LP__TYPE_FLOAT16, sel, ws[w].segs, ws[w].n_segs, {NULL, 0, K}};
+    if ((ws[w].heap.h = malloc(K * sizeof(hit))) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  }
+  if (rc == LP_OK) {
+    pthread_t tid[MAX_THREADS];
+    int started = 1;
+    for (int w = 1; w < n_workers; w++, started++)
+      if (pthread_create(&tid[w], NULL, worker_main, &ws[w]) != 0) break;
+    worker_main(&ws[0]);
+    for (int w = started; w < n_workers; w++) worker_main(&ws[w]); /* threads that did not start */
+    for (int w = 1; w < started; w++) pthread_join(tid[w], NULL);
+  }
+  hit *all = NULL;
+  size_t n_all = 0;
+  if (rc == LP_OK && (all = malloc(((size_t)n_workers * K + 1) * sizeof *all)) == NULL)
+    rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (int w = 0; rc == LP_OK && w < n_workers; w++) {
+    memcpy(all + n_all, ws[w].heap.h, ws[w].heap.n * sizeof *all);
+    n_all += ws[w].heap.n;
+  }
+  if (rc == LP_OK) {
+    qsort(all, n_all, sizeof *all, cmp_hit);
+    *out = all;
+    *out_n = n_all < K ? n_all : K;
+  } else free(all);
+  for (int w = 0; ws && w < n_workers; w++) {
+    free(ws[w].segs);
+    free(ws[w].heap.h);
+  }
+  free(ws);
+  for (size_t i = 0; fs && i < m->n_fragments; i++) {
+    vb_unref(fs[i].b);
+    if (fs[i].open) lp__frag_reader_close(&fs[i].fr);
+  }
+  free(fs);
+  free(segs);
+  if (vs.release) vs.release(&vs);
+  return rc;
+}
+
+/* ---- filters -------------------------------------------------------------------------------------- */
+
+/* Names of the columns a bound predicate reads (schema order); when it reads none, the first column, so
+ * a scan still yields batches of the right lengths. */
+static lp_status filter_columns(const lp_table *t, const lp__pred_bound *pb, const char ***out, size_t *out_n,
+                                const size_t **out_idx, size_t *out_n_idx, lp_error *err) {
+  lp__pred_bound_columns(pb, out_idx, out_n_idx);
+  size_t n = *out_n_idx ? *out_n_idx : 1;
+  const char **names = calloc(n, sizeof *names);
+  if (names == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; i < *out_n_idx; i++) names[i] = t->m->schema.fields[(*out_idx)[i]].name;
+  if (*out_n_idx == 0) names[0] = t->m->schema.fields[0].name;
+  *out = names;
+  *out_n = n;
+  return LP_OK;
+}
+
+/* Evaluate pb over a batch whose children are the columns filter_columns named. */
+static lp_status eval_batch(const lp_table *t, const lp__pred_bound *pb, const size_t *idx, size_t n_idx,
+                            const struct ArrowArray *batch, uint8_t *sel, int64_t *n_sel, lp_error *err) {
+  size_t nf = t->m->schema.n_fields;
+  const struct ArrowArray *stack[64] = {0};
+  const struct ArrowArray **cols = nf <= 64 ? stack : calloc(nf, sizeof *cols);
+  if (cols == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; i < nf; i++) cols[i] = NULL;
+  for (size_t i = 0; i < n_idx; i++) cols[idx[i]] = batch->children[i];
+  lp_status rc = lp__pred_eval_columns(pb, cols, nf, batch->length, sel, n_sel, err);
+  if (cols != stack) free(cols);
+  return rc;
+}
+
+lp_status lp__search_compile_filter(lp_table *t, const char *where, lp__pred_bound **out, lp_error *err) {
+  *out = NULL;
+  if (where == NULL || where[0] == '\0') return LP_OK;
+  lp_status rc = lp__pred_compile(where, t->m->schema.fields, t->m->schema.n_fields, out, err);
+  if (rc != LP_OK) return lp_error_wrap(err, "table %s: filter: ", t->name);
+  return LP_OK;
+}
+
+lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_fn fn, void *ctx, lp_error *err) {
+  const char **names = NULL;
+  size_t n_names, n_idx;
+  const size_t *idx;
+  if (t->m->schema.n_fields == 0) return LP_OK;
+  LP_TRY(filter_columns(t, pb, &names, &n_names, &idx, &n_idx, err));
+  lp_scan_options so;
+  lp_scan_options_init(&so);
+  so.columns = names;
+  so.n_columns = n_names;
+  so.batch_rows = 65536;
+  struct ArrowArrayStream st = {0};
+  uint8_t *sel = NULL;
+  uint64_t pos = 0;
+  lp_status rc = lp_table_scan(t, &so, &st, err);
+  if (rc == LP_OK && (sel = malloc(65536 / 8 + 8)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  while (rc == LP_OK) {
+    struct ArrowArray batch = {0};
+    if (st.get_next(&st, &batch) != 0) {
+      const char *msg = st.get_last_error(&st);
+      rc = lp_error_set(err, LP_EIO, "%s", msg ? msg : "scan failed");
+      break;
+    }
+    if (batch.release == NULL) break;
+    int64_t n_sel = 0;
+    if (batch.length > 65536) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
+    if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &batch, sel, &n_sel, err);
+    if (rc == LP_OK) rc = fn(ctx, pos, sel, batch.length, n_sel, err);
+    pos += (uint64_t)batch.length;
+    batch.release(&batch);
+  }
+  if (st.release) st.release(&st);
+  free(sel);
+  free(names);
+  return rc;
+}
+
+/* Copy one batch's selection into the table-wide bitmap. */
+static lp_status collect_bitmap(void *ctx, uint64_t first_pos, const uint8_t *sel, int64_t n_rows, int64_t n_sel,
+                                lp_error *err) {
+  (void)n_sel;
+  (void)err;
+  lp__bits_copy(ctx, (int64_t)first_pos, sel, 0, n_rows);
+  return LP_OK;
+}
+
+/* Keep the hits whose rows pass the filter (taken by position); shrinks *n in place, order kept. */
+static lp_status postfilter(lp_table *t, const lp__pred_bound *pb, hit *hits, size_t *n, lp_error *err) {
+  if (*n == 0) return LP_OK;
+  const char **names = NULL;
+  size_t n_names, n_idx;
+  const size_t *idx;
+  LP_TRY(filter_columns(t, pb, &names, &n_names, &idx, &n_idx, err));
+  uint64_t *pos = malloc(*n * sizeof *pos);
+  uint8_t *sel = malloc(*n / 8 + 8);
+  struct ArrowArray a = {0};
+  struct ArrowSchema s = {0};
+  lp_status rc = pos && sel ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; rc == LP_OK && i < *n; i++) pos[i] = hits[i].pos;
+  if (rc == LP_OK) rc = lp_table_take(t, pos, *n, names, n_names, &a, &s, err);
+  if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &a, sel, NULL, err);
+  if (rc == LP_OK) {
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
+      if (lp__bit_get(sel, (int64_t)i)) hits[kept++] = hits[i];
+    *n = kept;
+  }
+  lp__arrow_release(&a);
+  if (s.release) s.release(&s);
+  free(pos);
+  free(sel);
+  free(names);
+  return rc;
+}
+
+/* ---- output ------------------------------------------------------------------------------------- */
+
+typedef struct owned_schema {
+  char *name;
+  struct ArrowSchema **children;
+  int64_t n_children;
+} owned_schema;
+
+static void owned_schema_release(struct ArrowSchema *s) {
+  if (s == NULL || s->release == NULL) return;
+  owned_schema *o = s->private_data;
+  for (int64_t i = 0; i < o->n_children; i++) {
+    if (o->children[i]->release) o->children[i]->release(o->children[i]);
+    free(o->children[i]);
+  }
+  free(o->children);
+  free(o->name);
+  free(o);
+  s->release = NULL;
+}
+
+/* out = struct schema with the children of `in` (moved out of it) plus a nullable float32 `_distance`. */
+static lp_status schema_with_distance(struct ArrowSchema *in, struct ArrowSchema *out, lp_error *err) {
+  owned_schema *o = calloc(1, sizeof *o);
+  int64_t n = in->n_children + 1;
+  if (o == NULL || (o->children = calloc((size_t)n, sizeof *o->children)) == NULL) {
+    free(o);
+    return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  }
+  memset(out, 0, sizeof *out);
+  out->format = "+s";
+  out->name = "";
+  out->private_data = o;
+  out->release = owned_schema_release;
+  for (int64_t i = 0; i < n; i++) {
+    if ((o->children[i] = calloc(1, sizeof **o->children)) == NULL) {
+      owned_schema_release(out);
+      return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+    }
+    o->n_children++;
+    if (i < in->n_children) {
+      *o->children[i] = *in->children[i];
+      in->children[i]->release = NULL; /* moved */
+    }
+  }
+  owned_schema *d = calloc(1, sizeof *d);
+  char *nm = strdup("_distance");
+  if (d == NULL || nm == NULL) {
+    free(d);
+    free(nm);
+    owned_schema_release(out);
+    return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  }
+  d->name = nm;
+  struct ArrowSchema *ds = o->children[n - 1];
+  ds->format = "f";
+  ds->name = nm;
+  ds->flags = ARROW_FLAG_NULLABLE;
+  ds->private_data = d;
+  ds->release = owned_schema_release;
+  out->n_children = n;
+  out->children = o->children;
+  return LP_OK;
+}
+
+/* Step 6: rows at the hits' positions, projected, plus `_distance`. */
+static lp_status build_result(lp_table *t, const lp_search_options *o, const hit *hits, size_t n,
+                              struct ArrowArray *out_array, struct ArrowSchema *out_schema, lp_error *err) {
+  struct ArrowArray rows = {0};
+  struct ArrowSchema rs = {0};
+  uint64_t *pos = malloc((n ? n : 1) * sizeof *pos);
+  float *dist = lp__arrow_buf_alloc((n ? n : 1) * sizeof *dist);
+  if (pos == NULL || dist == NULL) {
+    free(pos);
+    lp__arrow_buf_free(dist);
+    return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    pos[i] = hits[i].pos;
+    dist[i] = hits[i].dist;
+  }
+  lp_status rc;
+  if (n > 0) rc = lp_table_take(t, pos, n, o->columns, o->n_columns, &rows, &rs, err);
+  else {
+    const lp__field **fields = NULL;
+    size_t nf = 0;
+    rc = lp__project(t, o->columns, o->n_columns, &fields, &nf, err);
+    if (rc == LP_OK) rc = lp__fields_to_arrow_struct(fields, nf, &rs, err);
+    if (rc == LP_OK) rc = lp__arrow_make_nulls(&rows, &rs, 0, err);
+    free(fields);
+  }
+  free(pos);
+  struct ArrowArray *kids = NULL;
+  if (rc == LP_OK && (kids = calloc((size_t)rows.n_children + 1, sizeof *kids)) == NULL)
+    rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK) {
+    void *bufs[2] = {NULL, dist};
+    dist = NULL;
+    rc = lp__arrow_array_make(&kids[rows.n_children], (int64_t)n, 0, 2, bufs, NULL, 0, err);
+    for (int64_t i = 0; rc == LP_OK && i < rows.n_children; i++) lp__arrow_move(rows.children[i], &kids[i]);
+    if (rc == LP_OK) rc = lp__arrow_struct_make(out_array, kids, (size_t)rows.n_children + 1, (int64_t)n, NULL, 0, err);
+  }
+  if (rc == LP_OK) rc = schema_with_distance(&rs, out_schema, err);
+  if (rc != LP_OK && out_array->release) out_array->release(out_array);
+  lp__arrow_buf_free(dist);
+  free(kids);
+  lp__arrow_release(&rows);
+  if (rs.release) rs.release(&rs);
+  return rc;
+}
+
+/* ---- the query ---------------------------------------------------------------------------------- */
+
+static lp_status check_query(const lp_table *t, const lp_search_options *o, const lp__field *vf, lp_error *err) {
+  if (o->k <= 0) return lp_error_set(err, LP_EINVAL, "search: k must be positive, found %" PRId64, o->k);
+  if (o->vector == NULL || o->dim == 0) return lp_error_set(err, LP_EINVAL, "search: no query vector");
+  if (o->dim != (size_t)vf->list_size)
+    return lp_error_set(err, LP_EINVAL, "search: query vector has %zu values, but column \"%s\" of table %s holds vectors of %d",
+                        o->dim, vf->name, t->name, vf->list_size);
+  for (size_t i = 0; i < o->dim; i++)
+    if (!isfinite(o->vector[i]))
+      return lp_error_set(err, LP_EINVAL, "search: query vector value %zu is %s", i,
+                          isnan(o->vector[i]) ? "NaN" : "infinite");
+  if (o->metric != LP_METRIC_L2 && o->metric != LP_METRIC_COSINE && o->metric != LP_METRIC_DOT)
+    return lp_error_set(err, LP_EINVAL, "search: unknown metric %d", (int)o->metric);
+  return LP_OK;
+}
+
+lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowArray *out_array,
+                          struct ArrowSchema *out_schema, lp_error *err) {
+  if (t == NULL || o == NULL || out_array == NULL || out_schema == NULL)
+    return lp_error_set(err, LP_EINVAL, "lp_table_search: table, options and outputs must not be NULL");
+  memset(out_array, 0, sizeof *out_array);
+  memset(out_schema, 0, sizeof *out_schema);
+  const lp__field *vf = NULL;
+  LP_TRY(resolve_column(t, o->column, o->dim, &vf, err));
+  LP_TRY(check_query(t, o, vf, err));
+
+  uint64_t n_live = lp__manifest_live_rows(t->m);
+  uint64_t want = (uint64_t)o->k + o->offset;
+  if (want < o->offset) want = UINT64_MAX;
+  size_t K = (size_t)(want < n_live ? want : n_live);
+  float *qv = malloc(o->dim * sizeof *qv);
+  if (qv == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  double qq = 0;
+  for (size_t i = 0; i < o->dim; i++) {
+    /* LanceDB casts the query to the column's element type. */
+    qv[i] = vf->elem_type == LP__TYPE_FLOAT16 ? lp__f16_to_f32(lp__f32_to_f16(o->vector[i])) : o->vector[i];
+    qq += (double)qv[i] * qv[i];
+  }
+  lp__search_query q = {qv, o->dim, o->metric, (float)sqrt(qq)};
+
+  lp__pred_bound *pb = NULL;
+  uint8_t *sel = NULL;
+  hit *hits = NULL;
+  size_t n_hits = 0;
+  lp_status rc = lp__search_compile_filter(t, o->where, &pb, err);
+  if (rc == LP_OK && pb && !o->postfilter) {
+    if ((sel = calloc(n_live / 8 + 8, 1)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+    if (rc == LP_OK) rc = lp__search_filter_pass(t, pb, collect_bitmap, sel, err);
+  }
+  if (rc == LP_OK && K > 0) rc = nearest(t, vf, &q, sel, K, o->n_threads, &hits, &n_hits, err);
+  if (rc == LP_OK && pb && o->postfilter) rc = postfilter(t, pb, hits, &n_hits, err);
+  if (rc == LP_OK) {
+    size_t skip = o->offset < n_hits ? (size_t)o->offset : n_hits;
+    size_t n = n_hits - skip < (uint64_t)o->k ? n_hits - skip : (size_t)o->k;
+    rc = build_result(t, o, hits ? hits + skip : NULL, n, out_array, out_schema, err);
+  }
+  free(hits);
+  free(sel);
+  lp__pred_bound_free(pb);
+  free(qv);
+  return rc;
+}

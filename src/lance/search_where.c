@@ -1,0 +1,223 @@
+/* Filtered scans and counts (lp_table_scan_where, lp_table_count_where): the filter's columns are scanned
+ * and evaluated batch by batch; a scan then takes the projected columns of the matching rows by live
+ * position, so columns the filter does not read are decoded only for rows that pass. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lance/arrow_util.h"
+#include "lance/search_int.h"
+#include "lance/table.h"
+
+#define DEFAULT_BATCH_ROWS 8192
+
+typedef struct wscan {
+  lp_table *t;                  /* borrowed */
+  lp__pred_bound *pb;
+  const char **filter_names;    /* columns the filter reads (or the first column) */
+  size_t n_filter_names;
+  const size_t *idx;            /* their schema indices (borrowed from pb) */
+  size_t n_idx;
+  const lp__field **fields;     /* projected fields */
+  size_t n_fields;
+  const char **proj_names;      /* their names, for take */
+  struct ArrowArrayStream inner;
+  bool inner_done;
+  uint64_t pos;                 /* live position of the inner stream's next row */
+  uint64_t skip, remaining;
+  uint32_t batch_rows;
+  uint64_t *want;               /* positions gathered for the next output batch */
+  size_t n_want, cap_want;
+  uint8_t *sel;
+  int failed;
+  char message[256];
+} wscan;
+
+static lp_status push_pos(wscan *s, uint64_t p, lp_error *err) {
+  if (s->n_want == s->cap_want) {
+    size_t cap = s->cap_want ? s->cap_want * 2 : 1024;
+    uint64_t *w = realloc(s->want, cap * sizeof *w);
+    if (w == NULL) return lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+    s->want = w;
+    s->cap_want = cap;
+  }
+  s->want[s->n_want++] = p;
+  return LP_OK;
+}
+
+/* Pull one inner batch and gather its matching positions (after the offset, within the limit). */
+static lp_status pull(wscan *s, lp_error *err) {
+  struct ArrowArray b = {0};
+  if (s->inner.get_next(&s->inner, &b) != 0) {
+    const char *msg = s->inner.get_last_error(&s->inner);
+    return lp_error_set(err, LP_EIO, "%s", msg ? msg : "scan failed");
+  }
+  if (b.release == NULL) {
+    s->inner_done = true;
+    return LP_OK;
+  }
+  size_t nf = s->t->m->schema.n_fields;
+  const struct ArrowArray **cols = calloc(nf ? nf : 1, sizeof *cols);
+  lp_status rc = cols ? LP_OK : lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+  if (rc == LP_OK && (uint64_t)b.length > (uint64_t)s->batch_rows)
+    rc = lp_error_set(err, LP_ECORRUPT, "filtered scan: batch of %" PRId64 " rows", b.length);
+  for (size_t i = 0; rc == LP_OK && i < s->n_idx; i++) cols[s->idx[i]] = b.children[i];
+  if (rc == LP_OK) rc = lp__pred_eval_columns(s->pb, cols, nf, b.length, s->sel, NULL, err);
+  for (int64_t i = 0; rc == LP_OK && i < b.length && s->remaining > 0; i++) {
+    if (!lp__bit_get(s->sel, i)) continue;
+    if (s->skip > 0) {
+      s->skip--;
+      continue;
+    }
+    rc = push_pos(s, s->pos + (uint64_t)i, err);
+    s->remaining--;
+  }
+  s->pos += (uint64_t)b.length;
+  if (s->remaining == 0) s->inner_done = true;
+  free(cols);
+  b.release(&b);
+  return rc;
+}
+
+static lp_status wscan_next(wscan *s, struct ArrowArray *out, lp_error *err) {
+  memset(out, 0, sizeof *out);
+  while (!s->inner_done && s->n_want < s->batch_rows) LP_TRY(pull(s, err));
+  if (s->n_want == 0) return LP_OK; /* end of stream */
+  struct ArrowSchema sc = {0};
+  lp_status rc = lp_table_take(s->t, s->want, s->n_want, s->proj_names, s->n_fields, out, &sc, err);
+  if (sc.release) sc.release(&sc);
+  s->n_want = 0;
+  return rc;
+}
+
+static int errno_of(lp_status st) {
+  return st == LP_ENOMEM ? ENOMEM : st == LP_EINVAL ? EINVAL : EIO;
+}
+
+static int ws_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
+  wscan *s = st->private_data;
+  if (s->failed) return s->failed;
+  lp_error err = {0};
+  lp_status rc = wscan_next(s, out, &err);
+  if (rc != LP_OK) {
+    snprintf(s->message, sizeof s->message, "%s", err.message);
+    s->failed = errno_of(rc);
+  }
+  return s->failed;
+}
+
+static int ws_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
+  wscan *s = st->private_data;
+  lp_error err = {0};
+  lp_status rc = lp__fields_to_arrow_struct(s->fields, s->n_fields, out, &err);
+  if (rc != LP_OK) {
+    snprintf(s->message, sizeof s->message, "%s", err.message);
+    return errno_of(rc);
+  }
+  return 0;
+}
+
+static const char *ws_last_error(struct ArrowArrayStream *st) {
+  wscan *s = st->private_data;
+  return s->message[0] ? s->message : NULL;
+}
+
+static void wscan_free(wscan *s) {
+  if (s->inner.release) s->inner.release(&s->inner);
+  lp__pred_bound_free(s->pb);
+  free(s->filter_names);
+  free(s->fields);
+  free(s->proj_names);
+  free(s->want);
+  free(s->sel);
+  free(s);
+}
+
+static void ws_release(struct ArrowArrayStream *st) {
+  if (st->private_data) wscan_free(st->private_data);
+  st->private_data = NULL;
+  st->release = NULL;
+}
+
+/* Names of the filter's columns (the first column when it reads none, so batches keep their length). */
+static lp_status filter_names(wscan *s, lp_error *err) {
+  lp__pred_bound_columns(s->pb, &s->idx, &s->n_idx);
+  s->n_filter_names = s->n_idx ? s->n_idx : 1;
+  s->filter_names = calloc(s->n_filter_names, sizeof *s->filter_names);
+  if (s->filter_names == NULL) return lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+  for (size_t i = 0; i < s->n_idx; i++) s->filter_names[i] = s->t->m->schema.fields[s->idx[i]].name;
+  if (s->n_idx == 0) s->filter_names[0] = s->t->m->schema.fields[0].name;
+  return LP_OK;
+}
+
+lp_status lp_table_scan_where(lp_table *t, const lp_scan_options *opts, const char *where,
+                              struct ArrowArrayStream *out, lp_error *err) {
+  if (where == NULL || where[0] == '\0') return lp_table_scan(t, opts, out, err);
+  if (t == NULL || out == NULL)
+    return lp_error_set(err, LP_EINVAL, "lp_table_scan_where: table and out must not be NULL");
+  lp_scan_options dflt;
+  if (opts == NULL) {
+    lp_scan_options_init(&dflt);
+    opts = &dflt;
+  }
+  memset(out, 0, sizeof *out);
+  wscan *s = calloc(1, sizeof *s);
+  if (s == NULL) return lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+  s->t = t;
+  s->skip = opts->offset;
+  s->remaining = opts->limit;
+  s->batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH_ROWS;
+  lp_status rc = lp__search_compile_filter(t, where, &s->pb, err);
+  if (rc == LP_OK && t->m->schema.n_fields == 0) s->inner_done = true;
+  else if (rc == LP_OK) rc = filter_names(s, err);
+  if (rc == LP_OK) rc = lp__project(t, opts->columns, opts->n_columns, &s->fields, &s->n_fields, err);
+  if (rc == LP_OK) {
+    s->proj_names = calloc(s->n_fields ? s->n_fields : 1, sizeof *s->proj_names);
+    s->sel = malloc(s->batch_rows / 8 + 8);
+    if (s->proj_names == NULL || s->sel == NULL) rc = lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+  }
+  for (size_t i = 0; rc == LP_OK && i < s->n_fields; i++) s->proj_names[i] = s->fields[i]->name;
+  if (rc == LP_OK && !s->inner_done) {
+    lp_scan_options so;
+    lp_scan_options_init(&so);
+    so.columns = s->filter_names;
+    so.n_columns = s->n_filter_names;
+    so.batch_rows = s->batch_rows;
+    rc = lp_table_scan(t, &so, &s->inner, err);
+  }
+  if (s->remaining == 0) s->inner_done = true;
+  if (rc != LP_OK) {
+    wscan_free(s);
+    return rc;
+  }
+  out->get_schema = ws_get_schema;
+  out->get_next = ws_get_next;
+  out->get_last_error = ws_last_error;
+  out->release = ws_release;
+  out->private_data = s;
+  return LP_OK;
+}
+
+static lp_status count_sel(void *ctx, uint64_t first_pos, const uint8_t *sel, int64_t n_rows, int64_t n_sel,
+                           lp_error *err) {
+  (void)first_pos;
+  (void)sel;
+  (void)n_rows;
+  (void)err;
+  *(uint64_t *)ctx += (uint64_t)n_sel;
+  return LP_OK;
+}
+
+lp_status lp_table_count_where(lp_table *t, const char *where, uint64_t *out, lp_error *err) {
+  if (t == NULL || out == NULL) return lp_error_set(err, LP_EINVAL, "lp_table_count_where: table and out must not be NULL");
+  if (where == NULL || where[0] == '\0') return lp_table_count_rows(t, out, err);
+  lp__pred_bound *pb = NULL;
+  LP_TRY(lp__search_compile_filter(t, where, &pb, err));
+  uint64_t n = 0;
+  lp_status rc = lp__search_filter_pass(t, pb, count_sel, &n, err);
+  lp__pred_bound_free(pb);
+  if (rc == LP_OK) *out = n;
+  return rc;
+}
