@@ -34,4 +34,8 @@ for (const [name, [field, vals]] of Object.entries(cases)) {
   const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: vec.length, children: [vec.data[0]] }));
   await db.createTable(name, new arrow.Table(schema, [batch]), { mode: "overwrite" });
   console.log(name);
+  if (["ints", "strs", "dict", "lists", "vec8", "st"].includes(name)) { /* the same data as format 2.0 */
+    await db.createTable(name + "20", new arrow.Table(schema, [batch]),
+      { mode: "overwrite", storageOptions: { new_table_data_storage_version: "2.0" } });
+  }
 }
