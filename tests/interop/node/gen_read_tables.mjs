@@ -11,6 +11,10 @@
 //             3 delete most (.bin bitmap), 4 append]
 //   frags     30 small appends (30 fragments), deletions across fragments, one fragment deleted whole
 //   overwrite create, append, overwrite with another schema, append, delete everything
+//   legacy20  data format 2.0 (new_table_data_storage_version "2.0"): scalars, strings, vectors, lists,
+//             structs with nulls [1 create, 2 append, 3 delete a few (.arrow), 4 delete most (.bin)]
+//   legacy20n data format 2.0 nested types (list<utf8>, list<int64>, struct with list/vector members)
+//             [1 create, 2 delete a few]
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 // The CommonJS build, the one LanceDB itself loads, so its instanceof checks accept our types.
@@ -292,6 +296,25 @@ async function main() {
   await t.add(makeTable(ovB(13, 20)));
   await t.delete("true");
   log("overwrite");
+
+  // Format 2.0: every field, list and struct parents included, owns a column in the data file.
+  const v20 = { storageOptions: { new_table_data_storage_version: "2.0" } };
+  const legacyCols = (seed, n, base) => {
+    const keep = new Set(["id", "b_n", "i8_n", "i32", "i64_n", "u16_n", "u64", "f16_n", "f32", "f64_n", "s_n", "ls",
+      "bin_n", "ts_ns_ny_n", "ts_ms", "d32_n", "null_i64", "null_utf8"]);
+    const sc = scalarColumns(seed, n, base).filter((c) => keep.has(c.name));
+    const vc = vectorColumns(seed + 1, n, base).filter((c) => ["v8", "v384", "q8", "h8"].includes(c.name));
+    return [...sc, ...vc];
+  };
+  t = await db.createTable("legacy20", makeTable(legacyCols(20, 12000, 0)), v20);
+  await t.add(makeTable(legacyCols(21, 1000, 12000)));
+  await t.delete("id IN (0, 7, 11999, 12000, 12999)");
+  await t.delete("id % 8 <> 1");
+  log("legacy20");
+
+  t = await db.createTable("legacy20n", makeTable(nestedColumns(22, 2500)), v20);
+  await t.delete("id IN (1, 2, 3, 1000, 2499)");
+  log("legacy20n");
 }
 
 main().catch((e) => {
