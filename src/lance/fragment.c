@@ -94,10 +94,23 @@ static int64_t column_of(const lp__data_file *df, int32_t id) {
   return -2;
 }
 
+/* The field id under which a 2.1 data file lists the first column of `f`: its first leaf in pre-order,
+ * where a packed struct counts as one leaf listed under its own id. -1 when f has no leaf. */
+static int32_t first_column_id21(const lp__field *f) {
+  bool nested = f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST ||
+                (f->type == LP__TYPE_STRUCT && !lp__field_is_packed(f));
+  if (!nested) return f->id;
+  for (size_t i = 0; i < f->n_children; i++) {
+    int32_t id = first_column_id21(&f->children[i]);
+    if (id >= 0) return id;
+  }
+  return -1;
+}
+
 lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *field,
                               const struct ArrowSchema *field_schema, uint64_t row_start, const uint64_t *rows,
                               uint64_t n, struct ArrowArray *out, lp_error *err) {
-  int32_t leaf = lp__field_first_leaf_id(field);
+  int32_t leaf = first_column_id21(field);
   const lp__fragment *frag = r->frag;
   for (size_t i = 0; leaf >= 0 && i < frag->n_files; i++) {
     const lp__data_file *df = &frag->files[i];

@@ -78,6 +78,7 @@ projection() { # table version columns
 }
 projection scalars 3 f32,id,s_n,u64,ts_ns_ny
 projection nested 1 st,tags
+projection nested 1 packed_n,id,packed
 projection vectors 2 h8,id
 projection overwrite 2 b
 projection big 3 cat

@@ -6,7 +6,8 @@
 //             [1 create, 2 append, 3 delete a few rows (.arrow deletion file)]
 //   strings   unicode, escapes, empty, ~2 KB and > 32 KiB values, low cardinality, binary [1 create, 2 append]
 //   vectors   fixed_size_list of float32 / float16 / uint8, dims 8, 384, 1536 [1 create, 2 delete]
-//   nested    list<utf8>, list<int64>, struct of scalars / list / vector, nulls at every level [1 create]
+//   nested    list<utf8>, list<int64>, struct of scalars / list / vector, nulls at every level, packed
+//             structs [1 create]
 //   big       300,000 rows of narrow columns (many pages) [1 create, 2 delete a few (.arrow),
 //             3 delete most (.bin bitmap), 4 append]
 //   frags     30 small appends (30 fragments), deletions across fragments, one fragment deleted whole
@@ -187,6 +188,9 @@ function nestedColumns(seed, n) {
     new A.Field("c", listI64, true),
     new A.Field("v", fsl(new A.Float32(), 8), true),
   ]);
+  const packedT = new A.Struct([new A.Field("p", new A.Int32(), false), new A.Field("q", new A.Float64(), false),
+    new A.Field("w", new A.Uint16(), false)]);
+  const PACKED = new Map([["lance-encoding:packed", "true"]]);
   const plain = new A.Struct([new A.Field("x", new A.Float64(), false), new A.Field("y", new A.Bool(), false)]);
   const tags = () => Array.from({ length: r.u32() % 5 }, () => (r.chance(0.1) ? null : randText(r, r.u32() % 10)));
   const nums = () => Array.from({ length: r.u32() % 6 }, () => (r.chance(0.1) ? null : BigInt.asIntN(64, r.u64())));
@@ -207,6 +211,11 @@ function nestedColumns(seed, n) {
     },
     { name: "plain", type: plain, nullable: false, values: col(r, n, (i) => ({ x: randF64(r, i), y: r.chance(0.5) })) },
     { name: "null_list", type: listI64, nullable: true, values: new Array(n).fill(null) },
+    // packed structs (one column in 2.1, listed under the struct's own field id)
+    { name: "packed", type: packedT, nullable: false, metadata: PACKED,
+      values: col(r, n, (i) => ({ p: r.u32() | 0, q: randF64(r, i), w: r.u32() & 0xffff })) },
+    { name: "packed_n", type: packedT, nullable: true, metadata: PACKED,
+      values: col(r, n, (i) => ({ p: r.u32() | 0, q: randF64(r, i), w: r.u32() & 0xffff }), 0.2) },
   ];
 }
 
@@ -312,7 +321,9 @@ async function main() {
   await t.delete("id % 8 <> 1");
   log("legacy20");
 
-  t = await db.createTable("legacy20n", makeTable(nestedColumns(22, 2500)), v20);
+  // (LanceDB 0.31.0's 2.0 writer panics on packed structs, so those stay out of this table)
+  const nested20 = nestedColumns(22, 2500).filter((c) => !c.name.startsWith("packed"));
+  t = await db.createTable("legacy20n", makeTable(nested20), v20);
   await t.delete("id IN (1, 2, 3, 1000, 2499)");
   log("legacy20n");
 }
