@@ -486,6 +486,7 @@ static void test_unknown_encodings(void) {
     if (which < 2) CHECK_EQ(rc, LP_EUNSUPPORTED);
     CHECK_CONTAINS(err.message, "newer.lance");
     free(file);
+    layout_free(col.pages[0].layout);
     tcols_free(&col, 1);
   }
 }
