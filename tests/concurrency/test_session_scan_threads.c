@@ -15,7 +15,7 @@
 #include "lp_test.h"
 
 #define N_THREADS 4
-#define ROUNDS 24
+#define ROUNDS 48
 
 typedef struct job {
   const char *db_dir;
