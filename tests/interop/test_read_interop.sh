@@ -82,6 +82,8 @@ projection nested 1 packed_n,id,packed
 projection vectors 2 h8,id
 projection overwrite 2 b
 projection big 3 cat
+projection legacy20n 2 st,nums,id
+projection legacy20 4 v384,s_n,id
 
 # Offset and limit: a slice of the natural order.
 slice() { # table version offset limit
@@ -98,6 +100,8 @@ slice frags 31 50 500
 slice frags 32 1000000 10
 slice scalars 3 1499 3
 slice strings 2 1195 10
+slice legacy20 4 100 50
+slice legacy20n 2 2000 600
 
 # Error contract.
 expect_status() { # want_status name args...
