@@ -1,0 +1,158 @@
+/* Waiters: callers that found no idle connection and no free slot queue here, first come first served,
+ * under pool->mu. Freed slots and released connections are handed to the oldest waiter directly, so a
+ * waiter is never overtaken by a newcomer. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "pool/pool_int.h"
+
+/* Caller holds p->mu. */
+static lp__waiter *pop_oldest(lp_pool *p) {
+  lp__waiter *w = p->wait_head;
+  if (w == NULL) return NULL;
+  p->wait_head = w->next;
+  if (p->wait_head == NULL) p->wait_tail = NULL;
+  atomic_fetch_sub(&p->n_waiters, 1);
+  return w;
+}
+
+/* Caller holds p->mu. */
+static void enqueue(lp_pool *p, lp__waiter *w) {
+  w->next = NULL;
+  if (p->wait_tail != NULL) {
+    p->wait_tail->next = w;
+  } else {
+    p->wait_head = w;
+  }
+  p->wait_tail = w;
+  atomic_fetch_add(&p->n_waiters, 1); /* seq_cst: before the rescan in lp__wait_for_slot */
+}
+
+/* Caller holds p->mu; w is queued. */
+static void unlink_waiter(lp_pool *p, lp__waiter *w) {
+  lp__waiter *prev = NULL;
+  for (lp__waiter *it = p->wait_head; it != NULL; prev = it, it = it->next) {
+    if (it != w) continue;
+    if (prev != NULL) {
+      prev->next = w->next;
+    } else {
+      p->wait_head = w->next;
+    }
+    if (p->wait_tail == w) p->wait_tail = prev;
+    atomic_fetch_sub(&p->n_waiters, 1);
+    return;
+  }
+}
+
+/* Give s, which the caller owns, to the oldest waiter: a connection (has_conn) or a free place to create
+ * one. With nobody waiting, put it back (IDLE or EMPTY) under the lock, so a waiter that enqueues next
+ * sees it in its rescan. Returns false only for a connection while closing: the caller must retire it. */
+bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn) {
+  bool is_kept = true;
+  pthread_mutex_lock(&p->mu);
+  lp__waiter *w = atomic_load(&p->is_closing) ? NULL : pop_oldest(p);
+  if (w != NULL) {
+    atomic_store_explicit(&s->state, has_conn ? LP__IN_USE : LP__CREATING, memory_order_relaxed);
+    w->slot = s;
+    w->is_done = true;
+    pthread_cond_signal(&w->cond);
+  } else if (has_conn && atomic_load(&p->is_closing)) {
+    is_kept = false;
+  } else {
+    atomic_store(&s->state, has_conn ? LP__IDLE : LP__EMPTY);
+    if (!has_conn && atomic_load(&p->is_closing)) pthread_cond_broadcast(&p->state_cond);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return is_kept;
+}
+
+/* A waiter just enqueued: hand every idle connection and free slot to the queue, oldest first, in case
+ * they were freed before the waiter became visible. */
+void lp__offer_free_slots(lp_pool *p, lp__local *loc) {
+  for (int i = 0; i < p->n_slots && atomic_load(&p->n_waiters) > 0; i++) {
+    lp__slot *s = &p->slots[i];
+    int st = atomic_load_explicit(&s->state, memory_order_relaxed);
+    if (st == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
+      if (!lp__give_or_put_back(p, s, true)) lp__slot_retire(p, loc, s, false);
+    } else if (st == LP__EMPTY && lp__slot_claim(s, LP__EMPTY, LP__CREATING)) {
+      lp__give_or_put_back(p, s, false);
+    }
+  }
+}
+
+/* Caller holds p->mu. */
+static void record_wait(lp_pool *p, int64_t start_ns) {
+  int64_t waited = lp__real_ns() - start_ns;
+  uint64_t ns = waited > 0 ? (uint64_t)waited : 0;
+  p->wait_count++;
+  p->wait_total_ns += ns;
+  lp__hist_record(&p->waits, ns);
+}
+
+static lp_status wait_refused(lp_pool *p, lp_error *err) {
+  if (atomic_load(&p->is_closing)) {
+    return lp_error_set(err, LP_ECLOSED, "pool \"%s\": closing, acquire refused", p->name);
+  }
+  return lp_error_set(err, LP_EBUSY, "pool \"%s\": %d callers already waiting (max_waiters %d)", p->name,
+                      atomic_load(&p->n_waiters), p->cfg.max_waiters);
+}
+
+/* Sleep until a slot is handed over or the deadline passes. Caller holds p->mu; w is queued. */
+static lp_status sleep_until_done(lp_pool *p, lp__waiter *w, const struct timespec *deadline) {
+  while (!w->is_done) {
+    int rc = pthread_cond_timedwait(&w->cond, &p->mu, deadline);
+    if (rc == ETIMEDOUT && !w->is_done) {
+      unlink_waiter(p, w);
+      p->timeouts++;
+      return LP_ETIMEOUT;
+    }
+  }
+  return w->status;
+}
+
+/* Queue and wait, up to the absolute CLOCK_MONOTONIC deadline, for a slot: on LP_OK *out is owned by the
+ * caller, IN_USE with a connection or CREATING (create one into it). LP_ETIMEOUT, LP_EBUSY (max_waiters),
+ * LP_ECLOSED. */
+lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, lp__slot **out,
+                            lp_error *err) {
+  lp__waiter w = {.slot = NULL, .status = LP_OK, .is_done = false};
+  pthread_mutex_lock(&p->mu);
+  bool is_full = p->cfg.max_waiters > 0 && atomic_load(&p->n_waiters) >= p->cfg.max_waiters;
+  if (atomic_load(&p->is_closing) || is_full) {
+    pthread_mutex_unlock(&p->mu);
+    return wait_refused(p, err);
+  }
+  pthread_cond_init(&w.cond, &p->cond_attr);
+  int64_t start_ns = lp__real_ns();
+  enqueue(p, &w);
+  pthread_mutex_unlock(&p->mu);
+
+  lp__offer_free_slots(p, loc);
+
+  pthread_mutex_lock(&p->mu);
+  lp_status rc = sleep_until_done(p, &w, deadline);
+  record_wait(p, start_ns);
+  int n_waiting = atomic_load(&p->n_waiters);
+  pthread_mutex_unlock(&p->mu);
+  pthread_cond_destroy(&w.cond);
+
+  if (rc == LP_ETIMEOUT) {
+    return lp_error_set(err, LP_ETIMEOUT,
+                        "pool \"%s\": acquire timed out after %lld ms (all %d connections in use, %d waiting)",
+                        p->name, (long long)p->cfg.acquire_timeout_ms, p->n_slots, n_waiting);
+  }
+  if (rc != LP_OK) return lp_error_set(err, rc, "pool \"%s\": closed while waiting for a connection", p->name);
+  *out = w.slot;
+  return LP_OK;
+}
+
+/* Wake every waiter with status (close). Caller holds p->mu. */
+void lp__wake_all_waiters(lp_pool *p, lp_status status) {
+  lp__waiter *w;
+  while ((w = pop_oldest(p)) != NULL) {
+    w->status = status;
+    w->is_done = true;
+    pthread_cond_signal(&w->cond);
+  }
+}
