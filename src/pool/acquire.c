@@ -63,12 +63,14 @@ static lp__slot *take_recent(lp_pool *p, lp__local *loc, const char *file, int l
   return NULL;
 }
 
-/* LIFO: the first idle slot in slot order, which keeps use on the same few connections so that the rest
- * idle out. FIFO: the idle slot released longest ago. */
-static lp__slot *pick_idle(lp_pool *p) {
+/* LIFO: the first idle slot from the thread's home slot on, so that threads settle on different
+ * connections (each then keeps its own warm, through its recent list). FIFO: the idle slot released
+ * longest ago. */
+static lp__slot *pick_idle(lp_pool *p, const lp__local *loc) {
   lp__slot *best = NULL;
   uint64_t best_stamp = UINT64_MAX;
-  for (int i = 0; i < p->n_slots; i++) {
+  for (int k = 0; k < p->n_slots; k++) {
+    int i = (int)((loc->home + (uint32_t)k) % (uint32_t)p->n_slots);
     lp__slot *s = &p->slots[i];
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE) continue;
     if (p->cfg.idle_order == LP_POOL_LIFO) return s;
@@ -83,7 +85,7 @@ static lp__slot *pick_idle(lp_pool *p) {
 
 static lp__slot *take_any_idle(lp_pool *p, lp__local *loc, const char *file, int line) {
   lp__slot *s;
-  while ((s = pick_idle(p)) != NULL) {
+  while ((s = pick_idle(p, loc)) != NULL) {
     if (lp__slot_claim(s, LP__IDLE, LP__IN_USE) && check_out(p, loc, s, file, line)) return s;
   }
   return NULL;

@@ -29,13 +29,14 @@
 
 #include "lancepool/pool.h"
 
-#define LP__CACHE_LINE 64
+#define LP__CACHE_LINE 128 /* two lines: Intel's adjacent-line prefetch pairs them */
 #define LP__LOCAL_CACHE 4         /* slots each thread remembers per pool, most recent first */
 #define LP__LOCAL_HELD 8          /* slots each thread remembers holding, to find them on release */
 #define LP__TLS_POOLS 4           /* pools a thread keeps a fast-path entry for */
 #define LP__MAX_CONNECTIONS 65536 /* slots are allocated up front: keep that bounded */
 #define LP__TICK_MS 1000          /* how stale coarse_ms may get while the cleanup thread runs */
 #define LP__JITTER_PER_MILLE 25   /* max age jitter: up to 2.5% earlier */
+#define LP__STARVE_NS 1000000     /* a waiter older than this gets released connections directly */
 
 /* Slot states. */
 enum {
@@ -86,6 +87,7 @@ typedef struct lp__local {
   int n_held;
   _Atomic int refs;       /* pool + thread */
   _Atomic bool is_orphan; /* no thread uses it */
+  uint32_t home;          /* where this thread's scans for an idle slot start, so threads spread out */
   bool is_spare;          /* the pool's fallback for threads whose record could not be allocated:
                              shared, so counted with atomic adds and without recent-slot lists */
   struct lp__local *next; /* pool->locals, under pool->mu */
@@ -117,7 +119,10 @@ typedef struct lp__waiter {
   pthread_cond_t cond;
   lp__slot *slot;   /* handed over: IN_USE with a connection, or CREATING (a ticket to create one) */
   lp_status status; /* LP_ECLOSED when woken by close */
-  bool is_done;
+  int64_t start_ns;      /* when it started waiting (real clock) */
+  _Atomic bool is_done;  /* slot handed over or status set; written under pool->mu */
+  bool is_sleeping;      /* under pool->mu: on its condition variable, needs a signal */
+  bool is_woken;         /* under pool->mu: woken to try for an idle connection */
 } lp__waiter;
 
 struct lp_pool {
@@ -140,6 +145,7 @@ struct lp_pool {
   /* Everything below is under mu. */
   pthread_mutex_t mu __attribute__((aligned(LP__CACHE_LINE)));
   lp__waiter *wait_head, *wait_tail; /* FIFO */
+  bool has_awake_waiter;             /* the oldest waiter was woken to try for an idle connection */
   pthread_cond_t state_cond;         /* slot emptied while closing; cleanup pass finished; stop request */
   bool is_cleaning;                  /* a cleanup pass is running */
   bool is_stopping;                  /* the cleanup thread must exit */
@@ -147,6 +153,7 @@ struct lp_pool {
   pthread_t thread;
   _Atomic unsigned fork_gen; /* lp__fork_generation when the cleanup thread was started */
   lp__local *locals;
+  uint32_t n_locals; /* records ever made: the next record's home */
   uint64_t wait_count, wait_total_ns, timeouts;
   lp__hist waits;
   lp__local spare; /* see lp__local.is_spare */
@@ -205,6 +212,7 @@ bool lp__gate_busy(lp_pool *p);
 
 /* wait.c */
 bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn);
+bool lp__release_contended(lp_pool *p, lp__slot *s);
 void lp__offer_free_slots(lp_pool *p, lp__local *loc);
 lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, lp__slot **out,
                             lp_error *err);

@@ -52,9 +52,9 @@ void lp__slot_retire(lp_pool *p, lp__local *loc, lp__slot *s, bool is_expired) {
   after_emptied(p, s);
 }
 
-/* Hand s (holding a connection) to the oldest waiter, or make it idle; retire it if the pool closes. */
+/* s (holding a connection) is freed while someone waits or the pool closes. */
 static void settle_contended(lp_pool *p, lp__local *loc, lp__slot *s) {
-  if (!lp__give_or_put_back(p, s, true)) lp__slot_retire(p, loc, s, false);
+  if (!lp__release_contended(p, s)) lp__slot_retire(p, loc, s, false);
 }
 
 /* Return a connection to the idle set, or straight to the oldest waiter when there is one. The plain

@@ -45,6 +45,15 @@ static void unlink_waiter(lp_pool *p, lp__waiter *w) {
   }
 }
 
+/* Hand s to w, popped from the queue. Caller holds p->mu. */
+static void hand_to(lp_pool *p, lp__waiter *w, lp__slot *s, bool has_conn) {
+  atomic_store_explicit(&s->state, has_conn ? LP__IN_USE : LP__CREATING, memory_order_relaxed);
+  if (w->is_woken) p->has_awake_waiter = false;
+  w->slot = s;
+  atomic_store_explicit(&w->is_done, true, memory_order_release);
+  if (w->is_sleeping) pthread_cond_signal(&w->cond);
+}
+
 /* Give s, which the caller owns, to the oldest waiter: a connection (has_conn) or a free place to create
  * one. With nobody waiting, put it back (IDLE or EMPTY) under the lock, so a waiter that enqueues next
  * sees it in its rescan. Returns false only for a connection while closing: the caller must retire it. */
@@ -53,10 +62,7 @@ bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn) {
   pthread_mutex_lock(&p->mu);
   lp__waiter *w = atomic_load(&p->is_closing) ? NULL : pop_oldest(p);
   if (w != NULL) {
-    atomic_store_explicit(&s->state, has_conn ? LP__IN_USE : LP__CREATING, memory_order_relaxed);
-    w->slot = s;
-    w->is_done = true;
-    pthread_cond_signal(&w->cond);
+    hand_to(p, w, s, has_conn);
   } else if (has_conn && atomic_load(&p->is_closing)) {
     is_kept = false;
   } else {
@@ -65,6 +71,33 @@ bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn) {
   }
   pthread_mutex_unlock(&p->mu);
   return is_kept;
+}
+
+/* A released connection while someone waits. If the oldest waiter has waited LP__STARVE_NS or more, it
+ * gets the connection directly (FIFO). Otherwise the connection goes idle, where a running thread may
+ * take it at once (the throughput of a busy pool comes from running threads not stopping for sleeping
+ * ones), and the oldest waiter is woken to try for it. Like Go's sync.Mutex: barging while waits are
+ * short, strict handoff once a waiter starves, so no waiter waits much longer than the threshold.
+ * Returns false while closing: the caller must retire the connection. */
+bool lp__release_contended(lp_pool *p, lp__slot *s) {
+  pthread_mutex_lock(&p->mu);
+  if (atomic_load(&p->is_closing)) {
+    pthread_mutex_unlock(&p->mu);
+    return false;
+  }
+  lp__waiter *w = p->wait_head;
+  if (w != NULL && lp__real_ns() - w->start_ns >= LP__STARVE_NS) {
+    hand_to(p, pop_oldest(p), s, true);
+  } else {
+    atomic_store(&s->state, LP__IDLE);
+    if (w != NULL && !p->has_awake_waiter) {
+      p->has_awake_waiter = true;
+      w->is_woken = true;
+      if (w->is_sleeping) pthread_cond_signal(&w->cond);
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return true;
 }
 
 /* A waiter just enqueued: hand every idle connection and free slot to the queue, oldest first, in case
@@ -98,17 +131,54 @@ static lp_status wait_refused(lp_pool *p, lp_error *err) {
                       atomic_load(&p->n_waiters), p->cfg.max_waiters);
 }
 
-/* Sleep until a slot is handed over or the deadline passes. Caller holds p->mu; w is queued. */
-static lp_status sleep_until_done(lp_pool *p, lp__waiter *w, const struct timespec *deadline) {
-  while (!w->is_done) {
-    int rc = pthread_cond_timedwait(&w->cond, &p->mu, deadline);
-    if (rc == ETIMEDOUT && !w->is_done) {
+/* Any idle connection, claimed for the caller (IN_USE); NULL if none. */
+static lp__slot *grab_idle(lp_pool *p) {
+  for (int i = 0; i < p->n_slots; i++) {
+    lp__slot *s = &p->slots[i];
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__IN_USE)) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+/* Woken to try for an idle connection (see lp__release_contended). Caller holds p->mu, which is dropped
+ * during the scan. A slot handed over meanwhile wins; the one grabbed is then returned in *extra. */
+static void try_when_woken(lp_pool *p, lp__waiter *w, lp__slot **extra) {
+  w->is_woken = false;
+  p->has_awake_waiter = false;
+  pthread_mutex_unlock(&p->mu);
+  lp__slot *s = grab_idle(p);
+  pthread_mutex_lock(&p->mu);
+  if (s == NULL) return;
+  if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) {
+    *extra = s;
+    return;
+  }
+  unlink_waiter(p, w);
+  w->slot = s;
+  atomic_store_explicit(&w->is_done, true, memory_order_relaxed);
+}
+
+/* Sleep until a slot is handed over, the waiter is woken to try for an idle one, or the deadline passes.
+ * Caller holds p->mu; w is queued. */
+static lp_status wait_loop(lp_pool *p, lp__waiter *w, const struct timespec *deadline, lp__slot **extra) {
+  bool is_late = false;
+  for (;;) {
+    if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) return w->status;
+    if (w->is_woken) {
+      try_when_woken(p, w, extra);
+      continue;
+    }
+    if (is_late) {
       unlink_waiter(p, w);
       p->timeouts++;
       return LP_ETIMEOUT;
     }
+    w->is_sleeping = true;
+    is_late = pthread_cond_timedwait(&w->cond, &p->mu, deadline) == ETIMEDOUT;
+    w->is_sleeping = false;
   }
-  return w->status;
 }
 
 /* Queue and wait, up to the absolute CLOCK_MONOTONIC deadline, for a slot: on LP_OK *out is owned by the
@@ -124,18 +194,21 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
     return wait_refused(p, err);
   }
   pthread_cond_init(&w.cond, &p->cond_attr);
-  int64_t start_ns = lp__real_ns();
+  w.start_ns = lp__real_ns();
   enqueue(p, &w);
   pthread_mutex_unlock(&p->mu);
 
   lp__offer_free_slots(p, loc);
 
+  lp__slot *extra = NULL;
   pthread_mutex_lock(&p->mu);
-  lp_status rc = sleep_until_done(p, &w, deadline);
-  record_wait(p, start_ns);
+  lp_status rc = wait_loop(p, &w, deadline, &extra);
+  record_wait(p, w.start_ns);
   int n_waiting = atomic_load(&p->n_waiters);
   pthread_mutex_unlock(&p->mu);
   pthread_cond_destroy(&w.cond);
+  if (extra != NULL) lp__slot_make_idle(p, loc, extra);
+  if (n_waiting > 0) lp__offer_free_slots(p, loc); /* idle ones freed while this waiter was the awake one */
 
   if (rc == LP_ETIMEOUT) {
     return lp_error_set(err, LP_ETIMEOUT,
@@ -152,7 +225,8 @@ void lp__wake_all_waiters(lp_pool *p, lp_status status) {
   lp__waiter *w;
   while ((w = pop_oldest(p)) != NULL) {
     w->status = status;
-    w->is_done = true;
-    pthread_cond_signal(&w->cond);
+    atomic_store_explicit(&w->is_done, true, memory_order_release);
+    if (w->is_sleeping) pthread_cond_signal(&w->cond);
   }
+  p->has_awake_waiter = false;
 }
