@@ -81,10 +81,9 @@ static void refill(lp_pool *p, lp__local *loc) {
 static bool read_lease(const lp__slot *s, uint32_t *seq, int64_t *at, const char **file, int *line) {
   *seq = atomic_load_explicit(&s->lease_seq, memory_order_acquire);
   if ((*seq & 1) != 0 || *seq == 0) return false;
-  *at = atomic_load_explicit(&s->acquired_ms, memory_order_relaxed);
-  *file = atomic_load_explicit(&s->acquired_file, memory_order_relaxed);
-  *line = atomic_load_explicit(&s->acquired_line, memory_order_relaxed);
-  atomic_thread_fence(memory_order_acquire);
+  *at = atomic_load_explicit(&s->acquired_ms, memory_order_acquire);
+  *file = atomic_load_explicit(&s->acquired_file, memory_order_acquire);
+  *line = atomic_load_explicit(&s->acquired_line, memory_order_acquire);
   return atomic_load_explicit(&s->lease_seq, memory_order_relaxed) == *seq &&
          atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IN_USE;
 }
