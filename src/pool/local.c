@@ -128,36 +128,3 @@ void lp__locals_after_fork(lp_pool *p) {
   }
   memset(&p->spare.c, 0, sizeof p->spare.c);
 }
-
-/* idx was just released by this thread: move it to the front of its recent list (LIFO). */
-void lp__local_note_released(lp__local *loc, uint32_t idx) {
-  if (loc->is_spare) return;
-  int n = loc->n_cache, at = n;
-  for (int i = 0; i < n; i++) {
-    if (loc->cache[i] == idx) {
-      at = i;
-      break;
-    }
-  }
-  if (at == 0 && n > 0) return;
-  if (at == n && n < LP__LOCAL_CACHE) loc->n_cache = ++n;
-  if (at == n) at = n - 1; /* full: the oldest falls off */
-  memmove(&loc->cache[1], &loc->cache[0], (size_t)at * sizeof loc->cache[0]);
-  loc->cache[0] = idx;
-}
-
-/* This thread now holds idx; remember it to find it again on release. When full, the oldest is
- * forgotten (release then finds it by scanning every slot). */
-void lp__local_note_held(lp__local *loc, uint32_t idx) {
-  if (loc->is_spare) return;
-  if (loc->n_held == LP__LOCAL_HELD) {
-    memmove(&loc->held[0], &loc->held[1], (LP__LOCAL_HELD - 1) * sizeof loc->held[0]);
-    loc->n_held--;
-  }
-  loc->held[loc->n_held++] = idx;
-}
-
-void lp__local_forget_held(lp__local *loc, int at) {
-  memmove(&loc->held[at], &loc->held[at + 1], (size_t)(loc->n_held - 1 - at) * sizeof loc->held[0]);
-  loc->n_held--;
-}

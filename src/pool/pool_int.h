@@ -174,9 +174,6 @@ uint64_t lp__random(void);
 /* local.c */
 lp__local *lp__local_get_slow(lp_pool *p);
 void lp__locals_free(lp_pool *p);
-void lp__local_note_released(lp__local *loc, uint32_t idx);
-void lp__local_note_held(lp__local *loc, uint32_t idx);
-void lp__local_forget_held(lp__local *loc, int at);
 void lp__locals_after_fork(lp_pool *p);
 
 /* The calling thread's record for p: one compare when p is the pool it used last. Falls back to the
@@ -202,13 +199,70 @@ static inline void lp__count_add(lp__local *loc, _Atomic uint64_t *c, uint64_t n
 static inline uint32_t lp__slot_index(const lp_pool *p, const lp__slot *s) {
   return (uint32_t)(s - p->slots);
 }
-bool lp__slot_claim(lp__slot *s, int from, int to);
 lp_status lp__slot_fill(lp_pool *p, lp__local *loc, lp__slot *s, int final_state, lp_error *err);
 void lp__slot_retire(lp_pool *p, lp__local *loc, lp__slot *s, bool is_expired);
-void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s);
-bool lp__slot_is_expired(const lp__slot *s, int64_t now_ms);
+void lp__slot_settle_contended(lp_pool *p, lp__local *loc, lp__slot *s);
 int lp__slots_open(const lp_pool *p);
-bool lp__gate_busy(lp_pool *p);
+
+/* Move s from one state to another; true if this thread did it (and now owns s). */
+static inline bool lp__slot_claim(lp__slot *s, int from, int to) {
+  return atomic_compare_exchange_strong_explicit(&s->state, &from, to, memory_order_acq_rel,
+                                                 memory_order_relaxed);
+}
+
+static inline bool lp__slot_is_expired(const lp__slot *s, int64_t now_ms) {
+  return now_ms >= atomic_load_explicit(&s->expires_ms, memory_order_relaxed);
+}
+
+/* Someone waits or the pool is closing: the two events after which a freed slot needs more than a store.
+ * seq_cst, to pair with the seq_cst state store before it (see the top of this file). */
+static inline bool lp__gate_busy(lp_pool *p) {
+  return atomic_load(&p->n_waiters) > 0 || atomic_load(&p->is_closing);
+}
+
+/* Return a connection the caller owns to the idle set. The seq_cst store then the re-check of the gate
+ * is the fast path; when someone waits or the pool closes, lp__slot_settle_contended takes it back and
+ * hands it on (it may have gone to a running thread meanwhile, which is fine). */
+static inline void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
+  atomic_store(&s->state, LP__IDLE);
+  if (__builtin_expect(!lp__gate_busy(p), 1)) return;
+  if (lp__slot_claim(s, LP__IDLE, LP__RESERVED)) lp__slot_settle_contended(p, loc, s);
+}
+
+/* idx was just released by this thread: move it to the front of its recent list (LIFO). */
+static inline void lp__local_note_released(lp__local *loc, uint32_t idx) {
+  if (loc->n_cache > 0 && loc->cache[0] == idx) return;
+  if (loc->is_spare) return;
+  int at = loc->n_cache; /* where idx is now, n_cache if absent */
+  for (int i = 1; i < loc->n_cache; i++) {
+    if (loc->cache[i] == idx) at = i;
+  }
+  if (at == loc->n_cache) {
+    if (loc->n_cache < LP__LOCAL_CACHE) {
+      loc->n_cache++;
+    } else {
+      at = LP__LOCAL_CACHE - 1; /* full: the oldest falls off */
+    }
+  }
+  for (int i = at; i > 0; i--) loc->cache[i] = loc->cache[i - 1];
+  loc->cache[0] = idx;
+}
+
+/* This thread now holds idx; remember it to find it on release. When full, the oldest is forgotten
+ * (release then finds it by scanning every slot). */
+static inline void lp__local_note_held(lp__local *loc, uint32_t idx) {
+  if (loc->is_spare) return;
+  if (loc->n_held == LP__LOCAL_HELD) {
+    for (int i = 1; i < LP__LOCAL_HELD; i++) loc->held[i - 1] = loc->held[i];
+    loc->n_held--;
+  }
+  loc->held[loc->n_held++] = idx;
+}
+
+static inline void lp__local_forget_held(lp__local *loc, int at) {
+  for (int i = at + 1; i < loc->n_held; i++) loc->held[i - 1] = loc->held[i];
+  loc->n_held--;
+}
 
 /* wait.c */
 bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn);

@@ -5,26 +5,11 @@
 
 #include "pool/pool_int.h"
 
-bool lp__slot_claim(lp__slot *s, int from, int to) {
-  return atomic_compare_exchange_strong_explicit(&s->state, &from, to, memory_order_acq_rel,
-                                                 memory_order_relaxed);
-}
-
-bool lp__slot_is_expired(const lp__slot *s, int64_t now_ms) {
-  return now_ms >= atomic_load_explicit(&s->expires_ms, memory_order_relaxed);
-}
-
 /* Connections open or opening: every slot that is not empty. A racy count, exact when quiet. */
 int lp__slots_open(const lp_pool *p) {
   int n = 0;
   for (int i = 0; i < p->n_slots; i++) n += atomic_load_explicit(&p->slots[i].state, memory_order_relaxed) != LP__EMPTY;
   return n;
-}
-
-/* Someone waits or the pool is closing: the two events after which a freed slot needs more than a store.
- * seq_cst, to pair with the seq_cst state store before it (see pool_int.h). */
-bool lp__gate_busy(lp_pool *p) {
-  return atomic_load(&p->n_waiters) > 0 || atomic_load(&p->is_closing);
 }
 
 /* A slot just became EMPTY (seq_cst store done): wake close() if closing, else let the oldest waiter use
@@ -52,21 +37,9 @@ void lp__slot_retire(lp_pool *p, lp__local *loc, lp__slot *s, bool is_expired) {
   after_emptied(p, s);
 }
 
-/* s (holding a connection) is freed while someone waits or the pool closes. */
-static void settle_contended(lp_pool *p, lp__local *loc, lp__slot *s) {
+/* s (holding a connection, owned by the caller) was freed while someone waits or the pool closes. */
+void lp__slot_settle_contended(lp_pool *p, lp__local *loc, lp__slot *s) {
   if (!lp__release_contended(p, s)) lp__slot_retire(p, loc, s, false);
-}
-
-/* Return a connection to the idle set, or straight to the oldest waiter when there is one. The plain
- * store is the fast path; the re-check after it closes the race with a waiter that enqueued meanwhile. */
-void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
-  if (lp__gate_busy(p)) {
-    settle_contended(p, loc, s);
-    return;
-  }
-  atomic_store(&s->state, LP__IDLE);
-  if (__builtin_expect(!lp__gate_busy(p), 1)) return;
-  if (lp__slot_claim(s, LP__IDLE, LP__RESERVED)) settle_contended(p, loc, s);
 }
 
 static lp_status fill_failed(lp_pool *p, lp__local *loc, lp__slot *s, lp_status rc, const lp_error *ferr,
