@@ -7,13 +7,22 @@
 
 #include "pool/pool_int.h"
 
+/* w leaves the queue: if it was the woken one, the next release may wake another. Caller holds p->mu. */
+static void left_queue(lp_pool *p, lp__waiter *w) {
+  if (w->is_woken) {
+    w->is_woken = false;
+    p->has_awake_waiter = false;
+  }
+  atomic_fetch_sub(&p->n_waiters, 1);
+}
+
 /* Caller holds p->mu. */
 static lp__waiter *pop_oldest(lp_pool *p) {
   lp__waiter *w = p->wait_head;
   if (w == NULL) return NULL;
   p->wait_head = w->next;
   if (p->wait_head == NULL) p->wait_tail = NULL;
-  atomic_fetch_sub(&p->n_waiters, 1);
+  left_queue(p, w);
   return w;
 }
 
@@ -40,15 +49,14 @@ static void unlink_waiter(lp_pool *p, lp__waiter *w) {
       p->wait_head = w->next;
     }
     if (p->wait_tail == w) p->wait_tail = prev;
-    atomic_fetch_sub(&p->n_waiters, 1);
+    left_queue(p, w);
     return;
   }
 }
 
-/* Hand s to w, popped from the queue. Caller holds p->mu. */
-static void hand_to(lp_pool *p, lp__waiter *w, lp__slot *s, bool has_conn) {
+/* Hand s to w, popped from the queue. Caller holds the pool lock. */
+static void hand_to(lp__waiter *w, lp__slot *s, bool has_conn) {
   atomic_store_explicit(&s->state, has_conn ? LP__IN_USE : LP__CREATING, memory_order_relaxed);
-  if (w->is_woken) p->has_awake_waiter = false;
   w->slot = s;
   atomic_store_explicit(&w->is_done, true, memory_order_release);
   if (w->is_sleeping) pthread_cond_signal(&w->cond);
@@ -62,7 +70,7 @@ bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn) {
   pthread_mutex_lock(&p->mu);
   lp__waiter *w = atomic_load(&p->is_closing) ? NULL : pop_oldest(p);
   if (w != NULL) {
-    hand_to(p, w, s, has_conn);
+    hand_to(w, s, has_conn);
   } else if (has_conn && atomic_load(&p->is_closing)) {
     is_kept = false;
   } else {
@@ -87,7 +95,7 @@ bool lp__release_contended(lp_pool *p, lp__slot *s) {
   }
   lp__waiter *w = p->wait_head;
   if (w != NULL && lp__real_ns() - w->start_ns >= LP__STARVE_NS) {
-    hand_to(p, pop_oldest(p), s, true);
+    hand_to(pop_oldest(p), s, true);
   } else {
     atomic_store(&s->state, LP__IDLE);
     if (w != NULL && !p->has_awake_waiter) {
@@ -105,7 +113,7 @@ bool lp__release_contended(lp_pool *p, lp__slot *s) {
 void lp__offer_free_slots(lp_pool *p, lp__local *loc) {
   for (int i = 0; i < p->n_slots && atomic_load(&p->n_waiters) > 0; i++) {
     lp__slot *s = &p->slots[i];
-    int st = atomic_load_explicit(&s->state, memory_order_relaxed);
+    int st = atomic_load(&s->state); /* seq_cst: after the n_waiters increment (see pool_int.h) */
     if (st == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
       if (!lp__give_or_put_back(p, s, true)) lp__slot_retire(p, loc, s, false);
     } else if (st == LP__EMPTY && lp__slot_claim(s, LP__EMPTY, LP__CREATING)) {

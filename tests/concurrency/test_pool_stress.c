@@ -136,9 +136,61 @@ static void test_stress(long cycles) {
   fake_factory_free(&F);
 }
 
+/* 8 threads share 4 connections, each holding it about a microsecond so that callers wait, for a while;
+ * then they stop. When releases stop, every waiter must have been served: none may be left asleep next to
+ * an idle connection until its timeout. */
+typedef struct {
+  lp_pool *pool;
+  _Atomic bool *stop;
+} holder;
+
+static void *holder_main(void *arg) {
+  holder *h = arg;
+  while (!atomic_load_explicit(h->stop, memory_order_relaxed)) {
+    void *c = NULL;
+    lp_error err;
+    CHECK_OK(lp_pool_acquire(h->pool, &c, &err), &err);
+    for (volatile int k = 0; k < 500; k++) { /* about a microsecond */
+    }
+    lp_pool_release(h->pool, c);
+  }
+  return NULL;
+}
+
+static void test_waiters_never_stranded(int rounds) {
+  for (int round = 0; round < rounds; round++) {
+    fake_factory_init(&F);
+    lp_pool_factory t = fake_factory_table(&F);
+    lp_pool_config cfg = test_config(4);
+    cfg.clock_ms = NULL;
+    cfg.acquire_timeout_ms = 5000;
+    lp_pool *pool = NULL;
+    lp_error err;
+    CHECK_OK(lp_pool_create(&cfg, &t, &pool, &err), &err);
+    _Atomic bool stop = false;
+    holder hs[THREADS];
+    pthread_t ts[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+      hs[i] = (holder){.pool = pool, .stop = &stop};
+      pthread_create(&ts[i], NULL, holder_main, &hs[i]);
+    }
+    usleep(100000);
+    atomic_store(&stop, true);
+    for (int i = 0; i < THREADS; i++) pthread_join(ts[i], NULL);
+    lp_pool_stats s;
+    lp_pool_stats_get(pool, &s);
+    CHECK_EQ(s.timeouts, 0);
+    CHECK_LE(s.connections_created, 4);
+    lp_pool_destroy(pool);
+    fake_factory_free(&F);
+  }
+}
+
 int main(int argc, char **argv) {
   long cycles = cycles_per_thread(argc, argv);
   fprintf(stderr, "-- test_stress\n");
   test_stress(cycles);
+  fprintf(stderr, "-- test_waiters_never_stranded\n");
+  test_waiters_never_stranded(cycles < FULL_CYCLES ? 3 : 15);
   return 0;
 }
