@@ -124,9 +124,9 @@ LP_API LP_MUST_CHECK lp_status lp_pool_create(const lp_pool_config *cfg, const l
 LP_API void lp_pool_destroy(lp_pool *pool);
 
 /* Borrow a connection: an idle one if any (validated first if validate_on_acquire), else a new one while
- * the pool is below max_connections (the factory runs without the pool lock), else wait first come, first
- * served until one is released, up to acquire_timeout_ms. The calling thread's own most recently released
- * connection is tried first without any lock.
+ * the pool is below max_connections (the factory runs without the pool lock), else wait in line (first
+ * come, first served among waiters) until one is released, up to acquire_timeout_ms. The calling thread's
+ * own most recently released connections are tried first, without any lock.
  * Errors: LP_ETIMEOUT when the wait runs out, LP_EBUSY when max_waiters are already waiting, LP_ECLOSED
  * once lp_pool_close() has begun, LP_EFACTORY with the factory's message when creating failed (the slot is
  * given back), LP_ENOMEM, LP_EINVAL for NULL arguments.
@@ -145,8 +145,10 @@ LP_API LP_MUST_CHECK lp_status lp_pool_acquire_at(lp_pool *pool, void **out_conn
 
 /* Give back a connection from lp_pool_acquire(). The factory's reset runs first (a failure destroys the
  * connection); a connection past its max age, or released while the pool is closing, is destroyed;
- * otherwise it goes back to the idle set, or straight to the oldest waiter. Ownership returns to the pool.
- * Releasing a connection the pool does not hold is logged and ignored. Thread-safe; accepts NULL conn. */
+ * otherwise it goes back to the idle set, first in line for this thread's next acquire. When callers wait,
+ * the oldest is woken to take it, and a waiter that has waited 1 ms or more gets it handed directly, so no
+ * waiter is overtaken for long. Ownership returns to the pool. Releasing a connection the pool does not
+ * hold is logged and ignored. Thread-safe; any thread may release; accepts NULL conn. */
 LP_API void lp_pool_release(lp_pool *pool, void *conn);
 
 /* Give back a connection that must not be reused (an I/O error, a protocol desync): it is destroyed and its

@@ -10,10 +10,11 @@
  * - Each thread keeps, per pool, a small list of the slots it released most recently and tries them first
  *   (LIFO order), and its own statistics counters; the snapshot sums them. Nothing shared is written on
  *   the fast path.
- * - Waiters queue FIFO under `mu`. A release first looks at `n_waiters`; if someone waits it hands the
- *   connection straight to the oldest waiter. Making a slot free and a waiter enqueueing are each followed
- *   by a seq_cst re-check of the other side (store state, load n_waiters / n_waiters++, rescan slots), so
- *   a free slot and a waiter can never both go unnoticed.
+ * - Waiters queue FIFO under `mu` (wait.c). A release looks at `n_waiters` after storing IDLE; if someone
+ *   waits it takes the slot back and either hands it to the oldest waiter (once that one has waited
+ *   LP__STARVE_NS) or leaves it idle and wakes the oldest waiter to take it. Making a slot free and a waiter
+ *   enqueueing are each followed by a seq_cst re-check of the other side (store state, load n_waiters /
+ *   n_waiters++, rescan slots), so a free slot and a waiter can never both go unnoticed.
  * - Ages and idle times use `coarse_ms`, a copy of the clock refreshed by the cleanup thread every tick
  *   (at most a second) and by every slow path, so the fast path reads no clock unless validation or leak
  *   detection needs exact times. */
