@@ -18,7 +18,8 @@ static void note_lease(lp_pool *p, lp__slot *s, const char *file, int line) {
 }
 
 /* The caller now holds s (IN_USE): remember it for release and leak reports. */
-static void note_checkout(lp_pool *p, lp__local *loc, lp__slot *s, const char *file, int line) {
+static inline __attribute__((always_inline)) void note_checkout(lp_pool *p, lp__local *loc, lp__slot *s,
+                                                                const char *file, int line) {
   if (p->cfg.leak_detection_threshold_ms > 0) note_lease(p, s, file, line);
   lp__local_note_held(loc, lp__slot_index(p, s));
 }
@@ -40,7 +41,8 @@ static lp_status validate(lp_pool *p, lp__local *loc, lp__slot *s) {
 
 /* The caller just took s from the idle set (IN_USE). Keep it if it is not expired and validates; else
  * destroy it and return false. */
-static bool check_out(lp_pool *p, lp__local *loc, lp__slot *s, const char *file, int line) {
+static inline __attribute__((always_inline)) bool check_out(lp_pool *p, lp__local *loc, lp__slot *s,
+                                                             const char *file, int line) {
   if (lp__slot_is_expired(s, atomic_load_explicit(&p->coarse_ms, memory_order_relaxed))) {
     lp__slot_retire(p, loc, s, true);
     return false;

@@ -45,6 +45,7 @@ static void empty_in_child(lp_pool *p) {
 
 static void after_fork_child(void) {
   atomic_fetch_add(&lp__fork_generation, 1);
+  lp__barrier_after_fork();
   for (lp_pool *p = registry; p != NULL; p = p->reg_next) empty_in_child(p);
   pthread_mutex_init(&registry_mu, NULL);
 }

@@ -128,6 +128,7 @@ lp_status lp_pool_create(const lp_pool_config *cfg, const lp_pool_factory *facto
   if (cfg == NULL || out_pool == NULL) return lp_error_set(err, LP_EINVAL, "lp_pool_create: cfg and out_pool must not be NULL");
   *out_pool = NULL;
   LP_TRY(check_config(cfg, factory, err));
+  lp__barrier_init();
   lp_pool *p = NULL;
   LP_TRY(pool_new(cfg, factory, &p, err));
   lp__pool_now(p);
@@ -150,6 +151,7 @@ static void begin_close(lp_pool *p) {
     lp__wake_all_waiters(p, LP_ECLOSED);
   }
   pthread_mutex_unlock(&p->mu);
+  lp__heavy_barrier(); /* every release from now on sees is_closing, or its IDLE is seen by destroy_idle */
   lp__cleanup_stop(p);
 }
 

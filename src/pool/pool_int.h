@@ -13,8 +13,9 @@
  * - Waiters queue FIFO under `mu` (wait.c). A release looks at `n_waiters` after storing IDLE; if someone
  *   waits it takes the slot back and either hands it to the oldest waiter (once that one has waited
  *   LP__STARVE_NS) or leaves it idle and wakes the oldest waiter to take it. Making a slot free and a waiter
- *   enqueueing are each followed by a seq_cst re-check of the other side (store state, load n_waiters /
- *   n_waiters++, rescan slots), so a free slot and a waiter can never both go unnoticed.
+ *   enqueueing are each followed by a re-check of the other side (store state, load n_waiters /
+ *   n_waiters++, rescan slots), ordered by an asymmetric barrier (barrier.c), so a free slot and a waiter
+ *   can never both go unnoticed.
  * - Ages and idle times use `coarse_ms`, a copy of the clock refreshed by the cleanup thread every tick
  *   (at most a second) and by every slow path, so the fast path reads no clock unless validation or leak
  *   detection needs exact times. */
@@ -221,11 +222,23 @@ static inline bool lp__gate_busy(lp_pool *p) {
   return atomic_load(&p->n_waiters) > 0 || atomic_load(&p->is_closing);
 }
 
-/* Return a connection the caller owns to the idle set. The seq_cst store then the re-check of the gate
- * is the fast path; when someone waits or the pool closes, lp__slot_settle_contended takes it back and
- * hands it on (it may have gone to a running thread meanwhile, which is fine). */
+/* barrier.c */
+extern _Atomic bool lp__has_membarrier;
+void lp__barrier_init(void);
+void lp__heavy_barrier(void);
+void lp__barrier_after_fork(void);
+
+/* Return a connection the caller owns to the idle set. Storing IDLE then re-checking the gate is the fast
+ * path (ordered by lp__heavy_barrier() on the other side, else by seq_cst); when someone waits or the pool
+ * closes, lp__slot_settle_contended takes the slot back and hands it on (it may have gone to a running
+ * thread meanwhile, which is fine). */
 static inline void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
-  atomic_store(&s->state, LP__IDLE);
+  if (__builtin_expect(atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed), 1)) {
+    atomic_store_explicit(&s->state, LP__IDLE, memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst); /* keep the compiler from moving the gate load up */
+  } else {
+    atomic_store(&s->state, LP__IDLE);
+  }
   if (__builtin_expect(!lp__gate_busy(p), 1)) return;
   if (lp__slot_claim(s, LP__IDLE, LP__RESERVED)) lp__slot_settle_contended(p, loc, s);
 }

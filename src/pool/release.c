@@ -25,9 +25,8 @@ static lp__slot *find_held(lp_pool *p, lp__local *loc, const void *conn) {
   return NULL;
 }
 
-/* Run the factory's reset; false if it failed (the caller then destroys the connection). */
+/* Run the factory's reset (there is one); false if it failed (the caller then destroys the connection). */
 static bool reset_ok(lp_pool *p, lp__slot *s) {
-  if (p->factory.reset == NULL) return true;
   lp_error rerr;
   lp_error_clear(&rerr);
   lp_status rc = p->factory.reset(p->factory.ctx, atomic_load_explicit(&s->conn, memory_order_relaxed), &rerr);
@@ -61,7 +60,7 @@ static void release_common(lp_pool *p, void *conn, bool is_broken) {
     return;
   }
   LP__COUNT(loc, released, 1);
-  if (is_broken || !reset_ok(p, s) || atomic_load_explicit(&p->is_closing, memory_order_relaxed)) {
+  if (is_broken || (p->factory.reset != NULL && !reset_ok(p, s)) || atomic_load_explicit(&p->is_closing, memory_order_relaxed)) {
     lp__slot_retire(p, loc, s, false);
     return;
   }

@@ -206,6 +206,7 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
   enqueue(p, &w);
   pthread_mutex_unlock(&p->mu);
 
+  lp__heavy_barrier(); /* a release that missed n_waiters has its IDLE visible to the rescan */
   lp__offer_free_slots(p, loc);
 
   lp__slot *extra = NULL;

@@ -1,5 +1,6 @@
 /* Waiting: FIFO fairness, direct handoff, max_waiters, a freed slot or a failed create reaching a waiter,
- * and close with waiters and with connections in use. */
+ * and close with waiters and with connections in use. Runs with membarrier off (releases use seq_cst
+ * stores), so this mode is covered too; the stress test covers the membarrier mode. */
 #include "pool_fixture.h"
 
 static fake_factory F;
@@ -221,6 +222,7 @@ static void test_close_deadline(void) {
 }
 
 int main(void) {
+  setenv("LP_POOL_NO_MEMBARRIER", "1", 1); /* before the first pool */
   RUN_TEST(test_waiters_served_in_order);
   RUN_TEST(test_max_waiters_fails_at_once);
   RUN_TEST(test_freed_slot_reaches_waiter);
