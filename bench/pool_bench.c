@@ -6,7 +6,7 @@
  * latency run that times every acquire. Not a test: it prints figures, and only judges them against the
  * targets of issue 2 in the human-readable table.
  *
- * usage: pool_bench [--seconds S] [--csv] */
+ * usage: pool_bench [--seconds S] [--csv] [--only SCENARIO] */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -331,16 +331,19 @@ static void print_verdict(const scenario *sc, const result *ours, double ratio) 
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: pool_bench [--seconds S] [--csv]\n");
+  fprintf(stderr, "usage: pool_bench [--seconds S] [--csv] [--only 1x1|2x2|8x8|8x4hold]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   double seconds = 1.0;
   bool is_csv = false;
+  const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--csv") == 0) {
       is_csv = true;
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
     } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
       seconds = atof(argv[++i]);
       if (seconds <= 0 || seconds > 600) usage();
@@ -362,6 +365,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
     const scenario *sc = &scenarios[i];
+    if (only != NULL && strcmp(only, sc->name) != 0) continue;
     result ours = measure(&lancepool_impl, sc, seconds);
     double ratio = 0;
 #if LP_HAVE_APR

@@ -14,8 +14,8 @@
  *   waits it takes the slot back and either hands it to the oldest waiter (once that one has waited
  *   LP__STARVE_NS) or leaves it idle and wakes the oldest waiter to take it. Making a slot free and a waiter
  *   enqueueing are each followed by a re-check of the other side (store state, load n_waiters /
- *   n_waiters++, rescan slots), ordered by an asymmetric barrier (barrier.c), so a free slot and a waiter
- *   can never both go unnoticed.
+ *   n_waiters++, rescan slots), ordered by seq_cst or by an asymmetric barrier (barrier.c, wait.c's
+ *   recheck), so a free slot and a waiter can never both go unnoticed for long.
  * - Ages and idle times use `coarse_ms`, a copy of the clock refreshed by the cleanup thread every tick
  *   (at most a second) and by every slow path, so the fast path reads no clock unless validation or leak
  *   detection needs exact times. */
@@ -39,6 +39,7 @@
 #define LP__TICK_MS 1000          /* how stale coarse_ms may get while the cleanup thread runs */
 #define LP__JITTER_PER_MILLE 25   /* max age jitter: up to 2.5% earlier */
 #define LP__STARVE_NS 1000000     /* a waiter older than this gets released connections directly */
+#define LP__RECHECK_MS 5          /* a waiter's first sleep, before the heavy barrier (wait.c) */
 
 /* Slot states. */
 enum {

@@ -168,14 +168,40 @@ static void try_when_woken(lp_pool *p, lp__waiter *w, lp__slot **extra) {
   atomic_store_explicit(&w->is_done, true, memory_order_relaxed);
 }
 
+/* Earlier of two absolute times. */
+static const struct timespec *earlier(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec) ? a : b;
+}
+
+/* A release racing with this waiter's enqueue may have missed it while its IDLE was not yet visible to
+ * the rescan (with membarrier, releases use plain stores). The next release would see the waiter; in case
+ * none comes, the first sleep is capped and followed by the heavy barrier and one more rescan. Paying the
+ * barrier only then keeps its cost (an interrupt on every CPU running this process) off short waits.
+ * Caller holds p->mu, which is dropped meanwhile. */
+static void recheck(lp_pool *p, lp__local *loc) {
+  pthread_mutex_unlock(&p->mu);
+  lp__heavy_barrier();
+  lp__offer_free_slots(p, loc);
+  pthread_mutex_lock(&p->mu);
+}
+
 /* Sleep until a slot is handed over, the waiter is woken to try for an idle one, or the deadline passes.
  * Caller holds p->mu; w is queued. */
-static lp_status wait_loop(lp_pool *p, lp__waiter *w, const struct timespec *deadline, lp__slot **extra) {
+static lp_status wait_loop(lp_pool *p, lp__local *loc, lp__waiter *w, const struct timespec *deadline,
+                           lp__slot **extra) {
   bool is_late = false;
+  bool needs_recheck = atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed);
+  struct timespec recheck_at;
+  lp__abs_deadline(LP__RECHECK_MS, &recheck_at);
   for (;;) {
     if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) return w->status;
     if (w->is_woken) {
       try_when_woken(p, w, extra);
+      continue;
+    }
+    if (is_late && needs_recheck) {
+      needs_recheck = is_late = false;
+      recheck(p, loc);
       continue;
     }
     if (is_late) {
@@ -184,7 +210,8 @@ static lp_status wait_loop(lp_pool *p, lp__waiter *w, const struct timespec *dea
       return LP_ETIMEOUT;
     }
     w->is_sleeping = true;
-    is_late = pthread_cond_timedwait(&w->cond, &p->mu, deadline) == ETIMEDOUT;
+    const struct timespec *until = needs_recheck ? earlier(&recheck_at, deadline) : deadline;
+    is_late = pthread_cond_timedwait(&w->cond, &p->mu, until) == ETIMEDOUT;
     w->is_sleeping = false;
   }
 }
@@ -206,12 +233,11 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
   enqueue(p, &w);
   pthread_mutex_unlock(&p->mu);
 
-  lp__heavy_barrier(); /* a release that missed n_waiters has its IDLE visible to the rescan */
-  lp__offer_free_slots(p, loc);
+  lp__offer_free_slots(p, loc); /* see also recheck() */
 
   lp__slot *extra = NULL;
   pthread_mutex_lock(&p->mu);
-  lp_status rc = wait_loop(p, &w, deadline, &extra);
+  lp_status rc = wait_loop(p, loc, &w, deadline, &extra);
   record_wait(p, w.start_ns);
   int n_waiting = atomic_load(&p->n_waiters);
   pthread_mutex_unlock(&p->mu);
