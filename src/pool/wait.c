@@ -1,6 +1,7 @@
 /* Waiters: callers that found no idle connection and no free slot queue here, first come first served,
- * under pool->mu. Freed slots and released connections are handed to the oldest waiter directly, so a
- * waiter is never overtaken by a newcomer. */
+ * under pool->mu. A freed slot goes to the oldest waiter directly. A released connection wakes the oldest
+ * waiter, or is handed to it directly once it has waited LP__STARVE_NS, so a running thread may overtake a
+ * waiter only briefly; waiters never overtake each other. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
