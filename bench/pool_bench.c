@@ -125,8 +125,8 @@ static apr_status_t apr_conn_destroy(void *res, void *params, apr_pool_t *pool) 
 static void *apr_open(int conns) {
   apr_handle *h = calloc(1, sizeof *h);
   if (h == NULL || apr_pool_create(&h->pool, NULL) != APR_SUCCESS ||
-      apr_reslist_create(&h->list, conns, conns, conns, 0, apr_conn_create, apr_conn_destroy, NULL, h->pool) !=
-          APR_SUCCESS) {
+      apr_reslist_create(&h->list, conns, conns, conns, 0, apr_conn_create, apr_conn_destroy, NULL,
+                         h->pool) != APR_SUCCESS) {
     fprintf(stderr, "pool_bench: apr_reslist_create failed\n");
     exit(1);
   }
@@ -255,7 +255,8 @@ typedef struct {
 } result;
 
 /* Run sc's threads for `seconds`; return ops/s, and fill lat when timed. */
-static double run_phase(const impl *im, void *h, const scenario *sc, bool is_timed, double seconds, hist *lat) {
+static double run_phase(const impl *im, void *h, const scenario *sc, bool is_timed, double seconds,
+                        hist *lat) {
   static worker ws[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
   _Atomic bool stop = false;
@@ -267,7 +268,8 @@ static double run_phase(const impl *im, void *h, const scenario *sc, bool is_tim
   }
   while (atomic_load(&ready) < sc->threads) sched_yield();
   int64_t t0 = now_ns();
-  struct timespec pause = {.tv_sec = (time_t)seconds, .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  struct timespec pause = {.tv_sec = (time_t)seconds,
+                           .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
   nanosleep(&pause, NULL);
   atomic_store(&stop, true);
   uint64_t ops = 0;
@@ -317,12 +319,13 @@ static void print_row(const scenario *sc, const char *impl_name, const result *r
  * waiter (the pool's max wait under 20x its median wait). */
 static void print_verdict(const scenario *sc, const result *ours, double ratio) {
   double need = sc->threads == sc->conns && sc->threads > 1 ? 3.5 : 1.0;
-  if (ratio > 0) printf("         target >= %.1fx apr_reslist: %s\n", need, ratio >= need ? "met" : "NOT met");
+  if (ratio > 0)
+    printf("         target >= %.1fx apr_reslist: %s\n", need, ratio >= need ? "met" : "NOT met");
   if (!sc->has_hold) return;
   const lp_pool_stats *s = &ours->pool_stats;
   printf("         lancepool waits: %llu of the acquires waited; wait p50 %llu ns, p99 %llu ns, max %llu ns",
-         (unsigned long long)s->wait_count, (unsigned long long)s->wait_p50_ns, (unsigned long long)s->wait_p99_ns,
-         (unsigned long long)s->wait_max_ns);
+         (unsigned long long)s->wait_count, (unsigned long long)s->wait_p50_ns,
+         (unsigned long long)s->wait_p99_ns, (unsigned long long)s->wait_max_ns);
   if (s->wait_count > 0 && s->wait_p50_ns > 0) {
     double spread = (double)s->wait_max_ns / (double)s->wait_p50_ns;
     printf(" (max/p50 %.1f: %s)", spread, spread < 20 ? "no waiter starved" : "STARVATION");

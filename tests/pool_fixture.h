@@ -29,10 +29,10 @@ typedef struct fake_factory {
   pthread_mutex_t mu;
   fake_conn *all; /* under mu */
   _Atomic int n_created, n_destroyed, n_validated, n_reset;
-  _Atomic int fail_creates;    /* fail this many next creates */
-  _Atomic int fail_validates;  /* fail this many next validations */
-  _Atomic int fail_resets;     /* fail this many next resets */
-  int create_fail_permille;    /* random failures (stress) */
+  _Atomic int fail_creates;   /* fail this many next creates */
+  _Atomic int fail_validates; /* fail this many next validations */
+  _Atomic int fail_resets;    /* fail this many next resets */
+  int create_fail_permille;   /* random failures (stress) */
   int validate_fail_permille;
   _Atomic bool is_wrong_destroy; /* destroy called on another process's connection */
 } fake_factory;
@@ -104,8 +104,11 @@ static inline void fake_factory_init(fake_factory *f) {
 }
 
 static inline lp_pool_factory fake_factory_table(fake_factory *f) {
-  lp_pool_factory t = {.create = fake_create, .destroy = fake_destroy, .validate = fake_validate,
-                       .reset = fake_reset, .ctx = f};
+  lp_pool_factory t = {.create = fake_create,
+                       .destroy = fake_destroy,
+                       .validate = fake_validate,
+                       .reset = fake_reset,
+                       .ctx = f};
   return t;
 }
 

@@ -64,23 +64,23 @@ typedef void (*lp_pool_log_fn)(void *ctx, lp_pool_log_level level, const char *m
 /* Pool settings: a plain value. lp_pool_config_init() fills the defaults shown; lp_pool_create() copies it.
  * Times are milliseconds; negative times are rejected. */
 typedef struct lp_pool_config {
-  const char *name;                   /* "lancepool": in log lines and metrics; copied */
-  int max_connections;                /* 10: upper bound on open connections (idle, in use or opening) */
-  int min_connections;                /* 2: kept open by the cleanup task; 0..max_connections */
-  int64_t max_idle_time_ms;           /* 300000: idle longer is closed, down to min_connections; 0 = never */
-  int64_t max_connection_age_ms;      /* 3600000: older is closed (minus up to 2.5% jitter); 0 = never */
-  int64_t acquire_timeout_ms;         /* 30000: how long acquire waits; 0 = fail at once */
-  int64_t cleanup_interval_ms;        /* 60000: period of the cleanup thread; 0 = no thread */
-  bool validate_on_acquire;           /* false: call factory.validate before handing out an idle one */
-  int64_t validation_bypass_ms;       /* 500: skip validation if released less than this ago */
+  const char *name;                    /* "lancepool": in log lines and metrics; copied */
+  int max_connections;                 /* 10: upper bound on open connections (idle, in use or opening) */
+  int min_connections;                 /* 2: kept open by the cleanup task; 0..max_connections */
+  int64_t max_idle_time_ms;            /* 300000: idle longer is closed, down to min_connections; 0 = never */
+  int64_t max_connection_age_ms;       /* 3600000: older is closed (minus up to 2.5% jitter); 0 = never */
+  int64_t acquire_timeout_ms;          /* 30000: how long acquire waits; 0 = fail at once */
+  int64_t cleanup_interval_ms;         /* 60000: period of the cleanup thread; 0 = no thread */
+  bool validate_on_acquire;            /* false: call factory.validate before handing out an idle one */
+  int64_t validation_bypass_ms;        /* 500: skip validation if released less than this ago */
   int64_t leak_detection_threshold_ms; /* 0 = off: log connections held longer, with their acquire site */
-  int max_waiters;                    /* 0 = unbounded: beyond it acquire fails at once with LP_EBUSY */
-  lp_pool_idle_order idle_order;      /* LP_POOL_LIFO */
-  lp_pool_clock_fn clock_ms;          /* NULL = CLOCK_MONOTONIC; for tests. Drives ages, idle times, the
-                                         validation bypass and leak detection (not sleeping: see below) */
-  void *clock_ctx;                    /* passed to clock_ms; borrowed */
-  lp_pool_log_fn log;                 /* NULL = silent */
-  void *log_ctx;                      /* passed to log; borrowed */
+  int max_waiters;                     /* 0 = unbounded: beyond it acquire fails at once with LP_EBUSY */
+  lp_pool_idle_order idle_order;       /* LP_POOL_LIFO */
+  lp_pool_clock_fn clock_ms;           /* NULL = CLOCK_MONOTONIC; for tests. Drives ages, idle times, the
+                                          validation bypass and leak detection (not sleeping: see below) */
+  void *clock_ctx;                     /* passed to clock_ms; borrowed */
+  lp_pool_log_fn log;                  /* NULL = silent */
+  void *log_ctx;                       /* passed to log; borrowed */
 } lp_pool_config;
 
 /* One snapshot of a pool's counters. Counters only increase; gauges are the state at the snapshot. The
@@ -157,10 +157,10 @@ LP_API void lp_pool_release_broken(lp_pool *pool, void *conn);
 
 /* A connection acquired for one scope: see LP_POOL_SCOPED_ACQUIRE. A plain value. */
 typedef struct lp_pool_lease {
-  lp_pool *pool;     /* borrowed */
-  void *conn;        /* the connection, NULL if the acquire failed or after lp_pool_lease_end() */
-  lp_status status;  /* the acquire's status: check it before using conn */
-  bool is_broken;    /* set it to release the connection as broken */
+  lp_pool *pool;    /* borrowed */
+  void *conn;       /* the connection, NULL if the acquire failed or after lp_pool_lease_end() */
+  lp_status status; /* the acquire's status: check it before using conn */
+  bool is_broken;   /* set it to release the connection as broken */
 } lp_pool_lease;
 
 /* Acquire into a lease (status and conn filled in; the error, if any, in err). Thread-safe. */
@@ -178,7 +178,7 @@ LP_API void lp_pool_lease_end(lp_pool_lease *lease);
  *   LP_TRY(lease.status);
  *   my_db *db = lease.conn;
  */
-#define LP_POOL_SCOPED_ACQUIRE(name, pool, err)                          \
+#define LP_POOL_SCOPED_ACQUIRE(name, pool, err)                    \
   lp_pool_lease name __attribute__((cleanup(lp_pool_lease_end))) = \
       lp_pool_lease_acquire_at((pool), __FILE__, __LINE__, (err))
 

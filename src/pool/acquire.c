@@ -30,7 +30,8 @@ static lp_status validate(lp_pool *p, lp__local *loc, lp__slot *s) {
   if (idle_ms < p->cfg.validation_bypass_ms) return LP_OK;
   lp_error verr;
   lp_error_clear(&verr);
-  lp_status rc = p->factory.validate(p->factory.ctx, atomic_load_explicit(&s->conn, memory_order_relaxed), &verr);
+  lp_status rc =
+      p->factory.validate(p->factory.ctx, atomic_load_explicit(&s->conn, memory_order_relaxed), &verr);
   if (rc == LP_OK) return LP_OK;
   LP__COUNT(loc, validation_failures, 1);
   lp__log(p, LP_POOL_LOG_INFO, "pool \"%s\": connection #%llu failed validation, destroyed: %s", p->name,
@@ -42,7 +43,7 @@ static lp_status validate(lp_pool *p, lp__local *loc, lp__slot *s) {
 /* The caller just took s from the idle set (IN_USE). Keep it if it is not expired and validates; else
  * destroy it and return false. */
 static inline __attribute__((always_inline)) bool check_out(lp_pool *p, lp__local *loc, lp__slot *s,
-                                                             const char *file, int line) {
+                                                            const char *file, int line) {
   if (lp__slot_is_expired(s, atomic_load_explicit(&p->coarse_ms, memory_order_relaxed))) {
     lp__slot_retire(p, loc, s, true);
     return false;

@@ -99,11 +99,13 @@ static void report_leaks(lp_pool *p, int64_t now) {
     int64_t at;
     const char *file;
     int line;
-    if (!read_lease(s, &seq, &at, &file, &line) || now - at <= threshold || s->leak_reported_seq == seq) continue;
+    if (!read_lease(s, &seq, &at, &file, &line) || now - at <= threshold || s->leak_reported_seq == seq)
+      continue;
     s->leak_reported_seq = seq;
     atomic_fetch_add(&p->leaks, 1);
     lp__log(p, LP_POOL_LOG_WARN,
-            "pool \"%s\": possible leak: connection #%llu held for %lld ms (threshold %lld ms), acquired at %s:%d",
+            "pool \"%s\": possible leak: connection #%llu held for %lld ms (threshold %lld ms), acquired at "
+            "%s:%d",
             p->name, (unsigned long long)atomic_load_explicit(&s->serial, memory_order_relaxed),
             (long long)(now - at), (long long)threshold, file != NULL ? file : "unknown", line);
   }
@@ -165,7 +167,8 @@ static lp_status start_locked(lp_pool *p, lp_error *err) {
   p->is_stopping = false;
   atomic_store(&p->fork_gen, atomic_load(&lp__fork_generation));
   int rc = pthread_create(&p->thread, NULL, cleanup_main, p);
-  if (rc != 0) return lp_error_set_errno(err, LP_EIO, rc, "pool \"%s\": starting the cleanup thread", p->name);
+  if (rc != 0)
+    return lp_error_set_errno(err, LP_EIO, rc, "pool \"%s\": starting the cleanup thread", p->name);
   p->has_thread = true;
   return LP_OK;
 }
@@ -181,12 +184,15 @@ lp_status lp__cleanup_start(lp_pool *p, lp_error *err) {
 /* After fork the child has no cleanup thread: start one on the first slow-path call. */
 void lp__ensure_cleanup_thread(lp_pool *p) {
   unsigned gen = atomic_load(&lp__fork_generation);
-  if (p->cfg.cleanup_interval_ms == 0 || atomic_load_explicit(&p->fork_gen, memory_order_relaxed) == gen) return;
+  if (p->cfg.cleanup_interval_ms == 0 || atomic_load_explicit(&p->fork_gen, memory_order_relaxed) == gen)
+    return;
   lp_status rc = LP_OK;
   pthread_mutex_lock(&p->mu);
-  if (atomic_load(&p->fork_gen) != gen && !p->has_thread && !atomic_load(&p->is_closing)) rc = start_locked(p, NULL);
+  if (atomic_load(&p->fork_gen) != gen && !p->has_thread && !atomic_load(&p->is_closing))
+    rc = start_locked(p, NULL);
   pthread_mutex_unlock(&p->mu);
-  if (rc != LP_OK) lp__log(p, LP_POOL_LOG_ERROR, "pool \"%s\": could not restart the cleanup thread after fork", p->name);
+  if (rc != LP_OK)
+    lp__log(p, LP_POOL_LOG_ERROR, "pool \"%s\": could not restart the cleanup thread after fork", p->name);
 }
 
 /* Stop and join the cleanup thread; a concurrent second caller returns without waiting. */

@@ -25,9 +25,8 @@ int64_t lp__pool_clock(lp_pool *p) {
 int64_t lp__pool_now(lp_pool *p) {
   int64_t now = lp__pool_clock(p);
   int64_t seen = atomic_load_explicit(&p->coarse_ms, memory_order_relaxed);
-  while (seen < now &&
-         !atomic_compare_exchange_weak_explicit(&p->coarse_ms, &seen, now, memory_order_relaxed,
-                                                memory_order_relaxed)) {
+  while (seen < now && !atomic_compare_exchange_weak_explicit(&p->coarse_ms, &seen, now, memory_order_relaxed,
+                                                              memory_order_relaxed)) {
   }
   return now;
 }
@@ -42,7 +41,8 @@ void lp__abs_deadline(int64_t timeout_ms, struct timespec *out) {
 /* xorshift64*, one state per thread, seeded from the state's address and the time. Not for secrets. */
 uint64_t lp__random(void) {
   static _Thread_local uint64_t state;
-  if (state == 0) state = ((uint64_t)(uintptr_t)&state * UINT64_C(0x9E3779B97F4A7C15)) ^ (uint64_t)lp__real_ns();
+  if (state == 0)
+    state = ((uint64_t)(uintptr_t)&state * UINT64_C(0x9E3779B97F4A7C15)) ^ (uint64_t)lp__real_ns();
   if (state == 0) state = 1;
   state ^= state >> 12;
   state ^= state << 25;

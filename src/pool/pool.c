@@ -65,7 +65,8 @@ static lp_status check_config(const lp_pool_config *c, const lp_pool_factory *f,
                         LP__MAX_CONNECTIONS, c->max_connections);
   }
   if (c->min_connections < 0 || c->min_connections > c->max_connections) {
-    return lp_error_set(err, LP_EINVAL, "pool config: min_connections must be 0..max_connections (%d), got %d",
+    return lp_error_set(err, LP_EINVAL,
+                        "pool config: min_connections must be 0..max_connections (%d), got %d",
                         c->max_connections, c->min_connections);
   }
   if (c->max_waiters < 0) {
@@ -73,7 +74,8 @@ static lp_status check_config(const lp_pool_config *c, const lp_pool_factory *f,
                         c->max_waiters);
   }
   if (c->idle_order != LP_POOL_LIFO && c->idle_order != LP_POOL_FIFO) {
-    return lp_error_set(err, LP_EINVAL, "pool config: idle_order must be LP_POOL_LIFO or LP_POOL_FIFO, got %d",
+    return lp_error_set(err, LP_EINVAL,
+                        "pool config: idle_order must be LP_POOL_LIFO or LP_POOL_FIFO, got %d",
                         (int)c->idle_order);
   }
   if (f == NULL || f->create == NULL || f->destroy == NULL) {
@@ -94,7 +96,8 @@ static lp_status pool_new(const lp_pool_config *cfg, const lp_pool_factory *fact
   if (p->name == NULL) goto fail_pool;
   p->cfg.name = p->name;
   p->n_slots = cfg->max_connections;
-  if (posix_memalign((void **)&p->slots, LP__CACHE_LINE, (size_t)p->n_slots * sizeof *p->slots) != 0) goto fail_name;
+  if (posix_memalign((void **)&p->slots, LP__CACHE_LINE, (size_t)p->n_slots * sizeof *p->slots) != 0)
+    goto fail_name;
   memset(p->slots, 0, (size_t)p->n_slots * sizeof *p->slots);
   p->id = atomic_fetch_add(&next_pool_id, 1);
   p->has_exact_release_time = cfg->validate_on_acquire && factory->validate != NULL;
@@ -125,7 +128,8 @@ static void pool_free(lp_pool *p) {
 
 lp_status lp_pool_create(const lp_pool_config *cfg, const lp_pool_factory *factory, lp_pool **out_pool,
                          lp_error *err) {
-  if (cfg == NULL || out_pool == NULL) return lp_error_set(err, LP_EINVAL, "lp_pool_create: cfg and out_pool must not be NULL");
+  if (cfg == NULL || out_pool == NULL)
+    return lp_error_set(err, LP_EINVAL, "lp_pool_create: cfg and out_pool must not be NULL");
   *out_pool = NULL;
   LP_TRY(check_config(cfg, factory, err));
   lp__barrier_init();
@@ -182,8 +186,8 @@ lp_status lp_pool_close(lp_pool *p, int64_t timeout_ms, lp_error *err) {
   }
   pthread_mutex_unlock(&p->mu);
   if (open == 0) return LP_OK;
-  return lp_error_set(err, LP_ETIMEOUT, "pool \"%s\": close: %d connections still in use after %lld ms", p->name,
-                      open, (long long)timeout_ms);
+  return lp_error_set(err, LP_ETIMEOUT, "pool \"%s\": close: %d connections still in use after %lld ms",
+                      p->name, open, (long long)timeout_ms);
 }
 
 /* Destroy connections still held by callers at lp_pool_destroy(): a caller bug, logged. */
@@ -214,7 +218,8 @@ void lp_pool_destroy(lp_pool *p) {
 
 lp_status lp_pool_run_cleanup(lp_pool *p, lp_error *err) {
   if (p == NULL) return lp_error_set(err, LP_EINVAL, "lp_pool_run_cleanup: pool must not be NULL");
-  if (atomic_load(&p->is_closing)) return lp_error_set(err, LP_ECLOSED, "pool \"%s\": closing, no cleanup", p->name);
+  if (atomic_load(&p->is_closing))
+    return lp_error_set(err, LP_ECLOSED, "pool \"%s\": closing, no cleanup", p->name);
   lp__ensure_cleanup_thread(p);
   lp__cleanup_pass(p);
   return LP_OK;

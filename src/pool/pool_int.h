@@ -31,7 +31,7 @@
 
 #include "lancepool/pool.h"
 
-#define LP__CACHE_LINE 128 /* two lines: Intel's adjacent-line prefetch pairs them */
+#define LP__CACHE_LINE 128        /* two lines: Intel's adjacent-line prefetch pairs them */
 #define LP__LOCAL_CACHE 4         /* slots each thread remembers per pool, most recent first */
 #define LP__LOCAL_HELD 8          /* slots each thread remembers holding, to find them on release */
 #define LP__TLS_POOLS 4           /* pools a thread keeps a fast-path entry for */
@@ -120,12 +120,12 @@ typedef struct lp__hist {
 typedef struct lp__waiter {
   struct lp__waiter *next;
   pthread_cond_t cond;
-  lp__slot *slot;   /* handed over: IN_USE with a connection, or CREATING (a ticket to create one) */
-  lp_status status; /* LP_ECLOSED when woken by close */
-  int64_t start_ns;      /* when it started waiting (real clock) */
-  _Atomic bool is_done;  /* slot handed over or status set; written under pool->mu */
-  bool is_sleeping;      /* under pool->mu: on its condition variable, needs a signal */
-  bool is_woken;         /* under pool->mu: woken to try for an idle connection */
+  lp__slot *slot;       /* handed over: IN_USE with a connection, or CREATING (a ticket to create one) */
+  lp_status status;     /* LP_ECLOSED when woken by close */
+  int64_t start_ns;     /* when it started waiting (real clock) */
+  _Atomic bool is_done; /* slot handed over or status set; written under pool->mu */
+  bool is_sleeping;     /* under pool->mu: on its condition variable, needs a signal */
+  bool is_woken;        /* under pool->mu: woken to try for an idle connection */
 } lp__waiter;
 
 struct lp_pool {
@@ -163,7 +163,7 @@ struct lp_pool {
 
   _Atomic uint64_t leaks;       /* leak reports */
   _Atomic uint64_t next_serial; /* connection numbers for log lines */
-  struct lp_pool *reg_next; /* fork registry, under its own lock */
+  struct lp_pool *reg_next;     /* fork registry, under its own lock */
 };
 
 /* clock.c */

@@ -26,13 +26,14 @@ static void put_label(FILE *out, const char *s) {
 }
 
 static void put_metric(FILE *out, const char *pool_name, const metric *m) {
-  fprintf(out, "# HELP lancepool_%s %s\n# TYPE lancepool_%s %s\nlancepool_%s{pool=\"", m->name, m->help, m->name,
-          m->type, m->name);
+  fprintf(out, "# HELP lancepool_%s %s\n# TYPE lancepool_%s %s\nlancepool_%s{pool=\"", m->name, m->help,
+          m->name, m->type, m->name);
   put_label(out, pool_name);
   fprintf(out, "\"} %llu\n", (unsigned long long)m->value);
 }
 
-static void put_sample(FILE *out, const char *pool_name, const char *suffix, const char *quantile, double value) {
+static void put_sample(FILE *out, const char *pool_name, const char *suffix, const char *quantile,
+                       double value) {
   fprintf(out, "lancepool_wait_seconds%s{pool=\"", suffix);
   put_label(out, pool_name);
   if (quantile != NULL) fprintf(out, "\",quantile=\"%s", quantile);
@@ -42,27 +43,31 @@ static void put_sample(FILE *out, const char *pool_name, const char *suffix, con
 /* The wait times as a summary: p50 and p99 quantiles, sum and count; the max as a gauge. */
 static void put_waits(FILE *out, const char *pool_name, const lp_pool_stats *s) {
   const double ns = 1e-9;
-  fputs("# HELP lancepool_wait_seconds Time acquires spent waiting for a connection.\n"
-        "# TYPE lancepool_wait_seconds summary\n",
-        out);
+  fputs(
+      "# HELP lancepool_wait_seconds Time acquires spent waiting for a connection.\n"
+      "# TYPE lancepool_wait_seconds summary\n",
+      out);
   put_sample(out, pool_name, "", "0.5", (double)s->wait_p50_ns * ns);
   put_sample(out, pool_name, "", "0.99", (double)s->wait_p99_ns * ns);
   put_sample(out, pool_name, "_sum", NULL, (double)s->wait_time_total_ns * ns);
   put_sample(out, pool_name, "_count", NULL, (double)s->wait_count);
-  fputs("# HELP lancepool_wait_seconds_max Longest wait for a connection.\n"
-        "# TYPE lancepool_wait_seconds_max gauge\n",
-        out);
+  fputs(
+      "# HELP lancepool_wait_seconds_max Longest wait for a connection.\n"
+      "# TYPE lancepool_wait_seconds_max gauge\n",
+      out);
   put_sample(out, pool_name, "_max", NULL, (double)s->wait_max_ns * ns);
 }
 
-lp_status lp_pool_stats_prometheus(const lp_pool_stats *s, const char *pool_name, char **out_text, lp_error *err) {
+lp_status lp_pool_stats_prometheus(const lp_pool_stats *s, const char *pool_name, char **out_text,
+                                   lp_error *err) {
   if (s == NULL || pool_name == NULL || out_text == NULL) {
     return lp_error_set(err, LP_EINVAL, "lp_pool_stats_prometheus: arguments must not be NULL");
   }
   *out_text = NULL;
   const metric metrics[] = {
       {"connections_created_total", "counter", "Connections opened by the factory.", s->connections_created},
-      {"connections_reused_total", "counter", "Acquires that got an existing connection.", s->connections_reused},
+      {"connections_reused_total", "counter", "Acquires that got an existing connection.",
+       s->connections_reused},
       {"connections_expired_total", "counter", "Connections closed for max age or max idle time.",
        s->connections_expired},
       {"connections_destroyed_total", "counter", "Connections destroyed, for any reason.", s->destroyed},

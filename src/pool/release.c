@@ -29,7 +29,8 @@ static lp__slot *find_held(lp_pool *p, lp__local *loc, const void *conn) {
 static bool reset_ok(lp_pool *p, lp__slot *s) {
   lp_error rerr;
   lp_error_clear(&rerr);
-  lp_status rc = p->factory.reset(p->factory.ctx, atomic_load_explicit(&s->conn, memory_order_relaxed), &rerr);
+  lp_status rc =
+      p->factory.reset(p->factory.ctx, atomic_load_explicit(&s->conn, memory_order_relaxed), &rerr);
   if (rc == LP_OK) return true;
   lp__log(p, LP_POOL_LOG_INFO, "pool \"%s\": connection #%llu failed reset, destroyed: %s", p->name,
           (unsigned long long)atomic_load_explicit(&s->serial, memory_order_relaxed),
@@ -45,7 +46,8 @@ static void stamp_release(lp_pool *p, lp__slot *s) {
     atomic_store_explicit(&s->released_ms, now, memory_order_relaxed);
   }
   if (p->cfg.idle_order == LP_POOL_FIFO) {
-    atomic_store_explicit(&s->release_stamp, atomic_fetch_add_explicit(&p->release_seq, 1, memory_order_relaxed),
+    atomic_store_explicit(&s->release_stamp,
+                          atomic_fetch_add_explicit(&p->release_seq, 1, memory_order_relaxed),
                           memory_order_relaxed);
   }
 }
@@ -60,7 +62,8 @@ static void release_common(lp_pool *p, void *conn, bool is_broken) {
     return;
   }
   LP__COUNT(loc, released, 1);
-  if (is_broken || (p->factory.reset != NULL && !reset_ok(p, s)) || atomic_load_explicit(&p->is_closing, memory_order_relaxed)) {
+  if (is_broken || (p->factory.reset != NULL && !reset_ok(p, s)) ||
+      atomic_load_explicit(&p->is_closing, memory_order_relaxed)) {
     lp__slot_retire(p, loc, s, false);
     return;
   }

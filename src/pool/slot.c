@@ -8,7 +8,8 @@
 /* Connections open or opening: every slot that is not empty. A racy count, exact when quiet. */
 int lp__slots_open(const lp_pool *p) {
   int n = 0;
-  for (int i = 0; i < p->n_slots; i++) n += atomic_load_explicit(&p->slots[i].state, memory_order_relaxed) != LP__EMPTY;
+  for (int i = 0; i < p->n_slots; i++)
+    n += atomic_load_explicit(&p->slots[i].state, memory_order_relaxed) != LP__EMPTY;
   return n;
 }
 
@@ -60,7 +61,8 @@ lp_status lp__slot_fill(lp_pool *p, lp__local *loc, lp__slot *s, int final_state
   lp_error_clear(&ferr);
   void *conn = NULL;
   lp_status rc = p->factory.create(p->factory.ctx, &conn, &ferr);
-  if (rc == LP_OK && conn == NULL) rc = lp_error_set(&ferr, LP_EFACTORY, "create gave LP_OK but no connection");
+  if (rc == LP_OK && conn == NULL)
+    rc = lp_error_set(&ferr, LP_EFACTORY, "create gave LP_OK but no connection");
   if (rc != LP_OK) return fill_failed(p, loc, s, rc, &ferr, err);
 
   int64_t now = lp__pool_now(p);

@@ -5,8 +5,11 @@
 #include "pool/pool_int.h"
 
 static void add_counters(lp__counters *sum, const lp__counters *c) {
-#define ADD(field) atomic_store_explicit(&sum->field, atomic_load_explicit(&sum->field, memory_order_relaxed) + \
-                                             atomic_load_explicit(&c->field, memory_order_relaxed), memory_order_relaxed)
+#define ADD(field)                                                                 \
+  atomic_store_explicit(&sum->field,                                               \
+                        atomic_load_explicit(&sum->field, memory_order_relaxed) +  \
+                            atomic_load_explicit(&c->field, memory_order_relaxed), \
+                        memory_order_relaxed)
   ADD(hits);
   ADD(misses);
   ADD(miss_acquired);

@@ -144,7 +144,8 @@ static lp_status wait_refused(lp_pool *p, lp_error *err) {
 static lp__slot *grab_idle(lp_pool *p) {
   for (int i = 0; i < p->n_slots; i++) {
     lp__slot *s = &p->slots[i];
-    if (atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__IN_USE)) {
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IDLE &&
+        lp__slot_claim(s, LP__IDLE, LP__IN_USE)) {
       return s;
     }
   }
@@ -247,11 +248,13 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
   if (n_waiting > 0) lp__offer_free_slots(p, loc); /* idle ones freed while this waiter was the awake one */
 
   if (rc == LP_ETIMEOUT) {
-    return lp_error_set(err, LP_ETIMEOUT,
-                        "pool \"%s\": acquire timed out after %lld ms (all %d connections in use, %d waiting)",
-                        p->name, (long long)p->cfg.acquire_timeout_ms, p->n_slots, n_waiting);
+    return lp_error_set(
+        err, LP_ETIMEOUT,
+        "pool \"%s\": acquire timed out after %lld ms (all %d connections in use, %d waiting)", p->name,
+        (long long)p->cfg.acquire_timeout_ms, p->n_slots, n_waiting);
   }
-  if (rc != LP_OK) return lp_error_set(err, rc, "pool \"%s\": closed while waiting for a connection", p->name);
+  if (rc != LP_OK)
+    return lp_error_set(err, rc, "pool \"%s\": closed while waiting for a connection", p->name);
   *out = w.slot;
   return LP_OK;
 }

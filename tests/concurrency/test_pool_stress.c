@@ -110,7 +110,8 @@ static void test_stress(long cycles) {
           (unsigned long long)s.connections_expired, (unsigned long long)s.validation_failures,
           (unsigned long long)s.wait_count);
   if (!is_consistent) {
-    fprintf(stderr, "   size %llu avail %llu in_use %llu; factory created %d destroyed %d; hits %llu misses %llu\n",
+    fprintf(stderr,
+            "   size %llu avail %llu in_use %llu; factory created %d destroyed %d; hits %llu misses %llu\n",
             (unsigned long long)s.current_size, (unsigned long long)s.available_connections,
             (unsigned long long)s.in_use, atomic_load(&F.n_created), atomic_load(&F.n_destroyed),
             (unsigned long long)s.pool_hits, (unsigned long long)s.pool_misses);
