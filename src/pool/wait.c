@@ -177,9 +177,9 @@ static const struct timespec *earlier(const struct timespec *a, const struct tim
 
 /* A release racing with this waiter's enqueue may have missed it while its IDLE was not yet visible to
  * the rescan (with membarrier, releases use plain stores). The next release would see the waiter; in case
- * none comes, the first sleep is capped and followed by the heavy barrier and one more rescan. Paying the
- * barrier only then keeps its cost (an interrupt on every CPU running this process) off short waits.
- * Caller holds p->mu, which is dropped meanwhile. */
+ * none comes, the waiter's sleeps are capped (LP__RECHECK_MS, doubling each time) and each is followed by
+ * the heavy barrier and a rescan. Paying the barrier only then keeps its cost (an interrupt on every CPU
+ * running this process) off short waits. Caller holds p->mu, which is dropped meanwhile. */
 static void recheck(lp_pool *p, lp__local *loc) {
   pthread_mutex_unlock(&p->mu);
   lp__heavy_barrier();
@@ -192,18 +192,22 @@ static void recheck(lp_pool *p, lp__local *loc) {
 static lp_status wait_loop(lp_pool *p, lp__local *loc, lp__waiter *w, const struct timespec *deadline,
                            lp__slot **extra) {
   bool is_late = false;
-  bool needs_recheck = atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed);
+  bool has_rechecks = atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed);
+  int64_t recheck_ms = LP__RECHECK_MS;
   struct timespec recheck_at;
-  lp__abs_deadline(LP__RECHECK_MS, &recheck_at);
+  lp__abs_deadline(recheck_ms, &recheck_at);
   for (;;) {
     if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) return w->status;
     if (w->is_woken) {
       try_when_woken(p, w, extra);
       continue;
     }
-    if (is_late && needs_recheck) {
-      needs_recheck = is_late = false;
+    const struct timespec *until = has_rechecks ? earlier(&recheck_at, deadline) : deadline;
+    if (is_late && until == &recheck_at) {
+      is_late = false;
       recheck(p, loc);
+      recheck_ms *= 2;
+      lp__abs_deadline(recheck_ms, &recheck_at);
       continue;
     }
     if (is_late) {
@@ -212,7 +216,6 @@ static lp_status wait_loop(lp_pool *p, lp__local *loc, lp__waiter *w, const stru
       return LP_ETIMEOUT;
     }
     w->is_sleeping = true;
-    const struct timespec *until = needs_recheck ? earlier(&recheck_at, deadline) : deadline;
     is_late = pthread_cond_timedwait(&w->cond, &p->mu, until) == ETIMEDOUT;
     w->is_sleeping = false;
   }
