@@ -39,7 +39,7 @@
 #define LP__TICK_MS 1000          /* how stale coarse_ms may get while the cleanup thread runs */
 #define LP__JITTER_PER_MILLE 25   /* max age jitter: up to 2.5% earlier */
 #define LP__STARVE_NS 1000000     /* a waiter older than this gets released connections directly */
-#define LP__RECHECK_MS 5          /* a waiter's first sleep, before the heavy barrier (wait.c) */
+#define LP__RECHECK_MS 5          /* a waiter rechecks after this, then twice as long each time (wait.c) */
 
 /* Slot states. */
 enum {
