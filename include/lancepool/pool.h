@@ -129,7 +129,7 @@ LP_API void lp_pool_destroy(lp_pool *pool);
  * own most recently released connections are tried first, without any lock.
  * Errors: LP_ETIMEOUT when the wait runs out, LP_EBUSY when max_waiters are already waiting, LP_ECLOSED
  * once lp_pool_close() has begun, LP_EFACTORY with the factory's message when creating failed (the slot is
- * given back), LP_ENOMEM, LP_EINVAL for NULL arguments.
+ * given back), LP_EINVAL for NULL arguments.
  * On LP_OK the caller owns *out_conn until lp_pool_release() or lp_pool_release_broken(); it may release it
  * from another thread. Thread-safe. Must not be called from a factory callback of the same pool.
  * The macro of the same name records the call site (file:line) for leak reports; (lp_pool_acquire)(...)
