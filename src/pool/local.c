@@ -27,6 +27,7 @@ static void on_thread_exit(void *table) {
     t->e[i].pool_id = 0;
     t->e[i].loc = NULL;
   }
+  t->has_exit_hook = false; /* a pool used by a later destructor re-arms it */
 }
 
 static void make_exit_key(void) {
