@@ -13,6 +13,11 @@ typedef struct {
 
 static const command commands[] = {
     {"version", lp__cli_version, "print the lancepool version"},
+    {"tables", lp__cli_tables, "DB: list the tables, one per line"},
+    {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
+    {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},
+    {"versions", lp__cli_versions, "DB TABLE: one line per version: number, commit time (us)"},
+    {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
