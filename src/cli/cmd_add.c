@@ -24,8 +24,7 @@ int lp__cli_add(int argc, char **argv) {
   }
   if (rc == 0) {
     lp_write_options o;
-    lp_write_options_init(&o);
-    o.durable = !a.no_fsync;
+    lp__wargs_options(&a, &o);
     uint64_t version = 0;
     if (lp_db_add(db, a.pos[1], &stream, &o, &version, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
     else printf("%" PRIu64 "\n", version);

@@ -29,8 +29,7 @@ int lp__cli_create(int argc, char **argv) {
   if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   if (rc == 0) {
     lp_write_options o;
-    lp_write_options_init(&o);
-    o.durable = !a.no_fsync;
+    lp__wargs_options(&a, &o);
     uint64_t version = 0;
     lp_status st = lp_db_create_table(db, a.pos[1], &as, data, a.overwrite, &o, &version, &err);
     data = NULL; /* consumed */

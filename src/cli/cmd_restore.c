@@ -14,8 +14,7 @@ int lp__cli_restore(int argc, char **argv) {
   lp_error err = {0};
   if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
   lp_write_options o;
-  lp_write_options_init(&o);
-  o.durable = !a.no_fsync;
+  lp__wargs_options(&a, &o);
   uint64_t version = 0;
   if (lp_db_restore(db, a.pos[1], a.version, &o, &version, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   else printf("%" PRIu64 "\n", version);
