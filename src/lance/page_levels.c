@@ -74,7 +74,10 @@ lp_status lp__leafbuf_enable_def(lp__leafbuf *b, lp_error *err) {
     if (d == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
     b->def = d;
     b->cap_levels = cap;
-    if (b->has_rep && b->rep == NULL) return lp_error_set(err, LP_EINVAL, "levels: rep buffer missing");
+    if (b->has_rep && b->rep == NULL) {
+      b->rep = malloc(cap * 2);
+      if (b->rep == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
+    }
   }
   memset(b->def, 0, b->n_levels * 2);
   b->has_def = true;
@@ -264,7 +267,7 @@ lp_status lp__leafbuf_append_rows(lp__leafbuf *dst, const lp__leafbuf *src, uint
     } else {
       LP_TRY(lp__leafbuf_push_fixed(dst, src->vals + v0 * (src->value_bits / 8), 0, nv, err));
     }
-  } else {
+  } else if (nv > 0) { /* no values (e.g. an all-null page) may mean no offsets buffer at all */
     int64_t b0 = src->offs[v0], b1 = src->offs[v0 + nv];
     LP_TRY(lp__leafbuf_reserve_values(dst, nv, (uint64_t)(b1 - b0), err));
     memcpy(dst->vals + dst->vals_len, src->vals + b0, (size_t)(b1 - b0));

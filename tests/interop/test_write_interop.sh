@@ -19,6 +19,8 @@ check() {
     diff <(cut -c1-300 "$expect") <(cut -c1-300 "$W/got.jsonl") | head -20 >&2
     fail "$table@$version: LanceDB read differs from what lancepool wrote"
   fi
+  "$LANCEPOOL" dump "$W/db" "$table" --version "$version" > "$W/ours.jsonl"
+  cmp -s "$W/ours.jsonl" "$expect" || fail "$table@$version: lancepool's own read differs from what it wrote"
   echo "ok $table@$version ($(wc -l < "$expect") rows)"
 }
 
