@@ -519,6 +519,12 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     lp__plan plan;
     lp__plan_init(&plan);
     if (rc == LP_OK) rc = prepare(ctx, &base, &plan, err);
+    if (rc == LP_OK && plan.noop) {
+      *out_version = base.version;
+      lp__plan_reset(&plan);
+      lp__base_reset(&base);
+      return LP_OK;
+    }
     if (rc == LP_OK) {
       my_op = plan.op;
       rc = attempt(table_dir, &o, &base, &plan, out_version, err);

@@ -46,6 +46,7 @@ typedef struct lp__plan {
   const lp__schema *schema;   /* non-NULL: replace the schema (create/overwrite) */
   const lp__base *content;    /* non-NULL: carry fields over from this version instead of the base (restore) */
   bool keep_index;            /* copy the carried-over version's index section */
+  bool noop;                  /* nothing to commit: lp__commit returns the base version */
   uint32_t op;                /* LP__OP_* */
   lp__buf op_body;            /* the operation message */
 } lp__plan;

@@ -94,6 +94,40 @@ v=$("$LANCEPOOL" add "$W/db" m --jsonl "$W/m2.jsonl")
 node "$N/write_peer.mjs" expect-ids "$W/db" m "10-49,1000-1019,2000-2004"
 echo "ok LanceDB and lancepool commits interleave"
 
+# deletes: both deletion-file kinds, a dropped fragment, and LanceDB extending lancepool's deletions and
+# the other way round
+keep() { node -e 'const f=new Function("id","return "+process.argv[1]);const fs=require("fs");
+  const out=fs.readFileSync(0,"utf8").split("\n").filter(l=>l&&f(JSON.parse(l).id)).map(l=>l+"\n").join("");
+  process.stdout.write(out)' "$1"; }
+"$LANCEPOOL" create "$W/db" d --schema "$SMALL" > /dev/null
+gen small 0 8000 > "$W/d1.jsonl"; gen small 8000 100 > "$W/d2.jsonl"
+"$LANCEPOOL" add "$W/db" d --jsonl "$W/d1.jsonl" > /dev/null
+"$LANCEPOOL" add "$W/db" d --jsonl "$W/d2.jsonl" > /dev/null
+cat "$W/d1.jsonl" "$W/d2.jsonl" > "$W/dall.jsonl"
+out=$("$LANCEPOOL" delete "$W/db" d --where "id < 3 OR id = 8050")
+[ "$out" = "4 4" ] || fail "delete printed '$out'"
+keep '!(id < 3 || id == 8050)' < "$W/dall.jsonl" > "$W/exp_d4.jsonl"
+check d 4 "$W/exp_d4.jsonl"
+ls "$W/db/d.lance/_deletions" | grep -q '^0-3-.*\.arrow$' || fail "no .arrow deletion file for a small delete"
+out=$("$LANCEPOOL" delete "$W/db" d --where "id >= 1000 AND id < 7000")
+[ "$out" = "6000 5" ] || fail "delete printed '$out'"
+keep '!(id < 3 || id == 8050 || (id >= 1000 && id < 7000))' < "$W/dall.jsonl" > "$W/exp_d5.jsonl"
+check d 5 "$W/exp_d5.jsonl"
+ls "$W/db/d.lance/_deletions" | grep -q '^0-4-.*\.bin$' || fail "no .bin deletion file for a 6003-row set"
+check d 4 "$W/exp_d4.jsonl"
+node "$N/write_peer.mjs" delete "$W/db" d "id = 7500"                  # LanceDB extends lancepool's bitmap (v6)
+out=$("$LANCEPOOL" delete "$W/db" d --where "id = 7600 OR id = 7500")   # lancepool extends LanceDB's (v7)
+[ "$out" = "1 7" ] || fail "delete printed '$out'"
+out=$("$LANCEPOOL" delete "$W/db" d --where "id >= 8000")               # fragment 1 disappears (v8)
+[ "$out" = "99 8" ] || fail "delete printed '$out'"
+out=$("$LANCEPOOL" delete "$W/db" d --where "id = 123456")
+[ "$out" = "0 8" ] || fail "a delete matching nothing printed '$out'"
+keep '!(id < 3 || (id >= 1000 && id < 7000) || id == 7500 || id == 7600 || id >= 8000)' < "$W/dall.jsonl" > "$W/exp_d8.jsonl"
+check d 8 "$W/exp_d8.jsonl"
+[ "$(node "$N/lancedb_dump.mjs" count "$W/db" d)" = "$(wc -l < "$W/exp_d8.jsonl")" ] || fail "LanceDB count differs"
+node "$N/write_peer.mjs" expect-ids "$W/db" d "3-999,7000-7499,7501-7599,7601-7999"
+echo "ok deletes"
+
 # drop
 "$LANCEPOOL" drop "$W/db" m
 [ ! -e "$W/db/m.lance" ] || fail "drop left the directory"

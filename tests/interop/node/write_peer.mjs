@@ -3,6 +3,7 @@
 //                                                                then delete PRED
 //   node write_peer.mjs expect-ids DB TABLE "a-b,c-d"            exit 1 unless the ids are exactly these
 //   node write_peer.mjs append-loop DB TABLE TAG N               N appends of one row each (id = TAG*1e6 + i)
+//   node write_peer.mjs delete DB TABLE PRED                     one delete
 //   node write_peer.mjs optimize DB TABLE                        compact + cleanup of old versions
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
@@ -36,6 +37,9 @@ switch (cmd) {
     await t.delete(pred);
     break;
   }
+  case "delete":
+    await t.delete(rest[0]);
+    break;
   case "append-loop": {
     const [tag, n] = [Number(rest[0]), Number(rest[1])];
     for (let i = 0; i < n; i++) await t.add(smallBatch([tag * 1000000 + i]));
