@@ -141,7 +141,7 @@ typedef struct lp_write_options {
   bool durable;                /* fsync files and directories before/after publishing (default true) */
   uint32_t max_rows_per_file;  /* rows per data file (= fragment) at most; default 1048576 */
   uint32_t max_rows_per_page;  /* rows per page at most; default 65536 (wide vectors get fewer) */
-  int max_commit_attempts;     /* retries after losing a commit race; default 20 */
+  int max_commit_attempts;     /* attempts when other writers keep committing first; default 100 */
 } lp_write_options;
 
 /* Fill opts with the defaults. */

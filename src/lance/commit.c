@@ -17,8 +17,9 @@
 #include "lance/versions.h"
 #include "lance/write_schema.h"
 
-#define DEFAULT_ATTEMPTS 20
-#define BACKOFF_MAX_US 20000 /* randomized wait between attempts, at most */
+#define DEFAULT_ATTEMPTS 100
+#define BACKOFF_BASE_US 1000    /* first retry waits up to this long (randomized) */
+#define BACKOFF_MAX_US 50000    /* the randomized wait doubles per attempt up to this */
 #define WRITER_LIBRARY "lancepool"
 #define WRITER_VERSION "0.1.0"
 #define FLAG_DELETIONS 1u
@@ -62,6 +63,8 @@ lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
   if (rc != 0) return lp_error_set_errno(err, LP_EIO, e, "%s: fsync failed", dir);
   return LP_OK;
 }
+
+static uint32_t txn_op(const uint8_t *txn, size_t len);
 
 /* ---- reading a base version ------------------------------------------------------------------------ */
 
@@ -369,6 +372,8 @@ static void write_hint(const char *table_dir, uint64_t version, bool durable) {
   (void)write_file_atomic(vdir, "latest_version_hint.json", body, (size_t)n, durable, NULL); /* only a hint */
 }
 
+uint32_t lp__base_txn_op(const lp__base *b) { return b->txn ? txn_op(b->txn, b->txn_len) : 0; }
+
 /* The operation number of a Transaction message (0 when unknown). */
 static uint32_t txn_op(const uint8_t *txn, size_t len) {
   lp__pb_reader r = {txn, len};
@@ -539,7 +544,9 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     if (rc != LP_EEXIST) return rc;
     if (o.create) return lp_error_set(err, LP_EEXIST, "%s: the table was created concurrently", table_dir);
     (void)read;
-    usleep((useconds_t)(lp__random_u64() % BACKOFF_MAX_US) * (useconds_t)(i < 5 ? 1 : 2));
+    uint64_t cap = BACKOFF_BASE_US << (i < 6 ? i : 6);
+    if (cap > BACKOFF_MAX_US) cap = BACKOFF_MAX_US;
+    usleep((useconds_t)(lp__random_u64() % cap));
   }
   return lp_error_set(err, LP_ECONFLICT, "%s: gave up after %d attempts: other writers kept committing first", table_dir,
                       o.max_attempts);

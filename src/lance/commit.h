@@ -36,6 +36,8 @@ lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, 
 /* The newest version (LP_ENOTFOUND when the table has none). */
 lp_status lp__base_load_latest(const char *table_dir, lp__base *out, lp_error *err);
 void lp__base_reset(lp__base *b);
+/* The operation (LP__OP_*) of the version's inline transaction; 0 when it has none. */
+uint32_t lp__base_txn_op(const lp__base *b);
 
 /* What an operation wants committed on top of a base. */
 typedef struct lp__plan {
@@ -61,7 +63,7 @@ typedef lp_status (*lp__prepare_fn)(void *ctx, const lp__base *base, lp__plan *p
 typedef struct lp__commit_opts {
   bool durable;       /* fsync files and directories (default true) */
   bool create;        /* the table must not have a version yet (LP_EEXIST otherwise) */
-  int max_attempts;   /* default 20 */
+  int max_attempts;   /* default 100 */
 } lp__commit_opts;
 
 /* Run prepare + commit until it lands, a conflicting concurrent operation is found (LP_ECONFLICT), or the

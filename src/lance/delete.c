@@ -24,7 +24,93 @@ typedef struct del_ctx {
   uint64_t n_deleted;     /* rows newly deleted by the last prepared plan */
   char **written;         /* deletion files written by the last attempt */
   size_t n_written;
+  /* the last full evaluation, reused when only appends were committed since (a cheap rebase) */
+  uint64_t eval_version;  /* version it was computed against; 0 = none */
+  uint64_t *touched_ids;  /* fragments given a new deletion file */
+  lp__deletion_ref *touched_refs;
+  size_t n_touched;
+  uint64_t *dropped_ids;  /* fragments whose every row is now deleted */
+  size_t n_dropped;
 } del_ctx;
+
+static void forget_eval(del_ctx *c) {
+  free(c->touched_ids);
+  free(c->touched_refs);
+  free(c->dropped_ids);
+  c->touched_ids = c->dropped_ids = NULL;
+  c->touched_refs = NULL;
+  c->n_touched = c->n_dropped = 0;
+  c->eval_version = 0;
+}
+
+static bool remember_touched(del_ctx *c, uint64_t id, const lp__deletion_ref *d) {
+  uint64_t *ni = realloc(c->touched_ids, (c->n_touched + 1) * sizeof *ni);
+  if (ni == NULL) return false;
+  c->touched_ids = ni;
+  lp__deletion_ref *nr = realloc(c->touched_refs, (c->n_touched + 1) * sizeof *nr);
+  if (nr == NULL) return false;
+  c->touched_refs = nr;
+  ni[c->n_touched] = id;
+  nr[c->n_touched++] = *d;
+  return true;
+}
+
+static bool remember_dropped(del_ctx *c, uint64_t id) {
+  uint64_t *n = realloc(c->dropped_ids, (c->n_dropped + 1) * sizeof *n);
+  if (n == NULL) return false;
+  c->dropped_ids = n;
+  n[c->n_dropped++] = id;
+  return true;
+}
+
+/* Were only appends committed between the last evaluation and `base`? */
+static bool only_appends_since(const del_ctx *c, const lp__base *base) {
+  if (c->eval_version == 0 || base->version <= c->eval_version) return false;
+  for (uint64_t v = c->eval_version + 1; v <= base->version; v++) {
+    lp__base b;
+    if (v == base->version) {
+      if (lp__base_txn_op(base) != LP__OP_APPEND) return false;
+      continue;
+    }
+    if (lp__base_load(c->dir, v, &b, NULL) != LP_OK) return false;
+    uint32_t op = lp__base_txn_op(&b);
+    lp__base_reset(&b);
+    if (op != LP__OP_APPEND) return false;
+  }
+  return true;
+}
+
+static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, const lp__buf *deleted_ids, bool any_deletion,
+                             lp_error *err);
+
+/* Rebase the last evaluation over appended fragments: the same deletion files, the new fragment list. */
+static lp_status rebase_over_appends(del_ctx *c, const lp__base *base, lp__plan *plan, lp_error *err) {
+  lp__buf deleted_ids;
+  lp__buf_init(&deleted_ids);
+  bool any_deletion = false;
+  for (size_t i = 0; i < base->m->n_fragments; i++) {
+    const lp__fragment *f = &base->m->fragments[i];
+    bool dropped = false, touched = false;
+    for (size_t k = 0; k < c->n_dropped; k++) dropped |= c->dropped_ids[k] == f->id;
+    if (dropped) {
+      lp__pb_varint(&deleted_ids, f->id);
+      continue;
+    }
+    for (size_t k = 0; k < c->n_touched && !touched; k++)
+      if (c->touched_ids[k] == f->id) {
+        lp__encode_fragment_with_deletion(&plan->fragments, 2, &base->frag_raw[i], &c->touched_refs[k]);
+        lp__encode_fragment_with_deletion(&plan->op_body, 1, &base->frag_raw[i], &c->touched_refs[k]);
+        touched = any_deletion = true;
+      }
+    if (!touched) {
+      lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
+      any_deletion |= f->has_deletion;
+    }
+  }
+  lp_status rc = finish_plan(c, base, plan, &deleted_ids, any_deletion, err);
+  lp__buf_reset(&deleted_ids);
+  return rc;
+}
 
 static void forget_written(del_ctx *c, bool unlink_them) {
   for (size_t i = 0; i < c->n_written; i++) {
@@ -115,11 +201,40 @@ static uint32_t *merge_rows(const uint32_t *a, size_t na, const uint32_t *b, siz
   return m;
 }
 
+static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, const lp__buf *deleted_ids, bool any_deletion,
+                             lp_error *err) {
+  if (c->n_deleted == 0) {
+    plan->noop = true;
+    return LP_OK;
+  }
+  if (deleted_ids->len) lp__pb_bytes(&plan->op_body, 2, deleted_ids->data, deleted_ids->len);
+  lp__pb_str(&plan->op_body, 3, c->predicate);
+  bool has_max = false;
+  uint64_t max_id = 0;
+  lp__pb_reader pr = {base->msg, base->msg_len};
+  lp__pb_field pf;
+  bool done;
+  while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
+    if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
+  for (size_t i = 0; i < base->m->n_fragments; i++)
+    if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
+  plan->has_max_fragment_id = has_max;
+  plan->max_fragment_id = max_id;
+  plan->has_deletions = any_deletion;
+  plan->keep_index = true;
+  plan->op = LP__OP_DELETE;
+  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
+  LP_TRY(lp__buf_status(&plan->op_body, "transaction", err));
+  return lp__buf_status(deleted_ids, "transaction", err);
+}
+
 static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   del_ctx *c = vctx;
-  forget_written(c, true); /* files of a lost attempt are not referenced by anything */
-  c->n_deleted = 0;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  if (c->n_deleted > 0 && only_appends_since(c, base)) return rebase_over_appends(c, base, plan, err);
+  forget_written(c, true); /* files of a lost attempt are not referenced by anything */
+  forget_eval(c);
+  c->n_deleted = 0;
   lp_table *t = NULL;
   LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
   lp__pred_bound *b = NULL;
@@ -146,6 +261,7 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
       c->n_deleted += n_match;
       if (rc == LP_OK && n_union >= f->physical_rows) {
         lp__pb_varint(&deleted_ids, f->id); /* every row gone: the fragment leaves the table */
+        if (!remember_dropped(c, f->id)) rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
       } else if (rc == LP_OK) {
         lp__deletion_kind kind = lp__deletion_kind_for(n_union, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP);
         uint64_t id;
@@ -167,6 +283,7 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
           lp__encode_fragment_with_deletion(&plan->fragments, 2, raw, &d);
           lp__encode_fragment_with_deletion(&plan->op_body, 1, raw, &d);
           any_deletion = true;
+          if (!remember_touched(c, f->id, &d)) rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
         }
       }
       free(all);
@@ -180,29 +297,8 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     rc = lp__fsync_dir(dd, c->durable, err);
   }
   if (rc == LP_OK) {
-    if (c->n_deleted == 0) {
-      plan->noop = true;
-    } else {
-      if (deleted_ids.len) lp__pb_bytes(&plan->op_body, 2, deleted_ids.data, deleted_ids.len);
-      lp__pb_str(&plan->op_body, 3, c->predicate);
-      bool has_max = false;
-      uint64_t max_id = 0;
-      lp__pb_reader pr = {base->msg, base->msg_len};
-      lp__pb_field pf;
-      bool done;
-      while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
-        if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
-      for (size_t i = 0; i < t->m->n_fragments; i++)
-        if (!has_max || t->m->fragments[i].id > max_id) has_max = true, max_id = t->m->fragments[i].id;
-      plan->has_max_fragment_id = has_max;
-      plan->max_fragment_id = max_id;
-      plan->has_deletions = any_deletion;
-      plan->keep_index = true;
-      plan->op = LP__OP_DELETE;
-      rc = lp__buf_status(&plan->fragments, "manifest", err);
-      if (rc == LP_OK) rc = lp__buf_status(&plan->op_body, "transaction", err);
-      if (rc == LP_OK) rc = lp__buf_status(&deleted_ids, "transaction", err);
-    }
+    c->eval_version = base->version;
+    rc = finish_plan(c, base, plan, &deleted_ids, any_deletion, err);
   }
   lp__buf_reset(&deleted_ids);
   lp__pred_bound_free(b);
@@ -217,10 +313,17 @@ lp_status lp_db_delete(lp_db *db, const char *name, const char *predicate, const
   lp__wopts_resolve(opts, &o);
   if (predicate == NULL) return lp_error_set(err, LP_EINVAL, "delete: no predicate");
   LP_TRY(lp__table_dir(db, name, &dir, err));
-  del_ctx c = {db, name, dir, predicate, o.durable, 0, NULL, 0};
+  del_ctx c;
+  memset(&c, 0, sizeof c);
+  c.db = db;
+  c.name = name;
+  c.dir = dir;
+  c.predicate = predicate;
+  c.durable = o.durable;
   lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
   lp_status rc = lp__commit(dir, &co, prepare_delete, &c, out_version, err);
   forget_written(&c, rc != LP_OK);
+  forget_eval(&c);
   if (rc == LP_OK && out_deleted) *out_deleted = c.n_deleted;
   if (rc != LP_OK) lp_error_wrap(err, "delete from %s: ", name);
   free(dir);

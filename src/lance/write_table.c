@@ -23,7 +23,7 @@ void lp_write_options_init(lp_write_options *opts) {
   opts->durable = true;
   opts->max_rows_per_file = DEFAULT_ROWS_PER_FILE;
   opts->max_rows_per_page = DEFAULT_ROWS_PER_PAGE;
-  opts->max_commit_attempts = 20;
+  opts->max_commit_attempts = 100;
 }
 
 void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out) {

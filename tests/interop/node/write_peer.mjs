@@ -4,6 +4,7 @@
 //   node write_peer.mjs expect-ids DB TABLE "a-b,c-d"            exit 1 unless the ids are exactly these
 //   node write_peer.mjs append-loop DB TABLE TAG N               N appends of one row each (id = TAG*1e6 + i)
 //   node write_peer.mjs delete DB TABLE PRED                     one delete
+//   node write_peer.mjs ids DB TABLE                             print all ids, ascending
 //   node write_peer.mjs optimize DB TABLE                        compact + cleanup of old versions
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
@@ -41,8 +42,25 @@ switch (cmd) {
     await t.delete(rest[0]);
     break;
   case "append-loop": {
+    // prints the id of every append that LanceDB reported as committed
     const [tag, n] = [Number(rest[0]), Number(rest[1])];
-    for (let i = 0; i < n; i++) await t.add(smallBatch([tag * 1000000 + i]));
+    let failed = 0;
+    for (let i = 0; i < n; i++) {
+      const id = tag * 1000000 + i;
+      try {
+        await t.add(smallBatch([id]));
+        process.stdout.write(`${id}\n`);
+      } catch (e) {
+        failed++;
+        process.stderr.write(`append ${id} failed: ${e.message.split("\n")[0]}\n`);
+      }
+    }
+    if (failed) process.stderr.write(`${failed} LanceDB appends failed\n`);
+    break;
+  }
+  case "ids": {
+    // every id in the table, one per line, ascending (duplicates kept)
+    for (const id of await ids(t)) process.stdout.write(`${id}\n`);
     break;
   }
   case "optimize":
