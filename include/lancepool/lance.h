@@ -170,6 +170,27 @@ LP_API LP_MUST_CHECK lp_status lp_db_delete(lp_db *db, const char *name, const c
 LP_API LP_MUST_CHECK lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version,
                                              const lp_write_options *opts, uint64_t *out_version, lp_error *err);
 
+/* Compaction: rewrite runs of small fragments (fewer than opts->max_rows_per_file live rows) and
+ * fragments with deleted rows into new fragments of live rows only, as one commit; the rows and their
+ * order do not change. *out_rewritten (may be NULL) = fragments replaced; when there is nothing to do no
+ * version is committed. */
+LP_API LP_MUST_CHECK lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts,
+                                             uint64_t *out_version, uint64_t *out_rewritten, lp_error *err);
+
+/* Upsert (merge insert) by the top-level key column `key`: rows of `data` whose key matches a live row
+ * replace it, the others are inserted, in one commit. Keys in `data` must be unique and not null.
+ * *out_updated / *out_inserted (may be NULL) count the rows. data is consumed. */
+LP_API LP_MUST_CHECK lp_status lp_db_upsert(lp_db *db, const char *name, const char *key,
+                                            struct ArrowArrayStream *data, const lp_write_options *opts,
+                                            uint64_t *out_updated, uint64_t *out_inserted,
+                                            uint64_t *out_version, lp_error *err);
+
+/* Delete versions committed more than older_than_seconds ago (never the latest) and every file that no
+ * remaining version uses (files no version ever used only when older than the cut-off too, so commits
+ * in progress are safe). *out_versions / *out_files (may be NULL) count what was removed. */
+LP_API LP_MUST_CHECK lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds,
+                                             uint64_t *out_versions, uint64_t *out_files, lp_error *err);
+
 /* Remove table `name` and all its files. LP_ENOTFOUND when it does not exist. */
 LP_API LP_MUST_CHECK lp_status lp_db_drop_table(lp_db *db, const char *name, lp_error *err);
 

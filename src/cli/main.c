@@ -21,6 +21,8 @@ static const command commands[] = {
     {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]: create a table"},
     {"add", lp__cli_add, "DB TABLE --jsonl FILE|-: append rows, print the new version"},
     {"delete", lp__cli_delete, "DB TABLE --where PRED: delete rows, print count and new version"},
+    {"upsert", lp__cli_upsert, "DB TABLE --on KEY --jsonl FILE|-: replace matching rows, insert the rest"},
+    {"compact", lp__cli_compact, "DB TABLE: rewrite small fragments into larger ones"},
     {"restore", lp__cli_restore, "DB TABLE --version N: make version N the latest again"},
     {"drop", lp__cli_drop, "DB TABLE: remove a table"},
     {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},

@@ -29,4 +29,11 @@ void lp__batches_free(struct ArrowArray *b, size_t n);
 
 bool lp__base_has_deletions(const lp__base *base);
 
+/* The live (not deleted) rows of fragment f of open table t as struct batches of the top-level columns
+ * cols[0..n_cols) (cols NULL = all, in schema order). Caller frees with lp__batches_free. */
+struct lp_table;
+struct lp__fragment;
+lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
+                                struct ArrowArray **out, size_t *out_n, lp_error *err);
+
 #endif
