@@ -23,6 +23,7 @@ static const command commands[] = {
     {"delete", lp__cli_delete, "DB TABLE --where PRED: delete rows, print count and new version"},
     {"upsert", lp__cli_upsert, "DB TABLE --on KEY --jsonl FILE|-: replace matching rows, insert the rest"},
     {"compact", lp__cli_compact, "DB TABLE: rewrite small fragments into larger ones"},
+    {"cleanup", lp__cli_cleanup, "DB TABLE --older-than SECONDS: remove old versions and unused files"},
     {"restore", lp__cli_restore, "DB TABLE --version N: make version N the latest again"},
     {"drop", lp__cli_drop, "DB TABLE: remove a table"},
     {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},

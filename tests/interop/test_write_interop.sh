@@ -128,6 +128,37 @@ check d 8 "$W/exp_d8.jsonl"
 node "$N/write_peer.mjs" expect-ids "$W/db" d "3-999,7000-7499,7501-7599,7601-7999"
 echo "ok deletes"
 
+# upsert into the all-types table (v25): 3 existing keys replaced, 4 new ones; then compaction (v26)
+# leaves the content unchanged; LanceDB appends, deletes and optimizes on top, lancepool reads all of it
+gen all 5036 7 77 > "$W/ups.jsonl"
+out=$("$LANCEPOOL" upsert "$W/db" t --on id --jsonl "$W/ups.jsonl")
+[ "$out" = "3 4 25" ] || fail "upsert printed '$out'"
+{ grep -v -E '^\{"id":(5036|5037|5038),' "$W/exp22.jsonl"; cat "$W/ups.jsonl"; } > "$W/exp25.jsonl"
+check t 25 "$W/exp25.jsonl"
+# 25 fragments; the upsert removed the 2 whose every row it replaced: 23 rewritten
+out=$("$LANCEPOOL" compact "$W/db" t)
+[ "$out" = "23 26" ] || fail "compact printed '$out'"
+check t 26 "$W/exp25.jsonl"
+[ "$(node "$N/lancedb_dump.mjs" count "$W/db" t)" = "5043" ] || fail "LanceDB count after compaction"
+check t 24 "$W/exp22.jsonl"   # time travel across the rewrite
+node "$N/write_peer.mjs" optimize "$W/db" d                 # LanceDB compacts lancepool's deletions
+node "$N/write_peer.mjs" append-delete "$W/db" d 70000 5 "id = 70002 OR id = 3"
+node "$N/lancedb_dump.mjs" dump "$W/db" d > "$W/ldb_d.jsonl"
+"$LANCEPOOL" dump "$W/db" d > "$W/our_d.jsonl"
+cmp -s "$W/ldb_d.jsonl" "$W/our_d.jsonl" || fail "lancepool reads LanceDB's compaction/append/delete differently"
+[ "$(wc -l < "$W/our_d.jsonl")" = $(( $(wc -l < "$W/exp_d8.jsonl") + 5 - 2 )) ] || fail "row count after LanceDB's writes"
+echo "ok upsert, compaction, LanceDB writes on lancepool tables"
+# cleanup: versions older than an hour: nothing; then everything but the latest; every kept version reads
+out=$("$LANCEPOOL" cleanup "$W/db" t --older-than 3600)
+[ "$out" = "0 0" ] || fail "cleanup --older-than 3600 printed '$out'"
+sleep 1
+out=$("$LANCEPOOL" cleanup "$W/db" t --older-than 0)
+[ "${out%% *}" = 25 ] || fail "cleanup removed '$out'"
+check t 26 "$W/exp25.jsonl"
+[ "$(ls "$W/db/t.lance/data" | wc -l)" = 1 ] || fail "cleanup left unused data files"
+[ "$("$LANCEPOOL" versions "$W/db" t | cut -f1)" = 26 ] || fail "cleanup kept other versions"
+echo "ok cleanup"
+
 # drop
 "$LANCEPOOL" drop "$W/db" m
 [ ! -e "$W/db/m.lance" ] || fail "drop left the directory"
