@@ -32,6 +32,13 @@ size_t lp__datafile_meta_size_bytes(const lp__datafile_meta *m);  /* memory held
 uint64_t lp__datafile_meta_num_rows(const lp__datafile_meta *m);
 uint32_t lp__datafile_meta_num_columns(const lp__datafile_meta *m);
 
+/* The footer's version: (2, 1) for 2.1 files, (0, 3) for 2.0 files. */
+void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint16_t *minor);
+
+/* Columns `field` occupies in this file: its leaves in 2.1 (a packed struct is one leaf); in 2.0 every
+ * field of the subtree, parents included. */
+uint32_t lp__datafile_field_num_columns(const lp__datafile_meta *m, const lp__field *field);
+
 /* Where the pages of a field are: the file and its metadata, borrowed for the duration of a call. Reads go
  * through pread(fd) unless `bytes` is non-NULL (then the whole file is in memory: tests and fuzzing). */
 typedef struct lp__datafile_src {
@@ -42,7 +49,8 @@ typedef struct lp__datafile_src {
 } lp__datafile_src;
 
 /* Decode rows [row_start, row_start + n_rows) of `field` (a top-level field of the table schema) whose
- * first leaf column in this file is column `first_column`; the field's further leaves follow in pre-order.
+ * first column in this file is column `first_column` (2.1: its first leaf, the further leaves follow in
+ * pre-order; 2.0: the field's own column, its descendants' columns follow in pre-order).
  * *out is an Arrow array of the field's Arrow type (see lp__field_to_arrow); caller owns it. */
 lp_status lp__datafile_read_range(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
                                   uint64_t row_start, uint64_t n_rows, struct ArrowArray *out, lp_error *err);
@@ -50,5 +58,14 @@ lp_status lp__datafile_read_range(const lp__datafile_src *src, const lp__field *
 /* Decode the rows at `rows` (strictly ascending row numbers within the file) of `field`. */
 lp_status lp__datafile_take(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
                             const uint64_t *rows, size_t n_rows, struct ArrowArray *out, lp_error *err);
+
+/* Pages of column `column` (0 when there is no such column). */
+size_t lp__datafile_column_num_pages(const lp__datafile_meta *m, uint32_t column);
+
+/* One line describing a page: its rows, layout, rep/def layers and encoding tree, e.g.
+ * "rows 0+5000 mini_block layers[3] values=inline_bitpacking(32) def=inline_bitpacking(16) chunks=5".
+ * Truncated to cap bytes (always NUL-terminated). LP_EINVAL when there is no such page. */
+lp_status lp__datafile_describe_page(const lp__datafile_meta *m, uint32_t column, size_t page, char *buf, size_t cap,
+                                     lp_error *err);
 
 #endif

@@ -182,14 +182,49 @@ static lp_status leaf_take(const lp__datafile_src *src, uint32_t c, const uint64
   return rc;
 }
 
+/* 2.0: a range is one pass; a take reads each run of consecutive rows and concatenates the pieces. */
+static lp_status read_v20(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
+                          uint64_t row_start, uint64_t n_rows, const uint64_t *rows, size_t n_take,
+                          struct ArrowArray *out, lp_error *err) {
+  lp_status rc;
+  if (rows == NULL) {
+    if (row_start + n_rows > src->meta->num_rows)
+      return lp_error_set(err, LP_EINVAL, "%s: rows [%llu, %llu) beyond the file's %llu", src->meta->path,
+                          (unsigned long long)row_start, (unsigned long long)(row_start + n_rows),
+                          (unsigned long long)src->meta->num_rows);
+    rc = lp__datafile_v20_read(src, field, first_column, row_start, n_rows, out, err);
+  } else {
+    struct ArrowSchema schema;
+    rc = lp__field_to_arrow(field, &schema, err);
+    if (rc != LP_OK) return rc;
+    struct ArrowArray *parts = calloc(n_take + 1, sizeof *parts);
+    size_t np = 0;
+    if (parts == NULL) rc = lp_error_set(err, LP_ENOMEM, "take: out of memory");
+    for (size_t i = 0; rc == LP_OK && i < n_take;) {
+      size_t k = 1;
+      while (i + k < n_take && rows[i + k] == rows[i] + k) k++;
+      if ((i > 0 && rows[i] <= rows[i - 1]) || rows[i] + k > src->meta->num_rows)
+        rc = lp_error_set(err, LP_EINVAL, "take: row %llu out of order or beyond the file", (unsigned long long)rows[i]);
+      else rc = lp__datafile_v20_read(src, field, first_column, rows[i], k, &parts[np++], err);
+      i += k;
+    }
+    if (rc == LP_OK) rc = lp__arrow_concat(parts, np, &schema, out, err);
+    else for (size_t i = 0; i < np; i++) lp__arrow_release(&parts[i]);
+    free(parts);
+    schema.release(&schema);
+  }
+  if (rc != LP_OK && err && strncmp(err->message, src->meta->path, strlen(src->meta->path)) != 0)
+    lp_error_wrap(err, "%s: field %s: ", src->meta->path, field->name);
+  return rc;
+}
+
 static lp_status read_common(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
                              uint64_t row_start, uint64_t n_rows, const uint64_t *rows, size_t n_take,
                              struct ArrowArray *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   if (src == NULL || src->meta == NULL || field == NULL)
     return lp_error_set(err, LP_EINVAL, "data file read: missing source or field");
-  if (lp__meta_is_v20(src->meta))
-    return lp_error_set(err, LP_EUNSUPPORTED, "%s: format 2.0 data files are not read yet", src->meta->path);
+  if (lp__meta_is_v20(src->meta)) return read_v20(src, field, first_column, row_start, n_rows, rows, n_take, out, err);
   lp__leafbuf *leaves = calloc(MAX_LEAVES, sizeof *leaves);
   if (leaves == NULL) return lp_error_set(err, LP_ENOMEM, "data file read: out of memory");
   bool anc[LP__MAX_LAYERS];
@@ -223,4 +258,19 @@ lp_status lp__datafile_take(const lp__datafile_src *src, const lp__field *field,
                             const uint64_t *rows, size_t n_rows, struct ArrowArray *out, lp_error *err) {
   static const uint64_t none = 0;
   return read_common(src, field, first_column, 0, 0, rows ? rows : &none, n_rows, out, err);
+}
+
+void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint16_t *minor) {
+  *major = m->major;
+  *minor = m->minor;
+}
+
+uint32_t lp__datafile_field_num_columns(const lp__datafile_meta *m, const lp__field *f) {
+  bool v20 = lp__meta_is_v20(m);
+  bool nested = (f->type == LP__TYPE_STRUCT && (v20 || !lp__field_is_packed(f))) || f->type == LP__TYPE_LIST ||
+                f->type == LP__TYPE_LARGE_LIST;
+  if (!nested) return 1;
+  uint32_t n = v20 ? 1 : 0;
+  for (size_t i = 0; i < f->n_children; i++) n += lp__datafile_field_num_columns(m, &f->children[i]);
+  return n;
 }

@@ -321,8 +321,8 @@ static lp_status read_values(const uint8_t *buf, size_t len, const batch_info *b
 
 static lp_status parse_arrow(const uint8_t *bytes, size_t size, const char *path, lp__deletion_vec **out,
                              lp_error *err) {
-  ipc_block blk;
-  batch_info bi;
+  ipc_block blk = {0};
+  batch_info bi = {0};
   LP_TRY(read_footer(bytes, size, path, &blk, err));
   LP_TRY(read_batch_message(bytes, &blk, path, &bi, err));
   const uint8_t *body = bytes + blk.offset + blk.meta_len;

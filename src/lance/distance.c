@@ -5,13 +5,23 @@
 
 #include "lance/distance_int.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/* F16C (CPUID.1:ECX bit 29): clang's __builtin_cpu_supports does not know the name. */
+static int has_f16c(void) {
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+#endif
+
 const lp__dist_kernels *lp__dist_kernels_for(lp__simd level) {
   switch (level) {
   case LP__SIMD_SCALAR: return &lp__dist_scalar;
 #if defined(__x86_64__)
   case LP__SIMD_SSE2: return __builtin_cpu_supports("sse2") ? &lp__dist_sse2 : NULL;
   case LP__SIMD_AVX2:
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()
                ? &lp__dist_avx2
                : NULL;
   case LP__SIMD_AVX512: return __builtin_cpu_supports("avx512f") ? &lp__dist_avx512 : NULL;

@@ -8,13 +8,16 @@
 #include "lance/datafile_int.h"
 
 #define ZSTD_MAGIC 0xFD2FB528u
+#define MAX_ZSTD_RATIO 32768u /* no zstd frame expands more than this (128 KiB blocks of a few bytes) */
+#define MAX_LZ4_RATIO 256u    /* nor an LZ4 block */
 
 static lp_status zstd_frame(const uint8_t *in, size_t len, uint64_t expect, uint8_t **out, size_t *out_len,
                             lp_error *err) {
   unsigned long long sz = ZSTD_getFrameContentSize(in, len);
   if (sz == ZSTD_CONTENTSIZE_ERROR) return lp_error_set(err, LP_ECORRUPT, "zstd: not a zstd frame");
   if (sz == ZSTD_CONTENTSIZE_UNKNOWN) sz = expect;
-  if (sz == ZSTD_CONTENTSIZE_UNKNOWN || sz > LP__MAX_DECODED_BYTES || (expect != UINT64_MAX && sz != expect))
+  if (sz == ZSTD_CONTENTSIZE_UNKNOWN || sz > LP__MAX_DECODED_BYTES || sz > (uint64_t)len * MAX_ZSTD_RATIO + 65536 ||
+      (expect != UINT64_MAX && sz != expect))
     return lp_error_set(err, LP_ECORRUPT, "zstd: frame content size %llu does not match %llu", sz,
                         (unsigned long long)expect);
   uint8_t *o = malloc(sz ? sz : 1);
@@ -44,7 +47,7 @@ lp_status lp__general_decompress(int scheme, const uint8_t *in, size_t len, uint
     if (len < 4) return lp_error_set(err, LP_ECORRUPT, "lz4: buffer of %zu bytes is too short", len);
     uint32_t sz;
     memcpy(&sz, in, 4);
-    if (sz > INT32_MAX || len - 4 > INT32_MAX)
+    if (sz > INT32_MAX || len - 4 > INT32_MAX || sz > (uint64_t)(len - 4) * MAX_LZ4_RATIO + 64)
       return lp_error_set(err, LP_ECORRUPT, "lz4: size %u too large", sz);
     uint8_t *o = malloc(sz ? sz : 1);
     if (o == NULL) return lp_error_set(err, LP_ENOMEM, "lz4: out of memory");

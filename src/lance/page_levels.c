@@ -68,17 +68,10 @@ lp_status lp__leafbuf_reserve_levels(lp__leafbuf *b, uint64_t n, lp_error *err) 
 
 lp_status lp__leafbuf_enable_def(lp__leafbuf *b, lp_error *err) {
   if (b->has_def) return LP_OK;
-  if (b->def == NULL || b->cap_levels == 0) {
-    uint64_t cap = b->cap_levels ? b->cap_levels : 64;
-    uint16_t *d = realloc(b->def, cap * 2);
-    if (d == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
-    b->def = d;
-    b->cap_levels = cap;
-    if (b->has_rep && b->rep == NULL) {
-      b->rep = malloc(cap * 2);
-      if (b->rep == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
-    }
-  }
+  if (b->cap_levels == 0) LP_TRY(lp__leafbuf_reserve_levels(b, 1, err));
+  uint16_t *d = realloc(b->def, b->cap_levels * 2);
+  if (d == NULL) return lp_error_set(err, LP_ENOMEM, "levels: out of memory");
+  b->def = d;
   memset(b->def, 0, b->n_levels * 2);
   b->has_def = true;
   return LP_OK;
@@ -102,7 +95,7 @@ lp_status lp__leafbuf_reserve_values(lp__leafbuf *b, uint64_t n_values, uint64_t
   }
   if (need > LP__MAX_DECODED_BYTES) return lp_error_set(err, LP_ECORRUPT, "values: %llu bytes is too many",
                                                         (unsigned long long)need);
-  if (need > b->vals_cap) {
+  if (need > b->vals_cap || b->vals == NULL) { /* always a buffer, even for no bytes */
     uint64_t cap = grow(b->vals_cap, need);
     uint8_t *v = lp__arrow_buf_realloc(b->vals, b->vals_cap, cap);
     if (v == NULL) return lp_error_set(err, LP_ENOMEM, "values: out of memory for %llu bytes",
@@ -261,13 +254,15 @@ lp_status lp__leafbuf_append_rows(lp__leafbuf *dst, const lp__leafbuf *src, uint
   dst->n_levels += nl;
   if (src->item_valid != NULL) LP_TRY(lp__leafbuf_enable_item_valid(dst, err));
   uint64_t dst_v0 = dst->n_values;
-  if (src->kind == LP__V_FIXED) {
+  if (nv == 0) {
+    /* nothing to copy */
+  } else if (src->kind == LP__V_FIXED) {
     if (src->value_bits == 1) {
       LP_TRY(lp__leafbuf_push_fixed(dst, src->vals, v0, nv, err));
     } else {
       LP_TRY(lp__leafbuf_push_fixed(dst, src->vals + v0 * (src->value_bits / 8), 0, nv, err));
     }
-  } else if (nv > 0) { /* no values (e.g. an all-null page) may mean no offsets buffer at all */
+  } else {
     int64_t b0 = src->offs[v0], b1 = src->offs[v0 + nv];
     LP_TRY(lp__leafbuf_reserve_values(dst, nv, (uint64_t)(b1 - b0), err));
     memcpy(dst->vals + dst->vals_len, src->vals + b0, (size_t)(b1 - b0));

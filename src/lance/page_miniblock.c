@@ -8,6 +8,7 @@
 #include "lance/datafile_int.h"
 
 #define MAX_CHUNK_BUFFERS 8
+#define MAX_CHUNK_VALUES (32768u * 8) /* a chunk is at most 32 KiB; one bit per value at the least */
 
 typedef struct mbctx {
   const lp__datafile_src *src;
@@ -91,6 +92,11 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
       }
       nv = mb->num_items - c->first_value[i];
     }
+    if (nv > MAX_CHUNK_VALUES) {
+      free(meta);
+      return lp_error_set(err, LP_ECORRUPT, "mini-block: chunk %llu claims %llu values (at most %u fit in 32 KiB)",
+                          (unsigned long long)i, (unsigned long long)nv, MAX_CHUNK_VALUES);
+    }
     c->first_value[i + 1] = c->first_value[i] + nv;
   }
   free(meta);
@@ -138,7 +144,7 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
   lp__leafbuf_init(&c->idx, LP__V_FIXED, 32, 0);
   if (mb->dictionary != NULL) {
     lp__leafbuf_init(&c->dict, out->kind, out->value_bits, out->fsl_dim);
-    if (mb->num_dictionary_items > (UINT64_C(1) << 32))
+    if (mb->num_dictionary_items > p->buf_size[2] * 8)
       return lp_error_set(err, LP_ECORRUPT, "mini-block: %llu dictionary items",
                           (unsigned long long)mb->num_dictionary_items);
     uint8_t *db = NULL;

@@ -320,15 +320,17 @@ async function main() {
   }
   // Format 2.0 ("legacy" data storage version), if LanceDB can still write it.
   {
-    const n = 2000;
+    const n = 60000;
     const d = [desc("i32_n", "int32", true), desc("s", "utf8", true), desc("f64", "float64", false),
+      desc("st", "struct", false, { children: [desc("a", "int64", true), desc("b", "utf8", true)] }),
       desc("v", "fixed_size_list", true, { elem: "float32", dim: 8 }),
       desc("l", "list", true, { children: [desc("item", "int64", true)] }), desc("b", "bool", true)];
     await writeCase("legacy20", d, n, {
       i32_n: (r) => maybe(0.1, () => r), s: (r) => maybe(0.1, () => `s${r}`), f64: () => R(),
       v: () => maybe(0.1, () => Array.from({ length: 8 }, f32)),
       l: (r) => maybe(0.1, () => Array.from({ length: r % 3 }, (_, q) => BigInt(q + r))), b: () => maybe(0.1, () => R() < 0.5),
-    }, { storage: "2.0" });
+      st: (r) => ({ a: maybe(0.1, () => BigInt(r) * 7n), b: maybe(0.1, () => `b${r % 13}`) }),
+    }, { storage: "2.0", batchRows: 5000 });
   }
 }
 await main();
