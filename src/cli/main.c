@@ -66,6 +66,7 @@ static void print_help(FILE *out) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
+    fputs("lancepool: missing command\n", stderr);
     print_help(stderr);
     return LP_CLI_EXIT_USAGE;
   }

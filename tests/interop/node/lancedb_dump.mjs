@@ -64,10 +64,46 @@ function isPowerOfTwo(a) {
   return u32pair[0] === 0 && (u32pair[1] & 0xfffff) === 0 && (u32pair[1] & 0x7ff00000) !== 0;
 }
 
-// Shortest decimal reading back as a (finite, > 0) at float32 / float16; the closest among equals.
+// Is the decimal text ("d.ddde+X") exactly the double a (> 0)? Exact, with BigInt.
+function exactlyEquals(text, a) {
+  const [mant, exp] = text.split("e");
+  const digits = mant.replace(".", "");
+  const k = Number(exp) - (digits.length - 1);
+  f64[0] = a;
+  const hi = u32pair[1];
+  const bexp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(u32pair[0]);
+  let e = -1074;
+  if (bexp !== 0) {
+    m += 1n << 52n;
+    e = bexp - 1075;
+  }
+  let lhs = BigInt(digits);
+  let rhs = m;
+  if (k >= 0) lhs *= 10n ** BigInt(k);
+  else rhs *= 10n ** BigInt(-k);
+  if (e >= 0) rhs *= 2n ** BigInt(e);
+  else lhs *= 2n ** BigInt(-e);
+  return lhs === rhs;
+}
+
+// a.toExponential(p - 1), but with exact ties rounded to even, as C's printf and ECMAScript's
+// Number::toString do (toExponential rounds ties away from zero).
+function roundedEven(a, p) {
+  const text = a.toExponential(p - 1);
+  const longer = a.toExponential(p);
+  const [mant, exp] = longer.split("e");
+  if (!mant.endsWith("5") || !exactlyEquals(longer, a)) return text;
+  const digits = mant.replace(".", "").slice(0, p);
+  if (Number(digits[digits.length - 1]) % 2 !== 0) return text; // the rounded-up one is even
+  return `${digits[0]}${digits.length > 1 ? "." + digits.slice(1) : ""}e${exp}`;
+}
+
+// Shortest decimal reading back as a (finite, > 0) at float32 / float16; the closest among equals
+// (ties to even).
 function shortestNarrow(a, readsBack, maxDigits) {
   for (let p = 1; p <= maxDigits; p++) {
-    const text = a.toExponential(p - 1);
+    const text = roundedEven(a, p);
     const parsed = Number(text);
     if (readsBack(parsed)) return String(parsed);
     if (isPowerOfTwo(a) && parsed < a) {
