@@ -40,7 +40,7 @@ static bool set_add(str_set *set, const char *dir, const char *name) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static bool set_has(const str_set *set, const char *key) {
-  return bsearch(&key, set->s, set->n, sizeof *set->s, cmp_str) != NULL;
+  return set->n > 0 && bsearch(&key, set->s, set->n, sizeof *set->s, cmp_str) != NULL;
 }
 
 static void set_free(str_set *set) {
@@ -127,8 +127,8 @@ lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds
     lp__base_reset(&b);
   }
   if (rc == LP_OK) {
-    qsort(keep.s, keep.n, sizeof *keep.s, cmp_str);
-    qsort(removed.s, removed.n, sizeof *removed.s, cmp_str);
+    if (keep.n) qsort(keep.s, keep.n, sizeof *keep.s, cmp_str);
+    if (removed.n) qsort(removed.s, removed.n, sizeof *removed.s, cmp_str);
   }
   /* manifests first: no remaining version may point at a removed file */
   for (size_t i = 0; rc == LP_OK && i < n_drop; i++) {
