@@ -548,8 +548,12 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     lp__plan_reset(&plan);
     uint64_t read = base.version;
     lp__base_reset(&base);
+    if (rc == LP_OK && read == 0) {
+      /* the first version: make the table's new subdirectories durable too */
+      rc = lp__fsync_dir(table_dir, o.durable, err);
+    }
     if (rc == LP_OK) {
-      write_hint(table_dir, *out_version, o.durable);
+      write_hint(table_dir, *out_version, false); /* only a hint: readers never trust it */
       return LP_OK;
     }
     if (rc != LP_EEXIST) return rc;
