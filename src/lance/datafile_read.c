@@ -121,6 +121,10 @@ static lp_status leaf_read_range(const lp__datafile_src *src, uint32_t c, uint64
   const lp__column *col = NULL;
   LP_TRY(column_of(src, c, &col, err));
   uint64_t end = row_start + n_rows;
+  if (b->max_rep == 0 && b->kind == LP__V_FIXED) { /* one value per row: size the output once */
+    LP_TRY(lp__leafbuf_reserve_values(b, n_rows, 0, err));
+    LP_TRY(lp__leafbuf_reserve_levels(b, n_rows, err));
+  }
   for (size_t p = page_of_row(col, row_start); p < col->n_pages && n_rows > 0; p++) {
     const lp__page *pg = &col->pages[p];
     if (pg->row_start >= end) break;

@@ -13,6 +13,7 @@
 
 typedef Lance__Encodings__ArrayEncoding aenc;
 #define A_(x) LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_##x
+#define MAX_V20_ROWS (UINT64_C(1) << 28) /* rows (or list items) of one column decoded by one call */
 
 typedef struct colbuild {
   uint8_t *valid;      /* one bit per row (lp__arrow_buf) */
@@ -91,6 +92,29 @@ static lp_status flat_read(const lp__datafile_src *src, const lp__page *p, const
   return LP_OK;
 }
 
+/* Does the flat buffer under `e` (through a Nullable wrapper, if any) hold `count` values of `bits`? Checked
+ * before anything is allocated for them. */
+static lp_status flat_fits(const lp__page *p, const aenc *e, uint64_t bits, uint64_t count, lp_error *err) {
+  if (e != NULL && e->array_encoding_case == A_(NULLABLE)) {
+    const Lance__Encodings__Nullable *nl = e->nullable;
+    if (nl->nullability_case == LANCE__ENCODINGS__NULLABLE__NULLABILITY_ALL_NULLS) return LP_OK;
+    if (nl->nullability_case == LANCE__ENCODINGS__NULLABLE__NULLABILITY_SOME_NULLS) {
+      LP_TRY(flat_fits(p, nl->some_nulls->validity, 1, count, err));
+      e = nl->some_nulls->values;
+    } else if (nl->nullability_case == LANCE__ENCODINGS__NULLABLE__NULLABILITY_NO_NULLS) {
+      e = nl->no_nulls->values;
+    }
+  }
+  if (e == NULL || e->array_encoding_case != A_(FLAT) || e->flat->buffer == NULL)
+    return lp_error_set(err, LP_EUNSUPPORTED, "2.0: values are not a plain flat buffer");
+  LP_TRY(page_buf(p, e->flat->buffer->buffer_index, err));
+  uint64_t size = p->buf_size[e->flat->buffer->buffer_index];
+  if (e->flat->bits_per_value != bits || count > size * 8 / (bits ? bits : 1))
+    return lp_error_set(err, LP_ECORRUPT, "2.0: flat buffer of %llu bytes cannot hold %llu values of %llu bits",
+                        (unsigned long long)size, (unsigned long long)count, (unsigned long long)bits);
+  return LP_OK;
+}
+
 /* Nullable wrapper: validity into cb for rows [a, b); returns the inner values encoding (NULL: all null). */
 static lp_status nullable_read(const lp__datafile_src *src, const lp__page *p, const aenc *e, uint64_t a, uint64_t b,
                                colbuild *cb, const aenc **inner, lp_error *err) {
@@ -132,6 +156,7 @@ static lp_status dict_read(const lp__datafile_src *src, const lp__page *p, const
   const Lance__Encodings__Dictionary *d = e->dictionary;
   if (d->items == NULL || d->items->array_encoding_case != A_(BINARY))
     return lp_error_set(err, LP_EUNSUPPORTED, "2.0: dictionary items are not binary");
+  LP_TRY(flat_fits(p, d->items->binary->indices, 64, d->num_dictionary_items, err));
   colbuild items = {0}, iv = {0};
   lp__leafbuf_init(&items.vals, LP__V_VAR, 0, 0);
   lp_status rc = binary_read(src, p, d->items, 0, d->num_dictionary_items, &items, err);
@@ -170,6 +195,7 @@ static lp_status binary_read(const lp__datafile_src *src, const lp__page *p, con
   if (e->array_encoding_case == A_(DICTIONARY)) return dict_read(src, p, e, a, b, cb, err);
   if (e->array_encoding_case != A_(BINARY)) return lp_error_set(err, LP_EUNSUPPORTED, "2.0: string encoding %d", (int)e->array_encoding_case);
   const Lance__Encodings__Binary *bi = e->binary;
+  LP_TRY(flat_fits(p, bi->indices, 64, b, err));
   colbuild idx_valid = {0};
   const aenc *ie = NULL;
   uint64_t lo = a > 0 ? a - 1 : 0;
@@ -189,6 +215,7 @@ static lp_status binary_read(const lp__datafile_src *src, const lp__page *p, con
     end = last >= adj && adj ? last - adj : last;
   }
   if (rc == LP_OK && end < start) rc = lp_error_set(err, LP_ECORRUPT, "2.0: string offsets decrease");
+  if (rc == LP_OK) rc = flat_fits(p, bi->bytes, 8, end, err);
   uint8_t *bytes = NULL;
   if (rc == LP_OK) {
     bytes = malloc(end - start + 1);
@@ -246,6 +273,7 @@ static lp_status page_rows(const lp__datafile_src *src, const lp__field *f, cons
       colbuild ov = {0};
       const aenc *ie = NULL;
       uint64_t lo = a > 0 ? a - 1 : 0;
+      LP_TRY(flat_fits(p, l->offsets, 64, b, err));
       LP_TRY(cb_reserve(cb, (int64_t)(b - a), true, err));
       lp_status rc = nullable_read(src, p, l->offsets, lo, b, &ov, &ie, err);
       uint64_t *ends = malloc((b - lo + 1) * 8);
@@ -288,6 +316,7 @@ static lp_status page_rows(const lp__datafile_src *src, const lp__field *f, cons
       colbuild iv = {0};
       const aenc *ie = NULL;
       uint64_t d = (uint64_t)f->list_size;
+      LP_TRY(flat_fits(p, inner->fixed_size_list->items, (uint64_t)eb, b * d, err));
       lp_status rc = nullable_read(src, p, inner->fixed_size_list->items, a * d, b * d, &iv, &ie, err);
       lp__arrow_buf_free(iv.valid);
       if (rc == LP_OK && iv.nulls) rc = lp_error_set(err, LP_EUNSUPPORTED, "2.0: vectors with null items");
@@ -320,9 +349,13 @@ static lp_status page_rows(const lp__datafile_src *src, const lp__field *f, cons
 
 static lp_status node_read(const lp__datafile_src *src, const lp__field *f, uint32_t *col, uint64_t lo, uint64_t hi,
                            struct ArrowArray *out, lp_error *err) {
+  memset(out, 0, sizeof *out);
   uint32_t c = (*col)++;
   if (c >= src->meta->n_columns) return lp_error_set(err, LP_EINVAL, "2.0: field %s needs column %u of %u", f->name, c, src->meta->n_columns);
   const lp__column *colm = &src->meta->columns[c];
+  if (hi < lo || hi - lo > MAX_V20_ROWS)
+    return lp_error_set(err, LP_EUNSUPPORTED, "2.0: column %u: %llu rows in one read (at most %llu)", c,
+                        (unsigned long long)(hi - lo), (unsigned long long)MAX_V20_ROWS);
   colbuild cb = {0};
   bool is_var = f->type == LP__TYPE_UTF8 || f->type == LP__TYPE_LARGE_UTF8 || f->type == LP__TYPE_BINARY || f->type == LP__TYPE_LARGE_BINARY;
   uint32_t vb = f->type == LP__TYPE_FIXED_SIZE_LIST ? (uint32_t)(prim_bits(f->elem_type) * f->list_size) : (uint32_t)prim_bits(f->type);
@@ -366,7 +399,7 @@ static lp_status node_read(const lp__datafile_src *src, const lp__field *f, uint
     goto done;
   }
   if (is_list) {
-    struct ArrowArray child;
+    struct ArrowArray child = {0};
     int64_t i0 = cb.items[0], i1 = cb.items[n];
     rc = node_read(src, &f->children[0], col, (uint64_t)i0, (uint64_t)i1, &child, err);
     void *offs = NULL;
@@ -380,7 +413,7 @@ static lp_status node_read(const lp__datafile_src *src, const lp__field *f, uint
       }
     }
     if (rc != LP_OK) {
-      if (child.release && rc != LP_OK) lp__arrow_release(&child);
+      lp__arrow_release(&child);
       lp__arrow_buf_free(valid);
       lp__arrow_buf_free(offs);
       goto done;

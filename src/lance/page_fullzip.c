@@ -105,6 +105,10 @@ static lp_status parse_records(fzctx *c, const uint8_t *buf, uint64_t len, uint6
   bool has_levels = c->cw_bytes > 0;
   if (has_levels && c->fz->bits_def > 0) LP_TRY(lp__leafbuf_enable_def(out, err));
   uint32_t def_mask = (1u << c->fz->bits_def) - 1;
+  if (c->dm.max_rep == 0) { /* one record per row: reserve once */
+    LP_TRY(lp__leafbuf_reserve_levels(out, n_rows, err));
+    if (!c->variable) LP_TRY(lp__leafbuf_reserve_values(out, n_rows, 0, err));
+  }
   while (pos < len) {
     uint32_t cw = 0;
     if (has_levels) {
