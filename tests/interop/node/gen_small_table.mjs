@@ -3,6 +3,7 @@
 //                                         fixed_size_list<float32, 16>, list<int64>, struct<a: int32, b: utf8>),
 //                                         then rows with id % 5 = 0 deleted (4 versions)
 //   node gen_small_table.mjs DIR append   one more commit: 100 rows with ids from 10000 (a new version)
+//   node gen_small_table.mjs DIR create20 table "mixed20": the same as "mixed" in data file format 2.0
 // Values come from a seeded PRNG.
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
@@ -10,8 +11,8 @@ import { makeRng, makeTable } from "./arrow_build.mjs";
 
 const A = createRequire(import.meta.url)("apache-arrow");
 const [dir, mode] = process.argv.slice(2);
-if (!dir || !["create", "append"].includes(mode)) {
-  console.error("usage: node gen_small_table.mjs DIR create|append");
+if (!dir || !["create", "create20", "append"].includes(mode)) {
+  console.error("usage: node gen_small_table.mjs DIR create|create20|append");
   process.exit(2);
 }
 
@@ -34,8 +35,10 @@ function columns(seed, n, base) {
 }
 
 const db = await lancedb.connect(dir);
-if (mode === "create") {
-  const t = await db.createTable("mixed", makeTable(columns(1, 700, 0)), { mode: "overwrite" });
+if (mode === "create" || mode === "create20") {
+  const opts = { mode: "overwrite" };
+  if (mode === "create20") opts.storageOptions = { new_table_data_storage_version: "2.0" };
+  const t = await db.createTable(mode === "create" ? "mixed" : "mixed20", makeTable(columns(1, 700, 0)), opts);
   await t.add(makeTable(columns(2, 700, 700)));
   await t.add(makeTable(columns(3, 700, 1400)));
   await t.delete("id % 5 = 0");
