@@ -125,9 +125,13 @@ lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *
     int64_t column = column_of(df, v20 ? field->id : leaf);
     uint32_t n_cols = lp__datafile_field_num_columns(meta, field);
     uint32_t have = lp__datafile_meta_num_columns(meta);
-    if (column < 0 || (uint64_t)column + n_cols > have)
-      return lp_error_set(err, LP_ECORRUPT, "%s: field \"%s\" (id %d) at column %" PRId64 " spanning %u columns, but the file has %u columns",
-                          r->files[i].path, field->name, v20 ? field->id : leaf, column, n_cols, have);
+    int32_t id = v20 ? field->id : leaf;
+    if (column < 0)
+      return lp_error_set(err, LP_ECORRUPT, "%s: the manifest gives field \"%s\" (id %d) no column in this %s file",
+                          r->files[i].path, field->name, id, v20 ? "2.0" : "2.1");
+    if ((uint64_t)column + n_cols > have)
+      return lp_error_set(err, LP_ECORRUPT, "%s: field \"%s\" (id %d) at column %" PRId64 " spans %u columns, but the file has %u",
+                          r->files[i].path, field->name, id, column, n_cols, have);
     lp__datafile_src src = {r->files[i].fd, NULL, r->files[i].path, meta};
     if (rows == NULL) return lp__datafile_read_range(&src, field, (uint32_t)column, row_start, n, out, err);
     return lp__datafile_take(&src, field, (uint32_t)column, rows, (size_t)n, out, err);
