@@ -33,9 +33,6 @@ check() { # case-name expected-message args...
     passed=$((passed + 1))
   fi
 }
-# The undamaged sample at version 4, which the data and deletion cases damage.
-"$LANCEPOOL" dump "$LP_SOURCE_DIR/tests/data/sample_v031" sample --version 4 >"$out/good" || exit 1
-"$LANCEPOOL" dump "$LP_SOURCE_DIR/tests/data/sample_v031" sample --version 4 --columns flag,id >"$out/good.cols" || exit 1
 for dir in "$LP_SOURCE_DIR"/tests/data/bad/*/; do
   [ -f "$dir/expect" ] || continue
   name=$(basename "$dir")
@@ -43,6 +40,11 @@ for dir in "$LP_SOURCE_DIR"/tests/data/bad/*/; do
   version=$(sed -n 's/^version=//p' "$dir/expect")
   op=$(sed -n 's/^op=//p' "$dir/expect")
   msg=$(sed -n 's/^message=//p' "$dir/expect")
+  # the undamaged sample at the version the case damages (default 4)
+  good_version=$(sed -n 's/^good_version=//p' "$dir/expect")
+  sample="$LP_SOURCE_DIR/tests/data/sample_v031"
+  "$LANCEPOOL" dump "$sample" sample --version "${good_version:-4}" >"$out/good" || exit 1
+  "$LANCEPOOL" dump "$sample" sample --version "${good_version:-4}" --columns flag,id >"$out/good.cols" || exit 1
   vargs=()
   [ "$version" != 0 ] && vargs=(--version "$version")
   good_suffix=""

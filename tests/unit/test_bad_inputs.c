@@ -122,6 +122,6 @@ int main(void) {
     n_cases++;
   }
   closedir(d);
-  CHECK_GE(n_cases, 17);
+  CHECK_GE(n_cases, 19);
   return 0;
 }

@@ -3,7 +3,8 @@
 
 Each case is a folder with a database `db/` holding one damaged copy of (part of) the sample table and a file
 `expect` with lines `key=value`: table, version (0 = latest), op (open | deletions), code (lp_status name)
-and message (a substring the error message must contain). tests/unit/test_bad_inputs.c runs every case.
+and message (a substring the error message must contain); good_version (default 4) names the version of the
+sample whose first rows a streaming dump may print before the error (tests/interop/test_bad_inputs_cli.sh). tests/unit/test_bad_inputs.c runs every case.
 Re-run from the repository root after the sample changes: python3 tests/data/bad/make_bad.py
 """
 import os, shutil, struct
@@ -144,3 +145,23 @@ url = b"/lance.encodings21.PageLayout"
 assert url in df1
 case("unknown_page_layout", table_v4(df1.replace(url, url[:-1] + b"X", 1)),
      dict(table="t", version=0, op="scan", code="LP_EUNSUPPORTED", message="data/" + frag1))
+
+# A fragment whose data file entry gives a field no column (-1) or a column past the file's last one: the
+# manifest of version 1 plus a second fragment reusing fragment 0's data file.
+frag0 = [x for x in data_names if x.encode() in m1][0]
+f0 = read(os.path.join(DATA, frag0))
+
+
+def with_fragment(column):
+    packed = lambda vals: b"".join(varint(v) for v in vals)
+    datafile = (ld(1, frag0.encode()) + ld(2, packed([0])) + ld(3, packed([column])) + varint(4 << 3) + varint(2)
+                + varint(5 << 3) + varint(1) + varint(6 << 3) + varint(len(f0)))
+    fragment = varint(1 << 3) + varint(1) + ld(2, datafile) + varint(4 << 3) + varint(5)
+    return {T + V(1): patch_manifest(m1, ld(2, fragment)), "t.lance/data/" + frag0: f0}
+
+
+case("field_without_column", with_fragment(-1),
+     dict(table="t", version=0, op="scan", code="LP_ECORRUPT", message="no column in this 2.1 file", good_version=1))
+case("column_past_end", with_fragment(50),
+     dict(table="t", version=0, op="scan", code="LP_ECORRUPT", message="at column 50 spans 1 columns, but the file has",
+          good_version=1))
