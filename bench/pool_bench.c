@@ -219,6 +219,7 @@ typedef struct {
   _Atomic bool *stop;
   _Atomic int *ready;
   uint64_t ops;
+  int64_t cpu_ns; /* the thread's CPU time during the run */
   hist lat;
 } worker;
 
@@ -242,22 +243,31 @@ static void run_cycles(worker *w) {
   }
 }
 
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   atomic_fetch_add(w->ready, 1);
+  int64_t cpu0 = thread_cpu_ns();
   run_cycles(w);
+  w->cpu_ns = thread_cpu_ns() - cpu0;
   return NULL;
 }
 
 typedef struct {
   double ops_per_sec;
+  double cpu_ns_per_op; /* CPU time the threads used per cycle, over the throughput runs */
   uint64_t p50, p99, max;
   lp_pool_stats pool_stats; /* lancepool only: its own wait figures */
 } result;
 
 /* Run sc's threads for `seconds`; return ops/s, and fill lat when timed. */
 static double run_phase(const impl *im, void *h, const scenario *sc, bool is_timed, double seconds,
-                        hist *lat) {
+                        hist *lat, uint64_t *io_ops, int64_t *io_cpu_ns) {
   static worker ws[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
   _Atomic bool stop = false;
@@ -277,11 +287,13 @@ static double run_phase(const impl *im, void *h, const scenario *sc, bool is_tim
   for (int i = 0; i < sc->threads; i++) {
     pthread_join(tids[i], NULL);
     ops += ws[i].ops;
+    if (io_cpu_ns != NULL) *io_cpu_ns += ws[i].cpu_ns;
     if (lat == NULL) continue;
     for (int b = 0; b < HIST_BUCKETS; b++) lat->b[b] += ws[i].lat.b[b];
     lat->count += ws[i].lat.count;
     if (ws[i].lat.max > lat->max) lat->max = ws[i].lat.max;
   }
+  if (io_ops != NULL) *io_ops += ops;
   return (double)ops / ((double)(now_ns() - t0) / 1e9);
 }
 
@@ -300,6 +312,8 @@ static void measure_pair(const impl *const *ims, int n_impls, const scenario *sc
                          result *out) {
   void *hs[2];
   double tput[2][ROUNDS];
+  uint64_t ops[2] = {0, 0};
+  int64_t cpu_ns[2] = {0, 0};
   for (int k = 0; k < n_impls; k++) {
     memset(&out[k], 0, sizeof out[k]);
     hs[k] = ims[k]->open(sc->conns);
@@ -307,15 +321,16 @@ static void measure_pair(const impl *const *ims, int n_impls, const scenario *sc
   for (int r = 0; r < ROUNDS; r++) {
     for (int k = 0; k < n_impls; k++) {
       int kk = r % 2 == 0 ? k : n_impls - 1 - k; /* alternate who goes first */
-      tput[kk][r] = run_phase(ims[kk], hs[kk], sc, false, seconds / ROUNDS, NULL);
+      tput[kk][r] = run_phase(ims[kk], hs[kk], sc, false, seconds / ROUNDS, NULL, &ops[kk], &cpu_ns[kk]);
     }
   }
   static hist lat;
   for (int k = 0; k < n_impls; k++) {
     qsort(tput[k], ROUNDS, sizeof tput[k][0], cmp_double);
     out[k].ops_per_sec = tput[k][ROUNDS / 2];
+    out[k].cpu_ns_per_op = ops[k] > 0 ? (double)cpu_ns[k] / (double)ops[k] : 0;
     memset(&lat, 0, sizeof lat);
-    run_phase(ims[k], hs[k], sc, true, seconds / 2, &lat);
+    run_phase(ims[k], hs[k], sc, true, seconds / 2, &lat, NULL, NULL);
     out[k].p50 = percentile(&lat, 0.50);
     out[k].p99 = percentile(&lat, 0.99);
     out[k].max = lat.max;
@@ -332,9 +347,9 @@ static void print_csv_row(const scenario *sc, const char *impl_name, const resul
 }
 
 static void print_row(const scenario *sc, const char *impl_name, const result *r, double ratio) {
-  printf("%-8s %7d %5d  %-11s %9.2f M/s %8llu %8llu %11llu", sc->name, sc->threads, sc->conns, impl_name,
-         r->ops_per_sec / 1e6, (unsigned long long)r->p50, (unsigned long long)r->p99,
-         (unsigned long long)r->max);
+  printf("%-8s %7d %5d  %-11s %9.2f M/s %7.1f %8llu %8llu %11llu", sc->name, sc->threads, sc->conns,
+         impl_name, r->ops_per_sec / 1e6, r->cpu_ns_per_op, (unsigned long long)r->p50,
+         (unsigned long long)r->p99, (unsigned long long)r->max);
   if (ratio > 0) printf("   %5.2fx", ratio);
   putchar('\n');
 }
@@ -364,6 +379,16 @@ static void print_verdict(FILE *f, const scenario *sc, const result *ours, doubl
     fprintf(f, "%-8s target: no starved waiter (max wait < 20x median wait): met (no acquire waited)\n",
             sc->name);
   }
+}
+
+/* /proc/loadavg as it reads (ends in a newline), for the header: figures from a loaded machine differ. */
+static const char *load_average(void) {
+  static char text[128] = "unknown\n";
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f == NULL) return text;
+  if (fgets(text, sizeof text, f) == NULL) snprintf(text, sizeof text, "unknown\n");
+  fclose(f);
+  return text;
 }
 
 static void usage(void) {
@@ -397,8 +422,9 @@ int main(int argc, char **argv) {
     printf("pool_bench: %ld CPUs, %d interleaved throughput runs of %.2f s + one %.2f s latency run per scenario "
            "and implementation\n",
            sysconf(_SC_NPROCESSORS_ONLN), ROUNDS, seconds / ROUNDS, seconds / 2);
-    printf("%-8s %7s %5s  %-11s %13s %8s %8s %11s   %s\n", "scenario", "threads", "conns", "impl",
-           "throughput", "p50 ns", "p99 ns", "max ns", "vs apr");
+    printf("load average %s", load_average());
+    printf("%-8s %7s %5s  %-11s %13s %7s %8s %8s %11s   %s\n", "scenario", "threads", "conns", "impl",
+           "throughput", "CPU ns", "p50 ns", "p99 ns", "max ns", "vs apr");
   }
   for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
     const scenario *sc = &scenarios[i];

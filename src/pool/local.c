@@ -9,7 +9,10 @@
 
 #include "pool/pool_int.h"
 
-_Thread_local lp__tls lp__tls_table;
+/* initial-exec: the fast path finds the table with one %fs-relative load even in the shared library (the
+ * default model there calls __tls_get_addr on every acquire and release); the table is small enough for the
+ * static TLS space a library may use. */
+_Thread_local lp__tls lp__tls_table __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;

@@ -109,7 +109,7 @@ typedef struct lp__tls {
   lp__tls_entry e[LP__TLS_POOLS];
   bool has_exit_hook;
 } lp__tls;
-extern _Thread_local lp__tls lp__tls_table;
+extern _Thread_local lp__tls lp__tls_table __attribute__((tls_model("initial-exec")));
 
 /* Wait-time histogram: log-linear buckets, 16 per power of two, so percentiles are within about 6%. */
 #define LP__HIST_SUB 16
