@@ -272,8 +272,8 @@ typedef struct {
 } result;
 
 /* Run sc's threads for `seconds`; return ops/s, and fill lat when timed. */
-static double run_phase(const impl *im, void *h, const scenario *sc, bool is_timed, double seconds,
-                        hist *lat, uint64_t *io_ops, int64_t *io_cpu_ns) {
+static double run_phase(const impl *im, void *h, const scenario *sc, bool is_timed, double seconds, hist *lat,
+                        uint64_t *io_ops, int64_t *io_cpu_ns) {
   static worker ws[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
   _Atomic bool stop = false;
@@ -425,9 +425,11 @@ int main(int argc, char **argv) {
   if (is_csv) {
     puts("scenario,threads,connections,impl,ops_per_sec,p50_ns,p99_ns,max_wait_ns");
   } else {
-    printf("pool_bench: %ld CPUs, %d interleaved throughput runs of %.2f s + one %.2f s latency run per scenario "
-           "and implementation\n",
-           sysconf(_SC_NPROCESSORS_ONLN), ROUNDS, seconds / ROUNDS, seconds / 2);
+    printf(
+        "pool_bench: %ld CPUs, %d interleaved throughput runs of %.2f s + one %.2f s latency run per "
+        "scenario "
+        "and implementation\n",
+        sysconf(_SC_NPROCESSORS_ONLN), ROUNDS, seconds / ROUNDS, seconds / 2);
     printf("load average %s", load_average());
     printf("%-8s %7s %5s  %-11s %13s %7s %8s %8s %11s   %s\n", "scenario", "threads", "conns", "impl",
            "throughput", "CPU ns", "p50 ns", "p99 ns", "max ns", "vs apr");

@@ -9,7 +9,9 @@
  *   the next state; slot fields other than `state` are written only by the owner.
  * - Each thread keeps, per pool, a small list of the slots it released most recently and tries them first
  *   (LIFO order), and its own statistics counters; the snapshot sums them. Nothing shared is written on
- *   the fast path.
+ *   the fast path. A slot remembers which thread made it idle (`owner`); that thread takes it back with
+ *   plain stores, no locked instruction, and every other claim of an owned idle slot pays the asymmetric
+ *   barrier instead (lp__slot_owner_take, lp__slot_claim_idle).
  * - Waiters queue FIFO under `mu` (wait.c). A release looks at `n_waiters` after storing IDLE; if someone
  *   waits it takes the slot back and either hands it to the oldest waiter (once that one has waited
  *   LP__STARVE_NS) or leaves it idle and wakes the oldest waiter to take it. Making a slot free and a waiter
@@ -43,7 +45,7 @@
  * the max is it plus the time a woken waiter waits for a CPU, up to tens of ms under load); 2 ms gave more
  * throughput and 6-8x; 0.3 ms, or handing off after 16 releases, fell below apr_reslist's throughput. */
 #define LP__STARVE_NS 2000000
-#define LP__RECHECK_MS 5          /* a waiter rechecks after this, then twice as long each time (wait.c) */
+#define LP__RECHECK_MS 5 /* a waiter rechecks after this, then twice as long each time (wait.c) */
 
 /* Slot states. */
 enum {
@@ -54,9 +56,15 @@ enum {
   LP__RESERVED = 4  /* connection held by the pool: being checked or destroyed */
 };
 
+struct lp__local;
+
 /* One connection place. Aligned to a cache line so that threads using different slots never share one. */
 typedef struct lp__slot {
   _Atomic int state;
+  /* Owner fast path (membarrier mode only, see lp__slot_owner_take): the record of the thread that made
+   * the slot idle, NULL when any thread may claim it with a plain CAS; written while the slot is held. */
+  _Atomic(struct lp__local *) owner;
+  _Atomic int owner_busy;         /* written by the owner alone: 1 while it is taking the slot back */
   _Atomic(void *) conn;           /* owner-written; NULL when empty */
   _Atomic int64_t created_ms;     /* pool clock */
   _Atomic int64_t expires_ms;     /* created + max age - jitter; INT64_MAX for no limit */
@@ -239,14 +247,37 @@ void lp__barrier_after_fork(void);
  * thread meanwhile, which is fine). */
 static inline void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
   if (__builtin_expect(atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed), 1)) {
+    atomic_store_explicit(&s->owner, loc->is_spare ? NULL : loc, memory_order_relaxed);
     atomic_store_explicit(&s->state, LP__IDLE, memory_order_release);
     atomic_signal_fence(memory_order_seq_cst); /* keep the compiler from moving the gate load up */
   } else {
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     atomic_store(&s->state, LP__IDLE);
   }
   if (__builtin_expect(!lp__gate_busy(p), 1)) return;
   if (lp__slot_claim(s, LP__IDLE, LP__RESERVED)) lp__slot_settle_contended(p, loc, s);
 }
+
+/* The owner of an idle slot (the thread that released it, on its own record) takes it back without a
+ * locked instruction: announce itself in owner_busy, then check the slot is still idle and its own, then
+ * store IN_USE. Any other thread claims an owned slot through lp__slot_claim_idle, which moves it to
+ * RESERVED, runs the heavy barrier and then reads owner_busy: either the owner's check sees RESERVED and
+ * gives up, or the claimer sees owner_busy set and waits for the owner's verdict (IN_USE: the owner won).
+ * The asymmetric barrier orders the two sides as in lp__slot_make_idle; without membarrier (or on the
+ * shared spare record) owners claim by CAS like everyone else. */
+static inline bool lp__slot_owner_take(lp__local *loc, lp__slot *s) {
+  atomic_store_explicit(&s->owner_busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst); /* the loads below stay after the store (barrier.c) */
+  bool is_mine = atomic_load_explicit(&s->state, memory_order_acquire) == LP__IDLE &&
+                 atomic_load_explicit(&s->owner, memory_order_relaxed) == loc;
+  if (is_mine) atomic_store_explicit(&s->state, LP__IN_USE, memory_order_relaxed);
+  atomic_store_explicit(&s->owner_busy, 0, memory_order_release);
+  return is_mine;
+}
+
+/* Claim an idle slot (IDLE -> to) from any thread that may not be its owner; true if this thread now owns
+ * it. slot.c. */
+bool lp__slot_claim_idle(lp__local *loc, lp__slot *s, int to);
 
 /* idx was just released by this thread: move it to the front of its recent list (LIFO). */
 static inline void lp__local_note_released(lp__local *loc, uint32_t idx) {

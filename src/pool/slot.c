@@ -1,6 +1,7 @@
 /* Slot transitions that own a connection's life: fill (factory create), make idle, retire (factory
  * destroy). The caller always owns the slot it passes (it moved it out of IDLE or EMPTY itself). */
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "pool/pool_int.h"
@@ -25,6 +26,23 @@ static void after_emptied(lp_pool *p, lp__slot *s) {
   if (atomic_load(&p->n_waiters) > 0 && lp__slot_claim(s, LP__EMPTY, LP__CREATING)) {
     lp__give_or_put_back(p, s, false);
   }
+}
+
+bool lp__slot_claim_idle(lp__local *loc, lp__slot *s, int to) {
+  if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE ||
+      !lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
+    return false;
+  }
+  lp__local *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
+  if (owner != NULL && owner != loc) {
+    /* The owner may be inside lp__slot_owner_take: after the barrier it either sees RESERVED or has
+     * announced itself; then wait for its few instructions to end and see who has the slot. */
+    lp__heavy_barrier();
+    while (atomic_load_explicit(&s->owner_busy, memory_order_acquire) != 0) sched_yield();
+    return lp__slot_claim(s, LP__RESERVED, to);
+  }
+  if (to != LP__RESERVED) atomic_store_explicit(&s->state, to, memory_order_relaxed);
+  return true;
 }
 
 /* Destroy the slot's connection (outside any lock) and free the slot. */
