@@ -23,17 +23,9 @@ static void *thief_main(void *arg) {
   pthread_barrier_wait(&start);
   for (long i = 0; i < t->cycles; i++) {
     fake_conn *c = NULL;
-    lp_error err;
-    lp_status rc = lp_pool_acquire(t->pool, (void **)&c, &err);
-    if (rc == LP_ETIMEOUT) {
+    if (acquire_as_holder(t->pool, t->id, i, LP_ETIMEOUT, &c) != LP_OK) {
       t->refused++;
       continue;
-    }
-    if (rc != LP_OK) LP_FAIL("thread %d cycle %ld: %s: %s", t->id, i, lp_status_name(rc), err.message);
-    int nobody = 0;
-    if (!atomic_compare_exchange_strong(&c->holder, &nobody, t->id)) {
-      LP_FAIL("thread %d cycle %ld: connection %d handed out while thread %d holds it", t->id, i, c->id,
-              nobody);
     }
     t->got++;
     for (volatile int k = 0; k < (int)(i & 63); k++) { /* hold a little, sometimes: others find it busy */
