@@ -59,6 +59,7 @@ static lp__local *adopt_or_alloc(lp_pool *p) {
   memset(l, 0, sizeof *l);
   atomic_init(&l->refs, 2);
   atomic_init(&l->is_orphan, false);
+  l->tag = p->n_locals;
   l->home = p->n_locals++ % (uint32_t)p->n_slots;
   l->next = p->locals;
   p->locals = l;

@@ -49,11 +49,12 @@
 
 /* Slot states. */
 enum {
-  LP__EMPTY = 0,    /* no connection */
-  LP__CREATING = 1, /* a thread runs factory.create for this slot */
-  LP__IDLE = 2,     /* connection available */
-  LP__IN_USE = 3,   /* connection held by a caller (or being handed to a waiter) */
-  LP__RESERVED = 4  /* connection held by the pool: being checked or destroyed */
+  LP__EMPTY = 0,     /* no connection */
+  LP__CREATING = 1,  /* a thread runs factory.create for this slot */
+  LP__IDLE = 2,      /* connection available */
+  LP__IN_USE = 3,    /* connection held by a caller (or being handed to a waiter) */
+  LP__RESERVED = 4,  /* connection held by the pool: being checked or destroyed */
+  LP__CLAIMED_BY = 8 /* and above: being claimed from IDLE by the record whose tag is state - 8 */
 };
 
 struct lp__local;
@@ -103,6 +104,7 @@ typedef struct lp__local {
   _Atomic int refs;       /* pool + thread */
   _Atomic bool is_orphan; /* no thread uses it */
   uint32_t home;          /* where this thread's scans for an idle slot start, so threads spread out */
+  uint32_t tag;           /* unique among the pool's records (below 2^30): names its claims (slot.c) */
   bool is_spare;          /* the pool's fallback for threads whose record could not be allocated:
                              shared, so counted with atomic adds and without recent-slot lists */
   struct lp__local *next; /* pool->locals, under pool->mu */
@@ -261,8 +263,11 @@ static inline void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
 /* The owner of an idle slot (the thread that released it, on its own record) takes it back without a
  * locked instruction: announce itself in owner_busy, then check the slot is still idle and its own, then
  * store IN_USE. Any other thread claims an owned slot through lp__slot_claim_idle, which moves it to
- * RESERVED, runs the heavy barrier and then reads owner_busy: either the owner's check sees RESERVED and
- * gives up, or the claimer sees owner_busy set and waits for the owner's verdict (IN_USE: the owner won).
+ * a state of its own (LP__CLAIMED_BY + its record's tag), runs the heavy barrier and then reads owner_busy:
+ * either the owner's check sees that state and gives up, or the claimer sees owner_busy set and waits for
+ * the owner's verdict: the state still its own (the owner gave up), or overwritten by the owner's IN_USE.
+ * The claimer's state names it, so that it cannot mistake a later claim by a third thread (after the
+ * owner won and released) for its own.
  * The asymmetric barrier orders the two sides as in lp__slot_make_idle; without membarrier (or on the
  * shared spare record) owners claim by CAS like everyone else. */
 static inline bool lp__slot_owner_take(lp__local *loc, lp__slot *s) {

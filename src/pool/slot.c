@@ -28,20 +28,27 @@ static void after_emptied(lp_pool *p, lp__slot *s) {
   }
 }
 
+/* Tags for claims made on the shared spare record, which several threads may use at once. */
+static _Atomic uint32_t spare_tags;
+
 bool lp__slot_claim_idle(lp__local *loc, lp__slot *s, int to) {
-  if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE ||
-      !lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
-    return false;
-  }
+  if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE) return false;
+  /* Records' tags are below 2^30; the spare's claims take tags from 2^30 up, so none is another's. */
+  uint32_t tag =
+      loc->is_spare
+          ? (1u << 30) | (atomic_fetch_add_explicit(&spare_tags, 1, memory_order_relaxed) & 0x1fffffffu)
+          : loc->tag & 0x3fffffffu;
+  int mine = LP__CLAIMED_BY + (int)tag;
+  if (!lp__slot_claim(s, LP__IDLE, mine)) return false;
   lp__local *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
   if (owner != NULL && owner != loc) {
-    /* The owner may be inside lp__slot_owner_take: after the barrier it either sees RESERVED or has
-     * announced itself; then wait for its few instructions to end and see who has the slot. */
+    /* The owner may be inside lp__slot_owner_take: after the barrier it either sees our state or has
+     * announced itself; then wait for its few instructions to end and see whether it overwrote us. */
     lp__heavy_barrier();
     while (atomic_load_explicit(&s->owner_busy, memory_order_acquire) != 0) sched_yield();
-    return lp__slot_claim(s, LP__RESERVED, to);
+    return lp__slot_claim(s, mine, to);
   }
-  if (to != LP__RESERVED) atomic_store_explicit(&s->state, to, memory_order_relaxed);
+  atomic_store_explicit(&s->state, to, memory_order_relaxed);
   return true;
 }
 
