@@ -1,8 +1,9 @@
 /* The owner fast path against thieves: a thread takes back the connection it released last with plain
  * stores (membarrier mode), while other threads claim the same idle slot through the steal protocol. With
  * acquire_timeout_ms 0 nobody queues, so every claim of another thread's idle slot is a steal racing the
- * owner. After every acquire no connection may be held by two threads; every thread must get connections
- * (the steals work) and the books must balance. Under valgrind (--valgrind) it runs fewer cycles. */
+ * owner; a third run adds the cleanup thread closing idle connections. After every acquire no connection
+ * may be held by two threads; every thread must get connections (the steals work) and the books must
+ * balance. Under valgrind (--valgrind) it runs fewer cycles. */
 #include "pool_fixture.h"
 
 enum { THREADS = 3, FULL_CYCLES = 200000, VALGRIND_CYCLES = 5000 };
@@ -37,9 +38,17 @@ static void *thief_main(void *arg) {
   return NULL;
 }
 
-static void run(int max_connections, long cycles) {
+/* has_cleanup: a cleanup thread every millisecond closes connections idle for a millisecond, claiming
+ * owned idle slots too (the claim protocol with RESERVED as the goal). */
+static void run(int max_connections, long cycles, bool has_cleanup) {
   lp_pool_config cfg = test_config(max_connections);
   cfg.acquire_timeout_ms = 0;
+  if (has_cleanup) {
+    cfg.clock_ms = NULL;
+    cfg.cleanup_interval_ms = 1;
+    cfg.max_idle_time_ms = 1;
+    cfg.min_connections = 0;
+  }
   lp_pool *pool = fixture_pool_make(&F, &cfg);
   thief ts[THREADS];
   pthread_t tids[THREADS];
@@ -58,18 +67,22 @@ static void run(int max_connections, long cycles) {
   lp_pool_stats s;
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.in_use, 0);
-  CHECK_LE(s.connections_created, (uint64_t)max_connections);
+  if (!has_cleanup) CHECK_LE(s.connections_created, (uint64_t)max_connections);
+  CHECK_LE(s.current_size, (uint64_t)max_connections);
   CHECK_EQ(s.pool_hits + s.pool_misses - s.timeouts, (uint64_t)got);
-  fprintf(stderr, "   %d connection(s): %ld acquires, %llu refused, %llu created\n", max_connections, got,
-          (unsigned long long)s.timeouts, (unsigned long long)s.connections_created);
+  fprintf(stderr, "   %d connection(s): %ld acquires, %llu refused, %llu created, %llu closed idle\n",
+          max_connections, got, (unsigned long long)s.timeouts, (unsigned long long)s.connections_created,
+          (unsigned long long)s.connections_expired);
   fixture_pool_finish(&F, pool);
 }
 
 int main(int argc, char **argv) {
   long cycles = argc > 1 && strcmp(argv[1], "--valgrind") == 0 ? VALGRIND_CYCLES : FULL_CYCLES;
   fprintf(stderr, "-- one connection, %d threads\n", THREADS);
-  run(1, cycles);
+  run(1, cycles, false);
   fprintf(stderr, "-- two connections, %d threads\n", THREADS);
-  run(2, cycles);
+  run(2, cycles, false);
+  fprintf(stderr, "-- two connections, %d threads, idle ones closed by the cleanup thread\n", THREADS);
+  run(2, cycles, true);
   return 0;
 }
