@@ -1,5 +1,5 @@
 /* AVX2 + FMA distance kernels (F16C converts float16 rows). Compiled with function target attributes
- * and called only when the CPU reports avx2, fma and f16c (distance.c). 4 x 8 lanes per step. */
+ * and called only when the CPU reports avx2, fma and f16c (distance.c). 2 x 8 lanes per step. */
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -44,19 +44,22 @@ INL __m256 tail_f16(const uint16_t *p, size_t k) {
     }                                                                  \
   } while (0)
 
+/* Sixteen lane sums in two registers (lane i takes elements i, i+16, ...) and the remainder summed
+ * apart, then added: the order LanceDB's own kernels sum in (see distance_avx512.c). */
 #define ROW_BODY(LD, TAIL)                                                                         \
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0; \
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, t0 = s0, r0 = s0, r1 = s0, u0 = s0;                    \
   size_t j = 0;                                                                                    \
-  for (; j + 32 <= dim; j += 32) {                                                                 \
+  for (; j + 16 <= dim; j += 16) {                                                                 \
     STEP(_mm256_loadu_ps(q + j), LD(r + j), s0, r0);                                               \
     STEP(_mm256_loadu_ps(q + j + 8), LD(r + j + 8), s1, r1);                                       \
-    STEP(_mm256_loadu_ps(q + j + 16), LD(r + j + 16), s2, r2);                                     \
-    STEP(_mm256_loadu_ps(q + j + 24), LD(r + j + 24), s3, r3);                                     \
   }                                                                                                \
-  for (; j + 8 <= dim; j += 8) STEP(_mm256_loadu_ps(q + j), LD(r + j), s0, r0);                    \
-  if (j < dim) STEP(tail_f32(q + j, dim - j), TAIL(r + j, dim - j), s1, r1);                       \
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));                   \
-  float rsum = hsum(_mm256_add_ps(_mm256_add_ps(r0, r1), _mm256_add_ps(r2, r3)));                  \
+  if (j + 8 <= dim) {                                                                              \
+    STEP(_mm256_loadu_ps(q + j), LD(r + j), t0, u0);                                               \
+    j += 8;                                                                                        \
+  }                                                                                                \
+  if (j < dim) STEP(tail_f32(q + j, dim - j), TAIL(r + j, dim - j), t0, u0);                       \
+  float sum = hsum(t0) + hsum(_mm256_add_ps(s0, s1));                                              \
+  float rsum = hsum(u0) + hsum(_mm256_add_ps(r0, r1));                                             \
   return kind == LP__DIST_L2 ? sum : kind == LP__DIST_DOT ? 1.0f - sum : lp__cosine_from(sum, qq, rsum);
 
 INL float row_f32(const float *q, const float *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f32, tail_f32) }

@@ -1,5 +1,5 @@
 /* SSE2 distance kernels (the x86-64 baseline; no FMA). Float16 rows are converted in software, four
- * values at a time, since SSE2 has no F16C. 2 x 4 lanes per step; a scalar loop takes the tail. */
+ * values at a time, since SSE2 has no F16C. 4 x 4 lanes per step; a scalar loop takes the tail. */
 #if defined(__x86_64__)
 #include <emmintrin.h>
 
@@ -33,20 +33,24 @@ INL float sc_f16(const uint16_t *p) { return lp__half_to_float(*p); }
     }                                                                \
   } while (0)
 
+/* Sixteen lane sums in four registers and the remainder summed apart (see distance_avx512.c). */
 #define ROW_BODY(LD, SC)                                                                 \
-  __m128 s0 = _mm_setzero_ps(), s1 = s0, r0 = s0, r1 = s0;                               \
+  __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0; \
   size_t j = 0;                                                                          \
-  for (; j + 8 <= dim; j += 8) {                                                         \
+  for (; j + 16 <= dim; j += 16) {                                                       \
     STEP(_mm_loadu_ps(q + j), LD(r + j), s0, r0);                                        \
     STEP(_mm_loadu_ps(q + j + 4), LD(r + j + 4), s1, r1);                                \
+    STEP(_mm_loadu_ps(q + j + 8), LD(r + j + 8), s2, r2);                                \
+    STEP(_mm_loadu_ps(q + j + 12), LD(r + j + 12), s3, r3);                              \
   }                                                                                      \
-  for (; j + 4 <= dim; j += 4) STEP(_mm_loadu_ps(q + j), LD(r + j), s0, r0);             \
-  float sum = hsum(_mm_add_ps(s0, s1)), rsum = hsum(_mm_add_ps(r0, r1));                 \
+  float sum = 0, rsum = 0;                                                               \
   for (; j < dim; j++) {                                                                 \
     float a = q[j], b = SC(r + j);                                                       \
     if (kind == LP__DIST_L2) sum += (a - b) * (a - b);                                   \
     else sum += a * b, rsum += b * b;                                                    \
   }                                                                                      \
+  sum += hsum(_mm_add_ps(_mm_add_ps(s0, s2), _mm_add_ps(s1, s3)));                       \
+  rsum += hsum(_mm_add_ps(_mm_add_ps(r0, r2), _mm_add_ps(r1, r3)));                      \
   return kind == LP__DIST_L2 ? sum : kind == LP__DIST_DOT ? 1.0f - sum : lp__cosine_from(sum, qq, rsum);
 
 INL float row_f32(const float *q, const float *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f32, sc_f32) }

@@ -248,46 +248,12 @@ static void test_errors(void) {
   CHECK_EQ(m, LP_METRIC_COSINE);
 }
 
-static void test_kernel_levels_agree(void) {
-  const lp__sdist_kernels *ref = lp__sdist_kernels_level("generic");
-  const char *levels[] = {"avx2", "avx512"};
-  srand(7);
-  enum { N = 5, MAXD = 70 };
-  float qv[MAXD], rows_f[N * MAXD], a[N], b[N];
-  uint16_t rows_h[N * MAXD];
-  for (size_t l = 0; l < 2; l++) {
-    const lp__sdist_kernels *k = lp__sdist_kernels_level(levels[l]);
-    if (k == NULL) continue;
-    for (size_t dim = 1; dim <= MAXD; dim++)
-      for (int m = 0; m < 3; m++) {
-        for (size_t i = 0; i < dim; i++) qv[i] = (float)rand() / RAND_MAX - 0.5f;
-        for (size_t i = 0; i < N * dim; i++) {
-          rows_h[i] = lp__f32_to_f16((float)rand() / RAND_MAX - 0.5f);
-          rows_f[i] = lp__f16_to_f32(rows_h[i]);
-        }
-        double qq = 0;
-        for (size_t i = 0; i < dim; i++) qq += (double)qv[i] * qv[i];
-        lp__search_query q = {qv, dim, (lp_metric)m, (float)sqrt(qq)};
-        ref->f32(&q, rows_f, N, a);
-        k->f32(&q, rows_f, N, b);
-        for (int i = 0; i < N; i++) CHECK(fabsf(a[i] - b[i]) <= 1e-5f * fabsf(a[i]) + 1e-5f);
-        k->f16(&q, rows_h, N, b); /* the same values as binary16 */
-        for (int i = 0; i < N; i++) CHECK(fabsf(a[i] - b[i]) <= 1e-5f * fabsf(a[i]) + 1e-5f);
-      }
-  }
-  CHECK_EQ(lp__f32_to_f16(1.0f), 0x3c00);
-  CHECK_EQ(lp__f32_to_f16(0.1f), 0x2e66);
-  CHECK_EQ(lp__f32_to_f16(65520.0f), 0x7c00);
-  CHECK(lp__f16_to_f32(0x0001) == 5.9604644775390625e-8f);
-}
-
 int main(void) {
   open_sample();
   RUN_TEST(test_topk_matches_brute_force);
   RUN_TEST(test_pre_vs_post_filter);
   RUN_TEST(test_filtered_scan_and_count);
   RUN_TEST(test_errors);
-  RUN_TEST(test_kernel_levels_agree);
   lp_table_close(tbl);
   lp_db_close(db);
   return 0;
