@@ -25,7 +25,11 @@ extern "C" {
 typedef struct lp_session lp_session;
 
 typedef struct lp_session_config {
-  size_t cache_bytes; /* budget for decoded manifests, data-file metadata, deletion vectors; default 256 MiB */
+  size_t cache_bytes;        /* budget for decoded manifests, data-file metadata, deletion vectors; default 256 MiB */
+  size_t vector_cache_bytes; /* budget for decoded vector columns kept for lp_table_search (one entry per
+                                fragment and vector column, least recently used evicted first; an entry larger
+                                than the budget is never kept); 0 = keep none, each search then reads and
+                                decodes the vectors from the table's files; default 512 MiB */
 } lp_session_config;
 
 /* Fill cfg with the defaults. */
@@ -44,6 +48,9 @@ typedef struct lp_session_stats {
   uint64_t hits, misses, evictions;
   size_t bytes_used, bytes_budget;
   size_t entries;
+  /* the vector cache (vector_cache_bytes), counted apart */
+  uint64_t vector_hits, vector_misses, vector_evictions;
+  size_t vector_bytes_used, vector_bytes_budget;
 } lp_session_stats;
 
 /* A consistent snapshot of the cache counters. Thread-safe. */

@@ -4,8 +4,10 @@
  *   1. resolve the vector column and check the query (dimension, NaN, k);
  *   2. pre-filter: scan only the filter's columns and evaluate it into a bitmap over live positions;
  *   3. vectors: each fragment's vector column is decoded once into a "vector block" (one Arrow array of
- *      the fragment's physical rows) kept in the session cache under the data file's path, so later
- *      queries read vectors straight from memory; without a session the block lives for the query only;
+ *      the fragment's physical rows) kept in the session's vector cache (its own budget,
+ *      lp_session_config.vector_cache_bytes) under the data file's path, so later queries read vectors
+ *      straight from memory; without a session, or when the block does not fit the budget, it lives
+ *      for the query only;
  *   4. distances: the physical rows of all fragments are split into contiguous ranges, one per worker
  *      thread; each worker runs the distance kernel over 64-row strips and keeps a bounded max-heap of
  *      the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
@@ -33,6 +35,8 @@
 #include "lance/topk.h"
 
 #define STRIP_ROWS 64         /* rows per kernel call: distances stay in L1 */
+#define FILTER_BATCH_ROWS 8192 /* rows per filter batch: its buffers stay below malloc's mmap threshold and
+                                 are reused from the heap, instead of being mapped and faulted in anew */
 #define MAX_THREADS 8
 #define MIN_ROWS_PER_THREAD 4096 /* below this a second thread costs more than it saves */
 
@@ -146,7 +150,7 @@ static lp_status vb_bind(vecblock *b, const lp__field *f, const char *where, lp_
 /* The vector block of fragment fr (all physical rows), from the session cache or decoded now. */
 static lp_status vb_get(lp_table *t, lp__frag_reader *fr, const lp__field *f, const struct ArrowSchema *fs,
                         vecblock **out, lp_error *err) {
-  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  lp__cache *cache = t->db->session ? lp__session_vector_cache(t->db->session) : NULL;
   char key[4400];
   key[0] = '\0';
   const lp__fragment *frag = fr->frag;
@@ -406,12 +410,12 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
   lp_scan_options_init(&so);
   so.columns = names;
   so.n_columns = n_names;
-  so.batch_rows = 65536;
+  so.batch_rows = FILTER_BATCH_ROWS;
   struct ArrowArrayStream st = {0};
   uint8_t *sel = NULL;
   uint64_t pos = 0;
   lp_status rc = lp_table_scan(t, &so, &st, err);
-  if (rc == LP_OK && (sel = malloc(65536 / 8 + 8)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK && (sel = malloc(FILTER_BATCH_ROWS / 8 + 8)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
   while (rc == LP_OK) {
     struct ArrowArray batch = {0};
     if (st.get_next(&st, &batch) != 0) {
@@ -421,7 +425,7 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
     }
     if (batch.release == NULL) break;
     int64_t n_sel = 0;
-    if (batch.length > 65536) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
+    if (batch.length > FILTER_BATCH_ROWS) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
     if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &batch, sel, &n_sel, err);
     if (rc == LP_OK) rc = fn(ctx, pos, sel, batch.length, n_sel, err);
     pos += (uint64_t)batch.length;

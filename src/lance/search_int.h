@@ -18,7 +18,7 @@ lp_status lp__search_compile_filter(lp_table *t, const char *where, lp__pred_bou
 typedef lp_status (*lp__sel_fn)(void *ctx, uint64_t first_pos, const uint8_t *sel, int64_t n_rows, int64_t n_sel,
                                 lp_error *err);
 
-/* Scan only the columns pb reads (batches of at most 65536 rows) and call fn with each batch's selection. */
+/* Scan only the columns pb reads (batches of at most 8192 rows) and call fn with each batch's selection. */
 lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_fn fn, void *ctx, lp_error *err);
 
 #endif
