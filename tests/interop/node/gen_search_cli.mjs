@@ -4,7 +4,7 @@
 //          emb fixed_size_list<float32, 3>):
 //     version 1: 300 rows (fragment 0); version 2: + 200 rows (fragment 1);
 //     version 3: delete id % 7 = 3; every 11th vec is null, every 5th cat and every 6th num are null,
-//     rows 40 and 41 repeat row 10's vec (exact ties).
+//     rows 40 and 41 repeat row 12's vec (exact ties).
 //   halves (id int32, vec fixed_size_list<float16, 16>): 120 rows.
 // Values come from a seeded PRNG, so two runs write the same tables.
 import * as lancedb from "@lancedb/lancedb";
@@ -39,7 +39,7 @@ const rows = (start, n) => {
   const out = [];
   for (let i = start; i < start + n; i++) {
     let v = vec(8);
-    if (i === 40 || i === 41) v = vecs[10];
+    if (i === 40 || i === 41) v = vecs[12];
     vecs[i] = v;
     out.push({
       id: i,
