@@ -1,6 +1,5 @@
-/* Portable distance kernels in plain C: sixteen lane sums (lane u takes elements u, u+16, ...) and the
- * remainder summed apart, the order the vector variants and LanceDB's own kernels use, so every level
- * gives nearly the same figures. The compiler may vectorise the lane loop. */
+/* Portable distance kernels in plain C, in the summation order of distance_int.h (the vector variants'
+ * and LanceDB's own), so every level gives the same figures. The compiler may vectorise the lane loop. */
 #include "lance/distance_int.h"
 
 #define LANES 16
@@ -19,9 +18,7 @@
       float a = q[j], b = LOAD(r[j]);                                                           \
       BODY(ts, tr, a, b);                                                                       \
     }                                                                                           \
-    for (int w = LANES / 2; w > 0; w /= 2) /* pairwise, as a vector register is reduced */      \
-      for (int u = 0; u < w; u++) s[u] += s[u + w], rr[u] += rr[u + w];                         \
-    float sum = ts + s[0], rsum = tr + rr[0];                                                   \
+    float sum = ts + lp__lanes_sum16(s), rsum = tr + lp__lanes_sum16(rr);                       \
     (void)rsum;                                                                                 \
     out[i] = FINISH(sum, rsum);                                                                 \
   }
@@ -29,10 +26,17 @@
 #define F32(x) (x)
 #define F16(x) lp__half_to_float(x)
 
+/* |q|^2 in the same order as the rows' sums of squares. */
 static float qnorm2(const float *q, size_t dim) {
-  float s = 0;
-  for (size_t j = 0; j < dim; j++) s += q[j] * q[j];
-  return s;
+  float out[1];
+  const size_t n = 1;
+  const float *rows = q;
+#define BODY(s, rr, a, b) (s) += (a) * (b)
+#define FINISH(sum, rsum) (sum)
+  ROW_LOOP(float, F32)
+#undef BODY
+#undef FINISH
+  return out[0];
 }
 
 #define BODY(s, rr, a, b) (s) += ((a) - (b)) * ((a) - (b))

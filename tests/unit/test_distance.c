@@ -163,8 +163,41 @@ static void test_half_rounding(void) {
 #endif
 }
 
+/* Every level sums in the same order (distance_int.h), so all give the same bits as the scalar kernels,
+ * for every dim (whole groups of 16 and remainders), float32 and float16 rows, all three metrics. */
+static void test_levels_bit_identical(void) {
+  enum { ROWS = 5, MAXD = 200 };
+  static float q[MAXD], rows[ROWS * MAXD], want[ROWS], got[ROWS];
+  static uint16_t h[ROWS * MAXD];
+  const lp__dist_kernels *ref = lp__dist_kernels_for(LP__SIMD_SCALAR);
+  for (size_t dim = 1; dim <= MAXD; dim += (dim < 40 ? 1 : 7)) {
+    for (size_t j = 0; j < dim; j++) q[j] = frand() * 3;
+    for (size_t j = 0; j < ROWS * dim; j++) {
+      rows[j] = frand() * 3;
+      h[j] = to_half(rows[j]);
+    }
+    for (int lvl = 1; lvl < LP__SIMD_COUNT; lvl++) {
+      const lp__dist_kernels *k = lp__dist_kernels_for((lp__simd)lvl);
+      if (k == NULL) continue;
+      for (int kind = 0; kind < 3; kind++) {
+        ref->f32[kind](q, rows, ROWS, dim, want);
+        k->f32[kind](q, rows, ROWS, dim, got);
+        for (int r = 0; r < ROWS; r++)
+          if (memcmp(&want[r], &got[r], sizeof(float)) != 0)
+            LP_FAIL("%s f32 kind %d dim %zu row %d: %.9g, scalar %.9g", k->name, kind, dim, r, got[r], want[r]);
+        ref->f16[kind](q, h, ROWS, dim, want);
+        k->f16[kind](q, h, ROWS, dim, got);
+        for (int r = 0; r < ROWS; r++)
+          if (memcmp(&want[r], &got[r], sizeof(float)) != 0)
+            LP_FAIL("%s f16 kind %d dim %zu row %d: %.9g, scalar %.9g", k->name, kind, dim, r, got[r], want[r]);
+      }
+    }
+  }
+}
+
 int main(void) {
   RUN_TEST(test_variants);
+  RUN_TEST(test_levels_bit_identical);
   RUN_TEST(test_dispatch_and_names);
   RUN_TEST(test_half_rounding);
   return 0;
