@@ -22,17 +22,7 @@ INL __m256 ld_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((c
 
 /* acc += contribution of (a, b) for the distance kind; rr += b*b for cosine. A separate multiply and add,
  * never a fused one (distance_int.h: the order LanceDB sums in). */
-#define STEP(a, b, acc, rr)                                                      \
-  do {                                                                           \
-    __m256 a_ = (a), b_ = (b);                                                   \
-    if (kind == LP__DIST_L2) {                                                   \
-      __m256 d_ = _mm256_sub_ps(a_, b_);                                         \
-      acc = _mm256_add_ps(acc, _mm256_mul_ps(d_, d_));                           \
-    } else {                                                                     \
-      acc = _mm256_add_ps(acc, _mm256_mul_ps(a_, b_));                           \
-      if (kind == LP__DIST_COSINE) rr = _mm256_add_ps(rr, _mm256_mul_ps(b_, b_)); \
-    }                                                                            \
-  } while (0)
+#define STEP(a, b, acc, rr) LP__DIST_STEP(_mm256_add_ps, _mm256_mul_ps, _mm256_sub_ps, a, b, acc, rr)
 
 /* Sixteen lanes in two registers (lanes 0-7, 8-15), the remainder one by one; leaves sum and rsum. */
 #define ROW_SUMS(LD, SC)                                                                           \
@@ -43,11 +33,7 @@ INL __m256 ld_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((c
     STEP(_mm256_loadu_ps(q + j + 8), LD(r + j + 8), s1, r1);                                       \
   }                                                                                                \
   float ts = 0, tr = 0, lanes[16];                                                                 \
-  for (; j < dim; j++) {                                                                           \
-    float a = q[j], b = SC(r + j);                                                                 \
-    if (kind == LP__DIST_L2) ts += (a - b) * (a - b);                                              \
-    else ts += a * b, tr += b * b;                                                                 \
-  }                                                                                                \
+  for (; j < dim; j++) lp__dist_rest(kind, q[j], SC(r + j), &ts, &tr);                        \
   _mm256_storeu_ps(lanes, s0);                                                                     \
   _mm256_storeu_ps(lanes + 8, s1);                                                                 \
   float sum = ts + lp__lanes_sum16(lanes);                                                         \

@@ -12,17 +12,7 @@
 
 INL __m512 ld_f32(const float *p) { return _mm512_loadu_ps(p); }
 INL __m512 ld_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
-#define STEP(a, b, acc, rr)                                                      \
-  do {                                                                           \
-    __m512 a_ = (a), b_ = (b);                                                   \
-    if (kind == LP__DIST_L2) {                                                   \
-      __m512 d_ = _mm512_sub_ps(a_, b_);                                         \
-      acc = _mm512_add_ps(acc, _mm512_mul_ps(d_, d_));                           \
-    } else {                                                                     \
-      acc = _mm512_add_ps(acc, _mm512_mul_ps(a_, b_));                           \
-      if (kind == LP__DIST_COSINE) rr = _mm512_add_ps(rr, _mm512_mul_ps(b_, b_)); \
-    }                                                                            \
-  } while (0)
+#define STEP(a, b, acc, rr) LP__DIST_STEP(_mm512_add_ps, _mm512_mul_ps, _mm512_sub_ps, a, b, acc, rr)
 
 /* One register of sixteen lanes, the remainder one by one (distance_int.h: the order LanceDB sums in);
  * leaves sum (and rsum, the row's sum of squares, for cosine). */
@@ -31,11 +21,7 @@ INL __m512 ld_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256
   size_t j = 0;                                                                                    \
   for (; j + 16 <= dim; j += 16) STEP(_mm512_loadu_ps(q + j), LD(r + j), s0, r0);                  \
   float ts = 0, tr = 0, lanes[16];                                                                 \
-  for (; j < dim; j++) {                                                                           \
-    float a = q[j], b = SC(r + j);                                                                 \
-    if (kind == LP__DIST_L2) ts += (a - b) * (a - b);                                              \
-    else ts += a * b, tr += b * b;                                                                 \
-  }                                                                                                \
+  for (; j < dim; j++) lp__dist_rest(kind, q[j], SC(r + j), &ts, &tr);                        \
   _mm512_storeu_ps(lanes, s0);                                                                     \
   float sum = ts + lp__lanes_sum16(lanes);                                                         \
   _mm512_storeu_ps(lanes, r0);                                                                     \

@@ -27,6 +27,28 @@ static inline float lp__lanes_sum16(const float lanes[16]) {
   return t;
 }
 
+/* One step over a whole register of lanes, for any instruction set (ADD, MUL, SUB its intrinsics): acc
+ * gains the distance's terms, rr the row's squares (cosine only). `kind` must be in scope. */
+#define LP__DIST_STEP(ADD, MUL, SUB, a, b, acc, rr)             \
+  do {                                                          \
+    if (kind == LP__DIST_L2) {                                  \
+      acc = ADD(acc, MUL(SUB(a, b), SUB(a, b)));                \
+    } else {                                                    \
+      acc = ADD(acc, MUL(a, b));                                \
+      if (kind == LP__DIST_COSINE) rr = ADD(rr, MUL(b, b));     \
+    }                                                           \
+  } while (0)
+
+/* One element after the last whole group of 16: the same terms, one by one. */
+static inline void lp__dist_rest(int kind, float a, float b, float *s, float *rr) {
+  if (kind == LP__DIST_L2) {
+    *s += (a - b) * (a - b);
+  } else {
+    *s += a * b;
+    *rr += b * b;
+  }
+}
+
 /* The three distances from their sums, as LanceDB computes them in float32. */
 static inline float lp__cosine_from(float dot, float qq, float rr) {
   return 1.0f - dot / (sqrtf(qq) * sqrtf(rr));

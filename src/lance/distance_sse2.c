@@ -21,17 +21,7 @@ INL __m128 ld_f16(const uint16_t *p) {
 INL float sc_f32(const float *p) { return *p; }
 INL float sc_f16(const uint16_t *p) { return lp__half_to_float(*p); }
 
-#define STEP(a, b, acc, rr)                                                 \
-  do {                                                                      \
-    __m128 a_ = (a), b_ = (b);                                              \
-    if (kind == LP__DIST_L2) {                                              \
-      __m128 d_ = _mm_sub_ps(a_, b_);                                       \
-      acc = _mm_add_ps(acc, _mm_mul_ps(d_, d_));                            \
-    } else {                                                                \
-      acc = _mm_add_ps(acc, _mm_mul_ps(a_, b_));                            \
-      if (kind == LP__DIST_COSINE) rr = _mm_add_ps(rr, _mm_mul_ps(b_, b_)); \
-    }                                                                       \
-  } while (0)
+#define STEP(a, b, acc, rr) LP__DIST_STEP(_mm_add_ps, _mm_mul_ps, _mm_sub_ps, a, b, acc, rr)
 
 /* Sixteen lanes in four registers, the remainder one by one (distance_int.h); leaves sum and rsum. */
 #define ROW_SUMS(LD, SC)                                                                 \
@@ -41,11 +31,7 @@ INL float sc_f16(const uint16_t *p) { return lp__half_to_float(*p); }
   for (; j + 16 <= dim; j += 16)                                                         \
     for (int u = 0; u < 4; u++) STEP(_mm_loadu_ps(q + j + 4 * u), LD(r + j + 4 * u), s[u], rr4[u]); \
   float ts = 0, tr = 0, lanes[16];                                                       \
-  for (; j < dim; j++) {                                                                 \
-    float a = q[j], b = SC(r + j);                                                       \
-    if (kind == LP__DIST_L2) ts += (a - b) * (a - b);                                    \
-    else ts += a * b, tr += b * b;                                                       \
-  }                                                                                      \
+  for (; j < dim; j++) lp__dist_rest(kind, q[j], SC(r + j), &ts, &tr);                        \
   for (int u = 0; u < 4; u++) _mm_storeu_ps(lanes + 4 * u, s[u]);                        \
   float sum = ts + lp__lanes_sum16(lanes);                                               \
   for (int u = 0; u < 4; u++) _mm_storeu_ps(lanes + 4 * u, rr4[u]);                      \

@@ -9,20 +9,11 @@
 // Values come from a seeded PRNG, so two runs write the same tables.
 import * as lancedb from "@lancedb/lancedb";
 import * as arrow from "apache-arrow";
+import { prng } from "./prng.mjs";
 
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: node gen_search_cli.mjs <db-dir>");
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(5150);
 const vec = (dim) => Array.from({ length: dim }, () => Math.fround(rnd() * 2 - 1));
 const CATS = ["alpha", "beta", "gamma", "delta"];

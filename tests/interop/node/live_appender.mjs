@@ -7,19 +7,10 @@
 // Values come from a seeded PRNG (seeded by the row id), so the rows of each version are fixed.
 import * as lancedb from "@lancedb/lancedb";
 import * as arrow from "apache-arrow";
+import { prng } from "./prng.mjs";
 
 const [dir, cmd, count] = process.argv.slice(2);
 if (!dir || !cmd) throw new Error("usage: node live_appender.mjs <db-dir> create|append N");
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const schema = new arrow.Schema([
   new arrow.Field("id", new arrow.Int32(), false),
   new arrow.Field("cat", new arrow.Utf8(), true),
