@@ -8,9 +8,9 @@
  *      lp_session_config.vector_cache_bytes) under the data file's path, so later queries read vectors
  *      straight from memory; without a session, or when the block does not fit the budget, it lives
  *      for the query only;
- *   4. distances: the physical rows of all fragments are split into contiguous ranges, one per worker
- *      thread; each worker runs the distance kernel over 64-row strips and keeps a bounded max-heap of
- *      the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
+ *   4. distances: the physical rows of all fragments are cut into chunks of 4096 rows that worker
+ *      threads claim one at a time; each worker runs the distance kernel over 64-row strips and keeps
+ *      a bounded max-heap of the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
  *      the pre-filter rejected and NaN distances (LanceDB drops those too); the heaps are merged;
  *   5. post-filter (when asked): evaluate the filter on the winners only, taken by position;
  *   6. take the projected columns of the final rows by live position and append `_distance`.
@@ -39,6 +39,7 @@
                                  are reused from the heap, instead of being mapped and faulted in anew */
 #define MAX_THREADS 8
 #define MIN_ROWS_PER_THREAD 4096 /* below this a second thread costs more than it saves */
+#define CHUNK_ROWS 4096       /* rows a worker claims at a time (1.5 MB of 384-dim float32 vectors) */
 
 /* ---- options ------------------------------------------------------------------------------------ */
 
@@ -198,11 +199,19 @@ typedef struct query {
   lp__dist_f16_fn f16;         /* for float16 rows (exactly one is set) */
 } query;
 
+/* The rows of one query cut into chunks that workers claim one at a time, so a worker whose core is
+ * busy with something else simply claims fewer (the answer does not depend on who ran what: the heaps
+ * are merged in the total order of topk.h). */
+typedef struct work {
+  segment *chunks;             /* owned */
+  size_t n_chunks;
+  atomic_size_t next;          /* the next chunk to claim */
+} work;
+
 typedef struct worker {
   const query *q;
   const uint8_t *sel;          /* pre-filter bitmap over live positions, or NULL */
-  segment *segs;               /* owned */
-  size_t n_segs;
+  work *wk;                    /* shared */
   lp__topk heap;               /* this worker's k + offset best */
 } worker;
 
@@ -244,8 +253,11 @@ static void run_segment(worker *w, const segment *s) {
 
 static void *worker_main(void *arg) {
   worker *w = arg;
-  for (size_t i = 0; i < w->n_segs; i++) run_segment(w, &w->segs[i]);
-  return NULL;
+  for (;;) {
+    size_t i = atomic_fetch_add(&w->wk->next, 1);
+    if (i >= w->wk->n_chunks) return NULL;
+    run_segment(w, &w->wk->chunks[i]);
+  }
 }
 
 static int auto_threads(void) {
@@ -253,28 +265,19 @@ static int auto_threads(void) {
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-/* Split all segments into n_workers contiguous shares of about equal row counts. */
-static lp_status split_work(const segment *all, size_t n_all, uint64_t total_rows, worker *ws, int n_workers,
-                            lp_error *err) {
-  uint64_t share = (total_rows + (uint64_t)n_workers - 1) / (uint64_t)n_workers;
-  size_t si = 0;
-  uint64_t at = n_all ? all[0].lo : 0;
-  for (int w = 0; w < n_workers; w++) {
-    ws[w].segs = calloc(n_all + 1, sizeof *ws[w].segs);
-    if (ws[w].segs == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
-    uint64_t want = share;
-    while (want > 0 && si < n_all) {
-      uint64_t left = all[si].hi - at;
-      uint64_t take = left < want ? left : want;
-      segment s = all[si];
-      s.lo = at;
-      s.hi = at + take;
-      if (take > 0) ws[w].segs[ws[w].n_segs++] = s;
-      want -= take;
-      at += take;
-      if (at == all[si].hi && ++si < n_all) at = all[si].lo;
+/* Cut the fragments' row ranges into chunks of at most CHUNK_ROWS rows. */
+static lp_status make_chunks(const segment *all, size_t n_all, work *wk, lp_error *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < n_all; i++) n += (size_t)((all[i].hi - all[i].lo + CHUNK_ROWS - 1) / CHUNK_ROWS);
+  if ((wk->chunks = calloc(n + 1, sizeof *wk->chunks)) == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; i < n_all; i++)
+    for (uint64_t lo = all[i].lo; lo < all[i].hi; lo += CHUNK_ROWS) {
+      segment c = all[i];
+      c.lo = lo;
+      c.hi = all[i].hi - lo < CHUNK_ROWS ? all[i].hi : lo + CHUNK_ROWS;
+      wk->chunks[wk->n_chunks++] = c;
     }
-  }
+  atomic_init(&wk->next, 0);
   return LP_OK;
 }
 
@@ -314,6 +317,7 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const
   frag_state *fs = calloc(m->n_fragments + 1, sizeof *fs);
   segment *segs = calloc(m->n_fragments + 1, sizeof *segs);
   worker *ws = NULL;
+  work wk = {0};
   size_t n_segs = 0;
   uint64_t live_base = 0, total_rows = 0;
   lp_status rc = fs && segs ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
@@ -338,19 +342,18 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const
     n_workers = (int)(total_rows / MIN_ROWS_PER_THREAD) > 0 ? (int)(total_rows / MIN_ROWS_PER_THREAD) : 1;
   if (rc == LP_OK && (ws = calloc((size_t)n_workers, sizeof *ws)) == NULL)
     rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
-  if (rc == LP_OK) rc = split_work(segs, n_segs, total_rows, ws, n_workers, err);
+  if (rc == LP_OK) rc = make_chunks(segs, n_segs, &wk, err);
   for (int w = 0; rc == LP_OK && w < n_workers; w++) {
     ws[w].q = q;
     ws[w].sel = sel;
+    ws[w].wk = &wk;
     rc = lp__topk_init(&ws[w].heap, K, err);
   }
   if (rc == LP_OK) run_workers(ws, n_workers);
   if (rc == LP_OK) rc = merge_sorted(ws, n_workers, out, out_n, err);
-  for (int w = 0; ws && w < n_workers; w++) {
-    free(ws[w].segs);
-    lp__topk_reset(&ws[w].heap);
-  }
+  for (int w = 0; ws && w < n_workers; w++) lp__topk_reset(&ws[w].heap);
   free(ws);
+  free(wk.chunks);
   for (size_t i = 0; fs && i < m->n_fragments; i++) {
     vb_unref(fs[i].b);
     if (fs[i].open) lp__frag_reader_close(&fs[i].fr);
