@@ -51,7 +51,7 @@ static inline void lp__dist_rest(int kind, float a, float b, float *s, float *rr
 
 /* The three distances from their sums, as LanceDB computes them in float32. */
 static inline float lp__cosine_from(float dot, float qq, float rr) {
-  return 1.0f - dot / (sqrtf(qq) * sqrtf(rr));
+  return 1.0f - dot / sqrtf(qq) / sqrtf(rr); /* two divisions, as LanceDB writes it */
 }
 
 #endif
