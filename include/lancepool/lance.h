@@ -141,7 +141,9 @@ LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positi
  * similarity, DOT is 1 - dot product. Rows whose vector is null, and rows whose distance is NaN (e.g. a
  * zero vector under COSINE), are never candidates, as in LanceDB. Filters use the SQL subset of
  * src/lance/predicate.h. Same threading rule as the rest of this header: one thread at a time per table
- * (a search may use worker threads of its own inside the call). */
+ * (a search may use worker threads of its own inside the call). The first search of a fragment reads and
+ * decodes its vector column from the table's files; with a session the decoded column is then kept in the
+ * session's vector cache (lp_session_config.vector_cache_bytes) for later searches from any connection. */
 
 typedef enum lp_metric { LP_METRIC_L2 = 0, LP_METRIC_COSINE = 1, LP_METRIC_DOT = 2 } lp_metric;
 
