@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/write_cli.h"
 
 typedef struct {
   const char *name;
@@ -20,6 +21,14 @@ static const command commands[] = {
     {"search", lp__cli_search,
      "DB TABLE --vector '[..]' [--column C] [--k 10] [--metric l2|cosine|dot] [--where P] [--postfilter]"
      " [--columns a,b] [--version N]: nearest rows as JSON Lines"},
+    {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]: create a table"},
+    {"add", lp__cli_add, "DB TABLE --jsonl FILE|-: append rows, print the new version"},
+    {"delete", lp__cli_delete, "DB TABLE --where PRED: delete rows, print count and new version"},
+    {"upsert", lp__cli_upsert, "DB TABLE --on KEY --jsonl FILE|-: replace matching rows, insert the rest"},
+    {"compact", lp__cli_compact, "DB TABLE: rewrite small fragments into larger ones"},
+    {"cleanup", lp__cli_cleanup, "DB TABLE --older-than SECONDS: remove old versions and unused files"},
+    {"restore", lp__cli_restore, "DB TABLE --version N: make version N the latest again"},
+    {"drop", lp__cli_drop, "DB TABLE: remove a table"},
     {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},
 };
 

@@ -1,0 +1,152 @@
+/* Cleanup of old versions: manifests committed before the cut-off (never the latest) are removed, then
+ * every file of data/, _deletions/ and _transactions/ that no remaining version uses and that either a
+ * removed version used or is itself older than the cut-off (a failed commit's leftover). Files of commits
+ * still in progress are younger than any cut-off of a few seconds or more, so they are never touched;
+ * with a cut-off of 0 seconds a concurrent writer's uncommitted files could be removed (as in LanceDB). */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lance/versions.h"
+#include "lance/write_int.h"
+
+typedef struct str_set {
+  char **s;
+  size_t n, cap;
+} str_set;
+
+static bool set_add(str_set *set, const char *dir, const char *name) {
+  if (set->n == set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    char **ns = realloc(set->s, cap * sizeof *ns);
+    if (ns == NULL) return false;
+    set->s = ns;
+    set->cap = cap;
+  }
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p == NULL) return false;
+  snprintf(p, n, "%s/%s", dir, name);
+  set->s[set->n++] = p;
+  return true;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static bool set_has(const str_set *set, const char *key) {
+  return set->n > 0 && bsearch(&key, set->s, set->n, sizeof *set->s, cmp_str) != NULL;
+}
+
+static void set_free(str_set *set) {
+  for (size_t i = 0; i < set->n; i++) free(set->s[i]);
+  free(set->s);
+}
+
+/* Every file a version uses, relative to the table directory. */
+static bool add_version_files(const lp__base *b, str_set *set) {
+  const lp__manifest *m = b->m;
+  for (size_t i = 0; i < m->n_fragments; i++) {
+    const lp__fragment *f = &m->fragments[i];
+    for (size_t j = 0; j < f->n_files; j++)
+      if (!set_add(set, "data", f->files[j].path)) return false;
+    if (f->has_deletion) {
+      char name[128];
+      snprintf(name, sizeof name, "%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", f->id, f->deletion_read_version, f->deletion_id,
+               f->deletion_kind == LP__DELETION_ARROW ? "arrow" : "bin");
+      if (!set_add(set, "_deletions", name)) return false;
+    }
+  }
+  lp__pb_reader r = {b->msg, b->msg_len};
+  lp__pb_field f;
+  bool done;
+  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
+    if (f.number == 12 && f.wire_type == 2 && f.len > 0 && f.len < 512) {
+      char name[512];
+      memcpy(name, f.data, f.len);
+      name[f.len] = 0;
+      if (!set_add(set, "_transactions", name)) return false;
+    }
+  return true;
+}
+
+static lp_status sweep(const char *table_dir, const char *sub, const str_set *keep, const str_set *removed,
+                       time_t cutoff, uint64_t *n_files, lp_error *err) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/%s", table_dir, sub);
+  DIR *d = opendir(dir);
+  if (d == NULL) return errno == ENOENT ? LP_OK : lp_error_set_errno(err, LP_EIO, errno, "%s: cannot list", dir);
+  struct dirent *de;
+  lp_status rc = LP_OK;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    char rel[4400], path[8600];
+    snprintf(rel, sizeof rel, "%s/%s", sub, de->d_name);
+    if (set_has(keep, rel)) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (!set_has(removed, rel) && st.st_mtime >= cutoff) continue; /* maybe a commit in progress */
+    if (unlink(path) != 0) {
+      rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot remove", path);
+      break;
+    }
+    (*n_files)++;
+  }
+  closedir(d);
+  return rc;
+}
+
+lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, uint64_t *out_versions,
+                        uint64_t *out_files, lp_error *err) {
+  char *dir = NULL;
+  LP_TRY(lp__table_dir(db, name, &dir, err));
+  uint64_t *versions = NULL;
+  size_t nv = 0;
+  str_set keep = {0}, removed = {0};
+  uint64_t n_versions = 0, n_files = 0;
+  time_t now = time(NULL);
+  time_t cutoff = older_than_seconds > (uint64_t)now ? 0 : now - (time_t)older_than_seconds;
+  int64_t cutoff_us = (int64_t)cutoff * 1000000;
+  lp_status rc = lp__versions_list(dir, &versions, &nv, err);
+  uint64_t *drop = rc == LP_OK ? calloc(nv + 1, sizeof *drop) : NULL;
+  size_t n_drop = 0;
+  if (rc == LP_OK && drop == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == LP_OK && i < nv; i++) {
+    lp__base b;
+    rc = lp__base_load(dir, versions[i], &b, err);
+    if (rc != LP_OK) break;
+    bool keep_it = i + 1 == nv || b.m->timestamp_us >= cutoff_us;
+    if (!add_version_files(&b, keep_it ? &keep : &removed)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+    if (!keep_it) drop[n_drop++] = versions[i];
+    lp__base_reset(&b);
+  }
+  if (rc == LP_OK) {
+    if (keep.n) qsort(keep.s, keep.n, sizeof *keep.s, cmp_str);
+    if (removed.n) qsort(removed.s, removed.n, sizeof *removed.s, cmp_str);
+  }
+  /* manifests first: no remaining version may point at a removed file */
+  for (size_t i = 0; rc == LP_OK && i < n_drop; i++) {
+    char *path = NULL;
+    if (lp__version_manifest_path(dir, drop[i], &path, NULL) != LP_OK) continue;
+    if (unlink(path) != 0 && errno != ENOENT) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot remove", path);
+    else n_versions++;
+    free(path);
+  }
+  static const char *subs[] = {"data", "_deletions", "_transactions"};
+  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], &keep, &removed, cutoff, &n_files, err);
+  if (rc != LP_OK) lp_error_wrap(err, "cleanup %s: ", name);
+  if (out_versions) *out_versions = n_versions;
+  if (out_files) *out_files = n_files;
+  set_free(&keep);
+  set_free(&removed);
+  free(drop);
+  free(versions);
+  free(dir);
+  return rc;
+}

@@ -1,0 +1,178 @@
+/* Compaction: rewrite small fragments (and fragments with deleted rows) into fewer, larger ones holding
+ * only live rows, as one Rewrite commit; the table's rows and their order stay the same. Groups are runs
+ * of neighbouring candidate fragments of at most max_rows_per_file live rows; a group that is a single
+ * fragment without deletions is left alone. After losing a commit race the rewrite still lands on top of
+ * concurrent appends; any other concurrent change to the table is a conflict (LP_ECONFLICT). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lance/table.h"
+#include "lance/write_int.h"
+
+typedef struct group {
+  size_t first, n;        /* fragments [first, first + n) of the compacted version */
+  lp__written files;      /* the new data files */
+} group;
+
+typedef struct compact_ctx {
+  const lp__manifest *src;  /* the version that was compacted */
+  const lp__base *src_base;
+  group *groups;
+  size_t n_groups;
+} compact_ctx;
+
+static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
+  compact_ctx *c = vctx;
+  if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  /* the compacted fragments must be unchanged in base, and in the same order */
+  size_t bi = 0;
+  for (size_t i = 0; i < c->src->n_fragments; i++) {
+    const lp__fragment *a = &c->src->fragments[i];
+    while (bi < base->m->n_fragments && base->m->fragments[bi].id != a->id) bi++;
+    if (bi == base->m->n_fragments)
+      return lp_error_set(err, LP_ECONFLICT, "fragment %" PRIu64 " changed while compacting", a->id);
+    const lp__fragment *b = &base->m->fragments[bi];
+    if (b->has_deletion != a->has_deletion || (a->has_deletion && b->deletion_id != a->deletion_id))
+      return lp_error_set(err, LP_ECONFLICT, "rows of fragment %" PRIu64 " were deleted while compacting", a->id);
+  }
+  bool has_max;
+  uint64_t max_id = 0;
+  has_max = false;
+  lp__pb_reader pr = {base->msg, base->msg_len};
+  lp__pb_field pf;
+  bool done;
+  while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
+    if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
+  for (size_t i = 0; i < base->m->n_fragments; i++)
+    if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
+  uint64_t next = has_max ? max_id + 1 : 0;
+  bool any_deletion = false;
+  size_t gi = 0;
+  for (size_t i = 0; i < base->m->n_fragments; i++) {
+    const lp__fragment *f = &base->m->fragments[i];
+    /* is f the first fragment of a group? then emit the group's new fragments in its place */
+    group *g = NULL;
+    bool in_group = false;
+    for (size_t k = 0; k < c->n_groups; k++)
+      for (size_t j = 0; j < c->groups[k].n; j++)
+        if (c->src->fragments[c->groups[k].first + j].id == f->id) {
+          in_group = true;
+          if (j == 0) g = &c->groups[k];
+        }
+    if (!in_group) {
+      lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
+      any_deletion |= f->has_deletion;
+      continue;
+    }
+    if (g == NULL) continue;
+    lp__buf grp;
+    lp__buf_init(&grp);
+    for (size_t j = 0; j < g->n; j++) {
+      size_t src_i = g->first + j;
+      const lp__fragment *old = &c->src->fragments[src_i];
+      lp__pb_bytes(&grp, 1, c->src_base->frag_raw[src_i].data, c->src_base->frag_raw[src_i].len);
+      (void)old;
+    }
+    for (size_t j = 0; j < g->files.n; j++) {
+      const lp__dfw_result *r = &g->files.files[j];
+      lp__encode_fragment(&plan->fragments, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      lp__encode_fragment(&grp, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      next++;
+    }
+    lp__pb_msg(&plan->op_body, 3, &grp);
+    lp__buf_reset(&grp);
+    gi++;
+  }
+  plan->has_max_fragment_id = has_max || next > 0;
+  plan->max_fragment_id = next > 0 ? next - 1 : max_id;
+  plan->has_deletions = any_deletion;
+  plan->keep_index = true;
+  plan->op = LP__OP_REWRITE;
+  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
+  return lp__buf_status(&plan->op_body, "transaction", err);
+}
+
+lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts, uint64_t *out_version,
+                        uint64_t *out_rewritten, lp_error *err) {
+  char *dir = NULL;
+  lp_write_options o;
+  lp__wopts_resolve(opts, &o);
+  LP_TRY(lp__table_dir(db, name, &dir, err));
+  lp__base base;
+  lp_table *t = NULL;
+  compact_ctx c;
+  memset(&c, 0, sizeof c);
+  lp_status rc = lp__base_load_latest(dir, &base, err);
+  if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
+  if (rc == LP_OK) {
+    c.src = base.m;
+    c.src_base = &base;
+    c.groups = calloc(base.m->n_fragments + 1, sizeof *c.groups);
+    if (c.groups == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+  }
+  /* groups of neighbouring candidates */
+  uint64_t rewritten = 0;
+  for (size_t i = 0; rc == LP_OK && i < base.m->n_fragments;) {
+    const lp__fragment *f = &base.m->fragments[i];
+    uint64_t live = f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
+    if (live >= o.max_rows_per_file && !f->has_deletion) {
+      i++;
+      continue;
+    }
+    size_t start = i;
+    uint64_t sum = 0;
+    bool dels = false;
+    while (i < base.m->n_fragments) {
+      const lp__fragment *g = &base.m->fragments[i];
+      uint64_t gl = g->physical_rows - (g->has_deletion ? g->num_deleted_rows : 0);
+      if ((gl >= o.max_rows_per_file && !g->has_deletion) || (i > start && sum + gl > o.max_rows_per_file)) break;
+      sum += gl;
+      dels |= g->has_deletion;
+      i++;
+    }
+    if (i - start == 1 && !dels) continue; /* nothing to gain */
+    group *g = &c.groups[c.n_groups++];
+    g->first = start;
+    g->n = i - start;
+    struct ArrowArray *all = NULL;
+    size_t n_all = 0;
+    for (size_t j = start; rc == LP_OK && j < i; j++) {
+      struct ArrowArray *b = NULL;
+      size_t nb = 0;
+      rc = lp__frag_live_batches(t, &base.m->fragments[j], NULL, 0, &b, &nb, err);
+      if (rc != LP_OK) break;
+      struct ArrowArray *na = realloc(all, (n_all + nb + 1) * sizeof *na);
+      if (na == NULL) {
+        lp__batches_free(b, nb);
+        rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+        break;
+      }
+      all = na;
+      memcpy(all + n_all, b, nb * sizeof *b);
+      n_all += nb;
+      free(b);
+    }
+    if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, all, n_all, &g->files, err);
+    lp__batches_free(all, n_all);
+    rewritten += g->n;
+  }
+  if (rc == LP_OK && c.n_groups == 0) {
+    *out_version = base.version;
+  } else if (rc == LP_OK) {
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    rc = lp__commit(dir, &co, prepare_rewrite, &c, out_version, err);
+  }
+  for (size_t k = 0; k < c.n_groups; k++) {
+    if (rc != LP_OK) lp__written_unlink(dir, &c.groups[k].files);
+    lp__written_reset(&c.groups[k].files);
+  }
+  free(c.groups);
+  if (out_rewritten) *out_rewritten = rc == LP_OK ? rewritten : 0;
+  lp_table_close(t);
+  if (base.file) lp__base_reset(&base);
+  if (rc != LP_OK) lp_error_wrap(err, "compact %s: ", name);
+  free(dir);
+  return rc;
+}

@@ -1,0 +1,331 @@
+/* Upsert (merge insert by a key column): every input row whose key matches a live row of the table
+ * replaces it (the old row is deleted, the new one written), the other input rows are inserted; one Update
+ * commit holds the deletion files and the new fragments. The new data files are written once; the
+ * matching is redone against the newest version after a lost commit race, so concurrent changes are
+ * never lost. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lance/arrow_util.h"
+#include "lance/deletion_write.h"
+#include "lance/table.h"
+#include "lance/write_int.h"
+#include "lance/write_schema.h"
+
+/* ---- a set of keys (bytes) -------------------------------------------------------------------------- */
+
+typedef struct key_set {
+  uint64_t *hash;       /* 0 = empty slot */
+  const uint8_t **ptr;  /* borrowed from the input batches */
+  uint32_t *len;
+  uint8_t *matched;
+  size_t cap, n;
+} key_set;
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h ? h : 1;
+}
+
+static bool ks_init(key_set *s, size_t n) {
+  s->cap = 16;
+  while (s->cap < n * 2 + 16) s->cap *= 2;
+  s->hash = calloc(s->cap, sizeof *s->hash);
+  s->ptr = calloc(s->cap, sizeof *s->ptr);
+  s->len = calloc(s->cap, sizeof *s->len);
+  s->matched = calloc(s->cap, 1);
+  return s->hash && s->ptr && s->len && s->matched;
+}
+
+static void ks_free(key_set *s) {
+  free(s->hash);
+  free(s->ptr);
+  free(s->len);
+  free(s->matched);
+}
+
+/* Slot of the key, or the empty slot where it would go. */
+static size_t ks_find(const key_set *s, const uint8_t *p, size_t n, uint64_t h) {
+  size_t i = h & (s->cap - 1);
+  while (s->hash[i] && !(s->hash[i] == h && s->len[i] == n && memcmp(s->ptr[i], p, n) == 0)) i = (i + 1) & (s->cap - 1);
+  return i;
+}
+
+/* The key bytes of row j of array a (a top-level key column of type t); false when null. */
+static bool key_bytes(const struct ArrowArray *a, lp__type t, int64_t j, const uint8_t **p, size_t *n) {
+  int64_t i = a->offset + j;
+  if (a->null_count && a->buffers[0] && !lp__bit_get(a->buffers[0], i)) return false;
+  if (lp__wtype_is_varwidth(t)) {
+    bool large = t == LP__TYPE_LARGE_UTF8 || t == LP__TYPE_LARGE_BINARY;
+    int64_t s = large ? ((const int64_t *)a->buffers[1])[i] : ((const int32_t *)a->buffers[1])[i];
+    int64_t e = large ? ((const int64_t *)a->buffers[1])[i + 1] : ((const int32_t *)a->buffers[1])[i + 1];
+    *p = (const uint8_t *)a->buffers[2] + s;
+    *n = (size_t)(e - s);
+  } else {
+    size_t w = lp__wtype_width(t);
+    *p = (const uint8_t *)a->buffers[1] + (size_t)i * w;
+    *n = w;
+  }
+  return true;
+}
+
+/* ---- the operation -------------------------------------------------------------------------------- */
+
+typedef struct ups_ctx {
+  lp_db *db;
+  const char *name, *dir;
+  bool durable;
+  size_t key_col;
+  lp__type key_type;
+  key_set keys;
+  const lp__written *files;
+  uint64_t n_input, n_updated;
+  char **written;
+  size_t n_written;
+} ups_ctx;
+
+static void forget_written(ups_ctx *c, bool unlink_them) {
+  for (size_t i = 0; i < c->n_written; i++) {
+    if (unlink_them) unlink(c->written[i]);
+    free(c->written[i]);
+  }
+  free(c->written);
+  c->written = NULL;
+  c->n_written = 0;
+}
+
+/* Offsets of live rows of fragment f whose key is in the set (marking those keys matched). */
+static lp_status fragment_matches(ups_ctx *c, lp_table *t, const lp__fragment *f, uint32_t **out, size_t *out_n,
+                                  lp_error *err) {
+  *out = NULL;
+  *out_n = 0;
+  lp__frag_reader r;
+  LP_TRY(lp__frag_reader_open(t, f, &r, err));
+  struct ArrowSchema fs;
+  lp_status rc = lp__field_to_arrow(&t->m->schema.fields[c->key_col], &fs, err);
+  struct ArrowArray a;
+  memset(&a, 0, sizeof a);
+  if (rc == LP_OK) rc = lp__frag_read_field(t, &r, &t->m->schema.fields[c->key_col], &fs, 0, NULL, f->physical_rows, &a, err);
+  if (rc == LP_OK) fs.release(&fs);
+  const uint32_t *del = r.deleted ? r.deleted->rows : NULL;
+  size_t n_del = r.deleted ? r.deleted->n_rows : 0, di = 0, cap = 0;
+  for (uint64_t row = 0; rc == LP_OK && row < f->physical_rows; row++) {
+    while (di < n_del && del[di] < row) di++;
+    if (di < n_del && del[di] == row) continue;
+    const uint8_t *p;
+    size_t n;
+    if (!key_bytes(&a, c->key_type, (int64_t)row, &p, &n)) continue;
+    uint64_t h = hash_bytes(p, n);
+    size_t slot = ks_find(&c->keys, p, n, h);
+    if (!c->keys.hash[slot]) continue;
+    c->keys.matched[slot] = 1;
+    if (*out_n == cap) {
+      cap = cap ? cap * 2 : 64;
+      uint32_t *nr = realloc(*out, cap * sizeof *nr);
+      if (nr == NULL) {
+        rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
+        break;
+      }
+      *out = nr;
+    }
+    (*out)[(*out_n)++] = (uint32_t)row;
+  }
+  lp__arrow_release(&a);
+  lp__frag_reader_close(&r);
+  if (rc != LP_OK) {
+    free(*out);
+    *out = NULL;
+    *out_n = 0;
+  }
+  return rc;
+}
+
+static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
+  ups_ctx *c = vctx;
+  forget_written(c, true);
+  memset(c->keys.matched, 0, c->keys.cap);
+  c->n_updated = 0;
+  if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  lp_table *t = NULL;
+  LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
+  lp__buf removed;
+  lp__buf_init(&removed);
+  bool any_deletion = false;
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
+    const lp__fragment *f = &t->m->fragments[i];
+    const lp__pb_field *raw = &base->frag_raw[i];
+    uint32_t *match = NULL;
+    size_t n_match = 0;
+    rc = fragment_matches(c, t, f, &match, &n_match, err);
+    if (rc == LP_OK && n_match == 0) {
+      lp__pb_bytes(&plan->fragments, 2, raw->data, raw->len);
+      any_deletion |= f->has_deletion;
+    } else if (rc == LP_OK) {
+      lp__deletion_vec *old = NULL;
+      if (f->has_deletion) {
+        lp__frag_reader r;
+        rc = lp__frag_reader_open(t, f, &r, err);
+        if (rc == LP_OK) {
+          old = lp__deletion_vec_ref(r.deleted);
+          lp__frag_reader_close(&r);
+        }
+      }
+      size_t na = old ? old->n_rows : 0, n_union = 0;
+      uint32_t *all = rc == LP_OK ? malloc((na + n_match + 1) * sizeof *all) : NULL;
+      if (rc == LP_OK && all == NULL) rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
+      if (rc == LP_OK) {
+        size_t x = 0, y = 0;
+        while (x < na || y < n_match) {
+          if (y >= n_match || (x < na && old->rows[x] < match[y])) all[n_union++] = old->rows[x++];
+          else if (x >= na || match[y] < old->rows[x]) all[n_union++] = match[y++];
+          else all[n_union++] = old->rows[x++], y++;
+        }
+      }
+      lp__deletion_vec_unref(old);
+      if (rc == LP_OK && n_union >= f->physical_rows) {
+        lp__pb_varint(&removed, f->id);
+      } else if (rc == LP_OK) {
+        lp__deletion_kind kind = lp__deletion_kind_for(n_union, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP);
+        uint64_t id;
+        char *path = NULL;
+        rc = lp__deletion_write(c->dir, f->id, base->version, all, n_union, kind, c->durable, &id, &path, err);
+        if (rc == LP_OK) {
+          char **nw = realloc(c->written, (c->n_written + 1) * sizeof *nw);
+          if (nw == NULL) {
+            unlink(path);
+            free(path);
+            rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
+          } else {
+            c->written = nw;
+            c->written[c->n_written++] = path;
+            lp__deletion_ref d = {(int)kind, base->version, id, n_union};
+            lp__encode_fragment_with_deletion(&plan->fragments, 2, raw, &d);
+            lp__encode_fragment_with_deletion(&plan->op_body, 2, raw, &d);
+            any_deletion = true;
+          }
+        }
+      }
+      free(all);
+    }
+    free(match);
+  }
+  if (rc == LP_OK && c->n_written) {
+    char dd[4200];
+    snprintf(dd, sizeof dd, "%s/_deletions", c->dir);
+    rc = lp__fsync_dir(dd, c->durable, err);
+  }
+  for (size_t s = 0; s < c->keys.cap; s++) c->n_updated += c->keys.matched[s];
+  if (rc == LP_OK) {
+    bool has_max = false;
+    uint64_t max_id = 0;
+    lp__pb_reader pr = {base->msg, base->msg_len};
+    lp__pb_field pf;
+    bool done;
+    while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
+      if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
+    for (size_t i = 0; i < base->m->n_fragments; i++)
+      if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
+    uint64_t next = has_max ? max_id + 1 : 0;
+    for (size_t i = 0; i < c->files->n; i++) {
+      const lp__dfw_result *r = &c->files->files[i];
+      lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      lp__encode_fragment(&plan->op_body, 3, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    }
+    if (removed.len) lp__pb_bytes(&plan->op_body, 1, removed.data, removed.len);
+    plan->has_max_fragment_id = has_max || c->files->n > 0;
+    plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;
+    plan->has_deletions = any_deletion;
+    plan->keep_index = true;
+    plan->op = LP__OP_UPDATE;
+    rc = lp__buf_status(&plan->fragments, "manifest", err);
+    if (rc == LP_OK) rc = lp__buf_status(&plan->op_body, "transaction", err);
+    if (rc == LP_OK) rc = lp__buf_status(&removed, "transaction", err);
+  }
+  lp__buf_reset(&removed);
+  lp_table_close(t);
+  return rc;
+}
+
+lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct ArrowArrayStream *data,
+                       const lp_write_options *opts, uint64_t *out_updated, uint64_t *out_inserted,
+                       uint64_t *out_version, lp_error *err) {
+  char *dir = NULL;
+  lp_write_options o;
+  lp__wopts_resolve(opts, &o);
+  lp__base base;
+  memset(&base, 0, sizeof base);
+  struct ArrowArray *batches = NULL;
+  size_t n_batches = 0;
+  lp__written files = {0};
+  ups_ctx c;
+  memset(&c, 0, sizeof c);
+  lp_status rc = lp__table_dir(db, name, &dir, err);
+  if (rc == LP_OK && (data == NULL || key == NULL)) rc = lp_error_set(err, LP_EINVAL, "upsert: data and key are needed");
+  if (rc == LP_OK) rc = lp__base_load_latest(dir, &base, err);
+  if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
+  if (rc == LP_OK) {
+    const lp__field *kf = lp__schema_find(&base.m->schema, key);
+    if (kf == NULL) rc = lp_error_set(err, LP_EINVAL, "no key column \"%s\"", key);
+    else if (kf->n_children || kf->type == LP__TYPE_FIXED_SIZE_LIST || kf->type == LP__TYPE_BOOL ||
+             kf->type == LP__TYPE_FLOAT16 || kf->type == LP__TYPE_FLOAT32 || kf->type == LP__TYPE_FLOAT64)
+      rc = lp_error_set(err, LP_EINVAL, "key column \"%s\" must be an integer, date, timestamp, string or binary", key);
+    else {
+      c.key_col = (size_t)(kf - base.m->schema.fields);
+      c.key_type = kf->type;
+    }
+  }
+  for (size_t b = 0; b < n_batches; b++) c.n_input += (uint64_t)batches[b].length;
+  if (rc == LP_OK && !ks_init(&c.keys, c.n_input)) rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
+  for (size_t b = 0; rc == LP_OK && b < n_batches; b++) {
+    const struct ArrowArray *col = batches[b].children[c.key_col];
+    for (int64_t j = 0; rc == LP_OK && j < batches[b].length; j++) {
+      const uint8_t *p;
+      size_t n;
+      if (!key_bytes(col, c.key_type, batches[b].offset + j, &p, &n)) {
+        rc = lp_error_set(err, LP_EINVAL, "row %" PRId64 " of batch %zu has a null key", j, b);
+        break;
+      }
+      uint64_t h = hash_bytes(p, n);
+      size_t slot = ks_find(&c.keys, p, n, h);
+      if (c.keys.hash[slot]) {
+        rc = lp_error_set(err, LP_EINVAL, "key \"%s\" appears twice in the input (row %" PRId64 " of batch %zu)", key, j, b);
+        break;
+      }
+      c.keys.hash[slot] = h;
+      c.keys.ptr[slot] = p;
+      c.keys.len[slot] = (uint32_t)n;
+    }
+  }
+  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK && files.n == 0) {
+    *out_version = base.version;
+  } else if (rc == LP_OK) {
+    c.db = db;
+    c.name = name;
+    c.dir = dir;
+    c.durable = o.durable;
+    c.files = &files;
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    rc = lp__commit(dir, &co, prepare_upsert, &c, out_version, err);
+    forget_written(&c, rc != LP_OK);
+    if (rc != LP_OK) lp__written_unlink(dir, &files);
+  }
+  if (rc == LP_OK) {
+    if (out_updated) *out_updated = c.n_updated;
+    if (out_inserted) *out_inserted = c.n_input - c.n_updated;
+  } else {
+    lp_error_wrap(err, "upsert into %s: ", name ? name : "");
+  }
+  ks_free(&c.keys);
+  lp__written_reset(&files);
+  lp__batches_free(batches, n_batches);
+  if (data && data->release) data->release(data);
+  lp__base_reset(&base);
+  free(dir);
+  return rc;
+}
