@@ -77,8 +77,19 @@ lp_status lp__logical_type_parse(const char *logical_type, lp__field *f, lp_erro
 /* The logical type string Lance stores for f's type (the inverse of lp__logical_type_parse). Caller frees. */
 char *lp__logical_type_format(const lp__field *f);
 
+/* Build the field tree from the manifest's flat pre-order list. Each flat[i] carries name, id, parent_id,
+ * logical_type, nullable and metadata (children empty); the type is parsed here. Takes ownership of the
+ * contents of every flat[i] (freed on failure too; the array itself stays the caller's). LP_ECORRUPT when
+ * a parent id is unknown or not a list/struct, an id repeats, or a list has other than one child;
+ * LP_EUNSUPPORTED for an unknown logical type. `where` names the manifest in messages. */
+lp_status lp__schema_from_flat(lp__field *flat, size_t n, const char *where, lp__schema *out, lp_error *err);
+
 /* Number of leaf columns f occupies in a 2.1 data file (struct and list parents have none). */
 size_t lp__field_num_leaves(const lp__field *f);
+
+/* The Lance field id of f's first leaf in pre-order (f itself for a primitive or fixed-size list); -1 for a
+ * struct without members. Data files list leaf ids only, so this id locates the field's first column. */
+int32_t lp__field_first_leaf_id(const lp__field *f);
 
 /* Find a top-level field by name; NULL when absent. */
 const lp__field *lp__schema_find(const lp__schema *s, const char *name);
@@ -86,6 +97,10 @@ const lp__field *lp__schema_find(const lp__schema *s, const char *name);
 /* Arrow C schema of one field (and its children), with the Lance field id in metadata "lance:field_id".
  * Caller owns *out. */
 lp_status lp__field_to_arrow(const lp__field *f, struct ArrowSchema *out, lp_error *err);
+
+/* Arrow C schema "+s" whose children are the given fields (a table schema or a projection). */
+lp_status lp__fields_to_arrow_struct(const lp__field *const *fields, size_t n, struct ArrowSchema *out,
+                                     lp_error *err);
 
 /* Deep copy; free the copy's contents with lp__field_reset / lp__schema_reset. */
 lp_status lp__field_copy(const lp__field *src, lp__field *dst, lp_error *err);

@@ -1,0 +1,63 @@
+/* Writing Lance data files, format 2.1, from Arrow arrays. Internal.
+ *
+ * Encodings are the minimal valid set (encodings-2.1.md section 4): mini-block pages with Flat / Variable /
+ * FixedSizeList values and Flat{16} rep/def levels, full-zip pages for values of 256 bytes and more, and
+ * all-null pages. One writer is used by one thread at a time. */
+#ifndef LP_LANCE_DATAFILE_WRITE_H
+#define LP_LANCE_DATAFILE_WRITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lance/schema.h"
+#include "lancepool/arrow_c.h"
+#include "lancepool/error.h"
+
+#define LP__DFW_NAME_LEN 56 /* 50 characters + ".lance" */
+
+typedef struct lp__dfw_options {
+  uint32_t page_rows;   /* rows per page at most (vectors may get fewer); default 65536 */
+  bool durable;         /* fsync the file before it is renamed into place */
+} lp__dfw_options;
+
+typedef struct lp__dfw_result {
+  char name[LP__DFW_NAME_LEN + 1]; /* file name inside data/ */
+  uint64_t size_bytes;
+  uint64_t n_rows;
+  int32_t *field_ids;   /* leaf field ids, one per column; owned (free()) */
+  size_t n_columns;
+} lp__dfw_result;
+
+typedef struct lp__dfw lp__dfw;
+
+/* Start a data file in directory data_dir (created if missing) for rows of `schema` (borrowed until
+ * finish/abort). Writes to a temporary file until lp__dfw_finish. */
+lp_status lp__dfw_open(const char *data_dir, const lp__schema *schema, const lp__dfw_options *opts, lp__dfw **out,
+                       lp_error *err);
+
+/* Append rows [row_start, row_start + n_rows) of `batch`, a struct array whose children are the schema's
+ * top-level columns (validated by the caller). Values are checked as they are encoded (e.g. a null in a
+ * non-nullable field is LP_EINVAL naming the column). */
+lp_status lp__dfw_write(lp__dfw *w, const struct ArrowArray *batch, int64_t row_start, int64_t n_rows,
+                        lp_error *err);
+
+uint64_t lp__dfw_rows(const lp__dfw *w);
+
+/* Write the metadata and footer, flush, and give the file its final name. Frees w in every case (on
+ * failure the temporary file is removed). */
+lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *out, lp_error *err);
+
+/* Drop an unfinished file. Accepts NULL. */
+void lp__dfw_abort(lp__dfw *w);
+
+void lp__dfw_result_reset(lp__dfw_result *r);
+
+/* Write the whole buffer at the current position of fd, retrying short writes (EIO/ENOSPC as LP_EIO). */
+lp_status lp__write_all(int fd, const void *p, size_t n, const char *path, lp_error *err);
+
+/* Test hook: when set, lp__write_all fails with this errno once `lp__write_fail_after` more bytes were
+ * written (simulates a full disk). 0 = off. Not thread-safe; tests only. */
+extern int lp__write_fail_errno;
+extern uint64_t lp__write_fail_after;
+
+#endif

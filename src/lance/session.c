@@ -1,0 +1,60 @@
+/* Sessions: a reference-counted, thread-safe holder of the metadata cache shared by connections. */
+#include "lance/session.h"
+
+#include <stdlib.h>
+
+#define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+
+struct lp_session {
+  int refs; /* atomic */
+  lp__cache *cache;
+};
+
+void lp_session_config_init(lp_session_config *cfg) {
+  cfg->cache_bytes = DEFAULT_CACHE_BYTES;
+}
+
+lp_status lp_session_create(const lp_session_config *cfg, lp_session **out, lp_error *err) {
+  lp_session_config dflt;
+  if (cfg == NULL) {
+    lp_session_config_init(&dflt);
+    cfg = &dflt;
+  }
+  if (out == NULL) return lp_error_set(err, LP_EINVAL, "lp_session_create: out is NULL");
+  lp_session *s = calloc(1, sizeof *s);
+  if (s == NULL) return lp_error_set(err, LP_ENOMEM, "session: out of memory");
+  lp_status rc = lp__cache_create(cfg->cache_bytes, &s->cache, err);
+  if (rc != LP_OK) {
+    free(s);
+    return rc;
+  }
+  s->refs = 1;
+  *out = s;
+  return LP_OK;
+}
+
+lp_session *lp_session_ref(lp_session *s) {
+  if (s) __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+  return s;
+}
+
+void lp_session_unref(lp_session *s) {
+  if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  lp__cache_destroy(s->cache);
+  free(s);
+}
+
+void lp_session_stats_get(lp_session *s, lp_session_stats *out) {
+  lp__cache_stats cs;
+  lp__cache_stats_get(s->cache, &cs);
+  out->hits = cs.hits;
+  out->misses = cs.misses;
+  out->evictions = cs.evictions;
+  out->bytes_used = cs.bytes_used;
+  out->bytes_budget = cs.bytes_budget;
+  out->entries = cs.entries;
+}
+
+lp__cache *lp__session_cache(lp_session *s) {
+  return s->cache;
+}

@@ -1,0 +1,11 @@
+/* The session's internals shared with the table layer. Internal. */
+#ifndef LP_LANCE_SESSION_H
+#define LP_LANCE_SESSION_H
+
+#include "lance/cache.h"
+#include "lancepool/lance.h"
+
+/* The session's metadata cache (never NULL for a live session). */
+lp__cache *lp__session_cache(lp_session *s);
+
+#endif

@@ -1,0 +1,55 @@
+/* Internals of connections and tables shared by db.c, table.c, scan.c and take.c. Internal. */
+#ifndef LP_LANCE_TABLE_H
+#define LP_LANCE_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lance/datafile.h"
+#include "lance/deletion.h"
+#include "lance/manifest.h"
+#include "lancepool/lance.h"
+
+struct lp_db {
+  char *dir;
+  lp_session *session; /* a reference, or NULL */
+  lp_table *tables;    /* open tables, closed with the connection */
+};
+
+struct lp_table {
+  lp_db *db;
+  char *name;
+  char *dir;            /* <db dir>/<name>.lance */
+  lp__manifest *m;      /* a reference: the pinned version */
+  lp_table *prev, *next; /* in db->tables */
+};
+
+/* One data file of a fragment, opened for reading. */
+typedef struct lp__open_file {
+  int fd;
+  char *path;
+  lp__datafile_meta *meta; /* a reference */
+} lp__open_file;
+
+/* A fragment opened for reading: its files, its deletion vector, and where each projected field lives. */
+typedef struct lp__frag_reader {
+  const lp__fragment *frag;
+  lp__open_file *files;       /* one per frag->files entry, opened lazily */
+  lp__deletion_vec *deleted;  /* a reference, or NULL when no row is deleted */
+} lp__frag_reader;
+
+/* Open the fragment's deletion vector (checked against the manifest) and prepare lazy file access. */
+lp_status lp__frag_reader_open(lp_table *t, const lp__fragment *frag, lp__frag_reader *out, lp_error *err);
+void lp__frag_reader_close(lp__frag_reader *r);
+
+/* Read rows of one top-level field of fragment r: a contiguous range (rows == NULL: [row_start,
+ * row_start + n)) or the listed ascending rows. A field the fragment has no file for reads as nulls. */
+lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *field,
+                              const struct ArrowSchema *field_schema, uint64_t row_start, const uint64_t *rows,
+                              uint64_t n, struct ArrowArray *out, lp_error *err);
+
+/* Resolve column names to top-level fields (NULL names = all, in schema order). Caller frees *out. */
+lp_status lp__project(const lp_table *t, const char *const *columns, size_t n_columns, const lp__field ***out,
+                      size_t *out_n, lp_error *err);
+
+#endif
