@@ -1,0 +1,89 @@
+/* Row filters: the SQL subset LanceDB 0.31.0 accepts in `where(...)`, `countRows(...)` and `delete(...)`,
+ * parsed, bound to a table schema and evaluated column-at-a-time over Arrow record batches. Internal.
+ *
+ * Language (checked against official LanceDB 0.31.0 by tests/interop/test_predicate_oracle.c):
+ *   comparisons  = != <> < <= > >=      between columns and/or literals
+ *   logic        AND OR NOT, parentheses; precedence NOT > AND > OR, a comparison binds tighter than NOT
+ *   x [NOT] IN (lit, ...)   x [NOT] BETWEEN a AND b   x IS [NOT] NULL   e IS [NOT] TRUE|FALSE
+ *   s [NOT] LIKE 'pat' [ESCAPE '\']   s [NOT] ILIKE 'pat'    % any run, _ one UTF-8 character, \ escapes
+ *   literals     42 -7 1.5 2e-3 'it''s' "double quoted is a string too" TRUE FALSE NULL
+ *                date 'YYYY-MM-DD'  timestamp 'YYYY-MM-DD[ |T]HH:MM:SS[.fffffffff]' (read as UTC)
+ *   columns      plain identifiers (folded to lower case, as DataFusion does), `back quoted` names kept
+ *                as written (`` doubles a back quote), struct members as a.b.c
+ * Keywords are case-insensitive. Not supported (LP_EUNSUPPORTED with the position): arithmetic, function
+ * calls, CASE, casts.
+ *
+ * Typing follows LanceDB: a literal compared with a column is converted to the column's type and the
+ * predicate is rejected (LP_EINVAL naming the column) when it cannot be: a float literal against an
+ * integer column, an integer outside the column type's range, a string against a number, an integer
+ * against a date or timestamp. Two columns compare in a common type (exact integers; float64 when either
+ * side is a float; timestamps and dates on one time line). Floats compare in IEEE-754 total order as Arrow
+ * does: NaN equals NaN and is greater than every number, -0.0 < +0.0. Strings and binaries compare
+ * bytewise. NULLs follow SQL three-valued logic; a row is selected only when the predicate is TRUE.
+ * ILIKE folds ASCII and Latin-1 letters only.
+ *
+ * Thread safety: a parsed or bound predicate is immutable; any number of threads may evaluate one bound
+ * predicate at the same time. */
+#ifndef LP_LANCE_PREDICATE_H
+#define LP_LANCE_PREDICATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lance/schema.h"
+#include "lancepool/arrow_c.h"
+#include "lancepool/error.h"
+
+/* Limits on untrusted predicate text. */
+#define LP__PRED_MAX_TEXT_BYTES (1u << 20) /* 1 MiB */
+#define LP__PRED_MAX_DEPTH 200             /* nesting of parentheses / operators */
+
+typedef struct lp__pred lp__pred;             /* a parsed predicate (syntax tree) */
+typedef struct lp__pred_bound lp__pred_bound; /* a predicate bound to one schema, ready to evaluate */
+
+/* Parse len bytes of text. On a syntax error returns LP_EINVAL with a message of the form
+ * "predicate: at character 7: expected an expression, found '>'" (1-based character offset, counted in
+ * UTF-8 characters). Caller owns *out; free with lp__pred_free. */
+LP_MUST_CHECK lp_status lp__pred_parse(const char *text, size_t len, lp__pred **out, lp_error *err);
+void lp__pred_free(lp__pred *p);
+
+/* Bind a parsed predicate to the top-level fields of a table (fields[0..n_fields), e.g. schema->fields).
+ * Checks every column exists and every comparison is well typed; LP_EINVAL names the column otherwise.
+ * The bound predicate copies what it needs: p and fields may be freed afterwards. Caller owns *out. */
+LP_MUST_CHECK lp_status lp__pred_bind(const lp__pred *p, const lp__field *fields, size_t n_fields,
+                                      lp__pred_bound **out, lp_error *err);
+
+/* The same, against an Arrow C schema of a struct ("+s") whose children are the top-level columns. */
+LP_MUST_CHECK lp_status lp__pred_bind_arrow(const lp__pred *p, const struct ArrowSchema *schema,
+                                            lp__pred_bound **out, lp_error *err);
+
+/* Parse + bind in one call. */
+LP_MUST_CHECK lp_status lp__pred_compile(const char *text, const lp__field *fields, size_t n_fields,
+                                         lp__pred_bound **out, lp_error *err);
+void lp__pred_bound_free(lp__pred_bound *b);
+
+/* The top-level columns (indices into the field list given to bind) the predicate reads, ascending and
+ * without duplicates; a scan needs to load only these. Borrowed from b. *out_n may be 0 (e.g. "TRUE"). */
+void lp__pred_bound_columns(const lp__pred_bound *b, const size_t **out_idx, size_t *out_n);
+
+/* Evaluate over one record batch: batch is a struct array whose children are the top-level columns in
+ * the order given to bind (all of them). Writes one bit per row (LSB first, Arrow bitmap order) to
+ * out_sel, which must hold (batch->length + 7) / 8 bytes: 1 where the predicate is TRUE; bits past the
+ * last row are 0. *out_n_selected (may be NULL) receives the number of TRUE rows. The batch's own
+ * validity and offset are honoured. LP_EINVAL when an array's layout does not match the bound type. */
+LP_MUST_CHECK lp_status lp__pred_eval(const lp__pred_bound *b, const struct ArrowArray *batch,
+                                      uint8_t *out_sel, int64_t *out_n_selected, lp_error *err);
+
+/* The same over loose columns: cols[i] is the array of top-level field i (index as in bind); only the
+ * indices listed by lp__pred_bound_columns are read and the others may be NULL. Each array must have at
+ * least n_rows rows. For a projected scan, pass the loaded columns at their schema positions. */
+LP_MUST_CHECK lp_status lp__pred_eval_columns(const lp__pred_bound *b, const struct ArrowArray *const *cols,
+                                              size_t n_cols, int64_t n_rows, uint8_t *out_sel,
+                                              int64_t *out_n_selected, lp_error *err);
+
+/* A readable rendering of the parsed tree with full parentheses, e.g. "((a > 1) AND (NOT b))"; used by
+ * tests to check precedence. Caller frees. NULL when out of memory. */
+char *lp__pred_to_string(const lp__pred *p);
+
+#endif
