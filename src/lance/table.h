@@ -38,6 +38,10 @@ typedef struct lp__frag_reader {
   lp__deletion_vec *deleted;  /* a reference, or NULL when no row is deleted */
 } lp__frag_reader;
 
+/* The deletion vector of a fragment that has a deletion file (cached in the session), checked against the
+ * manifest's count and row range. New reference in *out. */
+lp_status lp__table_deletions(lp_table *t, const lp__fragment *frag, lp__deletion_vec **out, lp_error *err);
+
 /* Open the fragment's deletion vector (checked against the manifest) and prepare lazy file access. */
 lp_status lp__frag_reader_open(lp_table *t, const lp__fragment *frag, lp__frag_reader *out, lp_error *err);
 void lp__frag_reader_close(lp__frag_reader *r);
