@@ -127,6 +127,52 @@ LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positi
                                              struct ArrowArray *out_array, struct ArrowSchema *out_schema,
                                              lp_error *err);
 
+
+/* ---- Writing ------------------------------------------------------------------------------------
+ *
+ * Every write commits one new version atomically (or nothing): data, deletion and transaction files are
+ * written first under fresh names, then the manifest is published with link(), the mechanism LanceDB uses,
+ * so lancepool and LanceDB processes can commit to one table concurrently. A writer that loses the race
+ * re-reads the new latest version and rebases when the operations do not conflict (two appends; an append
+ * and a delete), else fails with LP_ECONFLICT. Tables are named by `name` inside db's directory; the calls
+ * read the table's newest version themselves, so they need no open lp_table. One thread per lp_db. */
+
+typedef struct lp_write_options {
+  bool durable;                /* fsync files and directories before/after publishing (default true) */
+  uint32_t max_rows_per_file;  /* rows per data file (= fragment) at most; default 1048576 */
+  uint32_t max_rows_per_page;  /* rows per page at most; default 65536 (wide vectors get fewer) */
+  int max_commit_attempts;     /* retries after losing a commit race; default 20 */
+} lp_write_options;
+
+/* Fill opts with the defaults. */
+LP_API void lp_write_options_init(lp_write_options *opts);
+
+/* Create table `name` (version 1) with the columns of `schema` (an Arrow struct schema) and the rows of
+ * `data` (may be NULL: an empty table; when schema is NULL the stream's schema is used). LP_EEXIST when the
+ * table exists, unless `overwrite`: then the rows replace the table's content (and schema) in a new
+ * version; old versions stay readable. data is consumed and released. opts may be NULL. */
+LP_API LP_MUST_CHECK lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSchema *schema,
+                                                  struct ArrowArrayStream *data, bool overwrite,
+                                                  const lp_write_options *opts, uint64_t *out_version,
+                                                  lp_error *err);
+
+/* Append the rows of `data` (whose schema must equal the table's) as one new version. data is consumed. */
+LP_API LP_MUST_CHECK lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data,
+                                         const lp_write_options *opts, uint64_t *out_version, lp_error *err);
+
+/* Delete the rows matching `predicate` (the SQL subset of the read path). *out_deleted = rows deleted;
+ * when none match, no version is committed and *out_version is the current one. */
+LP_API LP_MUST_CHECK lp_status lp_db_delete(lp_db *db, const char *name, const char *predicate,
+                                            const lp_write_options *opts, uint64_t *out_deleted,
+                                            uint64_t *out_version, lp_error *err);
+
+/* Make old version `version` the content of a new latest version. */
+LP_API LP_MUST_CHECK lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version,
+                                             const lp_write_options *opts, uint64_t *out_version, lp_error *err);
+
+/* Remove table `name` and all its files. LP_ENOTFOUND when it does not exist. */
+LP_API LP_MUST_CHECK lp_status lp_db_drop_table(lp_db *db, const char *name, lp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

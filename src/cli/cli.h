@@ -3,7 +3,12 @@
 #ifndef LP_CLI_H
 #define LP_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "lancepool/error.h"
+#include "lancepool/lance.h"
 
 #define LP_CLI_EXIT_ERROR 1
 #define LP_CLI_EXIT_USAGE 2
@@ -15,6 +20,36 @@ int lp__cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "lancepool: <message>" plus the command's usage line; returns LP_CLI_EXIT_USAGE. */
 int lp__cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Options a command accepts (a bit set for lp__cli_parse). */
+enum { LP_CLI_OPT_VERSION = 1, LP_CLI_OPT_COLUMNS = 2, LP_CLI_OPT_LIMIT = 4, LP_CLI_OPT_OFFSET = 8 };
+
+/* A parsed command line: positional arguments, then the options given. */
+typedef struct lp__cli_args {
+  const char *pos[4];    /* borrowed from argv */
+  int n_pos;
+  uint64_t version;      /* LP_VERSION_LATEST unless --version */
+  char *columns_text;    /* owned copy of --columns, split in place */
+  const char **columns;  /* owned array pointing into columns_text; NULL = all */
+  size_t n_columns;
+  uint64_t limit;        /* UINT64_MAX unless --limit */
+  uint64_t offset;       /* 0 unless --offset */
+} lp__cli_args;
+
+/* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in
+ * `allowed`, as "--name value" or "--name=value". Returns 0, or the exit status after printing the
+ * error (usage errors 2). Free with lp__cli_args_reset(). */
+int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned allowed, lp__cli_args *out);
+void lp__cli_args_reset(lp__cli_args *a);
+
+/* Open database dir and table name at version; on failure print the error and return 1 (closing what
+ * was opened). */
+int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_db **out_db, lp_table **out_table);
+
 int lp__cli_version(int argc, char **argv);
+int lp__cli_tables(int argc, char **argv);
+int lp__cli_schema(int argc, char **argv);
+int lp__cli_count(int argc, char **argv);
+int lp__cli_versions(int argc, char **argv);
+int lp__cli_dump(int argc, char **argv);
 
 #endif

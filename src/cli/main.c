@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/write_cli.h"
 
 typedef struct {
   const char *name;
@@ -13,6 +14,15 @@ typedef struct {
 
 static const command commands[] = {
     {"version", lp__cli_version, "print the lancepool version"},
+    {"tables", lp__cli_tables, "DB: list the tables, one per line"},
+    {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
+    {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},
+    {"versions", lp__cli_versions, "DB TABLE: one line per version: number, commit time (us)"},
+    {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]: create a table"},
+    {"add", lp__cli_add, "DB TABLE --jsonl FILE|-: append rows, print the new version"},
+    {"restore", lp__cli_restore, "DB TABLE --version N: make version N the latest again"},
+    {"drop", lp__cli_drop, "DB TABLE: remove a table"},
+    {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -13,6 +13,7 @@
 
 #define FOOTER_BYTES 16
 #define MAX_FIELDS 100000 /* schemas wider than this are refused */
+#define MAX_TIMESTAMP_S ((int64_t)1 << 42) /* seconds: far beyond any real date, and * 1e6 fits int64 */
 
 static uint32_t ld32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32; }
@@ -224,8 +225,14 @@ static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *
   m->version = pm->version;
   m->reader_flags = pm->reader_feature_flags;
   m->writer_flags = pm->writer_feature_flags;
-  if (pm->timestamp != NULL)
-    m->timestamp_us = (int64_t)pm->timestamp->seconds * 1000000 + pm->timestamp->nanos / 1000;
+  if (pm->timestamp != NULL) {
+    int64_t sec = pm->timestamp->seconds;
+    int32_t ns = pm->timestamp->nanos;
+    if (sec > MAX_TIMESTAMP_S || sec < -MAX_TIMESTAMP_S || ns < 0 || ns >= 1000000000)
+      return lp_error_set(err, LP_ECORRUPT, "%s: commit timestamp %" PRId64 " s %d ns is out of range", path,
+                          sec, (int)ns);
+    m->timestamp_us = sec * 1000000 + ns / 1000;
+  }
   if (pm->data_format != NULL && pm->data_format->version != NULL)
     snprintf(m->data_format, sizeof m->data_format, "%s", pm->data_format->version);
   LP_TRY(convert_schema(pm, path, &m->schema, err));

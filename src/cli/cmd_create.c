@@ -1,0 +1,46 @@
+/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]`: create a table (prints its version). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/write_cli.h"
+#include "lance/write_schema.h"
+
+#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--no-fsync]"
+
+int lp__cli_create(int argc, char **argv) {
+  lp__wargs a;
+  int rc = lp__wargs_parse(argc, argv, CREATE_USAGE, W_SCHEMA | W_JSONL | W_OVERWRITE, W_SCHEMA, &a);
+  if (rc != 0) return rc;
+  lp_error err = {0};
+  lp__schema s;
+  if (lp__wschema_parse_spec(a.schema, &s, &err) != LP_OK) return lp__cli_usage(CREATE_USAGE, "%s", err.message);
+  struct ArrowSchema as;
+  if (lp__wschema_to_arrow(&s, &as, &err) != LP_OK) {
+    lp__wschema_reset(&s);
+    return lp__cli_fail("%s", err.message);
+  }
+  struct ArrowArrayStream stream, *data = NULL;
+  if (a.jsonl) {
+    rc = lp__cli_read_jsonl(a.jsonl, &s, &stream);
+    data = &stream;
+  }
+  lp_db *db = NULL;
+  if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  if (rc == 0) {
+    lp_write_options o;
+    lp_write_options_init(&o);
+    o.durable = !a.no_fsync;
+    uint64_t version = 0;
+    lp_status st = lp_db_create_table(db, a.pos[1], &as, data, a.overwrite, &o, &version, &err);
+    data = NULL; /* consumed */
+    if (st != LP_OK) rc = lp__cli_fail("%s", err.message);
+    else printf("%" PRIu64 "\n", version);
+  }
+  if (data && data->release) data->release(data);
+  lp_db_close(db);
+  as.release(&as);
+  lp__wschema_reset(&s);
+  if (rc == 0 && fflush(stdout) != 0) return lp__cli_fail("writing output failed");
+  return rc;
+}

@@ -1,0 +1,41 @@
+/* Shared helpers of the write sub-commands (create, add, delete, upsert, restore, drop, ...). */
+#ifndef LP_CLI_WRITE_CLI_H
+#define LP_CLI_WRITE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "lance/schema.h"
+
+/* A parsed write command line: positional DB TABLE, then "--name value" / "--name=value" / "--flag". */
+typedef struct lp__wargs {
+  const char *pos[2];
+  int n_pos;
+  const char *schema, *jsonl, *where, *on;
+  uint64_t version, older_than;
+  bool has_version, has_older_than, overwrite, no_fsync;
+} lp__wargs;
+
+enum { W_SCHEMA = 1, W_JSONL = 2, W_WHERE = 4, W_ON = 8, W_VERSION = 16, W_OLDER = 32, W_OVERWRITE = 64 };
+
+/* Parse; returns 0 or the exit status after printing the usage error. --no-fsync is always accepted. */
+int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, unsigned required, lp__wargs *out);
+
+/* Read JSON Lines from path ("-" = stdin) and build an Arrow stream of the schema's rows. On a bad line
+ * prints the error (with the line number) and returns 1. */
+int lp__cli_read_jsonl(const char *path, const lp__schema *schema, struct ArrowArrayStream *out);
+
+/* The latest schema of a table (caller resets with lp__wschema_reset). Prints the error and returns 1. */
+int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out);
+
+int lp__cli_create(int argc, char **argv);
+int lp__cli_add(int argc, char **argv);
+int lp__cli_delete(int argc, char **argv);
+int lp__cli_upsert(int argc, char **argv);
+int lp__cli_compact(int argc, char **argv);
+int lp__cli_restore(int argc, char **argv);
+int lp__cli_cleanup(int argc, char **argv);
+int lp__cli_drop(int argc, char **argv);
+
+#endif

@@ -1,0 +1,32 @@
+/* Shared internals of the write operations (write_table.c, delete, upsert, compaction). Internal. */
+#ifndef LP_LANCE_WRITE_INT_H
+#define LP_LANCE_WRITE_INT_H
+
+#include "lance/commit.h"
+#include "lance/datafile_write.h"
+#include "lancepool/lance.h"
+
+/* Data files written for one operation, not yet committed. */
+typedef struct lp__written {
+  lp__dfw_result *files;
+  size_t n;
+} lp__written;
+
+void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out);
+/* "<db dir>/<name>.lance" after checking the name. Caller frees. */
+lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err);
+
+/* Write the batches as data files of at most o->max_rows_per_file rows each (fsynced when durable). On
+ * failure nothing is left behind. */
+lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
+                            struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err);
+void lp__written_unlink(const char *table_dir, lp__written *w);
+void lp__written_reset(lp__written *w);
+
+lp_status lp__stream_collect(struct ArrowArrayStream *s, const lp__schema *expect, lp__schema *out_schema,
+                             struct ArrowArray **out, size_t *out_n, lp_error *err);
+void lp__batches_free(struct ArrowArray *b, size_t n);
+
+bool lp__base_has_deletions(const lp__base *base);
+
+#endif

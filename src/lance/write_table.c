@@ -1,0 +1,413 @@
+/* Creating, appending to, overwriting, restoring and dropping tables (the public "Writing" API of
+ * lance.h). Data files are written first, then one commit (commit.h) publishes them. */
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lance/commit.h"
+#include "lance/datafile_write.h"
+#include "lance/table.h"
+#include "lance/versions.h"
+#include "lance/write_int.h"
+#include "lance/write_schema.h"
+
+#define DEFAULT_ROWS_PER_FILE 1048576u
+#define DEFAULT_ROWS_PER_PAGE 65536u
+
+void lp_write_options_init(lp_write_options *opts) {
+  opts->durable = true;
+  opts->max_rows_per_file = DEFAULT_ROWS_PER_FILE;
+  opts->max_rows_per_page = DEFAULT_ROWS_PER_PAGE;
+  opts->max_commit_attempts = 20;
+}
+
+void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out) {
+  lp_write_options_init(out);
+  if (in) *out = *in;
+  if (out->max_rows_per_file == 0) out->max_rows_per_file = DEFAULT_ROWS_PER_FILE;
+  if (out->max_rows_per_page == 0) out->max_rows_per_page = DEFAULT_ROWS_PER_PAGE;
+}
+
+lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err) {
+  *out = NULL;
+  if (db == NULL || name == NULL || name[0] == 0)
+    return lp_error_set(err, LP_EINVAL, "table name must not be empty");
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+      return lp_error_set(err, LP_EINVAL, "table name \"%s\": only letters, digits, '_', '-' and '.' are allowed", name);
+  size_t n = strlen(lp_db_dir(db)) + strlen(name) + 16;
+  *out = malloc(n);
+  if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "out of memory");
+  snprintf(*out, n, "%s/%s.lance", lp_db_dir(db), name);
+  return LP_OK;
+}
+
+/* ---- written data files --------------------------------------------------------------------------- */
+
+void lp__written_reset(lp__written *w) {
+  for (size_t i = 0; i < w->n; i++) lp__dfw_result_reset(&w->files[i]);
+  free(w->files);
+  memset(w, 0, sizeof *w);
+}
+
+void lp__written_unlink(const char *table_dir, lp__written *w) {
+  for (size_t i = 0; i < w->n; i++) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/data/%s", table_dir, w->files[i].name);
+    unlink(p);
+  }
+}
+
+static lp_status written_push(lp__written *w, lp__dfw_result *r, lp_error *err) {
+  lp__dfw_result *nf = realloc(w->files, (w->n + 1) * sizeof *nf);
+  if (nf == NULL) {
+    lp__dfw_result_reset(r);
+    return lp_error_set(err, LP_ENOMEM, "out of memory");
+  }
+  w->files = nf;
+  w->files[w->n++] = *r;
+  memset(r, 0, sizeof *r);
+  return LP_OK;
+}
+
+lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
+                            struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err) {
+  char data_dir[4200];
+  snprintf(data_dir, sizeof data_dir, "%s/data", table_dir);
+  lp__dfw_options dopts = {o->max_rows_per_page, o->durable};
+  lp__dfw *w = NULL;
+  lp_status rc = LP_OK;
+  for (size_t b = 0; b < n_batches && rc == LP_OK; b++) {
+    const struct ArrowArray *batch = &batches[b];
+    if ((size_t)batch->n_children != schema->n_fields) {
+      rc = lp_error_set(err, LP_EINVAL, "batch %zu: expected %zu columns, found %lld", b, schema->n_fields,
+                        (long long)batch->n_children);
+      break;
+    }
+    for (size_t c = 0; c < schema->n_fields && rc == LP_OK; c++)
+      if (batch->children[c]->length < batch->offset + batch->length)
+        rc = lp_error_set(err, LP_EINVAL, "batch %zu: column \"%s\" has %lld rows, expected %lld", b,
+                          schema->fields[c].name, (long long)batch->children[c]->length,
+                          (long long)(batch->offset + batch->length));
+    int64_t r = 0;
+    while (rc == LP_OK && r < batch->length) {
+      if (w == NULL) rc = lp__dfw_open(data_dir, schema, &dopts, &w, err);
+      if (rc != LP_OK) break;
+      int64_t room = (int64_t)o->max_rows_per_file - (int64_t)lp__dfw_rows(w);
+      int64_t n = batch->length - r < room ? batch->length - r : room;
+      rc = lp__dfw_write(w, batch, r, n, err);
+      r += n;
+      if (rc == LP_OK && lp__dfw_rows(w) >= o->max_rows_per_file) {
+        lp__dfw_result res;
+        rc = lp__dfw_finish(w, &res, err);
+        w = NULL;
+        if (rc == LP_OK) rc = written_push(out, &res, err);
+      }
+    }
+  }
+  if (rc == LP_OK && w != NULL && lp__dfw_rows(w) > 0) {
+    lp__dfw_result res;
+    rc = lp__dfw_finish(w, &res, err);
+    w = NULL;
+    if (rc == LP_OK) rc = written_push(out, &res, err);
+  }
+  lp__dfw_abort(w);
+  if (rc == LP_OK && out->n) rc = lp__fsync_dir(data_dir, o->durable, err);
+  if (rc != LP_OK) {
+    lp__written_unlink(table_dir, out);
+    lp__written_reset(out);
+  }
+  return rc;
+}
+
+/* Drain a stream into an array of batches (validated against `schema`, which may be NULL to take the
+ * stream's; then *out_schema receives it). */
+lp_status lp__stream_collect(struct ArrowArrayStream *s, const lp__schema *expect, lp__schema *out_schema,
+                             struct ArrowArray **out, size_t *out_n, lp_error *err) {
+  *out = NULL;
+  *out_n = 0;
+  struct ArrowSchema as;
+  memset(&as, 0, sizeof as);
+  if (s->get_schema(s, &as) != 0) {
+    const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
+    return lp_error_set(err, LP_EINVAL, "input stream: get_schema failed: %s", m ? m : "no detail");
+  }
+  lp_status rc = expect ? lp__wschema_check_arrow(expect, &as, err) : lp__wschema_from_arrow(&as, out_schema, err);
+  as.release(&as);
+  if (rc != LP_OK) return rc;
+  size_t cap = 0;
+  for (;;) {
+    struct ArrowArray a;
+    memset(&a, 0, sizeof a);
+    if (s->get_next(s, &a) != 0) {
+      const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
+      rc = lp_error_set(err, LP_EINVAL, "input stream: get_next failed: %s", m ? m : "no detail");
+      break;
+    }
+    if (a.release == NULL) break;
+    if (*out_n == cap) {
+      cap = cap ? cap * 2 : 8;
+      struct ArrowArray *na = realloc(*out, cap * sizeof *na);
+      if (na == NULL) {
+        a.release(&a);
+        rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+        break;
+      }
+      *out = na;
+    }
+    (*out)[(*out_n)++] = a;
+  }
+  if (rc != LP_OK) {
+    lp__batches_free(*out, *out_n);
+    *out = NULL;
+    *out_n = 0;
+    if (!expect) lp__wschema_reset(out_schema);
+  }
+  return rc;
+}
+
+void lp__batches_free(struct ArrowArray *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (b[i].release) b[i].release(&b[i]);
+  free(b);
+}
+
+/* ---- plans ---------------------------------------------------------------------------------------- */
+
+/* Next fragment id of a version: max_fragment_id + 1, else max existing id + 1, else 0. */
+static uint64_t next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max_id) {
+  *has_max = false;
+  *max_id = 0;
+  if (base->version == 0) return 0;
+  lp__pb_reader r = {base->msg, base->msg_len};
+  lp__pb_field f;
+  bool done;
+  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
+    if (f.number == 11 && f.wire_type == 0) {
+      *has_max = true;
+      *max_id = f.varint;
+    }
+  for (size_t i = 0; i < base->m->n_fragments; i++)
+    if (base->m->fragments[i].id > *max_id || !*has_max) {
+      if (!*has_max || base->m->fragments[i].id > *max_id) *max_id = base->m->fragments[i].id;
+      *has_max = true;
+    }
+  return *has_max ? *max_id + 1 : 0;
+}
+
+bool lp__base_has_deletions(const lp__base *base) {
+  for (size_t i = 0; base->m && i < base->m->n_fragments; i++)
+    if (base->m->fragments[i].has_deletion) return true;
+  return false;
+}
+
+typedef struct write_ctx {
+  const lp__schema *schema;   /* overwrite/create: the new schema; append: NULL */
+  const lp__written *files;
+  const lp__schema *append_schema; /* append: the schema the files were written for */
+} write_ctx;
+
+static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
+  write_ctx *c = vctx;
+  if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version to append to");
+  /* the files were written for the schema read earlier: it must still be the table's */
+  lp__buf a, b;
+  lp__buf_init(&a);
+  lp__buf_init(&b);
+  lp__wschema_encode_fields(c->append_schema, &a, 1);
+  lp__wschema_encode_fields(&base->m->schema, &b, 1);
+  bool same = a.len == b.len && !a.failed && !b.failed && memcmp(a.data, b.data, a.len) == 0;
+  lp__buf_reset(&a);
+  lp__buf_reset(&b);
+  if (!same) return lp_error_set(err, LP_ECONFLICT, "the table's schema changed while appending");
+  bool has_max;
+  uint64_t max_id, next = next_fragment_id(base, &has_max, &max_id);
+  for (size_t i = 0; i < base->n_frag_raw; i++) lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
+  lp__buf frags;
+  lp__buf_init(&frags);
+  for (size_t i = 0; i < c->files->n; i++) {
+    const lp__dfw_result *r = &c->files->files[i];
+    lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+  }
+  lp__buf_reset(&frags);
+  plan->has_max_fragment_id = has_max || c->files->n > 0;
+  plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;
+  plan->has_deletions = lp__base_has_deletions(base);
+  plan->keep_index = true;
+  plan->op = LP__OP_APPEND;
+  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
+  return lp__buf_status(&plan->op_body, "transaction", err);
+}
+
+static lp_status prepare_overwrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
+  write_ctx *c = vctx;
+  bool has_max = false;
+  uint64_t max_id = 0;
+  if (base->version) (void)next_fragment_id(base, &has_max, &max_id);
+  for (size_t i = 0; i < c->files->n; i++) {
+    const lp__dfw_result *r = &c->files->files[i];
+    lp__encode_fragment(&plan->fragments, 2, i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+  }
+  lp__wschema_encode_fields(c->schema, &plan->op_body, 2);
+  if (c->files->n) {
+    uint64_t last = c->files->n - 1;
+    plan->max_fragment_id = has_max && max_id > last ? max_id : last;
+    plan->has_max_fragment_id = true;
+  } else {
+    plan->has_max_fragment_id = has_max;
+    plan->max_fragment_id = max_id;
+  }
+  plan->schema = c->schema;
+  plan->keep_index = false;
+  plan->op = LP__OP_OVERWRITE;
+  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
+  return lp__buf_status(&plan->op_body, "transaction", err);
+}
+
+/* ---- public API ----------------------------------------------------------------------------------- */
+
+lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSchema *schema,
+                             struct ArrowArrayStream *data, bool overwrite, const lp_write_options *opts,
+                             uint64_t *out_version, lp_error *err) {
+  char *dir = NULL;
+  lp_write_options o;
+  lp__wopts_resolve(opts, &o);
+  lp__schema s;
+  memset(&s, 0, sizeof s);
+  struct ArrowArray *batches = NULL;
+  size_t n_batches = 0;
+  lp__written files = {0};
+  lp_status rc = lp__table_dir(db, name, &dir, err);
+  if (rc == LP_OK && schema == NULL && data == NULL) rc = lp_error_set(err, LP_EINVAL, "create %s: a schema or data is needed", name);
+  if (rc == LP_OK && schema) rc = lp__wschema_from_arrow(schema, &s, err);
+  if (rc == LP_OK && data) rc = lp__stream_collect(data, schema ? &s : NULL, &s, &batches, &n_batches, err);
+  if (rc == LP_OK && !overwrite) {
+    struct stat st;
+    char vdir[4200];
+    snprintf(vdir, sizeof vdir, "%s/_versions", dir);
+    uint64_t *v = NULL;
+    size_t nv = 0;
+    if (stat(vdir, &st) == 0 && lp__versions_list(dir, &v, &nv, NULL) == LP_OK && nv > 0)
+      rc = lp_error_set(err, LP_EEXIST, "table %s already exists", name);
+    free(v);
+  }
+  if (rc == LP_OK && mkdir(dir, 0755) != 0 && errno != EEXIST)
+    rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the table directory", dir);
+  if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK) {
+    write_ctx c = {&s, &files, NULL};
+    lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts};
+    rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
+    if (rc != LP_OK) lp__written_unlink(dir, &files);
+    if (rc == LP_OK) rc = lp__fsync_dir(lp_db_dir(db), o.durable, err);
+  }
+  if (rc != LP_OK && rc != LP_EEXIST) lp_error_wrap(err, "create %s: ", name ? name : "");
+  lp__written_reset(&files);
+  lp__batches_free(batches, n_batches);
+  if (data && data->release) data->release(data);
+  lp__wschema_reset(&s);
+  free(dir);
+  return rc;
+}
+
+lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, const lp_write_options *opts,
+                    uint64_t *out_version, lp_error *err) {
+  char *dir = NULL;
+  lp_write_options o;
+  lp__wopts_resolve(opts, &o);
+  lp__base base;
+  memset(&base, 0, sizeof base);
+  struct ArrowArray *batches = NULL;
+  size_t n_batches = 0;
+  lp__written files = {0};
+  lp_status rc = lp__table_dir(db, name, &dir, err);
+  if (rc == LP_OK && data == NULL) rc = lp_error_set(err, LP_EINVAL, "add: no data");
+  if (rc == LP_OK) rc = lp__base_load_latest(dir, &base, err);
+  if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
+  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK && files.n == 0) {
+    *out_version = base.version; /* nothing to add */
+  } else if (rc == LP_OK) {
+    write_ctx c = {NULL, &files, &base.m->schema};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
+    if (rc != LP_OK) lp__written_unlink(dir, &files);
+  }
+  if (rc != LP_OK) lp_error_wrap(err, "add to %s: ", name ? name : "");
+  lp__written_reset(&files);
+  lp__batches_free(batches, n_batches);
+  if (data && data->release) data->release(data);
+  lp__base_reset(&base);
+  free(dir);
+  return rc;
+}
+
+typedef struct restore_ctx {
+  lp__base old;
+} restore_ctx;
+
+static lp_status prepare_restore(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
+  restore_ctx *c = vctx;
+  if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  for (size_t i = 0; i < c->old.n_frag_raw; i++)
+    lp__pb_bytes(&plan->fragments, 2, c->old.frag_raw[i].data, c->old.frag_raw[i].len);
+  bool h1, h2;
+  uint64_t m1, m2;
+  (void)next_fragment_id(base, &h1, &m1);
+  (void)next_fragment_id(&c->old, &h2, &m2);
+  plan->has_max_fragment_id = h1 || h2;
+  plan->max_fragment_id = m1 > m2 ? m1 : m2;
+  plan->has_deletions = lp__base_has_deletions(&c->old);
+  plan->content = &c->old;
+  plan->keep_index = true;
+  plan->op = LP__OP_RESTORE;
+  lp__pb_u64(&plan->op_body, 1, c->old.version);
+  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
+  return lp__buf_status(&plan->op_body, "transaction", err);
+}
+
+lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version, const lp_write_options *opts,
+                        uint64_t *out_version, lp_error *err) {
+  char *dir = NULL;
+  lp_write_options o;
+  lp__wopts_resolve(opts, &o);
+  restore_ctx c;
+  memset(&c, 0, sizeof c);
+  lp_status rc = lp__table_dir(db, name, &dir, err);
+  if (rc == LP_OK) rc = lp__base_load(dir, version, &c.old, err);
+  if (rc == LP_OK) {
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    rc = lp__commit(dir, &co, prepare_restore, &c, out_version, err);
+  }
+  if (rc != LP_OK) lp_error_wrap(err, "restore %s to version %" PRIu64 ": ", name ? name : "", version);
+  lp__base_reset(&c.old);
+  free(dir);
+  return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+lp_status lp_db_drop_table(lp_db *db, const char *name, lp_error *err) {
+  char *dir = NULL;
+  LP_TRY(lp__table_dir(db, name, &dir, err));
+  struct stat st;
+  lp_status rc = LP_OK;
+  if (stat(dir, &st) != 0)
+    rc = lp_error_set(err, LP_ENOTFOUND, "drop %s: no such table", name);
+  else if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    rc = lp_error_set_errno(err, LP_EIO, errno, "drop %s: cannot remove %s", name, dir);
+  free(dir);
+  return rc;
+}
