@@ -1,5 +1,6 @@
 /* lancepool's pooled memory store: a LanceDB table of records (id, path, text, vector, metadata,
- * created_at) whose every operation borrows a connection from an lp_pool.
+ * created_at) whose every operation borrows a connection from the store's pool (a stand-in in
+ * src/store/store_conns.c until the generic lp_pool lands; swapping it changes that one file).
  *
  * On disk the store is an ordinary Lance table that official LanceDB opens as it would any other:
  *   id utf8 (not null, unique key), path utf8, text utf8, vector fixed_size_list<float32, dim>,
@@ -20,7 +21,6 @@
 #include <stdint.h>
 
 #include "lancepool/error.h"
-#include "lancepool/pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,7 +38,8 @@ typedef enum lp_metric {
 
 typedef struct lp_store_config {
   uint32_t dim;                    /* vector dimension; required (checked against an existing table) */
-  lp_pool_config pool;             /* the pool's settings; lp_store_config_init fills the pool's defaults */
+  uint32_t max_connections;        /* pooled connections at most (default 8) */
+  uint32_t acquire_timeout_ms;     /* how long an operation waits for a free connection (default 5000) */
   uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
   uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 2000 */
   uint32_t compact_min_fragments;  /* maintenance compacts once the table has this many fragments (default 16) */
@@ -55,7 +56,8 @@ typedef struct lp_store_record {
   const char *id;       /* non-empty, unique in one call */
   const char *path;
   const char *text;
-  const float *vector;  /* dim floats */
+  const float *vector;  /* `dim` floats */
+  uint32_t dim;         /* the vector's length: must equal the store's dimension */
   const char *metadata; /* a JSON object */
   int64_t created_at_us;
 } lp_store_record;
@@ -122,8 +124,18 @@ LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_err
  * Thread-safe; concurrent readers and writers are not disturbed. */
 LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, lp_error *err);
 
-/* The pool's statistics. Thread-safe. */
-LP_API void lp_store_stats(lp_store *s, lp_pool_stats *out);
+/* Counters of the store's connection pool and commits (counters only increase). */
+typedef struct lp_store_stats {
+  uint64_t hits;      /* acquisitions served by an idle connection (= reused) */
+  uint64_t misses;    /* acquisitions that had to create a connection */
+  uint64_t created, destroyed, reused, expired, waits, timeouts;
+  uint64_t commits;   /* write commits made by the group committer */
+  uint64_t writes;    /* write calls committed (writes / commits = average group size) */
+  size_t size, in_use, idle;
+} lp_store_stats;
+
+/* A consistent snapshot of the counters. Thread-safe. */
+LP_API void lp_store_stats_get(lp_store *s, lp_store_stats *out);
 
 #ifdef __cplusplus
 }

@@ -66,7 +66,7 @@ static lp_status parse_row(const char *line, lp_bench_result *r, lp_error *err) 
 
 lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results, size_t *n_results,
                              lp_error *err) {
-  char script[4096], modules[4096], node_dir[4096];
+  char script[4096], modules[4200], node_dir[4096];
   const char *src = lp__bench_source_dir();
   snprintf(script, sizeof script, "%s/bench/peers/store_peer.mjs", src);
   const char *nd = getenv("LP_NODE_DIR");

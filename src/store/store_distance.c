@@ -6,35 +6,40 @@
 
 #include "store/store_int.h"
 
-typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16))); /* SSE width: no ABI change without AVX */
 
-static float hsum(v8f v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+static float hsum(v4f a, v4f b) {
+  v4f v = a + b;
+  return (v[0] + v[2]) + (v[1] + v[3]);
 }
 
-static v8f load8(const float *p) {
-  v8f v;
+static v4f load4(const float *p) {
+  v4f v;
   memcpy(&v, p, sizeof v);
   return v;
 }
 
 static float l2(const float *a, const float *b, uint32_t dim) {
-  v8f acc = {0};
+  v4f acc0 = {0}, acc1 = {0};
   uint32_t d = 0;
   for (; d + 8 <= dim; d += 8) {
-    v8f x = load8(a + d) - load8(b + d);
-    acc += x * x;
+    v4f x = load4(a + d) - load4(b + d), y = load4(a + d + 4) - load4(b + d + 4);
+    acc0 += x * x;
+    acc1 += y * y;
   }
-  float s = hsum(acc);
+  float s = hsum(acc0, acc1);
   for (; d < dim; d++) s += (a[d] - b[d]) * (a[d] - b[d]);
   return s;
 }
 
 static float dot(const float *a, const float *b, uint32_t dim) {
-  v8f acc = {0};
+  v4f acc0 = {0}, acc1 = {0};
   uint32_t d = 0;
-  for (; d + 8 <= dim; d += 8) acc += load8(a + d) * load8(b + d);
-  float s = hsum(acc);
+  for (; d + 8 <= dim; d += 8) {
+    acc0 += load4(a + d) * load4(b + d);
+    acc1 += load4(a + d + 4) * load4(b + d + 4);
+  }
+  float s = hsum(acc0, acc1);
   for (; d < dim; d++) s += a[d] * b[d];
   return s;
 }

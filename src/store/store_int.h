@@ -48,3 +48,23 @@ bool lp__arrow_str(const struct ArrowArray *a, const struct ArrowSchema *s, int6
                    size_t *out_len);
 
 #endif
+
+/* The store's Arrow schema (dimension dim) and one record batch / stream of records. */
+LP_MUST_CHECK lp_status lp__store_arrow_schema(uint32_t dim, struct ArrowSchema *out, lp_error *err);
+LP_MUST_CHECK lp_status lp__store_records_batch(const lp_store_record *recs, size_t n, uint32_t dim,
+                                                struct ArrowArray *out, lp_error *err);
+LP_MUST_CHECK lp_status lp__store_records_stream(const lp_store_record *recs, size_t n, uint32_t dim,
+                                                 struct ArrowArrayStream *out, lp_error *err);
+
+/* Connection-level writes (one commit each). conn_add fails with LP_EEXIST when an id is already in the
+ * table (checked against the latest version before committing). */
+LP_MUST_CHECK lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_error *err);
+LP_MUST_CHECK lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
+                                           uint32_t dim, lp_error *err);
+LP_MUST_CHECK lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
+                                                  uint64_t *out_deleted, lp_error *err);
+/* Which of ids[] are in the table: found[i] set true. */
+LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const *ids, size_t n,
+                                              bool *found, lp_error *err);
+/* "id IN ('a', 'b')" with quotes escaped; caller frees; NULL when out of memory. */
+char *lp__store_ids_predicate(const char *const *ids, size_t n);
