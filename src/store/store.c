@@ -283,8 +283,8 @@ lp_status lp_store_delete_where(lp_store *s, const char *predicate, uint64_t *ou
   if (predicate == NULL) return lp_error_set(err, LP_EINVAL, "store delete: predicate is NULL");
   LP__SCOPED_CONN(c, &s->conns);
   LP_TRY(lp__conns_acquire(&s->conns, &c.db, err));
-  uint64_t deleted = 0, v = 0;
-  c.rc = lp_db_delete(c.db, s->table, predicate, NULL, &deleted, &v, err);
+  uint64_t deleted = 0;
+  c.rc = lp__store_db_delete(c.db, s->table, predicate, &deleted, err);
   if (out_deleted) *out_deleted = deleted;
   return c.rc;
 }

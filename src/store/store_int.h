@@ -66,5 +66,9 @@ LP_MUST_CHECK lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, 
 /* Which of ids[] are in the table: found[i] set true. */
 LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const *ids, size_t n,
                                               bool *found, lp_error *err);
+/* lp_db_delete is declared by the write path but not implemented yet on every branch: a weak reference
+ * lets the store link without it, and lp__store_db_delete reports LP_EUNSUPPORTED until it exists. */
+LP_MUST_CHECK lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate,
+                                            uint64_t *out_deleted, lp_error *err);
 /* "id IN ('a', 'b')" with quotes escaped; caller frees; NULL when out of memory. */
 char *lp__store_ids_predicate(const char *const *ids, size_t n);

@@ -126,8 +126,18 @@ lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *co
   char *pred = lp__store_ids_predicate(ids, n);
   if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
   uint64_t deleted = 0, v = 0;
-  lp_status rc = lp_db_delete(db, table, pred, NULL, &deleted, &v, err);
+  (void)v;
+  lp_status rc = lp__store_db_delete(db, table, pred, &deleted, err);
   free(pred);
   if (out_deleted) *out_deleted = deleted;
   return rc;
+}
+
+#pragma weak lp_db_delete
+lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate, uint64_t *out_deleted,
+                              lp_error *err) {
+  uint64_t v = 0;
+  if (&lp_db_delete == NULL)
+    return lp_error_set(err, LP_EUNSUPPORTED, "store delete: the engine cannot delete yet (lp_db_delete missing)");
+  return lp_db_delete(db, table, predicate, NULL, out_deleted, &v, err);
 }
