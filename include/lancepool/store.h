@@ -1,6 +1,5 @@
 /* lancepool's pooled memory store: a LanceDB table of records (id, path, text, vector, metadata,
- * created_at) whose every operation borrows a connection from the store's pool (a stand-in in
- * src/store/store_conns.c until the generic lp_pool lands; swapping it changes that one file).
+ * created_at) whose every operation borrows a connection from the store's lp_pool (pool.h).
  *
  * On disk the store is an ordinary Lance table that official LanceDB opens as it would any other:
  *   id utf8 (not null, unique key), path utf8, text utf8, vector fixed_size_list<float32, dim>,
@@ -9,10 +8,10 @@
  * Threads: an lp_store is thread-safe; any number of threads may call any function on one store at the same
  * time (except lp_store_close(), which must be the last call). Results (lp_store_rows) belong to the caller.
  *
- * Freshness: every operation sees every commit made before it started, by this process, another process
- * or official LanceDB (checked when a connection is acquired; see freshness_interval_ms).
- * Writes (add, upsert, delete) from concurrent threads are grouped into one commit per short window; each
- * call returns once its own change is committed, or with that commit's error. */
+ * Freshness: with freshness_interval_ms 0 (the default) every operation sees every commit made before it
+ * started, by this process, another process or official LanceDB (the newest manifest is re-checked when a
+ * connection is acquired). Writes (add, upsert, delete) from concurrent threads are grouped into one commit
+ * per short window; each call returns once its own change is committed, or with that commit's error. */
 #ifndef LANCEPOOL_STORE_H
 #define LANCEPOOL_STORE_H
 
@@ -21,6 +20,8 @@
 #include <stdint.h>
 
 #include "lancepool/error.h"
+#include "lancepool/lance.h"
+#include "lancepool/pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,24 +29,27 @@ extern "C" {
 
 typedef struct lp_store lp_store;
 
-typedef enum lp_metric {
-  LP_METRIC_L2 = 0,     /* squared Euclidean distance (LanceDB's "l2") */
-  LP_METRIC_COSINE = 1, /* 1 - cos(a, b) */
-  LP_METRIC_DOT = 2,    /* 1 - a.b (LanceDB's "dot") */
-} lp_metric;
+/* Metrics: lp_metric of lance.h (LP_METRIC_L2 squared Euclidean, LP_METRIC_COSINE, LP_METRIC_DOT). */
 
 #define LP_STORE_MAX_DIM 65536
 
 typedef struct lp_store_config {
   uint32_t dim;                    /* vector dimension; required (checked against an existing table) */
-  uint32_t max_connections;        /* pooled connections at most (default 8) */
-  uint32_t acquire_timeout_ms;     /* how long an operation waits for a free connection (default 5000) */
+  lp_pool_config pool;             /* the connection pool (lp_pool_config_init's defaults, except
+                                      max_connections 8, acquire_timeout_ms 5000, cleanup_interval_ms 1000) */
   uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
-  uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 2000 */
-  uint32_t compact_min_fragments;  /* maintenance compacts once the table has this many fragments (default 16) */
-  double compact_deleted_ratio;    /* ... or this fraction of its rows deleted (default 0.2) */
-  uint64_t retention_ms;           /* maintenance removes versions older than this (default 600000: 10 min) */
+  uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 1000 */
+  bool durable;                    /* fsync every commit (default true) */
+  /* Maintenance, run every pool.cleanup_interval_ms by the store's maintenance thread (0 interval = never;
+   * lp_store_maintain() runs one pass on demand): */
+  uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
+  double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
+  uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
   bool create_if_missing;          /* create the table when it does not exist (default true) */
+  /* Optional health check run by the pool's validate callback on every acquire of an idle connection (a
+   * failure destroys that connection and the pool tries another): for tests and custom checks. */
+  lp_status (*conn_check)(void *ctx, lp_error *err);
+  void *conn_check_ctx;
 } lp_store_config;
 
 /* Fill cfg with the defaults (dim 0: the caller must set it). */
@@ -112,7 +116,8 @@ LP_API LP_MUST_CHECK lp_status lp_store_delete_where(lp_store *s, const char *pr
                                                      lp_error *err);
 
 /* Exact k nearest neighbours of query (dim floats) by metric, among the rows matching `predicate` (NULL:
- * all rows; applied before ranking), nearest first, ties by id. Caller owns *out. Thread-safe. */
+ * all rows; applied before ranking), nearest first, ties by row position (lp_table_search). Caller owns
+ * *out. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k,
                                                const char *predicate, lp_metric metric, lp_store_rows *out,
                                                lp_error *err);
@@ -121,21 +126,29 @@ LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, 
 LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err);
 
 /* Rewrite the table's small fragments into large ones and drop deleted rows, as an ordinary commit.
- * Thread-safe; concurrent readers and writers are not disturbed. */
-LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, lp_error *err);
+ * Thread-safe; concurrent readers and writers are not disturbed. *out_rewritten (may be NULL) = fragments
+ * replaced (0: nothing to do, no commit). */
+LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err);
 
-/* Counters of the store's connection pool and commits (counters only increase). */
+/* One maintenance pass now: compact when the thresholds are crossed, then remove versions older than
+ * retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err);
+
+/* The store's counters: its pool's statistics snapshot plus commit and maintenance counters. */
 typedef struct lp_store_stats {
-  uint64_t hits;      /* acquisitions served by an idle connection (= reused) */
-  uint64_t misses;    /* acquisitions that had to create a connection */
-  uint64_t created, destroyed, reused, expired, waits, timeouts;
-  uint64_t commits;   /* write commits made by the group committer */
-  uint64_t writes;    /* write calls committed (writes / commits = average group size) */
-  size_t size, in_use, idle;
+  lp_pool_stats pool;    /* lp_pool_stats_get of the store's pool */
+  uint64_t commits;      /* write commits made by the group committer */
+  uint64_t writes;       /* write calls committed (writes / commits = average group size) */
+  uint64_t compactions;  /* maintenance compactions */
+  uint64_t cleanups;     /* maintenance version cleanups that removed something */
+  uint64_t maintenance_errors;
 } lp_store_stats;
 
-/* A consistent snapshot of the counters. Thread-safe. */
+/* A snapshot of the counters. Thread-safe. */
 LP_API void lp_store_stats_get(lp_store *s, lp_store_stats *out);
+
+/* The store's pool (borrowed; valid until lp_store_close), e.g. for lp_pool_stats_prometheus. */
+LP_API lp_pool *lp_store_pool(lp_store *s);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* Workload operations in the three modes. per-op opens a connection with no session (nothing cached) for
- * every operation and closes it after; persistent shares one connection under a mutex; pooled calls the
- * store, which borrows one of its pooled connections. */
+ * every operation and closes it after; persistent is a store of one connection (opened once, with its
+ * session) that every thread shares under a mutex; pooled calls the store, which borrows one of its
+ * pooled connections. */
 #include "cli/bench_modes.h"
 
 #include <stdio.h>
@@ -47,7 +48,7 @@ static lp_status do_add(lp_bench_ctx *c, lp_db *db, size_t n, lp_error *err) {
     recs[k] = (lp_store_record){b->rec[k].id, b->rec[k].path, b->rec[k].text, b->vec + k * c->dim, c->dim,
                                 b->rec[k].metadata, b->rec[k].created_at_us};
   }
-  lp_status rc = db ? lp__store_conn_add(db, c->table, recs, n, c->dim, err) : lp_store_add(c->store, recs, n, err);
+  lp_status rc = db ? lp__store_conn_add(db, c->table, recs, n, c->dim, NULL, err) : lp_store_add(c->store, recs, n, err);
   free(b);
   return rc;
 }
@@ -60,7 +61,11 @@ static lp_status do_delete(lp_bench_ctx *c, lp_db *db, lp_error *err) {
   lp__bench_record_id(i, id);
   const char *ids[1] = {id};
   uint64_t n = 0;
-  return db ? lp__store_conn_delete_ids(db, c->table, ids, 1, &n, err) : lp_store_delete_ids(c->store, ids, 1, &n, err);
+  lp_status rc = db ? lp__store_conn_delete_ids(db, c->table, ids, 1, NULL, &n, err)
+                    : lp_store_delete_ids(c->store, ids, 1, &n, err);
+  if (rc == LP_OK && n != 1) rc = lp_error_set(err, LP_EIO, "bench delete: id %s was not deleted (%llu rows)", id,
+                                               (unsigned long long)n);
+  return rc;
 }
 
 static lp_status run(lp_bench_ctx *c, lp_db *db, lp_bench_rng *rng, lp_error *err) {
@@ -79,9 +84,9 @@ lp_status lp__bench_op(void *ctx, unsigned worker, lp_bench_rng *rng, lp_error *
   (void)worker;
   lp_bench_ctx *c = ctx;
   if (c->mode == LP_BENCH_POOLED) return run(c, NULL, rng, err);
-  if (c->mode == LP_BENCH_PERSISTENT) {
+  if (c->mode == LP_BENCH_PERSISTENT) { /* a store of one connection, one caller at a time */
     pthread_mutex_lock(c->db_mu);
-    lp_status rc = run(c, c->db, rng, err);
+    lp_status rc = run(c, NULL, rng, err);
     pthread_mutex_unlock(c->db_mu);
     return rc;
   }

@@ -16,8 +16,7 @@ typedef struct {
   const char *dir, *table;
   uint32_t dim, records;
   const char *workload;
-  lp_store *store;           /* POOLED */
-  lp_db *db;                 /* PERSISTENT: one connection for all threads... */
+  lp_store *store;           /* POOLED; PERSISTENT: a store of one connection for all threads... */
   pthread_mutex_t *db_mu;    /* ...serialised by this mutex */
   atomic_uint *add_seq;      /* unique numbers for added records (whole run) */
   atomic_uint *delete_next;  /* next initial record to delete, counting down (whole run) */

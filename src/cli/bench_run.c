@@ -22,7 +22,8 @@ typedef struct {
   atomic_ulong *n_ops;
   double *lat_us; /* owned; grows */
   size_t n_lat, cap_lat;
-  lp_status rc;
+  unsigned long failed;
+  lp_status rc; /* the first failure */
   lp_error err;
 } worker_state;
 
@@ -55,11 +56,19 @@ static void *worker_main(void *arg) {
   while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
     double t0 = lp__bench_now_us();
     if (t0 >= w->deadline_us) break;
-    w->rc = w->op(w->ctx, w->worker, &rng, &w->err);
+    lp_error e;
+    lp_status rc = w->op(w->ctx, w->worker, &rng, &e);
     double t1 = lp__bench_now_us();
-    if (w->rc != LP_OK) {
-      atomic_store(w->stop, true);
-      break;
+    if (rc != LP_OK) {
+      if (w->failed++ == 0) {
+        w->rc = rc;
+        w->err = e;
+      }
+      if (rc == LP_EINVAL || rc == LP_ENOMEM) { /* the workload itself is wrong: no point going on */
+        atomic_store(w->stop, true);
+        break;
+      }
+      continue;
     }
     if (w->n_lat == w->cap_lat) {
       size_t cap = w->cap_lat ? w->cap_lat * 2 : 1024;
@@ -148,12 +157,24 @@ lp_status lp__bench_measure(lp_bench_op op, void *ctx, unsigned threads, double 
   for (unsigned i = 0; i < started; i++) pthread_join(tids[i], NULL);
   double elapsed = lp__bench_now_us() - start;
   lp__bench_progress_clear();
-  for (unsigned i = 0; i < started && rc == LP_OK; i++)
-    if (ws[i].rc != LP_OK) {
+  out->failed = 0;
+  out->first_error[0] = '\0';
+  lp_status first = LP_OK;
+  for (unsigned i = 0; i < started; i++) {
+    out->failed += ws[i].failed;
+    if (ws[i].failed > 0 && first == LP_OK) {
+      first = ws[i].rc;
+      snprintf(out->first_error, sizeof out->first_error, "%s", ws[i].err.message);
       if (err != NULL) *err = ws[i].err;
-      rc = ws[i].rc;
     }
+  }
   if (rc == LP_OK) rc = summarise(ws, started, elapsed, out, err);
+  /* Nothing succeeded, or the workload cannot run (bad arguments, memory): that is an error. */
+  if (rc == LP_OK && first != LP_OK) {
+    size_t ok = 0;
+    for (unsigned i = 0; i < started; i++) ok += ws[i].n_lat;
+    if (ok == 0 || first == LP_EINVAL || first == LP_ENOMEM) rc = first;
+  }
   for (unsigned i = 0; i < threads; i++) free(ws[i].lat_us);
   free(ws);
   free(tids);

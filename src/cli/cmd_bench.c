@@ -16,7 +16,7 @@
 
 #define USAGE                                                                                        \
   "lancepool bench [--quick] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
-  "[--csv FILE] [--png FILE] [--no-peers] [--workloads search,get,add1,add100,delete,mixed]"
+  "[--csv FILE] [--png FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
 #define TABLE "store"
 #define BUILD_BATCH 5000
 
@@ -25,22 +25,25 @@ typedef struct {
   size_t n_threads;
   double seconds;
   const char *db, *csv, *png, *workloads;
-  bool peers, quick;
+  bool peers, quick, durable;
+  unsigned pool_max;
 } options;
 
 static int parse(int argc, char **argv, options *o) {
   *o = (options){.records = 100000, .dim = 384, .threads = {1, 2, 8}, .n_threads = 3, .seconds = 3,
-                 .peers = true, .workloads = "search,get,add1,add100,delete,mixed"};
+                 .peers = true, .durable = true, .workloads = "search,get,add1,add100,delete,mixed"};
   bool set_records = false, set_seconds = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--quick") == 0) { o->quick = true; continue; }
     if (strcmp(a, "--no-peers") == 0) { o->peers = false; continue; }
+    if (strcmp(a, "--no-durable") == 0) { o->durable = false; continue; }
     if (v == NULL) return lp__cli_usage(USAGE, "unknown option or missing value: %s", a);
     i++;
     if (strcmp(a, "--records") == 0) { o->records = (unsigned)strtoul(v, NULL, 10); set_records = true; }
     else if (strcmp(a, "--dim") == 0) o->dim = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--max-connections") == 0) o->pool_max = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(a, "--seconds") == 0) { o->seconds = strtod(v, NULL); set_seconds = true; }
     else if (strcmp(a, "--db") == 0) o->db = v;
     else if (strcmp(a, "--csv") == 0) o->csv = v;
@@ -107,10 +110,14 @@ static lp_status build_store(const char *dir, const options *o, lp_error *err) {
 static void format_stats(lp_store *s, char *buf, size_t cap) {
   lp_store_stats st;
   lp_store_stats_get(s, &st);
-  snprintf(buf, cap, "hits=%llu misses=%llu created=%llu reused=%llu expired=%llu waits=%llu size=%zu commits=%llu writes=%llu",
-           (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.created,
-           (unsigned long long)st.reused, (unsigned long long)st.expired, (unsigned long long)st.waits, st.size,
-           (unsigned long long)st.commits, (unsigned long long)st.writes);
+  snprintf(buf, cap,
+           "hits=%llu misses=%llu created=%llu reused=%llu expired=%llu waits=%llu size=%llu commits=%llu "
+           "writes=%llu compactions=%llu",
+           (unsigned long long)st.pool.pool_hits, (unsigned long long)st.pool.pool_misses,
+           (unsigned long long)st.pool.connections_created, (unsigned long long)st.pool.connections_reused,
+           (unsigned long long)st.pool.connections_expired, (unsigned long long)st.pool.wait_count,
+           (unsigned long long)st.pool.current_size, (unsigned long long)st.commits, (unsigned long long)st.writes,
+           (unsigned long long)st.compactions);
 }
 
 /* Is w one of the names in the comma list? */
@@ -140,12 +147,13 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
                           .workload = wl, .db_mu = &mu, .add_seq = &add_seq, .delete_next = &delete_next};
         snprintf(c.tag, sizeof c.tag, "%s-%u", mode_names[m], o->threads[t]);
         lp_status rc = LP_OK;
-        if (m == LP_BENCH_PERSISTENT) rc = lp_db_open(dir, NULL, &c.db, err);
-        if (m == LP_BENCH_POOLED) {
+        if (m != LP_BENCH_PER_OP) {
           lp_store_config cfg;
           lp_store_config_init(&cfg);
           cfg.dim = o->dim;
-          cfg.max_connections = o->threads[t];
+          cfg.durable = o->durable;
+          cfg.pool.max_connections = m == LP_BENCH_PERSISTENT ? 1 : (int)(o->pool_max ? o->pool_max : o->threads[t]);
+          cfg.pool.min_connections = 1;
           rc = lp_store_open(dir, TABLE, &cfg, &c.store, err);
         }
         lp_bench_result r = {0};
@@ -154,9 +162,10 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         if (rc == LP_OK) rc = lp__bench_measure(lp__bench_op, &c, o->threads[t], o->seconds, label, &r, err);
         snprintf(r.workload, sizeof r.workload, "%s", wl);
         snprintf(r.mode, sizeof r.mode, "%s", mode_names[m]);
-        if (c.store) format_stats(c.store, r.pool_stats, sizeof r.pool_stats);
+        if (c.store && m == LP_BENCH_POOLED) format_stats(c.store, r.pool_stats, sizeof r.pool_stats);
         lp_store_close(c.store);
-        lp_db_close(c.db);
+        if (rc == LP_OK && r.failed > 0)
+          fprintf(stderr, "lancepool bench: %s: %lu operations failed; first: %s\n", label, r.failed, r.first_error);
         if (rc == LP_EUNSUPPORTED) { /* e.g. delete before the engine has lp_db_delete: say so, go on */
           fprintf(stderr, "lancepool bench: skipping %s: %s\n", label, err->message);
           break;

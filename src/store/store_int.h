@@ -22,7 +22,7 @@ extern const char *const lp__store_columns[LP__N_COLS];
 /* Check that the open table t is a store table of dimension dim (LP_EINVAL naming what differs). */
 LP_MUST_CHECK lp_status lp__store_check_schema(lp_table *t, uint32_t dim, lp_error *err);
 
-/* Exact kNN over table `table` of db (latest version), scanning the table. */
+/* Exact kNN over table `table` of db (latest version), through lp_table_search. */
 LP_MUST_CHECK lp_status lp__store_conn_search(lp_db *db, const char *table, const float *query, uint32_t dim,
                                               size_t k, const char *predicate, lp_metric metric,
                                               lp_store_rows *out, lp_error *err);
@@ -36,8 +36,12 @@ LP_MUST_CHECK lp_status lp__store_rows_from_arrow(const struct ArrowArray *arr, 
                                                   uint32_t dim, const float *distances, lp_store_rows *out,
                                                   lp_error *err);
 
-/* Distance of a and b (dim floats) by metric. */
-float lp__store_distance(lp_metric metric, const float *a, const float *b, uint32_t dim);
+/* The same on an open table (the pooled store keeps one per connection). */
+LP_MUST_CHECK lp_status lp__store_table_search(lp_table *t, const float *query, uint32_t dim, size_t k,
+                                               const char *predicate, lp_metric metric, lp_store_rows *out,
+                                               lp_error *err);
+LP_MUST_CHECK lp_status lp__store_table_get(lp_table *t, const char *const *ids, size_t n_ids, lp_store_rows *out,
+                                            lp_error *err);
 
 /* Validate a batch of records for add/upsert: non-empty unique ids, vectors present, metadata a JSON
  * object (NULL allowed). LP_EINVAL names the record and what is wrong. */
@@ -47,8 +51,6 @@ LP_MUST_CHECK lp_status lp__store_validate(const lp_store_record *recs, size_t n
 bool lp__arrow_str(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i, const char **out_p,
                    size_t *out_len);
 
-#endif
-
 /* The store's Arrow schema (dimension dim) and one record batch / stream of records. */
 LP_MUST_CHECK lp_status lp__store_arrow_schema(uint32_t dim, struct ArrowSchema *out, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_records_batch(const lp_store_record *recs, size_t n, uint32_t dim,
@@ -56,19 +58,23 @@ LP_MUST_CHECK lp_status lp__store_records_batch(const lp_store_record *recs, siz
 LP_MUST_CHECK lp_status lp__store_records_stream(const lp_store_record *recs, size_t n, uint32_t dim,
                                                  struct ArrowArrayStream *out, lp_error *err);
 
-/* Connection-level writes (one commit each). conn_add fails with LP_EEXIST when an id is already in the
- * table (checked against the latest version before committing). */
+/* Connection-level writes (one commit each; opts may be NULL for the engine's defaults). conn_add fails
+ * with LP_EEXIST when an id is already in the table (checked against the latest version before
+ * committing). */
 LP_MUST_CHECK lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
-                                           uint32_t dim, lp_error *err);
+                                           uint32_t dim, const lp_write_options *opts, lp_error *err);
+LP_MUST_CHECK lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
+                                              uint32_t dim, const lp_write_options *opts, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
-                                                  uint64_t *out_deleted, lp_error *err);
+                                                  const lp_write_options *opts, uint64_t *out_deleted,
+                                                  lp_error *err);
 /* Which of ids[] are in the table: found[i] set true. */
 LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const *ids, size_t n,
                                               bool *found, lp_error *err);
-/* lp_db_delete is declared by the write path but not implemented yet on every branch: a weak reference
- * lets the store link without it, and lp__store_db_delete reports LP_EUNSUPPORTED until it exists. */
 LP_MUST_CHECK lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate,
-                                            uint64_t *out_deleted, lp_error *err);
+                                            const lp_write_options *opts, uint64_t *out_deleted, lp_error *err);
 /* "id IN ('a', 'b')" with quotes escaped; caller frees; NULL when out of memory. */
 char *lp__store_ids_predicate(const char *const *ids, size_t n);
+
+#endif

@@ -65,7 +65,7 @@ lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const 
 }
 
 lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
-                             lp_error *err) {
+                             const lp_write_options *opts, lp_error *err) {
   if (n == 0) return LP_OK;
   const char **ids = malloc(n * sizeof *ids);
   bool *found = malloc(n * sizeof *found);
@@ -79,7 +79,7 @@ lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record
   struct ArrowArrayStream st = {0};
   if (rc == LP_OK) rc = lp__store_records_stream(recs, n, dim, &st, err);
   uint64_t v = 0;
-  if (rc == LP_OK) rc = lp_db_add(db, table, &st, NULL, &v, err);
+  if (rc == LP_OK) rc = lp_db_add(db, table, &st, opts, &v, err);
   return rc;
 }
 
@@ -118,26 +118,31 @@ char *lp__store_ids_predicate(const char *const *ids, size_t n) {
 }
 
 lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
-                                    uint64_t *out_deleted, lp_error *err) {
+                                    const lp_write_options *opts, uint64_t *out_deleted, lp_error *err) {
   if (out_deleted) *out_deleted = 0;
   if (n == 0) return LP_OK;
   for (size_t i = 0; i < n; i++)
     if (ids[i] == NULL) return lp_error_set(err, LP_EINVAL, "store delete: id %zu is NULL", i);
   char *pred = lp__store_ids_predicate(ids, n);
   if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
-  uint64_t deleted = 0, v = 0;
-  (void)v;
-  lp_status rc = lp__store_db_delete(db, table, pred, &deleted, err);
+  uint64_t deleted = 0;
+  lp_status rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
   free(pred);
   if (out_deleted) *out_deleted = deleted;
   return rc;
 }
 
-#pragma weak lp_db_delete
-lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate, uint64_t *out_deleted,
-                              lp_error *err) {
+lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate, const lp_write_options *opts,
+                              uint64_t *out_deleted, lp_error *err) {
   uint64_t v = 0;
-  if (&lp_db_delete == NULL)
-    return lp_error_set(err, LP_EUNSUPPORTED, "store delete: the engine cannot delete yet (lp_db_delete missing)");
-  return lp_db_delete(db, table, predicate, NULL, out_deleted, &v, err);
+  return lp_db_delete(db, table, predicate, opts, out_deleted, &v, err);
+}
+
+lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
+                                const lp_write_options *opts, lp_error *err) {
+  if (n == 0) return LP_OK;
+  struct ArrowArrayStream st = {0};
+  LP_TRY(lp__store_records_stream(recs, n, dim, &st, err));
+  uint64_t v = 0;
+  return lp_db_upsert(db, table, "id", &st, opts, NULL, NULL, &v, err);
 }
