@@ -12,7 +12,7 @@
 #include "lancepool/store.h"
 #include "lp_test.h"
 
-static int st_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+static inline int st_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
   (void)sb;
   (void)flag;
   (void)ftw;
@@ -21,7 +21,7 @@ static int st_rm_entry(const char *path, const struct stat *sb, int flag, struct
 }
 
 /* A fresh empty directory LP_TEST_TMP/<name> (or /tmp/<name>), written into out. */
-static void st_scratch(const char *name, char *out, size_t cap) {
+static inline void st_scratch(const char *name, char *out, size_t cap) {
   const char *root = getenv("LP_TEST_TMP");
   if (root == NULL || root[0] == '\0') root = "/tmp";
   snprintf(out, cap, "%s/%s", root, name);
@@ -31,7 +31,7 @@ static void st_scratch(const char *name, char *out, size_t cap) {
 }
 
 /* The vector of (key, version), dim floats. */
-static void st_vector(unsigned key, unsigned version, uint32_t dim, float *out) {
+static inline void st_vector(unsigned key, unsigned version, uint32_t dim, float *out) {
   uint32_t x = key * 2654435761u + version * 40503u + 1u;
   for (uint32_t i = 0; i < dim; i++) {
     x ^= x << 13;
@@ -42,7 +42,7 @@ static void st_vector(unsigned key, unsigned version, uint32_t dim, float *out) 
 }
 
 /* Check the pool's statistics balance once nothing is in flight. */
-static void st_check_balanced(lp_store *s) {
+static inline void st_check_balanced(lp_store *s) {
   lp_store_stats st;
   lp_store_stats_get(s, &st);
   CHECK_EQ(st.pool.in_use, 0);
@@ -52,7 +52,7 @@ static void st_check_balanced(lp_store *s) {
 
 /* Run official LanceDB's dump of `table` in `dir` (columns id,text; JSON Lines) into a malloc'd string,
  * or NULL (with a note on stderr) when node or the LanceDB modules are not available. */
-static char *st_lancedb_dump(const char *dir, const char *table) {
+static inline char *st_lancedb_dump(const char *dir, const char *table) {
   const char *node_dir = getenv("LP_NODE_DIR");
   if (node_dir == NULL) return NULL;
   char cmd[8192];
