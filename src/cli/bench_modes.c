@@ -48,7 +48,7 @@ static lp_status do_add(lp_bench_ctx *c, lp_db *db, size_t n, lp_error *err) {
     recs[k] = (lp_store_record){b->rec[k].id, b->rec[k].path, b->rec[k].text, b->vec + k * c->dim, c->dim,
                                 b->rec[k].metadata, b->rec[k].created_at_us};
   }
-  lp_status rc = db ? lp__store_conn_add(db, c->table, recs, n, c->dim, NULL, err) : lp_store_add(c->store, recs, n, err);
+  lp_status rc = db ? lp__store_conn_add(db, c->table, recs, n, c->dim, NULL, NULL, err) : lp_store_add(c->store, recs, n, err);
   free(b);
   return rc;
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "lance/table.h"
+#include "store/store_index.h"
 #include "store/store_int.h"
 
 enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE, W_MAINTAIN };
@@ -54,6 +55,7 @@ struct lp_store {
   lp_write_options wopts;
   lp_session *session;
   lp_pool *pool;
+  lp__store_index *idx; /* id -> live position, shared by every connection */
   _Atomic uint64_t commit_seq; /* bumped after every commit of this store */
   _Atomic uint64_t maint_seq;  /* commit_seq at the last successful maintenance pass (+1: none yet) */
   pthread_mutex_t wmu;
@@ -211,6 +213,7 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
     }
   }
   lp_status rc = lp_session_create(NULL, &s->session, err);
+  if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
   lp_pool_config pc = cfg->pool;
   pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;
   lp_pool_factory f = {.create = conn_create, .destroy = conn_destroy, .validate = conn_validate, .ctx = s};
@@ -244,6 +247,7 @@ void lp_store_close(lp_store *s) {
     lp_pool_destroy(s->pool);
   }
   lp_session_unref(s->session);
+  lp__store_index_destroy(s->idx);
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wdone);
   pthread_mutex_destroy(&s->mmu);
@@ -280,7 +284,7 @@ static lp_status maintain_on(lp_store *s, store_conn *c, wreq *r) {
 static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
   switch (r->kind) {
   case W_ADD:
-    return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
+    return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, s->idx, &r->err);
   case W_UPSERT:
     return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
   case W_DELETE:
@@ -305,7 +309,7 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
     size_t k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
       for (size_t j = 0; j < g[i]->n; j++) ids[k++] = g[i]->ids[j];
-    if (rc == LP_OK) rc = lp__store_conn_exists(c->db, s->table, ids, total, found, err);
+    if (rc == LP_OK) rc = lp__store_conn_exists(c->db, s->table, s->idx, ids, total, found, err);
     uint64_t deleted = 0, expected = 0;
     if (rc == LP_OK) rc = lp__store_conn_delete_ids(c->db, s->table, ids, total, &s->wopts, &deleted, err);
     /* Each row counts for the first request that named it. */
@@ -333,7 +337,7 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
     for (size_t j = 0; j < g[i]->n; j++) recs[k++] = g[i]->recs[j];
   rc = lp__store_validate(recs, total, s->cfg.dim, err); /* two requests naming one id: one by one */
   if (rc == LP_OK)
-    rc = g[0]->kind == W_ADD ? lp__store_conn_add(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, err)
+    rc = g[0]->kind == W_ADD ? lp__store_conn_add(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, s->idx, err)
                              : lp__store_conn_upsert(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, err);
   free(recs);
   return rc;
@@ -501,7 +505,7 @@ lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_sto
   STORE_ACQUIRE(lease, s, err);
   lp_table *t = NULL;
   lp_status rc = conn_table(s, lease.conn, &t, err);
-  if (rc == LP_OK) rc = lp__store_table_get(t, ids, n_ids, out, err);
+  if (rc == LP_OK) rc = lp__store_table_get(t, s->idx, ids, n_ids, out, err);
   lease.is_broken = is_broken_status(rc);
   return rc;
 }

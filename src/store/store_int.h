@@ -40,8 +40,10 @@ LP_MUST_CHECK lp_status lp__store_rows_from_arrow(const struct ArrowArray *arr, 
 LP_MUST_CHECK lp_status lp__store_table_search(lp_table *t, const float *query, uint32_t dim, size_t k,
                                                const char *predicate, lp_metric metric, lp_store_rows *out,
                                                lp_error *err);
-LP_MUST_CHECK lp_status lp__store_table_get(lp_table *t, const char *const *ids, size_t n_ids, lp_store_rows *out,
-                                            lp_error *err);
+/* idx: the store's id index (store_index.h), or NULL to scan the id column. */
+struct lp__store_index;
+LP_MUST_CHECK lp_status lp__store_table_get(lp_table *t, struct lp__store_index *idx, const char *const *ids,
+                                            size_t n_ids, lp_store_rows *out, lp_error *err);
 
 /* Validate a batch of records for add/upsert: non-empty unique ids, vectors present, metadata a JSON
  * object (NULL allowed). LP_EINVAL names the record and what is wrong. */
@@ -63,15 +65,16 @@ LP_MUST_CHECK lp_status lp__store_records_stream(const lp_store_record *recs, si
  * committing). */
 LP_MUST_CHECK lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
-                                           uint32_t dim, const lp_write_options *opts, lp_error *err);
+                                           uint32_t dim, const lp_write_options *opts,
+                                           struct lp__store_index *idx, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
                                               uint32_t dim, const lp_write_options *opts, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
                                                   const lp_write_options *opts, uint64_t *out_deleted,
                                                   lp_error *err);
-/* Which of ids[] are in the table: found[i] set true. */
-LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const *ids, size_t n,
-                                              bool *found, lp_error *err);
+/* Which of ids[] are in the table's latest version: found[i] set true (through idx when not NULL). */
+LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, struct lp__store_index *idx,
+                                              const char *const *ids, size_t n, bool *found, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate,
                                             const lp_write_options *opts, uint64_t *out_deleted, lp_error *err);
 /* "id IN ('a', 'b')" with quotes escaped; caller frees; NULL when out of memory. */

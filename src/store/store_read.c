@@ -4,6 +4,7 @@
 
 #include "lance/predicate.h"
 #include "lance/table.h"
+#include "store/store_index.h"
 #include "store/store_int.h"
 
 #define SCAN_BATCH_ROWS 8192
@@ -130,12 +131,13 @@ lp_status lp__store_conn_get(lp_db *db, const char *table, const char *const *id
   if (n_ids == 0) return LP_OK;
   lp_table *t = NULL;
   LP_TRY(lp_table_open(db, table, LP_VERSION_LATEST, &t, err));
-  lp_status rc = lp__store_table_get(t, ids, n_ids, out, err);
+  lp_status rc = lp__store_table_get(t, NULL, ids, n_ids, out, err);
   lp_table_close(t);
   return rc;
 }
 
-lp_status lp__store_table_get(lp_table *t, const char *const *ids, size_t n_ids, lp_store_rows *out, lp_error *err) {
+lp_status lp__store_table_get(lp_table *t, lp__store_index *idx, const char *const *ids, size_t n_ids,
+                              lp_store_rows *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   if (n_ids > 0 && ids == NULL) return lp_error_set(err, LP_EINVAL, "store get: ids is NULL");
   for (size_t i = 0; i < n_ids; i++)
@@ -148,7 +150,9 @@ lp_status lp__store_table_get(lp_table *t, const char *const *ids, size_t n_ids,
   uint64_t *pos = malloc(n_ids * sizeof *pos);
   lp_status rc = pos == NULL ? lp_error_set(err, LP_ENOMEM, "store get: out of memory") : LP_OK;
   if (rc == LP_OK) rc = lp__store_check_schema(t, dim, err);
-  if (rc == LP_OK) rc = find_ids(t, ids, n_ids, pos, err);
+  bool indexed = false;
+  if (rc == LP_OK && idx != NULL) rc = lp__store_index_lookup(idx, t, ids, n_ids, pos, &indexed, err);
+  if (rc == LP_OK && !indexed) rc = find_ids(t, ids, n_ids, pos, err);
   size_t n_found = 0;
   if (rc == LP_OK)
     for (size_t i = 0; i < n_ids; i++)

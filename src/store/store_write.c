@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lance/table.h"
+#include "store/store_index.h"
 #include "store/store_int.h"
 
 lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_error *err) {
@@ -16,10 +18,30 @@ lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_e
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const *ids, size_t n, bool *found,
-                                lp_error *err) {
+/* Through the index: one table open and n hash probes. *out_used false when the index could not answer. */
+static lp_status exists_indexed(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids,
+                                size_t n, bool *found, bool *out_used, lp_error *err) {
+  *out_used = false;
+  uint64_t *pos = malloc(n * sizeof *pos);
+  if (pos == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  lp_table *t = NULL;
+  lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
+  if (rc == LP_OK) rc = lp__store_index_lookup(idx, t, ids, n, pos, out_used, err);
+  for (size_t i = 0; rc == LP_OK && *out_used && i < n; i++) found[i] = pos[i] != UINT64_MAX;
+  lp_table_close(t);
+  free(pos);
+  return rc;
+}
+
+lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids, size_t n,
+                                bool *found, lp_error *err) {
   for (size_t i = 0; i < n; i++) found[i] = false;
   if (n == 0) return LP_OK;
+  if (idx != NULL) {
+    bool used = false;
+    LP_TRY(exists_indexed(db, table, idx, ids, n, found, &used, err));
+    if (used) return LP_OK;
+  }
   const char **sorted = malloc(n * sizeof *sorted);
   if (sorted == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
   memcpy(sorted, ids, n * sizeof *sorted);
@@ -65,13 +87,13 @@ lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *const 
 }
 
 lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
-                             const lp_write_options *opts, lp_error *err) {
+                             const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
   if (n == 0) return LP_OK;
   const char **ids = malloc(n * sizeof *ids);
   bool *found = malloc(n * sizeof *found);
   lp_status rc = ids && found ? LP_OK : lp_error_set(err, LP_ENOMEM, "store add: out of memory");
   for (size_t i = 0; rc == LP_OK && i < n; i++) ids[i] = recs[i].id;
-  if (rc == LP_OK) rc = lp__store_conn_exists(db, table, ids, n, found, err);
+  if (rc == LP_OK) rc = lp__store_conn_exists(db, table, idx, ids, n, found, err);
   for (size_t i = 0; rc == LP_OK && i < n; i++)
     if (found[i]) rc = lp_error_set(err, LP_EEXIST, "store add: id '%.64s' is already in table %s", ids[i], table);
   free(ids);

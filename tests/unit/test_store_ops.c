@@ -273,7 +273,7 @@ static void external_add(const char *id) {
   CHECK_OK(lp_db_open(g_dir, NULL, &db, &err), &err);
   rb r;
   mk(&r, id, "/ext", 9);
-  CHECK_OK(lp__store_conn_add(db, "ops", &r.rec, 1, DIM, NULL, &err), &err);
+  CHECK_OK(lp__store_conn_add(db, "ops", &r.rec, 1, DIM, NULL, NULL, &err), &err);
   lp_db_close(db);
 }
 
