@@ -254,18 +254,26 @@ async function measure(a, workload, mode, nWorkers) {
   const m = await makeMode(mode, a, nWorkers);
   const st = workloadState(a, `${mode}-${nWorkers}-${workload}`);
   const lat = [];
+  // Read workloads warm up first (two untimed operations), as lancepool's side does.
+  if (workload === 'search' || workload === 'get') {
+    const r = rng(0x5eed);
+    for (let i = 0; i < 2; i++) await m.workers[0]((t) => runOp(workload, t, st, r));
+  }
   const deadline = process.hrtime.bigint() + BigInt(Math.round(a.seconds * 1e9));
   const t0 = process.hrtime.bigint();
   let failure = null;
+  let failed = 0;
   const loop = async (use, w) => {
     const r = rng(0xbe7c0000 + w * 7919 + nWorkers * 104729);
-    while (failure === null && process.hrtime.bigint() < deadline) {
+    while (process.hrtime.bigint() < deadline) {
       const s = process.hrtime.bigint();
       try {
         await use((t) => runOp(workload, t, st, r));
       } catch (e) {
-        failure = e;
-        break;
+        // Count the failure (e.g. a commit conflict between connections) and go on, as lancepool's side does.
+        if (failed++ === 0) failure = e;
+        if (/ran out of rows/.test(e.message)) break;
+        continue;
       }
       lat.push(Number(process.hrtime.bigint() - s) / 1000);
     }
@@ -275,7 +283,8 @@ async function measure(a, workload, mode, nWorkers) {
   if (ticker) clearInterval(ticker);
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   await m.close();
-  if (failure) throw new Error(`${workload} ${mode} ${nWorkers} workers: ${failure.message}`);
+  if (failure && lat.length === 0) throw new Error(`${workload} ${mode} ${nWorkers} workers: ${failure.message}`);
+  if (failure) console.error(`store_peer: ${workload} ${mode} ${nWorkers} workers: ${failed} operations failed; first: ${failure.message}`);
   lat.sort((x, y) => x - y);
   return { ops: lat.length / elapsed, p50: percentile(lat, 50), p99: percentile(lat, 99) };
 }

@@ -18,6 +18,7 @@ typedef struct {
   const char *workload;
   lp_store *store;           /* POOLED; PERSISTENT: a store of one connection for all threads... */
   pthread_mutex_t *db_mu;    /* ...serialised by this mutex */
+  lp_write_options wopts;    /* PER_OP writes (durability as the stores') */
   atomic_uint *add_seq;      /* unique numbers for added records (whole run) */
   atomic_uint *delete_next;  /* next initial record to delete, counting down (whole run) */
   char tag[32];              /* makes added ids unique per measurement */
