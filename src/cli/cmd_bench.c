@@ -15,7 +15,7 @@
 #include "store/store_int.h"
 
 #define USAGE                                                                                        \
-  "lancepool bench [--quick] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
+  "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
   "[--csv FILE] [--png FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
 #define TABLE "store"
 #define BUILD_BATCH 5000
@@ -32,7 +32,7 @@ typedef struct {
 static int parse(int argc, char **argv, options *o) {
   *o = (options){.records = 100000, .dim = 384, .threads = {1, 2, 8}, .n_threads = 3, .seconds = 3,
                  .peers = true, .durable = true, .workloads = "search,get,add1,add100,delete,mixed"};
-  bool set_records = false, set_seconds = false;
+  bool set_records = false, set_seconds = false, set_threads = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -50,6 +50,7 @@ static int parse(int argc, char **argv, options *o) {
     else if (strcmp(a, "--png") == 0) o->png = v;
     else if (strcmp(a, "--workloads") == 0) o->workloads = v;
     else if (strcmp(a, "--threads") == 0) {
+      set_threads = true;
       o->n_threads = 0;
       for (char *p = (char *)v; *p && o->n_threads < 8;) {
         char *end;
@@ -61,9 +62,14 @@ static int parse(int argc, char **argv, options *o) {
     } else
       return lp__cli_usage(USAGE, "unknown option: %s", a);
   }
-  if (o->quick) {
-    if (!set_records) o->records = 20000;
-    if (!set_seconds) o->seconds = 1;
+  if (o->quick) { /* about a minute and a half with the peer on a 2-vCPU machine */
+    if (!set_records) o->records = 10000;
+    if (!set_seconds) o->seconds = 0.75;
+    if (!set_threads) {
+      o->threads[0] = 1;
+      o->threads[1] = 8;
+      o->n_threads = 2;
+    }
   }
   if (o->records < 1000 || o->dim == 0 || o->dim > 1024 || !(o->seconds > 0))
     return lp__cli_usage(USAGE, "need --records >= 1000, --dim in 1..1024 and --seconds > 0");
