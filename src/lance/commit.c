@@ -123,6 +123,17 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
   return LP_OK;
 }
 
+lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path, lp__base *out, lp_error *err) {
+  memset(out, 0, sizeof *out);
+  out->file = malloc(len ? len : 1);
+  if (out->file == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
+  memcpy(out->file, bytes, len);
+  out->file_len = len;
+  lp_status rc = base_parse(out, path, err);
+  if (rc != LP_OK) lp__base_reset(out);
+  return rc;
+}
+
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   char *path = NULL;
@@ -537,8 +548,12 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     lp__plan_reset(&plan);
     uint64_t read = base.version;
     lp__base_reset(&base);
+    if (rc == LP_OK && read == 0) {
+      /* the first version: make the table's new subdirectories durable too */
+      rc = lp__fsync_dir(table_dir, o.durable, err);
+    }
     if (rc == LP_OK) {
-      write_hint(table_dir, *out_version, o.durable);
+      write_hint(table_dir, *out_version, false); /* only a hint: readers never trust it */
       return LP_OK;
     }
     if (rc != LP_EEXIST) return rc;

@@ -32,6 +32,8 @@ typedef struct lp__base {
   lp__manifest *m;           /* decoded (a reference) */
 } lp__base;
 
+/* Parse a manifest file held in memory (copied); `path` names it in messages. */
+lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path, lp__base *out, lp_error *err);
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
 /* The newest version (LP_ENOTFOUND when the table has none). */
 lp_status lp__base_load_latest(const char *table_dir, lp__base *out, lp_error *err);

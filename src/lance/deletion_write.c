@@ -126,7 +126,11 @@ lp_status lp__deletion_write(const char *table_dir, uint64_t fragment_id, uint64
                              lp_error *err) {
   char dir[4200], tmp[4300], path[4400];
   snprintf(dir, sizeof dir, "%s/_deletions", table_dir);
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", dir);
+  if (mkdir(dir, 0755) == 0) {
+    LP_TRY(lp__fsync_dir(table_dir, durable, err)); /* the new directory's entry */
+  } else if (errno != EEXIST) {
+    return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", dir);
+  }
   uint8_t *bytes = NULL;
   size_t len = 0;
   LP_TRY(kind == LP__DELETION_ARROW ? lp__deletion_encode_arrow(rows, n, &bytes, &len, err)

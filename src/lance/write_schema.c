@@ -363,7 +363,7 @@ static lp_status field_from_arrow(const struct ArrowSchema *a, lp__field *f, int
       return lp_error_set(err, LP_EINVAL, "field \"%s\": bad fixed-size list \"%s\"", name, fmt);
     const char *ef = a->children[0]->format;
     for (size_t i = 0; i < N_PRIMS; i++)
-      if (!prims[i].varwidth && strcmp(ef, prims[i].arrow) == 0) {
+      if (!prims[i].varwidth && prims[i].type != LP__TYPE_BOOL && strcmp(ef, prims[i].arrow) == 0) {
         f->type = LP__TYPE_FIXED_SIZE_LIST;
         f->elem_type = prims[i].type;
         f->list_size = (int32_t)dim;
@@ -566,7 +566,8 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
     field_free(&elem);
     if (rc != LP_OK) return rc;
     const prim_info *p = prim_by_type(et);
-    if (p == NULL || p->varwidth) return spec_fail(c, err, "fixed_size_list needs a fixed-width element type");
+    if (p == NULL || p->varwidth || et == LP__TYPE_BOOL)
+      return spec_fail(c, err, "fixed_size_list needs a fixed-width numeric element type");
     long dim;
     int used = 0;
     skip_ws(c);
