@@ -40,9 +40,15 @@ typedef struct lp_store_config {
   uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
   uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 1000 */
   bool durable;                    /* fsync every commit (default true) */
+  size_t cache_bytes;              /* the shared session's cache budget: manifests, file metadata, decoded
+                                      vector blocks (default 1 GiB; a flat search is fast only when every
+                                      vector block fits) */
   /* Maintenance, run every pool.cleanup_interval_ms by the store's maintenance thread (0 interval = never;
    * lp_store_maintain() runs one pass on demand): */
   uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
+  uint32_t compact_target_rows;    /* compaction merges fragments of fewer live rows into files of at most
+                                      this many (default 65536); larger ones are rewritten only to drop
+                                      deleted rows */
   double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
   uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
   bool create_if_missing;          /* create the table when it does not exist (default true) */

@@ -18,7 +18,7 @@
   "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
   "[--csv FILE] [--png FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
 #define TABLE "store"
-#define BUILD_BATCH 5000
+#define BUILD_BATCH 50000 /* rows per initial fragment: large enough that maintenance leaves them alone */
 
 typedef struct {
   unsigned records, dim, threads[8];

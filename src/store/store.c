@@ -88,6 +88,8 @@ void lp_store_config_init(lp_store_config *cfg) {
   cfg->group_commit_window_us = 1000;
   cfg->durable = true;
   cfg->compact_min_fragments = 32;
+  cfg->compact_target_rows = 65536;
+  cfg->cache_bytes = (size_t)1 << 30;
   cfg->compact_deleted_ratio = 0.2;
   cfg->retention_ms = 600000;
   cfg->create_if_missing = true;
@@ -212,7 +214,10 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
       (void)mkdir(path, 0777);
     }
   }
-  lp_status rc = lp_session_create(NULL, &s->session, err);
+  lp_session_config sc;
+  lp_session_config_init(&sc);
+  if (cfg->cache_bytes > 0) sc.cache_bytes = cfg->cache_bytes;
+  lp_status rc = lp_session_create(&sc, &s->session, err);
   if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
   lp_pool_config pc = cfg->pool;
   pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;
@@ -265,7 +270,9 @@ static lp_status maintain_on(lp_store *s, store_conn *c, wreq *r) {
   lp_status rc = LP_OK;
   if (r->compact) {
     uint64_t v = 0, rewritten = 0;
-    rc = lp_db_compact(c->db, s->table, &s->wopts, &v, &rewritten, &r->err);
+    lp_write_options o = s->wopts;
+    if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
+    rc = lp_db_compact(c->db, s->table, &o, &v, &rewritten, &r->err);
     r->deleted = rewritten;
   }
   if (rc == LP_OK) {
