@@ -90,6 +90,10 @@ static void print_one(FILE *out, const lp_bench_result *r, size_t n, const char 
     if (pooled != NULL && pooled->pool_stats[0] != '\0')
       fprintf(out, "pool after pooled %u thread%s: %s\n", th[t], th[t] == 1 ? "" : "s", pooled->pool_stats);
   }
+  for (size_t i = 0; i < n; i++) /* failed operations are counted, not fatal: show them */
+    if (strcmp(r[i].workload, w) == 0 && r[i].failed > 0)
+      fprintf(out, "failed operations, %s %u thread%s: %lu (first: %s)\n", r[i].mode, r[i].threads,
+              r[i].threads == 1 ? "" : "s", r[i].failed, r[i].first_error);
 }
 
 void lp__bench_print_tables(FILE *out, const lp_bench_result *r, size_t n, unsigned records, unsigned dim) {
