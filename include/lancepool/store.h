@@ -35,8 +35,9 @@ typedef struct lp_store lp_store;
 
 typedef struct lp_store_config {
   uint32_t dim;                    /* vector dimension; required (checked against an existing table) */
-  lp_pool_config pool;             /* the connection pool (lp_pool_config_init's defaults, except
-                                      max_connections 8, acquire_timeout_ms 5000, cleanup_interval_ms 1000) */
+  lp_pool_config pool;             /* the connection pool (lp_pool_config_init's defaults, except name
+                                      "lancepool-store", max_connections 8, min_connections 1,
+                                      acquire_timeout_ms 5000, cleanup_interval_ms 1000) */
   uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
   uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 1000 */
   bool durable;                    /* fsync every commit (default true) */
@@ -46,14 +47,15 @@ typedef struct lp_store_config {
   /* Maintenance, run every pool.cleanup_interval_ms by the store's maintenance thread (0 interval = never;
    * lp_store_maintain() runs one pass on demand): */
   uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
+  double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
   uint32_t compact_target_rows;    /* compaction merges fragments of fewer live rows into files of at most
                                       this many (default 65536); larger ones are rewritten only to drop
                                       deleted rows */
-  double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
   uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
   bool create_if_missing;          /* create the table when it does not exist (default true) */
-  /* Optional health check run by the pool's validate callback on every acquire of an idle connection (a
-   * failure destroys that connection and the pool tries another): for tests and custom checks. */
+  /* Optional health check run by the pool's validate callback when an idle connection is acquired (subject
+   * to pool.validation_bypass_ms; a failure destroys that connection and the pool tries another or opens a
+   * new one): for tests and custom checks. */
   lp_status (*conn_check)(void *ctx, lp_error *err);
   void *conn_check_ctx;
 } lp_store_config;
