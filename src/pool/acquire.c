@@ -145,14 +145,16 @@ static lp_status acquire_slow(lp_pool *p, lp__local *loc, void **out_conn, const
     }
   }
   LP__COUNT(loc, misses, 1);
+  int64_t waiting_since = lp__real_ns();
   struct timespec deadline;
-  lp__abs_deadline(p->cfg.acquire_timeout_ms, &deadline);
+  lp__abs_deadline_from(waiting_since, p->cfg.acquire_timeout_ms, &deadline);
   for (;;) {
     if (atomic_load(&p->is_closing)) return closed_error(p, err);
     lp__slot *s = atomic_load(&p->n_waiters) == 0 ? claim_empty(p) : NULL;
     if (s != NULL) return create_for_caller(p, loc, s, out_conn, file, line, err);
     if (p->cfg.acquire_timeout_ms == 0) return no_wait_error(p, err);
-    LP_TRY(lp__wait_for_slot(p, loc, &deadline, &s, err));
+    LP_TRY(lp__wait_for_slot(p, loc, &deadline, waiting_since, &s, err));
+    waiting_since = lp__real_ns(); /* a further wait in this acquire counts from here */
     if (atomic_load_explicit(&s->state, memory_order_relaxed) == LP__CREATING) {
       return create_for_caller(p, loc, s, out_conn, file, line, err);
     }

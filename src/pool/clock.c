@@ -33,7 +33,12 @@ int64_t lp__pool_now(lp_pool *p) {
 
 /* An absolute CLOCK_MONOTONIC time timeout_ms from now, for pthread_cond_timedwait. */
 void lp__abs_deadline(int64_t timeout_ms, struct timespec *out) {
-  int64_t at = lp__real_ns() + timeout_ms * NS_PER_MS;
+  lp__abs_deadline_from(lp__real_ns(), timeout_ms, out);
+}
+
+/* The same, counted from from_ns (an lp__real_ns() reading) instead of now. */
+void lp__abs_deadline_from(int64_t from_ns, int64_t timeout_ms, struct timespec *out) {
+  int64_t at = from_ns + timeout_ms * NS_PER_MS;
   out->tv_sec = (time_t)(at / NS_PER_S);
   out->tv_nsec = (long)(at % NS_PER_S);
 }

@@ -186,6 +186,7 @@ int64_t lp__pool_clock(lp_pool *p); /* pool clock in ms */
 int64_t lp__pool_now(lp_pool *p);   /* pool clock in ms; also refreshes coarse_ms */
 int64_t lp__jittered_age(int64_t max_age_ms, uint64_t random);
 void lp__abs_deadline(int64_t timeout_ms, struct timespec *out);
+void lp__abs_deadline_from(int64_t from_ns, int64_t timeout_ms, struct timespec *out);
 uint64_t lp__random(void);
 
 /* local.c */
@@ -323,8 +324,8 @@ static inline void lp__local_forget_held(lp__local *loc, int at) {
 bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn);
 bool lp__release_contended(lp_pool *p, lp__slot *s);
 void lp__offer_free_slots(lp_pool *p, lp__local *loc);
-lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, lp__slot **out,
-                            lp_error *err);
+lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, int64_t since_ns,
+                            lp__slot **out, lp_error *err);
 void lp__wake_all_waiters(lp_pool *p, lp_status status);
 
 /* cleanup.c */

@@ -222,9 +222,10 @@ static lp_status wait_loop(lp_pool *p, lp__local *loc, lp__waiter *w, const stru
 
 /* Queue and wait, up to the absolute CLOCK_MONOTONIC deadline, for a slot: on LP_OK *out is owned by the
  * caller, IN_USE with a connection or CREATING (create one into it). LP_ETIMEOUT, LP_EBUSY (max_waiters),
- * LP_ECLOSED. */
-lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, lp__slot **out,
-                            lp_error *err) {
+ * LP_ECLOSED. The wait is recorded as lasting from since_ns (the lp__real_ns() reading the deadline was
+ * computed from), so a timed-out acquire never reports less than its timeout. */
+lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *deadline, int64_t since_ns,
+                            lp__slot **out, lp_error *err) {
   lp__waiter w = {.slot = NULL, .status = LP_OK, .is_done = false};
   pthread_mutex_lock(&p->mu);
   bool is_full = p->cfg.max_waiters > 0 && atomic_load(&p->n_waiters) >= p->cfg.max_waiters;
@@ -233,7 +234,7 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
     return wait_refused(p, err);
   }
   pthread_cond_init(&w.cond, &p->cond_attr);
-  w.start_ns = lp__real_ns();
+  w.start_ns = since_ns;
   enqueue(p, &w);
   pthread_mutex_unlock(&p->mu);
 
