@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,54 @@ lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
   close(fd);
   if (rc != 0) return lp_error_set_errno(err, LP_EIO, e, "%s: fsync failed", dir);
   return LP_OK;
+}
+
+#define MAX_SYNC_THREADS 8 /* fsyncs issued at once; more wait for a free thread */
+
+typedef struct sync_job {
+  const char *const *paths;
+  size_t n, first, stride;
+  int *errnos; /* per path: 0 or the errno of open/fsync */
+} sync_job;
+
+static void *sync_some(void *arg) {
+  sync_job *j = arg;
+  for (size_t i = j->first; i < j->n; i += j->stride) {
+    int fd = open(j->paths[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      j->errnos[i] = errno;
+      continue;
+    }
+    if (fsync(fd) != 0) j->errnos[i] = errno;
+    close(fd);
+  }
+  return NULL;
+}
+
+lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err) {
+  if (n == 0) return LP_OK;
+  int *errnos = calloc(n, sizeof *errnos);
+  if (errnos == NULL) return lp_error_set(err, LP_ENOMEM, "fsync: out of memory");
+  size_t n_threads = n < MAX_SYNC_THREADS ? n : MAX_SYNC_THREADS;
+  sync_job jobs[MAX_SYNC_THREADS];
+  pthread_t th[MAX_SYNC_THREADS];
+  bool started[MAX_SYNC_THREADS] = {false};
+  for (size_t t = 0; t < n_threads; t++) {
+    jobs[t] = (sync_job){paths, n, t, n_threads, errnos};
+    if (t > 0) started[t] = pthread_create(&th[t], NULL, sync_some, &jobs[t]) == 0;
+  }
+  sync_some(&jobs[0]);
+  for (size_t t = 1; t < n_threads; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      sync_some(&jobs[t]); /* no thread: do its share here */
+  }
+  lp_status rc = LP_OK;
+  for (size_t i = 0; i < n && rc == LP_OK; i++)
+    if (errnos[i]) rc = lp_error_set_errno(err, LP_EIO, errnos[i], "%s: fsync failed", paths[i]);
+  free(errnos);
+  return rc;
 }
 
 static uint32_t txn_op(const uint8_t *txn, size_t len);
@@ -174,7 +223,18 @@ void lp__plan_reset(lp__plan *p) {
   if (p == NULL) return;
   lp__buf_reset(&p->fragments);
   lp__buf_reset(&p->op_body);
+  for (size_t i = 0; i < p->n_sync_paths; i++) free(p->sync_paths[i]);
+  free(p->sync_paths);
   memset(p, 0, sizeof *p);
+}
+
+lp_status lp__plan_sync(lp__plan *p, const char *path, lp_error *err) {
+  char **np = realloc(p->sync_paths, (p->n_sync_paths + 1) * sizeof *np);
+  if (np == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  p->sync_paths = np;
+  if ((np[p->n_sync_paths] = strdup(path)) == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  p->n_sync_paths++;
+  return LP_OK;
 }
 
 /* ---- fragments ------------------------------------------------------------------------------------- */
@@ -350,9 +410,63 @@ static lp_status write_file_atomic(const char *dir, const char *name, const void
 
 static void v2_name(uint64_t version, char out[64]) { snprintf(out, 64, "%020" PRIu64 ".manifest", UINT64_MAX - version); }
 
+/* Add `path` to list (a set of at most cap borrowed or owned strings) unless present. */
+static void sync_list_add(const char **list, size_t *n, size_t cap, const char *path) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp(list[i], path) == 0) return;
+  if (*n < cap) list[(*n)++] = path;
+}
+
+/* The durability barrier before a version becomes visible: the plan's data and deletion files, the
+ * transaction file, the staged manifest, and the directories holding their names, all fsynced at once.
+ *
+ * Order of a durable commit (each step completes before the next starts):
+ *   1. data files, deletion files, the transaction file (renamed into place) and the staged manifest are
+ *      written without fsync: none of them is reachable from any version yet;
+ *   2. this barrier: fsync of all those files and of data/, _deletions/, _transactions/ together;
+ *   3. link(staged manifest, final name) publishes the version (readers see it from now on);
+ *   4. fsync of _versions/ makes the publication itself durable; only then does the commit report success.
+ * A crash before 3 leaves only unreferenced files (cleanup removes them); after 3 everything the version
+ * refers to is already on disk. */
+static lp_status sync_before_publish(const lp__plan *plan, const char *txn_path, const char *staging, lp_error *err) {
+  size_t cap = 3 * plan->n_sync_paths + 6, n = 0;
+  const char **list = calloc(cap, sizeof *list);
+  char **dirs = calloc(2 * plan->n_sync_paths + 4, sizeof *dirs);
+  lp_status rc = LP_OK;
+  if (list == NULL || dirs == NULL) rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  size_t n_dirs = 0;
+  for (size_t i = 0; rc == LP_OK && i < plan->n_sync_paths + 1; i++) {
+    const char *p = i < plan->n_sync_paths ? plan->sync_paths[i] : txn_path;
+    sync_list_add(list, &n, cap, p);
+    const char *slash = strrchr(p, '/');
+    if (slash == NULL) continue;
+    if ((dirs[n_dirs] = strndup(p, (size_t)(slash - p))) == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+      break;
+    }
+    sync_list_add(list, &n, cap, dirs[n_dirs]);
+    /* and the table directory: data/ or _deletions/ may have been created for this commit */
+    const char *up = strrchr(dirs[n_dirs++], '/');
+    if (up == NULL) continue;
+    if ((dirs[n_dirs] = strndup(p, (size_t)(up - dirs[n_dirs - 1]))) == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+      break;
+    }
+    sync_list_add(list, &n, cap, dirs[n_dirs++]);
+  }
+  if (rc == LP_OK) {
+    sync_list_add(list, &n, cap, staging);
+    rc = lp__fsync_paths(list, n, err);
+  }
+  for (size_t i = 0; i < n_dirs; i++) free(dirs[i]);
+  free(dirs);
+  free(list);
+  return rc;
+}
+
 /* Publish the manifest bytes as `version` with staging file + link(). LP_EEXIST when the version is taken. */
-static lp_status publish(const char *table_dir, uint64_t version, bool v1_names, const lp__buf *file, bool durable,
-                         lp_error *err) {
+static lp_status publish(const char *table_dir, uint64_t version, bool v1_names, const lp__buf *file,
+                         const lp__plan *plan, const char *txn_path, bool durable, lp_error *err) {
   char vdir[4096], name[64], final_path[4200], staging[4300];
   snprintf(vdir, sizeof vdir, "%s/_versions", table_dir);
   if (v1_names)
@@ -364,8 +478,8 @@ static lp_status publish(const char *table_dir, uint64_t version, bool v1_names,
   int fd = open(staging, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the staged manifest", vdir);
   lp_status rc = lp__write_all(fd, file->data, file->len, staging, err);
-  if (rc == LP_OK && durable && fsync(fd) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: fsync failed", staging);
   if (close(fd) != 0 && rc == LP_OK) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: close failed", staging);
+  if (rc == LP_OK && durable) rc = sync_before_publish(plan, txn_path, staging, err);
   if (rc == LP_OK && link(staging, final_path) != 0) {
     int e = errno;
     rc = e == EEXIST ? lp_error_set(err, LP_EEXIST, "%s: version %" PRIu64 " already committed", table_dir, version)
@@ -463,8 +577,9 @@ static lp_status attempt(const char *table_dir, const lp__commit_opts *o, const 
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", dir);
     goto done;
   }
-  rc = write_file_atomic(dir, txn_name, txn.data, txn.len, o->durable, err);
-  if (rc == LP_OK) rc = lp__fsync_dir(dir, o->durable, err);
+  char txn_path[4300];
+  snprintf(txn_path, sizeof txn_path, "%s/%s", dir, txn_name);
+  rc = write_file_atomic(dir, txn_name, txn.data, txn.len, false, err); /* synced by publish() */
   if (rc != LP_OK) goto done;
   const lp__base *src = plan->content ? plan->content : (base->version ? base : NULL);
   bool has_index = plan->keep_index && src && src->index;
@@ -486,11 +601,10 @@ static lp_status attempt(const char *table_dir, const lp__commit_opts *o, const 
   lp__buf_put(&file, "LANC", 4);
   rc = lp__buf_status(&man, "manifest", err);
   if (rc == LP_OK) rc = lp__buf_status(&file, "manifest", err);
-  if (rc == LP_OK) rc = publish(table_dir, version, base->version && versions_use_v1(table_dir), &file, o->durable, err);
+  if (rc == LP_OK)
+    rc = publish(table_dir, version, base->version && versions_use_v1(table_dir), &file, plan, txn_path, o->durable, err);
   if (rc != LP_OK) {
-    char p[4300];
-    snprintf(p, sizeof p, "%s/%s", dir, txn_name);
-    unlink(p); /* not referenced by any version */
+    unlink(txn_path); /* not referenced by any version */
   } else {
     *out_version = version;
   }

@@ -53,10 +53,16 @@ typedef struct lp__plan {
   bool noop;                  /* nothing to commit: lp__commit returns the base version */
   uint32_t op;                /* LP__OP_* */
   lp__buf op_body;            /* the operation message */
+  char **sync_paths;          /* files written for this plan without fsync (owned); see lp__plan_sync */
+  size_t n_sync_paths;
 } lp__plan;
 
 void lp__plan_init(lp__plan *p);
 void lp__plan_reset(lp__plan *p);
+/* Name a file (data or deletion file, written without fsync) that the plan's version refers to: a durable
+ * commit fsyncs it and its directory, together with the transaction and manifest files, before it
+ * publishes the version. */
+lp_status lp__plan_sync(lp__plan *p, const char *path, lp_error *err);
 
 /* Build the plan for one attempt against `base` (base->version == 0 when creating). Called again after a
  * lost race, with the new latest version; must leave `plan` fully built or fail. */
@@ -87,6 +93,9 @@ void lp__encode_fragment_with_deletion(lp__buf *b, uint32_t field, const lp__pb_
 
 /* fsync a directory (no-op when !durable). */
 lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err);
+/* fsync every path (files or directories) at once, from several threads, so the file system can commit
+ * them in one journal transaction instead of one after another. LP_EIO names the first that failed. */
+lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err);
 /* Random lowercase hyphenated UUID v4 (37 bytes with NUL). */
 void lp__uuid(char out[37]);
 uint64_t lp__random_u64(void);

@@ -21,6 +21,7 @@ typedef struct compact_ctx {
   const lp__base *src_base;
   group *groups;
   size_t n_groups;
+  const char *dir;          /* the table directory */
 } compact_ctx;
 
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
@@ -80,6 +81,9 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
       lp__encode_fragment(&plan->fragments, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
       lp__encode_fragment(&grp, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
       next++;
+      char path[4400];
+      snprintf(path, sizeof path, "%s/data/%s", c->dir, r->name);
+      if (lp__plan_sync(plan, path, NULL) != LP_OK) plan->fragments.failed = true; /* reported below as ENOMEM */
     }
     lp__pb_msg(&plan->op_body, 3, &grp);
     lp__buf_reset(&grp);
@@ -109,6 +113,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   if (rc == LP_OK) {
     c.src = base.m;
     c.src_base = &base;
+    c.dir = dir;
     c.groups = calloc(base.m->n_fragments + 1, sizeof *c.groups);
     if (c.groups == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
   }

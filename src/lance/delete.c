@@ -223,6 +223,7 @@ static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, c
   plan->has_deletions = any_deletion;
   plan->keep_index = true;
   plan->op = LP__OP_DELETE;
+  for (size_t i = 0; i < c->n_written; i++) LP_TRY(lp__plan_sync(plan, c->written[i], err));
   LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
   LP_TRY(lp__buf_status(&plan->op_body, "transaction", err));
   return lp__buf_status(deleted_ids, "transaction", err);
@@ -290,11 +291,6 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     }
     free(match);
     lp__frag_reader_close(&r);
-  }
-  if (rc == LP_OK && c->n_written) {
-    char dd[4200];
-    snprintf(dd, sizeof dd, "%s/_deletions", c->dir);
-    rc = lp__fsync_dir(dd, c->durable, err);
   }
   if (rc == LP_OK) {
     c->eval_version = base->version;

@@ -214,11 +214,6 @@ static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan
     }
     free(match);
   }
-  if (rc == LP_OK && c->n_written) {
-    char dd[4200];
-    snprintf(dd, sizeof dd, "%s/_deletions", c->dir);
-    rc = lp__fsync_dir(dd, c->durable, err);
-  }
   for (size_t s = 0; s < c->keys.cap; s++) c->n_updated += c->keys.matched[s];
   if (rc == LP_OK) {
     bool has_max = false;
@@ -231,11 +226,8 @@ static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan
     for (size_t i = 0; i < base->m->n_fragments; i++)
       if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
     uint64_t next = has_max ? max_id + 1 : 0;
-    for (size_t i = 0; i < c->files->n; i++) {
-      const lp__dfw_result *r = &c->files->files[i];
-      lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-      lp__encode_fragment(&plan->op_body, 3, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    }
+    rc = lp__plan_add_files(plan, c->dir, c->files, next, 3, err);
+    for (size_t i = 0; rc == LP_OK && i < c->n_written; i++) rc = lp__plan_sync(plan, c->written[i], err);
     if (removed.len) lp__pb_bytes(&plan->op_body, 1, removed.data, removed.len);
     plan->has_max_fragment_id = has_max || c->files->n > 0;
     plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;

@@ -20,6 +20,10 @@ lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err);
  * failure nothing is left behind. */
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
                             struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err);
+/* Add the data files of w to plan: as fragments first_id, first_id+1... of the new manifest, as fragments
+ * (id 0) in field op_field of the operation message, and to the files the commit fsyncs. */
+lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
+                             uint32_t op_field, lp_error *err);
 void lp__written_unlink(const char *table_dir, lp__written *w);
 void lp__written_reset(lp__written *w);
 

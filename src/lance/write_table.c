@@ -75,11 +75,24 @@ static lp_status written_push(lp__written *w, lp__dfw_result *r, lp_error *err) 
   return LP_OK;
 }
 
+lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
+                             uint32_t op_field, lp_error *err) {
+  for (size_t i = 0; i < w->n; i++) {
+    const lp__dfw_result *r = &w->files[i];
+    char path[4400];
+    snprintf(path, sizeof path, "%s/data/%s", table_dir, r->name);
+    lp__encode_fragment(&plan->fragments, 2, first_id + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    lp__encode_fragment(&plan->op_body, op_field, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    LP_TRY(lp__plan_sync(plan, path, err));
+  }
+  return LP_OK;
+}
+
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
                             struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err) {
   char data_dir[4200];
   snprintf(data_dir, sizeof data_dir, "%s/data", table_dir);
-  lp__dfw_options dopts = {o->max_rows_per_page, o->durable};
+  lp__dfw_options dopts = {o->max_rows_per_page, false}; /* the commit fsyncs them (lp__plan_sync) */
   lp__dfw *w = NULL;
   lp_status rc = LP_OK;
   for (size_t b = 0; b < n_batches && rc == LP_OK; b++) {
@@ -117,7 +130,6 @@ lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, con
     if (rc == LP_OK) rc = written_push(out, &res, err);
   }
   lp__dfw_abort(w);
-  if (rc == LP_OK && out->n) rc = lp__fsync_dir(data_dir, o->durable, err);
   if (rc != LP_OK) {
     lp__written_unlink(table_dir, out);
     lp__written_reset(out);
@@ -210,6 +222,7 @@ typedef struct write_ctx {
   const lp__schema *schema;   /* overwrite/create: the new schema; append: NULL */
   const lp__written *files;
   const lp__schema *append_schema; /* append: the schema the files were written for */
+  const char *dir;                 /* the table directory */
 } write_ctx;
 
 static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
@@ -228,14 +241,7 @@ static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan
   bool has_max;
   uint64_t max_id, next = next_fragment_id(base, &has_max, &max_id);
   for (size_t i = 0; i < base->n_frag_raw; i++) lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
-  lp__buf frags;
-  lp__buf_init(&frags);
-  for (size_t i = 0; i < c->files->n; i++) {
-    const lp__dfw_result *r = &c->files->files[i];
-    lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-  }
-  lp__buf_reset(&frags);
+  LP_TRY(lp__plan_add_files(plan, c->dir, c->files, next, 1, err));
   plan->has_max_fragment_id = has_max || c->files->n > 0;
   plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;
   plan->has_deletions = lp__base_has_deletions(base);
@@ -250,11 +256,7 @@ static lp_status prepare_overwrite(void *vctx, const lp__base *base, lp__plan *p
   bool has_max = false;
   uint64_t max_id = 0;
   if (base->version) (void)next_fragment_id(base, &has_max, &max_id);
-  for (size_t i = 0; i < c->files->n; i++) {
-    const lp__dfw_result *r = &c->files->files[i];
-    lp__encode_fragment(&plan->fragments, 2, i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-  }
+  LP_TRY(lp__plan_add_files(plan, c->dir, c->files, 0, 1, err));
   lp__wschema_encode_fields(c->schema, &plan->op_body, 2);
   if (c->files->n) {
     uint64_t last = c->files->n - 1;
@@ -302,7 +304,7 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the table directory", dir);
   if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
   if (rc == LP_OK) {
-    write_ctx c = {&s, &files, NULL};
+    write_ctx c = {&s, &files, NULL, dir};
     lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
@@ -335,7 +337,7 @@ lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, 
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version; /* nothing to add */
   } else if (rc == LP_OK) {
-    write_ctx c = {NULL, &files, &base.m->schema};
+    write_ctx c = {NULL, &files, &base.m->schema, dir};
     lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
     rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
