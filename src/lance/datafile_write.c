@@ -79,6 +79,8 @@ typedef struct levels {
   uint64_t *var_end;   /* variable width: end offset of each visible value in var_data */
   size_t var_cap;
   size_t max_value_bytes;
+  lp__buf item_valid;  /* fixed-size list leaf: one byte (0/1) per item of every visible slot */
+  bool has_item_nulls; /* some valid row of a fixed-size list holds a null item: write the validity */
 } levels;
 
 static void levels_clear(levels *l) {
@@ -86,6 +88,9 @@ static void levels_clear(levels *l) {
   l->fixed.len = l->var_data.len = 0;
   l->fixed.failed = l->var_data.failed = false;
   l->max_value_bytes = 0;
+  l->item_valid.len = 0;
+  l->item_valid.failed = false;
+  l->has_item_nulls = false;
 }
 
 static void levels_free(levels *l) {
@@ -95,6 +100,7 @@ static void levels_free(levels *l) {
   free(l->var_end);
   lp__buf_reset(&l->fixed);
   lp__buf_reset(&l->var_data);
+  lp__buf_reset(&l->item_valid);
   memset(l, 0, sizeof *l);
 }
 
@@ -174,13 +180,14 @@ static lp_status emit_leaf_value(emit_ctx *c, const struct ArrowArray *a, int64_
   } else if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
     const struct ArrowArray *ch = a->children[0];
     int64_t first = i * f->list_size;
-    if (ch->null_count != 0) {
-      for (int64_t k = 0; k < f->list_size; k++)
-        if (arr_is_null(ch, first + k))
-          return lp_error_set(c->err, LP_EUNSUPPORTED, "%s: null items inside a fixed-size list are not supported by the writer", c->what);
+    for (int64_t k = 0; k < f->list_size; k++) {
+      uint8_t ok = !arr_is_null(ch, first + k);
+      if (!ok) l->has_item_nulls = true;
+      lp__buf_put(&l->item_valid, &ok, 1);
     }
     size_t ew = c->width / (size_t)f->list_size;
     lp__buf_put(&l->fixed, (const uint8_t *)ch->buffers[1] + (size_t)(ch->offset + first) * ew, c->width);
+    if (l->item_valid.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   } else {
     lp__buf_put(&l->fixed, (const uint8_t *)a->buffers[1] + (size_t)i * c->width, c->width);
   }
@@ -196,7 +203,9 @@ static lp_status emit_placeholder(emit_ctx *c, uint16_t rep, uint8_t code) {
     if (!push_var(l, "", 0)) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   } else {
     lp__buf_fill(&l->fixed, 0, c->width);
-    if (l->fixed.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
+    const lp__field *leaf = c->path->node[c->path->depth - 1];
+    if (leaf->type == LP__TYPE_FIXED_SIZE_LIST) lp__buf_fill(&l->item_valid, 0, (size_t)leaf->list_size);
+    if (l->fixed.failed || l->item_valid.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   }
   return LP_OK;
 }
@@ -305,7 +314,7 @@ static void enc_flat(lp__buf *b, uint64_t bits) {
 }
 
 /* CompressiveEncoding of the leaf's values. */
-static void enc_values(lp__buf *b, const lp__field *leaf) {
+static void enc_values(lp__buf *b, const lp__field *leaf, bool has_item_validity) {
   if (lp__wtype_is_varwidth(leaf->type)) {
     bool large = leaf->type == LP__TYPE_LARGE_UTF8 || leaf->type == LP__TYPE_LARGE_BINARY;
     lp__buf offs, var;
@@ -323,6 +332,7 @@ static void enc_values(lp__buf *b, const lp__field *leaf) {
     enc_flat(&inner, lp__wtype_width(leaf->elem_type) * 8);
     lp__pb_u64(&fsl, 1, (uint64_t)leaf->list_size);
     lp__pb_msg(&fsl, 2, &inner);
+    if (has_item_validity) lp__pb_u64(&fsl, 3, 1);
     lp__pb_msg(b, 11, &fsl);
     lp__buf_reset(&inner);
     lp__buf_reset(&fsl);
@@ -429,6 +439,19 @@ static void value_at(const levels *l, const lp__field *leaf, size_t i, const uin
   }
 }
 
+/* Bytes of the item-validity bitmap of n fixed-size-list slots. */
+static size_t item_bits_bytes(const lp__field *leaf, size_t n) { return (n * (size_t)leaf->list_size + 7) / 8; }
+
+/* Append the item-validity bits (LSB first) of visible slots [v0, v1) of a fixed-size-list leaf. */
+static void put_item_bits(lp__buf *b, const levels *l, const lp__field *leaf, size_t v0, size_t v1) {
+  size_t dim = (size_t)leaf->list_size, nb = item_bits_bytes(leaf, v1 - v0), at = b->len;
+  lp__buf_fill(b, 0, nb);
+  if (b->failed) return;
+  const uint8_t *src = l->item_valid.data + v0 * dim;
+  for (size_t i = 0; i < (v1 - v0) * dim; i++)
+    if (src[i]) b->data[at + i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
 static lp_status write_all_null_page(lp__dfw *w, size_t col, const leaf_path *p, const layer_info *li,
                                      uint64_t rows, uint64_t first_row, lp_error *err) {
   const levels *l = &w->lv;
@@ -505,6 +528,7 @@ static lp_status write_fullzip_page(lp__dfw *w, size_t col, const leaf_path *p, 
       else
         lp__buf_u32le(&data, (uint32_t)vn);
     }
+    if (l->has_item_nulls) put_item_bits(&data, l, leaf, vi - 1, vi);
     lp__buf_put(&data, vp, vn);
   }
   if (has_index) lp__buf_u64le(&index, data.len);
@@ -523,10 +547,10 @@ static lp_status write_fullzip_page(lp__dfw *w, size_t col, const leaf_path *p, 
     if (var)
       lp__pb_u64(&fz, 4, large ? 64 : 32);
     else
-      lp__pb_u64(&fz, 3, slot_width(leaf) * 8);
+      lp__pb_u64(&fz, 3, (slot_width(leaf) + (l->has_item_nulls ? item_bits_bytes(leaf, 1) : 0)) * 8);
     lp__pb_u64(&fz, 5, l->n);
     lp__pb_u64(&fz, 6, l->n_visible);
-    enc_values(&vc, leaf);
+    enc_values(&vc, leaf, l->has_item_nulls);
     lp__pb_msg(&fz, 7, &vc);
     enc_layers(&fz, 8, li);
     lp__pb_msg(&layout, 3, &fz);
@@ -623,8 +647,9 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
       lev1 = last ? l->n : vpos[v1];
       size_t nlev = has_levels ? lev1 - lev0 : 0;
       size_t header = 2 + (has_rep ? 2 : 0) + (has_def ? 2 : 0) + 2;
-      bytes = pad8(header) + (has_rep ? pad8(nlev * 2) : 0) + (has_def ? pad8(nlev * 2) : 0) +
-              pad8(values_bytes(l, leaf, v0, v1));
+      bytes = pad8(header + (l->has_item_nulls ? 2 : 0)) + (has_rep ? pad8(nlev * 2) : 0) +
+              (has_def ? pad8(nlev * 2) : 0) + pad8(values_bytes(l, leaf, v0, v1)) +
+              (l->has_item_nulls ? pad8(item_bits_bytes(leaf, v1 - v0)) : 0);
       if (bytes <= CHUNK_MAX_BYTES && nlev <= 65535) break;
       if (n == 1 || (last && remaining == 1)) {
         rc = lp_error_set(err, LP_EUNSUPPORTED, "%s: %zu levels between two values do not fit one chunk",
@@ -642,6 +667,7 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     if (has_rep) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     if (has_def) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     size_t vb = values_bytes(l, leaf, v0, v1);
+    if (l->has_item_nulls) lp__buf_u16le(&chunk, (uint16_t)item_bits_bytes(leaf, v1 - v0));
     lp__buf_u16le(&chunk, (uint16_t)vb);
     lp__buf_align(&chunk, 8, 0xfe);
     if (has_rep) {
@@ -650,6 +676,10 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     }
     if (has_def) {
       for (size_t i = lev0; i < lev1; i++) lp__buf_u16le(&chunk, li->def_of[l->code[i]]);
+      lp__buf_align(&chunk, 8, 0xfe);
+    }
+    if (l->has_item_nulls) {
+      put_item_bits(&chunk, l, leaf, v0, v1); /* buffer 0: item validity; buffer 1: the items */
       lp__buf_align(&chunk, 8, 0xfe);
     }
     miniblock_values(&chunk, l, leaf, v0, v1);
@@ -714,10 +744,10 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
       lp__pb_msg(&mb, 2, &enc);
     }
     enc.len = 0;
-    enc_values(&enc, leaf);
+    enc_values(&enc, leaf, l->has_item_nulls);
     lp__pb_msg(&mb, 3, &enc);
     enc_layers(&mb, 6, li);
-    lp__pb_u64(&mb, 7, 1);
+    lp__pb_u64(&mb, 7, l->has_item_nulls ? 2 : 1);
     if (has_rep) lp__pb_u64(&mb, 8, 1);
     lp__pb_u64(&mb, 9, l->n_visible);
     lp__pb_msg(&layout, 1, &mb);
@@ -862,6 +892,31 @@ static void random_name(char *out) {
   strcpy(out + n, ".lance");
 }
 
+/* Global buffer 0: FileDescriptor{schema{fields, metadata}, length}, packed by protobuf-c (malloc'd). */
+static lp_status pack_descriptor(const lp__dfw *w, uint8_t **out, size_t *out_len, lp_error *err) {
+  lp__arena *a = lp__arena_new();
+  if (a == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  Lance__File__FileDescriptor *fd = lp__arena_msg(a, &lance__file__file_descriptor__descriptor);
+  Lance__File__Schema *sm = lp__arena_msg(a, &lance__file__schema__descriptor);
+  lp_status rc = fd && sm ? LP_OK : lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  if (rc == LP_OK) rc = lp__wschema_to_pb(w->schema, a, &sm->fields, &sm->n_fields, err);
+  if (rc == LP_OK)
+    rc = lp__wschema_metadata_to_pb(w->schema, a, &lance__file__schema__metadata_entry__descriptor,
+                                    (void ***)&sm->metadata, &sm->n_metadata, err);
+  if (rc == LP_OK) {
+    fd->schema = sm;
+    fd->length = w->n_rows;
+    *out_len = protobuf_c_message_get_packed_size(&fd->base);
+    *out = malloc(*out_len ? *out_len : 1);
+    if (*out == NULL)
+      rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+    else
+      protobuf_c_message_pack(&fd->base, *out);
+  }
+  lp__arena_free(a);
+  return rc;
+}
+
 lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   memset(res, 0, sizeof *res);
   lp_status rc = w->sticky != LP_OK ? lp_error_set(err, w->sticky, "%s: an earlier write failed", w->tmp_path) : LP_OK;
@@ -869,16 +924,14 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   size_t pad = (size_t)((PAGE_ALIGN - w->pos % PAGE_ALIGN) % PAGE_ALIGN);
   lp__buf_fill(&w->out, 0, pad);
   w->pos += pad;
-  lp__buf fd_msg, schema_msg, tail;
-  lp__buf_init(&fd_msg);
-  lp__buf_init(&schema_msg);
+  lp__buf tail;
   lp__buf_init(&tail);
-  lp__wschema_encode_fields(w->schema, &schema_msg, 1);
-  lp__wschema_encode_metadata(w->schema, &schema_msg, 5);
-  lp__pb_msg(&fd_msg, 1, &schema_msg);
-  lp__pb_u64(&fd_msg, 2, w->n_rows);
-  uint64_t gbo_pos = w->pos, gbo_size = fd_msg.len;
-  lp__buf_put(&tail, fd_msg.data, fd_msg.len);
+  uint8_t *fd_msg = NULL;
+  size_t fd_len = 0;
+  if (rc == LP_OK) rc = pack_descriptor(w, &fd_msg, &fd_len, err);
+  uint64_t gbo_pos = w->pos, gbo_size = fd_len;
+  lp__buf_put(&tail, fd_msg, fd_len);
+  free(fd_msg);
   uint64_t colmeta_start = gbo_pos + gbo_size;
   uint64_t *cmo = calloc(w->n_leaves ? w->n_leaves * 2 : 1, sizeof *cmo);
   if (cmo == NULL && rc == LP_OK) rc = lp_error_set(err, LP_ENOMEM, "data file: out of memory");
@@ -903,14 +956,11 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   lp__buf_put(&tail, "LANC", 4);
   free(cmo);
   if (rc == LP_OK) rc = lp__buf_status(&tail, w->tmp_path, err);
-  if (rc == LP_OK) rc = lp__buf_status(&schema_msg, w->tmp_path, err);
   if (rc == LP_OK) {
     lp__buf_put(&w->out, tail.data, tail.len);
     w->pos += tail.len;
     rc = flush_out(w, err);
   }
-  lp__buf_reset(&fd_msg);
-  lp__buf_reset(&schema_msg);
   lp__buf_reset(&tail);
   if (rc == LP_OK && w->opts.durable && fsync(w->fd) != 0)
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: fsync failed", w->tmp_path);
