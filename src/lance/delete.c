@@ -109,13 +109,7 @@ static lp_status rebase_over_appends(del_ctx *c, const lp__base *base, lp__plan 
 }
 
 static void forget_written(del_ctx *c, bool unlink_them) {
-  for (size_t i = 0; i < c->n_written; i++) {
-    if (unlink_them) unlink(c->written[i]);
-    free(c->written[i]);
-  }
-  free(c->written);
-  c->written = NULL;
-  c->n_written = 0;
+  lp__paths_forget(&c->written, &c->n_written, unlink_them);
 }
 
 /* Row offsets of fragment r matching bound predicate b and not deleted yet. */

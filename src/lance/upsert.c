@@ -89,13 +89,7 @@ typedef struct ups_ctx {
 } ups_ctx;
 
 static void forget_written(ups_ctx *c, bool unlink_them) {
-  for (size_t i = 0; i < c->n_written; i++) {
-    if (unlink_them) unlink(c->written[i]);
-    free(c->written[i]);
-  }
-  free(c->written);
-  c->written = NULL;
-  c->n_written = 0;
+  lp__paths_forget(&c->written, &c->n_written, unlink_them);
 }
 
 /* Offsets of live rows of fragment f whose key is in the set (marking those keys matched). */

@@ -33,6 +33,10 @@ void lp__batches_free(struct ArrowArray *b, size_t n);
 
 bool lp__base_has_deletions(const lp__base *base);
 
+/* Free a list of file paths written by an attempt (and delete the files when unlink_them: nothing refers
+ * to them). */
+void lp__paths_forget(char ***paths, size_t *n, bool unlink_them);
+
 /* Sorted union of two strictly ascending row lists (malloc'd, *out_n entries); NULL when out of memory. */
 uint32_t *lp__rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *out_n);
 

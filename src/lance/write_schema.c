@@ -306,6 +306,22 @@ static size_t ident(spec_cursor *c, char *out, size_t cap) {
 
 static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *err);
 
+#define MAX_SPEC_DIM (1 << 20) /* largest fixed-size list the spec accepts */
+
+/* The dimension of a fixed-size list, read with sscanf format fmt (one %ld, then %n): on success f becomes
+ * a fixed_size_list<elem, N> and the cursor moves past it. */
+static bool take_dim(spec_cursor *c, const char *fmt, lp__field *f, lp__type elem) {
+  long dim;
+  int used = 0;
+  skip_ws(c);
+  if (sscanf(c->s + c->pos, fmt, &dim, &used) < 1 || used == 0 || dim <= 0 || dim > MAX_SPEC_DIM) return false;
+  c->pos += (size_t)used;
+  f->type = LP__TYPE_FIXED_SIZE_LIST;
+  f->elem_type = elem;
+  f->list_size = (int32_t)dim;
+  return true;
+}
+
 static lp_status spec_fail(spec_cursor *c, lp_error *err, const char *what) {
   return lp_error_set(err, LP_EINVAL, "schema spec: %s at offset %zu: \"%.20s\"", what, c->pos, c->s + c->pos);
 }
@@ -348,15 +364,7 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
       goto done;
     }
   if (strcmp(word, "vector") == 0) {
-    long dim;
-    int used = 0;
-    skip_ws(c);
-    if (sscanf(c->s + c->pos, "(%ld )%n", &dim, &used) < 1 || used == 0 || dim <= 0 || dim > (1 << 20))
-      return spec_fail(c, err, "expected vector(N) with N > 0");
-    c->pos += (size_t)used;
-    f->type = LP__TYPE_FIXED_SIZE_LIST;
-    f->elem_type = LP__TYPE_FLOAT32;
-    f->list_size = (int32_t)dim;
+    if (!take_dim(c, "(%ld )%n", f, LP__TYPE_FLOAT32)) return spec_fail(c, err, "expected vector(N) with N > 0");
     goto done;
   }
   if (strcmp(word, "timestamp") == 0) {
@@ -392,15 +400,7 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
     const prim_info *p = prim_by_type(et);
     if (p == NULL || p->varwidth || et == LP__TYPE_BOOL)
       return spec_fail(c, err, "fixed_size_list needs a fixed-width numeric element type");
-    long dim;
-    int used = 0;
-    skip_ws(c);
-    if (sscanf(c->s + c->pos, ", %ld >%n", &dim, &used) < 1 || used == 0 || dim <= 0 || dim > (1 << 20))
-      return spec_fail(c, err, "expected ', N>'");
-    c->pos += (size_t)used;
-    f->type = LP__TYPE_FIXED_SIZE_LIST;
-    f->elem_type = et;
-    f->list_size = (int32_t)dim;
+    if (!take_dim(c, ", %ld >%n", f, et)) return spec_fail(c, err, "expected ', N>'");
     goto done;
   }
   if (strcmp(word, "list") == 0 || strcmp(word, "large_list") == 0) {

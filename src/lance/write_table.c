@@ -213,6 +213,16 @@ uint64_t lp__next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max
   return *has_max ? *max_id + 1 : 0;
 }
 
+void lp__paths_forget(char ***paths, size_t *n, bool unlink_them) {
+  for (size_t i = 0; i < *n; i++) {
+    if (unlink_them) unlink((*paths)[i]);
+    free((*paths)[i]);
+  }
+  free(*paths);
+  *paths = NULL;
+  *n = 0;
+}
+
 uint32_t *lp__rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *out_n) {
   uint32_t *m = malloc((na + nb + 1) * sizeof *m);
   if (m == NULL) return NULL;
