@@ -180,10 +180,14 @@ static lp_status emit_leaf_value(emit_ctx *c, const struct ArrowArray *a, int64_
   } else if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
     const struct ArrowArray *ch = a->children[0];
     int64_t first = i * f->list_size;
-    for (int64_t k = 0; k < f->list_size; k++) {
-      uint8_t ok = !arr_is_null(ch, first + k);
-      if (!ok) l->has_item_nulls = true;
-      lp__buf_put(&l->item_valid, &ok, 1);
+    if (ch->null_count == 0) {
+      lp__buf_fill(&l->item_valid, 1, (size_t)f->list_size); /* the common case: no item is null */
+    } else {
+      for (int64_t k = 0; k < f->list_size; k++) {
+        uint8_t ok = !arr_is_null(ch, first + k);
+        if (!ok) l->has_item_nulls = true;
+        lp__buf_put(&l->item_valid, &ok, 1);
+      }
     }
     size_t ew = c->width / (size_t)f->list_size;
     lp__buf_put(&l->fixed, (const uint8_t *)ch->buffers[1] + (size_t)(ch->offset + first) * ew, c->width);
