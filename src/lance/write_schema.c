@@ -80,25 +80,33 @@ lp_status lp__wschema_copy(const lp__schema *src, lp__schema *dst, lp_error *err
 
 /* ---- from Arrow ------------------------------------------------------------------------------------ */
 
+/* Arrow metadata: int32 n, then n x (int32 klen, key, int32 vlen, value), native endianness. One entry at
+ * *p: its key and value; *p moves past it. */
+static void meta_next(const char **p, const char **k, int32_t *kl, const char **v, int32_t *vl) {
+  memcpy(kl, *p, 4);
+  *k = *p + 4;
+  memcpy(vl, *k + *kl, 4);
+  *v = *k + *kl + 4;
+  *p = *v + *vl;
+}
+
+static bool key_is(const char *k, int32_t kl, const char *key) {
+  return (size_t)kl == strlen(key) && memcmp(k, key, (size_t)kl) == 0;
+}
+
 static const char *arrow_meta_get(const char *meta, const char *key, int32_t *out_len) {
-  /* Arrow metadata: int32 n, then n × (int32 klen, key, int32 vlen, value), native endianness. */
   if (meta == NULL) return NULL;
   int32_t n;
   memcpy(&n, meta, 4);
   const char *p = meta + 4;
   for (int32_t i = 0; i < n; i++) {
+    const char *k, *v;
     int32_t kl, vl;
-    memcpy(&kl, p, 4);
-    p += 4;
-    const char *k = p;
-    p += kl;
-    memcpy(&vl, p, 4);
-    p += 4;
-    if ((size_t)kl == strlen(key) && memcmp(k, key, (size_t)kl) == 0) {
+    meta_next(&p, &k, &kl, &v, &vl);
+    if (key_is(k, kl, key)) {
       *out_len = vl;
-      return p;
+      return v;
     }
-    p += vl;
   }
   return NULL;
 }
@@ -115,25 +123,19 @@ static lp_status meta_from_arrow(const char *meta, lp__kv **out, size_t *out_n, 
   const char *p = meta + 4;
   size_t kept = 0;
   for (int32_t i = 0; i < n; i++) {
+    const char *k, *v;
     int32_t kl, vl;
-    memcpy(&kl, p, 4);
-    p += 4;
-    const char *k = p;
-    p += kl;
-    memcpy(&vl, p, 4);
-    p += 4;
-    if (!((size_t)kl == strlen("lance:field_id") && memcmp(k, "lance:field_id", (size_t)kl) == 0)) {
-      kv[kept].key = strndup(k, (size_t)kl);
-      kv[kept].value = malloc(vl ? (size_t)vl : 1);
-      kv[kept].value_len = (size_t)vl;
-      if (kv[kept].key == NULL || kv[kept].value == NULL) {
-        kvs_free(kv, kept + 1);
-        return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-      }
-      memcpy(kv[kept].value, p, (size_t)vl);
-      kept++;
+    meta_next(&p, &k, &kl, &v, &vl);
+    if (key_is(k, kl, "lance:field_id")) continue; /* the field id lives in the Field message */
+    kv[kept].key = strndup(k, (size_t)kl);
+    kv[kept].value = malloc(vl ? (size_t)vl : 1);
+    kv[kept].value_len = (size_t)vl;
+    if (kv[kept].key == NULL || kv[kept].value == NULL) {
+      kvs_free(kv, kept + 1);
+      return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
     }
-    p += vl;
+    memcpy(kv[kept].value, v, (size_t)vl);
+    kept++;
   }
   *out = kv;
   *out_n = kept;
