@@ -170,6 +170,52 @@ static inline void check_stats_consistent(lp_pool *pool, const fake_factory *f) 
   CHECK_EQ(s.destroyed, atomic_load(&f->n_destroyed));
 }
 
+/* A pool of the fake factory f (initialised here) with cfg; the test fails if it cannot be created. */
+static inline lp_pool *fixture_pool_make(fake_factory *f, const lp_pool_config *cfg) {
+  fake_factory_init(f);
+  lp_pool_factory t = fake_factory_table(f);
+  lp_pool *pool = NULL;
+  lp_error err;
+  CHECK_OK(lp_pool_create(cfg, &t, &pool, &err), &err);
+  return pool;
+}
+
+/* End of a test: the bookkeeping identities, then destroy; every connection f made must be gone. */
+static inline void fixture_pool_finish(fake_factory *f, lp_pool *pool) {
+  check_stats_consistent(pool, f);
+  lp_pool_destroy(pool);
+  CHECK_EQ(atomic_load(&f->n_created), atomic_load(&f->n_destroyed));
+  fake_factory_free(f);
+}
+
+/* Acquire that must succeed. */
+static inline void *fixture_get(lp_pool *pool) {
+  void *c = NULL;
+  lp_error err;
+  CHECK_OK(lp_pool_acquire(pool, &c, &err), &err);
+  CHECK(c != NULL);
+  return c;
+}
+
+/* Concurrency tests: acquire for thread `id`, then mark the connection held by it; fails the test if the
+ * pool handed out a connection another thread still holds, or a destroyed one. *out is NULL when the
+ * acquire returned `tolerated` (a failure the test provokes on purpose); any other failure fails. */
+static inline lp_status acquire_as_holder(lp_pool *pool, int id, long cycle, lp_status tolerated,
+                                          fake_conn **out) {
+  *out = NULL;
+  lp_error err;
+  lp_status rc = lp_pool_acquire(pool, (void **)out, &err);
+  if (rc == tolerated && rc != LP_OK) return rc;
+  if (rc != LP_OK) LP_FAIL("thread %d cycle %ld: %s: %s", id, cycle, lp_status_name(rc), err.message);
+  fake_conn *c = *out;
+  int nobody = 0;
+  if (!atomic_compare_exchange_strong(&c->holder, &nobody, id)) {
+    LP_FAIL("connection %d held by threads %d and %d at once", c->id, nobody, id);
+  }
+  if (atomic_load(&c->is_destroyed)) LP_FAIL("connection %d handed out after destroy", c->id);
+  return LP_OK;
+}
+
 static inline double elapsed_ms_since(const struct timespec *t0) {
   struct timespec t1;
   clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng as rng } from "../../tests/interop/node/prng.mjs"; // mulberry32
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const req = createRequire(path.join(here, "../../tests/interop/node/package.json"));
@@ -15,17 +16,6 @@ const arrow = req("apache-arrow");
 
 const DIM = 384;
 const TEXT_BYTES = 500;
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function batch(r, start, n) {
   const ids = new BigInt64Array(n);

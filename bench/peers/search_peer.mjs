@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng } from "../../tests/interop/node/prng.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeModules = process.env.NODE_PATH || path.join(here, "..", "..", "tests", "interop", "node", "node_modules");
@@ -20,16 +21,6 @@ const [dbDir, nq = "20"] = process.argv.slice(2);
 if (!dbDir) throw new Error("usage: node search_peer.mjs <db-dir> <queries-per-case>");
 const nQueries = Number(nq);
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const CATS = ["alpha", "beta", "gamma", "delta"];
 const TABLES = [
   { name: "v384_10k", rows: 10000, dim: 384 },

@@ -25,7 +25,11 @@ extern "C" {
 typedef struct lp_session lp_session;
 
 typedef struct lp_session_config {
-  size_t cache_bytes; /* budget for decoded manifests, data-file metadata, deletion vectors; default 256 MiB */
+  size_t cache_bytes;        /* budget for decoded manifests, data-file metadata, deletion vectors; default 256 MiB */
+  size_t vector_cache_bytes; /* budget for decoded vector columns kept for lp_table_search (one entry per
+                                fragment and vector column, least recently used evicted first; an entry larger
+                                than the budget is never kept); 0 = keep none, each search then reads and
+                                decodes the vectors from the table's files; default 512 MiB */
 } lp_session_config;
 
 /* Fill cfg with the defaults. */
@@ -44,6 +48,9 @@ typedef struct lp_session_stats {
   uint64_t hits, misses, evictions;
   size_t bytes_used, bytes_budget;
   size_t entries;
+  /* the vector cache (vector_cache_bytes), counted apart */
+  uint64_t vector_hits, vector_misses, vector_evictions;
+  size_t vector_bytes_used, vector_bytes_budget;
 } lp_session_stats;
 
 /* A consistent snapshot of the cache counters. Thread-safe. */
@@ -134,7 +141,9 @@ LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positi
  * similarity, DOT is 1 - dot product. Rows whose vector is null, and rows whose distance is NaN (e.g. a
  * zero vector under COSINE), are never candidates, as in LanceDB. Filters use the SQL subset of
  * src/lance/predicate.h. Same threading rule as the rest of this header: one thread at a time per table
- * (a search may use worker threads of its own inside the call). */
+ * (a search may use worker threads of its own inside the call). The first search of a fragment reads and
+ * decodes its vector column from the table's files; with a session the decoded column is then kept in the
+ * session's vector cache (lp_session_config.vector_cache_bytes) for later searches from any connection. */
 
 typedef enum lp_metric { LP_METRIC_L2 = 0, LP_METRIC_COSINE = 1, LP_METRIC_DOT = 2 } lp_metric;
 

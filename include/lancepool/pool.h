@@ -146,7 +146,7 @@ LP_API LP_MUST_CHECK lp_status lp_pool_acquire_at(lp_pool *pool, void **out_conn
 /* Give back a connection from lp_pool_acquire(). The factory's reset runs first (a failure destroys the
  * connection); a connection past its max age, or released while the pool is closing, is destroyed;
  * otherwise it goes back to the idle set, first in line for this thread's next acquire. When callers wait,
- * the oldest is woken to take it, and a waiter that has waited 1 ms or more gets it handed directly, so no
+ * the oldest is woken to take it, and a waiter that has waited 2 ms or more gets it handed directly, so no
  * waiter is overtaken for long. Ownership returns to the pool. Releasing a connection the pool does not
  * hold is logged and ignored. Thread-safe; any thread may release; accepts NULL conn. */
 LP_API void lp_pool_release(lp_pool *pool, void *conn);

@@ -63,6 +63,7 @@ void lp__cli_args_reset(lp__cli_args *a);
 int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_db **out_db, lp_table **out_table);
 
 int lp__cli_version(int argc, char **argv);
+int lp__cli_bench(int argc, char **argv);
 int lp__cli_tables(int argc, char **argv);
 int lp__cli_schema(int argc, char **argv);
 int lp__cli_count(int argc, char **argv);

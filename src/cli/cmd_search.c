@@ -105,7 +105,7 @@ int lp__cli_search(int argc, char **argv) {
   if (rc == 0) rc = parse_vector(a.vector, &vec, &o.dim);
   if (rc == 0 && a.k) rc = parse_k(a.k, &o.k);
   if (rc == 0 && a.metric && lp_metric_parse(a.metric, &o.metric, &err) != LP_OK)
-    rc = lp__cli_usage(SEARCH_USAGE, "--metric: %s", err.message);
+    rc = lp__cli_fail("--metric: %s", err.message); /* a value error, like k <= 0: exit 1 */
   lp_db *db = NULL;
   lp_table *t = NULL;
   if (rc == 0) rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, &db, &t);

@@ -93,34 +93,6 @@ static inline void put_u64(lp__json_out *o, uint64_t v) {
   o->len += fmt_u64(v, p);
 }
 
-float lp__half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
-  float mag;
-  if (exp == 0) mag = ldexpf((float)man, -24); /* zero or subnormal: man * 2^-24, exact */
-  else if (exp == 31) mag = man ? NAN : INFINITY;
-  else mag = ldexpf((float)(man | 0x400u), (int)exp - 25);
-  return sign ? -mag : mag;
-}
-
-/* Round a double to the nearest float16 (ties to even) in one step, so no double rounding happens. */
-uint16_t lp__half_from_double(double d) {
-  uint16_t sign = signbit(d) ? 0x8000u : 0;
-  if (isnan(d)) return sign | 0x7e00u;
-  double a = fabs(d);
-  if (a >= 65520.0) return sign | 0x7c00u; /* 65520 is the tie between 65504 and 2^16; even goes up */
-  if (a < 0x1p-14) return sign | (uint16_t)rint(a * 0x1p24); /* subnormal; 1024 encodes the least normal */
-  int e;
-  double f = frexp(a, &e);            /* a = f * 2^e, f in [0.5, 1) */
-  double m = rint((f * 2 - 1) * 1024); /* ten fraction bits, rounded ties-to-even */
-  int exp = e - 1;
-  if (m == 1024) {
-    m = 0;
-    exp++;
-  }
-  if (exp > 15) return sign | 0x7c00u;
-  return sign | (uint16_t)((exp + 15) << 10) | (uint16_t)m;
-}
-
 typedef enum { FLOAT_64, FLOAT_32, FLOAT_16 } float_width;
 
 static bool reads_back(const char *text, double v, float_width w) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lance/distance.h" /* lp__half_to_float, lp__half_from_double */
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 
@@ -56,9 +57,6 @@ size_t lp__json_format_f64(double v, char *out);
 size_t lp__json_format_f32(float v, char *out);
 size_t lp__json_format_f16(uint16_t bits, char *out);
 
-/* float16 bits to float and float to float16 bits (round to nearest, ties to even). */
-float lp__half_to_float(uint16_t h);
-uint16_t lp__half_from_double(double d);
 
 /* The canonical type text of an Arrow field ("int64", "timestamp[us, tz=UTC]", "list<utf8>",
  * "fixed_size_list<float32, 384>", "struct<a: int32, b: utf8>"). Caller frees *out.

@@ -14,6 +14,7 @@ typedef struct {
 
 static const command commands[] = {
     {"version", lp__cli_version, "print the lancepool version"},
+    {"bench", lp__cli_bench, "benchmark the store: per-op vs persistent vs pooled, and official LanceDB"},
     {"tables", lp__cli_tables, "DB: list the tables, one per line"},
     {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
     {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},

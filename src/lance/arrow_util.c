@@ -188,7 +188,7 @@ void lp__bits_copy(uint8_t *dst, int64_t dst_off, const uint8_t *src, int64_t sr
   if (n <= 0) return;
   if ((dst_off & 7) == 0 && (src_off & 7) == 0) {
     int64_t whole = n >> 3;
-    memcpy(dst + (dst_off >> 3), src + (src_off >> 3), (size_t)whole);
+    if (whole > 0) memcpy(dst + (dst_off >> 3), src + (src_off >> 3), (size_t)whole);
     for (int64_t i = whole * 8; i < n; i++) {
       if (lp__bit_get(src, src_off + i)) lp__bit_set(dst, dst_off + i);
       else lp__bit_clear(dst, dst_off + i);

@@ -35,6 +35,10 @@ uint32_t lp__datafile_meta_num_columns(const lp__datafile_meta *m);
 /* The footer's version: (2, 1) for 2.1 files, (0, 3) for 2.0 files. */
 void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint16_t *minor);
 
+/* A struct field stored packed (field metadata "lance-encoding:packed" = true): in 2.1 one column, listed
+ * in the manifest under the struct's own field id. */
+bool lp__field_is_packed(const lp__field *f);
+
 /* Columns `field` occupies in this file: its leaves in 2.1 (a packed struct is one leaf); in 2.0 every
  * field of the subtree, parents included. */
 uint32_t lp__datafile_field_num_columns(const lp__datafile_meta *m, const lp__field *field);

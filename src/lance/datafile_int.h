@@ -166,7 +166,6 @@ lp_status lp__page_miniblock_take(const lp__datafile_src *src, const lp__page *p
 
 /* Build the Arrow array of `field` from its decoded leaves (in pre-order), n_rows rows. Takes the leaves'
  * value buffers (they are left empty). */
-bool lp__field_is_packed(const lp__field *f);
 
 /* Format 2.0: rows [row_start, row_start + n_rows) of `field`, whose own column is first_column (its
  * descendants' columns follow in pre-order). */

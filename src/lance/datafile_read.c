@@ -101,6 +101,8 @@ static lp_status page_read(const lp__datafile_src *src, const lp__page *p, uint6
     case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT: return lp__page_miniblock_read(src, p, lo, hi, b, err);
     case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT: return lp__page_fullzip_read(src, p, lo, hi, b, err);
     case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT: return lp__page_allnull_read(src, p, lo, hi, b, err);
+    case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT__NOT_SET:
+      return lp_error_set(err, LP_EUNSUPPORTED, "page layout unknown to this reader (unset, or a newer writer's)");
     default: return lp_error_set(err, LP_EUNSUPPORTED, "page layout %d (blob?) is not read", (int)p->layout->layout_case);
   }
 }

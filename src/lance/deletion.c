@@ -371,9 +371,11 @@ static lp_status parse_bitmap(const uint8_t *bytes, size_t size, const char *pat
   if ((cookie & 0xFFFF) != 12347 && cookie != 12346)
     return BAD("%s: not a roaring bitmap (cookie %u, expected 12346 or 12347)", path, cookie & 0xFFFF);
   size_t need = roaring_bitmap_portable_deserialize_size((const char *)bytes, size);
-  if (need == 0 || need != size)
-    return BAD("%s: roaring bitmap is truncated or has trailing bytes (%zu bytes, layout says %zu)", path, size,
-               need);
+  if (need == 0)
+    return BAD("%s: roaring bitmap is truncated or malformed (its containers do not fit in its %zu bytes)", path,
+               size);
+  if (need != size)
+    return BAD("%s: roaring bitmap has trailing bytes (%zu bytes, its containers end at %zu)", path, size, need);
   roaring_bitmap_t *r = roaring_bitmap_portable_deserialize_safe((const char *)bytes, size);
   if (r == NULL) return BAD("%s: roaring bitmap does not decode", path);
   collect c = {0};

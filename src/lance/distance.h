@@ -29,7 +29,8 @@ typedef struct lp__dist_kernels {
 
 /* The kernels of one instruction set, or NULL when this CPU lacks it (or it was not compiled in). */
 const lp__dist_kernels *lp__dist_kernels_for(lp__simd level);
-/* The fastest kernels this CPU runs. */
+/* The fastest kernels this CPU runs; env LP_DIST_KERNEL=scalar|sse2|avx2|avx512 forces a level the CPU
+ * runs (read once, at the first call). Thread-safe. */
 const lp__dist_kernels *lp__dist_kernels_best(void);
 
 /* Convenience: best kernels, one call. dim >= 1; out holds n floats. */
@@ -41,5 +42,9 @@ int lp__dist_kind_parse(const char *name);
 
 /* IEEE half to float (exact). */
 float lp__half_to_float(uint16_t h);
+/* A double to the nearest IEEE half, ties to even, in one rounding (so a float argument rounds exactly as
+ * a float-to-half conversion would); overflow gives infinity, NaN a quiet NaN. Search rounds the query
+ * this way for a float16 column (LanceDB casts the query to the column's type); the CLI prints float16. */
+uint16_t lp__half_from_double(double d);
 
 #endif

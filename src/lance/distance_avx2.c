@@ -1,5 +1,6 @@
 /* AVX2 + FMA distance kernels (F16C converts float16 rows). Compiled with function target attributes
- * and called only when the CPU reports avx2, fma and f16c (distance.c). 4 x 8 lanes per step. */
+ * and called only when the CPU reports avx2, fma and f16c (distance.c). 2 x 8 lanes per step; a scalar
+ * loop takes the remainder. */
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -19,58 +20,44 @@ INL float hsum(__m256 v) {
 INL __m256 ld_f32(const float *p) { return _mm256_loadu_ps(p); }
 INL __m256 ld_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
-/* The first k < 8 values, zeros after (no read past them). */
-INL __m256i tail_mask(size_t k) {
-  static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-  return _mm256_loadu_si256((const __m256i *)(m + 8 - k));
-}
-INL __m256 tail_f32(const float *p, size_t k) { return _mm256_maskload_ps(p, tail_mask(k)); }
-INL __m256 tail_f16(const uint16_t *p, size_t k) {
-  uint16_t t[8] = {0};
-  memcpy(t, p, k * sizeof *t);
-  return ld_f16(t);
-}
+/* acc += contribution of (a, b) for the distance kind; rr += b*b for cosine. A separate multiply and add,
+ * never a fused one (distance_int.h: the order LanceDB sums in). */
+#define STEP(a, b, acc, rr) LP__DIST_STEP(_mm256_add_ps, _mm256_mul_ps, _mm256_sub_ps, a, b, acc, rr)
 
-/* acc += contribution of (a, b) for the distance kind; rr += b*b for cosine. */
-#define STEP(a, b, acc, rr)                                            \
-  do {                                                                 \
-    __m256 a_ = (a), b_ = (b);                                         \
-    if (kind == LP__DIST_L2) {                                         \
-      __m256 d_ = _mm256_sub_ps(a_, b_);                               \
-      acc = _mm256_fmadd_ps(d_, d_, acc);                              \
-    } else {                                                           \
-      acc = _mm256_fmadd_ps(a_, b_, acc);                              \
-      if (kind == LP__DIST_COSINE) rr = _mm256_fmadd_ps(b_, b_, rr);   \
-    }                                                                  \
-  } while (0)
-
-#define ROW_BODY(LD, TAIL)                                                                         \
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, r0 = s0, r1 = s0, r2 = s0, r3 = s0; \
+/* Sixteen lanes in two registers (lanes 0-7, 8-15), the remainder one by one; leaves sum and rsum. */
+#define ROW_SUMS(LD, SC)                                                                           \
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, r0 = s0, r1 = s0;                                      \
   size_t j = 0;                                                                                    \
-  for (; j + 32 <= dim; j += 32) {                                                                 \
+  for (; j + 16 <= dim; j += 16) {                                                                 \
     STEP(_mm256_loadu_ps(q + j), LD(r + j), s0, r0);                                               \
     STEP(_mm256_loadu_ps(q + j + 8), LD(r + j + 8), s1, r1);                                       \
-    STEP(_mm256_loadu_ps(q + j + 16), LD(r + j + 16), s2, r2);                                     \
-    STEP(_mm256_loadu_ps(q + j + 24), LD(r + j + 24), s3, r3);                                     \
   }                                                                                                \
-  for (; j + 8 <= dim; j += 8) STEP(_mm256_loadu_ps(q + j), LD(r + j), s0, r0);                    \
-  if (j < dim) STEP(tail_f32(q + j, dim - j), TAIL(r + j, dim - j), s1, r1);                       \
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));                   \
-  float rsum = hsum(_mm256_add_ps(_mm256_add_ps(r0, r1), _mm256_add_ps(r2, r3)));                  \
+  float ts = 0, tr = 0, lanes[16];                                                                 \
+  for (; j < dim; j++) lp__dist_rest(kind, q[j], SC(r + j), &ts, &tr);                        \
+  _mm256_storeu_ps(lanes, s0);                                                                     \
+  _mm256_storeu_ps(lanes + 8, s1);                                                                 \
+  float sum = ts + lp__lanes_sum16(lanes);                                                         \
+  _mm256_storeu_ps(lanes, r0);                                                                     \
+  _mm256_storeu_ps(lanes + 8, r1);                                                                 \
+  float rsum = tr + lp__lanes_sum16(lanes);
+
+#define ROW_BODY(LD, SC)                                                                           \
+  ROW_SUMS(LD, SC)                                                                                 \
   return kind == LP__DIST_L2 ? sum : kind == LP__DIST_DOT ? 1.0f - sum : lp__cosine_from(sum, qq, rsum);
 
-INL float row_f32(const float *q, const float *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f32, tail_f32) }
-INL float row_f16(const float *q, const uint16_t *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f16, tail_f16) }
+INL float sc_f32(const float *p) { return *p; }
+INL float sc_f16(const uint16_t *p) { return lp__half_to_float(*p); }
 
+INL float row_f32(const float *q, const float *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f32, sc_f32) }
+INL float row_f16(const float *q, const uint16_t *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f16, sc_f16) }
+
+/* |q|^2 in the same order as the rows' sums of squares. */
 INL float qnorm2(const float *q, size_t dim) {
-  __m256 s = _mm256_setzero_ps();
-  size_t j = 0;
-  for (; j + 8 <= dim; j += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_loadu_ps(q + j), s);
-  if (j < dim) {
-    __m256 t = tail_f32(q + j, dim - j);
-    s = _mm256_fmadd_ps(t, t, s);
-  }
-  return hsum(s);
+  const int kind = LP__DIST_DOT;
+  const float *r = q;
+  ROW_SUMS(ld_f32, sc_f32)
+  (void)rsum;
+  return sum;
 }
 
 #define BATCH(NAME, ELEM_T, ROW, KIND)                                                    \

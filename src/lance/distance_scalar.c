@@ -1,21 +1,24 @@
-/* Portable distance kernels (plain C, four partial sums so the compiler may still vectorise). */
+/* Portable distance kernels in plain C, in the summation order of distance_int.h (the vector variants'
+ * and LanceDB's own), so every level gives the same figures. The compiler may vectorise the lane loop. */
 #include "lance/distance_int.h"
+
+#define LANES 16
 
 #define ROW_LOOP(ELEM_T, LOAD)                                                                  \
   for (size_t i = 0; i < n; i++) {                                                              \
     const ELEM_T *r = rows + i * dim;                                                           \
-    float s[4] = {0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};                                            \
+    float s[LANES] = {0}, rr[LANES] = {0}, ts = 0, tr = 0;                                      \
     size_t j = 0;                                                                               \
-    for (; j + 4 <= dim; j += 4)                                                                \
-      for (int u = 0; u < 4; u++) {                                                             \
+    for (; j + LANES <= dim; j += LANES)                                                        \
+      for (int u = 0; u < LANES; u++) {                                                         \
         float a = q[j + u], b = LOAD(r[j + u]);                                                 \
         BODY(s[u], rr[u], a, b);                                                                \
       }                                                                                         \
     for (; j < dim; j++) {                                                                      \
       float a = q[j], b = LOAD(r[j]);                                                           \
-      BODY(s[0], rr[0], a, b);                                                                  \
+      BODY(ts, tr, a, b);                                                                       \
     }                                                                                           \
-    float sum = (s[0] + s[1]) + (s[2] + s[3]), rsum = (rr[0] + rr[1]) + (rr[2] + rr[3]);        \
+    float sum = ts + lp__lanes_sum16(s), rsum = tr + lp__lanes_sum16(rr);                       \
     (void)rsum;                                                                                 \
     out[i] = FINISH(sum, rsum);                                                                 \
   }
@@ -23,10 +26,17 @@
 #define F32(x) (x)
 #define F16(x) lp__half_to_float(x)
 
+/* |q|^2 in the same order as the rows' sums of squares. */
 static float qnorm2(const float *q, size_t dim) {
-  float s = 0;
-  for (size_t j = 0; j < dim; j++) s += q[j] * q[j];
-  return s;
+  float out[1];
+  const size_t n = 1;
+  const float *rows = q;
+#define BODY(s, rr, a, b) (s) += (a) * (b)
+#define FINISH(sum, rsum) (sum)
+  ROW_LOOP(float, F32)
+#undef BODY
+#undef FINISH
+  return out[0];
 }
 
 #define BODY(s, rr, a, b) (s) += ((a) - (b)) * ((a) - (b))

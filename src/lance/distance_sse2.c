@@ -1,5 +1,5 @@
 /* SSE2 distance kernels (the x86-64 baseline; no FMA). Float16 rows are converted in software, four
- * values at a time, since SSE2 has no F16C. 2 x 4 lanes per step; a scalar loop takes the tail. */
+ * values at a time, since SSE2 has no F16C. 4 x 4 lanes per step; a scalar loop takes the remainder. */
 #if defined(__x86_64__)
 #include <emmintrin.h>
 
@@ -21,41 +21,36 @@ INL __m128 ld_f16(const uint16_t *p) {
 INL float sc_f32(const float *p) { return *p; }
 INL float sc_f16(const uint16_t *p) { return lp__half_to_float(*p); }
 
-#define STEP(a, b, acc, rr)                                          \
-  do {                                                               \
-    __m128 a_ = (a), b_ = (b);                                       \
-    if (kind == LP__DIST_L2) {                                       \
-      __m128 d_ = _mm_sub_ps(a_, b_);                                \
-      acc = _mm_add_ps(acc, _mm_mul_ps(d_, d_));                     \
-    } else {                                                         \
-      acc = _mm_add_ps(acc, _mm_mul_ps(a_, b_));                     \
-      if (kind == LP__DIST_COSINE) rr = _mm_add_ps(rr, _mm_mul_ps(b_, b_)); \
-    }                                                                \
-  } while (0)
+#define STEP(a, b, acc, rr) LP__DIST_STEP(_mm_add_ps, _mm_mul_ps, _mm_sub_ps, a, b, acc, rr)
+
+/* Sixteen lanes in four registers, the remainder one by one (distance_int.h); leaves sum and rsum. */
+#define ROW_SUMS(LD, SC)                                                                 \
+  __m128 s[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()}; \
+  __m128 rr4[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()}; \
+  size_t j = 0;                                                                          \
+  for (; j + 16 <= dim; j += 16)                                                         \
+    for (int u = 0; u < 4; u++) STEP(_mm_loadu_ps(q + j + 4 * u), LD(r + j + 4 * u), s[u], rr4[u]); \
+  float ts = 0, tr = 0, lanes[16];                                                       \
+  for (; j < dim; j++) lp__dist_rest(kind, q[j], SC(r + j), &ts, &tr);                        \
+  for (int u = 0; u < 4; u++) _mm_storeu_ps(lanes + 4 * u, s[u]);                        \
+  float sum = ts + lp__lanes_sum16(lanes);                                               \
+  for (int u = 0; u < 4; u++) _mm_storeu_ps(lanes + 4 * u, rr4[u]);                      \
+  float rsum = tr + lp__lanes_sum16(lanes);
 
 #define ROW_BODY(LD, SC)                                                                 \
-  __m128 s0 = _mm_setzero_ps(), s1 = s0, r0 = s0, r1 = s0;                               \
-  size_t j = 0;                                                                          \
-  for (; j + 8 <= dim; j += 8) {                                                         \
-    STEP(_mm_loadu_ps(q + j), LD(r + j), s0, r0);                                        \
-    STEP(_mm_loadu_ps(q + j + 4), LD(r + j + 4), s1, r1);                                \
-  }                                                                                      \
-  for (; j + 4 <= dim; j += 4) STEP(_mm_loadu_ps(q + j), LD(r + j), s0, r0);             \
-  float sum = hsum(_mm_add_ps(s0, s1)), rsum = hsum(_mm_add_ps(r0, r1));                 \
-  for (; j < dim; j++) {                                                                 \
-    float a = q[j], b = SC(r + j);                                                       \
-    if (kind == LP__DIST_L2) sum += (a - b) * (a - b);                                   \
-    else sum += a * b, rsum += b * b;                                                    \
-  }                                                                                      \
+  ROW_SUMS(LD, SC)                                                                       \
   return kind == LP__DIST_L2 ? sum : kind == LP__DIST_DOT ? 1.0f - sum : lp__cosine_from(sum, qq, rsum);
 
 INL float row_f32(const float *q, const float *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f32, sc_f32) }
 INL float row_f16(const float *q, const uint16_t *r, size_t dim, int kind, float qq) { ROW_BODY(ld_f16, sc_f16) }
 
+/* |q|^2 in the same order as the rows' sums of squares. */
 INL float qnorm2(const float *q, size_t dim) {
-  float s = 0;
-  for (size_t j = 0; j < dim; j++) s += q[j] * q[j];
-  return s;
+  const int kind = LP__DIST_DOT;
+  const float *r = q;
+  ROW_SUMS(ld_f32, sc_f32)
+  (void)rsum;
+  return sum;
 }
 
 #define BATCH(NAME, ELEM_T, ROW, KIND)                                                    \

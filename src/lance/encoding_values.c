@@ -27,7 +27,7 @@ static const char *enc_name(const cenc *e) {
     case C_(FIXED_SIZE_LIST): return "fixed-size-list";
     case C_(PACKED_STRUCT): return "packed-struct";
     case C_(VARIABLE_PACKED_STRUCT): return "variable-packed-struct";
-    default: return "unset";
+    default: return "unknown (unset or newer than this reader)";
   }
 }
 

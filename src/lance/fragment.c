@@ -1,6 +1,7 @@
 /* Reading one fragment's data files: opening them (their metadata through the session cache), mapping a
  * schema field to the file and column that hold it, and reading rows through the data-file decoder. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,24 +87,54 @@ static lp_status open_file(lp_table *t, lp__frag_reader *r, size_t i, lp_error *
   return LP_OK;
 }
 
+/* Column index the data file's manifest entry gives field `id`, or -2 when the file does not list it. */
+static int64_t column_of(const lp__data_file *df, int32_t id) {
+  for (size_t k = 0; k < df->n_fields; k++)
+    if (df->fields[k] == id) return df->column_indices[k];
+  return -2;
+}
+
+/* The field id under which a 2.1 data file lists the first column of `f`: its first leaf in pre-order,
+ * where a packed struct counts as one leaf listed under its own id. -1 when f has no leaf. */
+static int32_t first_column_id21(const lp__field *f) {
+  bool nested = f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST ||
+                (f->type == LP__TYPE_STRUCT && !lp__field_is_packed(f));
+  if (!nested) return f->id;
+  for (size_t i = 0; i < f->n_children; i++) {
+    int32_t id = first_column_id21(&f->children[i]);
+    if (id >= 0) return id;
+  }
+  return -1;
+}
+
 lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *field,
                               const struct ArrowSchema *field_schema, uint64_t row_start, const uint64_t *rows,
                               uint64_t n, struct ArrowArray *out, lp_error *err) {
-  int32_t leaf = lp__field_first_leaf_id(field);
+  int32_t leaf = first_column_id21(field);
   const lp__fragment *frag = r->frag;
   for (size_t i = 0; leaf >= 0 && i < frag->n_files; i++) {
     const lp__data_file *df = &frag->files[i];
-    for (size_t k = 0; k < df->n_fields; k++) {
-      if (df->fields[k] != leaf) continue;
-      int32_t column = df->column_indices[k];
-      LP_TRY(open_file(t, r, i, err));
-      if (column < 0 || (uint32_t)column + lp__field_num_leaves(field) > lp__datafile_meta_num_columns(r->files[i].meta))
-        return lp_error_set(err, LP_ECORRUPT, "%s: field \"%s\" at column %d, but the file has %u columns",
-                            r->files[i].path, field->name, column, lp__datafile_meta_num_columns(r->files[i].meta));
-      lp__datafile_src src = {r->files[i].fd, NULL, r->files[i].path, r->files[i].meta};
-      if (rows == NULL) return lp__datafile_read_range(&src, field, (uint32_t)column, row_start, n, out, err);
-      return lp__datafile_take(&src, field, (uint32_t)column, rows, (size_t)n, out, err);
-    }
+    if (column_of(df, leaf) == -2 && column_of(df, field->id) == -2) continue;
+    LP_TRY(open_file(t, r, i, err));
+    const lp__datafile_meta *meta = r->files[i].meta;
+    uint16_t major, minor;
+    lp__datafile_meta_version(meta, &major, &minor);
+    /* 2.1 files start a field at its first leaf's column; in 2.0 every field, list and struct parents
+     * included, owns a column and the field starts at its own. */
+    bool v20 = major == 0;
+    int64_t column = column_of(df, v20 ? field->id : leaf);
+    uint32_t n_cols = lp__datafile_field_num_columns(meta, field);
+    uint32_t have = lp__datafile_meta_num_columns(meta);
+    int32_t id = v20 ? field->id : leaf;
+    if (column < 0)
+      return lp_error_set(err, LP_ECORRUPT, "%s: the manifest gives field \"%s\" (id %d) no column in this %s file",
+                          r->files[i].path, field->name, id, v20 ? "2.0" : "2.1");
+    if ((uint64_t)column + n_cols > have)
+      return lp_error_set(err, LP_ECORRUPT, "%s: field \"%s\" (id %d) at column %" PRId64 " spans %u columns, but the file has %u",
+                          r->files[i].path, field->name, id, column, n_cols, have);
+    lp__datafile_src src = {r->files[i].fd, NULL, r->files[i].path, meta};
+    if (rows == NULL) return lp__datafile_read_range(&src, field, (uint32_t)column, row_start, n, out, err);
+    return lp__datafile_take(&src, field, (uint32_t)column, rows, (size_t)n, out, err);
   }
   /* The fragment predates this column (e.g. added later): it reads as nulls. */
   return lp__arrow_make_nulls(out, field_schema, (int64_t)n, err);

@@ -219,6 +219,25 @@ static lp_status check_flags(const Lance__Table__Manifest *pm, const char *path,
   return LP_OK;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static lp_status check_unique_ids(const lp__manifest *m, const char *path, lp_error *err) {
+  if (m->n_fragments < 2) return LP_OK;
+  uint64_t *ids = malloc(m->n_fragments * sizeof *ids);
+  if (ids == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
+  for (size_t i = 0; i < m->n_fragments; i++) ids[i] = m->fragments[i].id;
+  qsort(ids, m->n_fragments, sizeof *ids, cmp_u64);
+  lp_status rc = LP_OK;
+  for (size_t i = 1; i < m->n_fragments && rc == LP_OK; i++)
+    if (ids[i] == ids[i - 1])
+      rc = lp_error_set(err, LP_ECORRUPT, "%s: fragment id %" PRIu64 " appears twice", path, ids[i]);
+  free(ids);
+  return rc;
+}
+
 static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *path, lp__manifest *m,
                                   lp_error *err) {
   LP_TRY(check_flags(pm, path, err));
@@ -245,11 +264,11 @@ static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *
     lp_status rc = convert_fragment(pm->fragments[i], path, &m->fragments[m->n_fragments], err);
     m->n_fragments++;
     if (rc != LP_OK) return rc;
-    if (i > 0 && m->fragments[i].id <= m->fragments[i - 1].id)
-      return lp_error_set(err, LP_ECORRUPT, "%s: fragment ids not ascending (%" PRIu64 " after %" PRIu64 ")", path,
-                          m->fragments[i].id, m->fragments[i - 1].id);
     any_deletion |= m->fragments[i].has_deletion;
   }
+  /* Fragment ids are unique but not necessarily ascending: a compaction (Rewrite) puts the new fragment,
+   * with a new, higher id, where the fragments it replaces were, so that row order is kept. */
+  LP_TRY(check_unique_ids(m, path, err));
   if (any_deletion && !(m->reader_flags & 1))
     return lp_error_set(err, LP_ECORRUPT, "%s: fragments have deletion files but reader flag 1 is not set", path);
   m->size_bytes = estimate_size(m);

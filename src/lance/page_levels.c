@@ -246,8 +246,9 @@ lp_status lp__leafbuf_append_rows(lp__leafbuf *dst, const lp__leafbuf *src, uint
   uint64_t nl = l1 - l0;
   if (src->has_def) LP_TRY(lp__leafbuf_enable_def(dst, err));
   LP_TRY(lp__leafbuf_reserve_levels(dst, nl, err));
-  if (dst->has_rep) memcpy(dst->rep + dst->n_levels, src->rep + l0, nl * 2);
-  if (dst->has_def) {
+  /* (no copy of zero levels: the buffers may be NULL then, and memcpy must not see NULL) */
+  if (dst->has_rep && nl > 0) memcpy(dst->rep + dst->n_levels, src->rep + l0, nl * 2);
+  if (dst->has_def && nl > 0) {
     if (src->has_def) memcpy(dst->def + dst->n_levels, src->def + l0, nl * 2);
     else memset(dst->def + dst->n_levels, 0, nl * 2);
   }
@@ -265,7 +266,7 @@ lp_status lp__leafbuf_append_rows(lp__leafbuf *dst, const lp__leafbuf *src, uint
   } else {
     int64_t b0 = src->offs[v0], b1 = src->offs[v0 + nv];
     LP_TRY(lp__leafbuf_reserve_values(dst, nv, (uint64_t)(b1 - b0), err));
-    memcpy(dst->vals + dst->vals_len, src->vals + b0, (size_t)(b1 - b0));
+    if (b1 > b0) memcpy(dst->vals + dst->vals_len, src->vals + b0, (size_t)(b1 - b0)); /* all-empty: vals NULL */
     for (uint64_t i = 1; i <= nv; i++)
       dst->offs[dst->n_values + i] = (int64_t)dst->vals_len + src->offs[v0 + i] - b0;
     dst->vals_len += (uint64_t)(b1 - b0);

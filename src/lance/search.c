@@ -4,11 +4,13 @@
  *   1. resolve the vector column and check the query (dimension, NaN, k);
  *   2. pre-filter: scan only the filter's columns and evaluate it into a bitmap over live positions;
  *   3. vectors: each fragment's vector column is decoded once into a "vector block" (one Arrow array of
- *      the fragment's physical rows) kept in the session cache under the data file's path, so later
- *      queries read vectors straight from memory; without a session the block lives for the query only;
- *   4. distances: the physical rows of all fragments are split into contiguous ranges, one per worker
- *      thread; each worker runs the distance kernel over 64-row strips and keeps a bounded max-heap of
- *      the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
+ *      the fragment's physical rows) kept in the session's vector cache (its own budget,
+ *      lp_session_config.vector_cache_bytes) under the data file's path, so later queries read vectors
+ *      straight from memory; without a session, or when the block does not fit the budget, it lives
+ *      for the query only;
+ *   4. distances: the physical rows of all fragments are cut into chunks of 4096 rows that worker
+ *      threads claim one at a time; each worker runs the distance kernel over 64-row strips and keeps
+ *      a bounded max-heap of the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
  *      the pre-filter rejected and NaN distances (LanceDB drops those too); the heaps are merged;
  *   5. post-filter (when asked): evaluate the filter on the winners only, taken by position;
  *   6. take the projected columns of the final rows by live position and append `_distance`.
@@ -25,14 +27,19 @@
 #include <unistd.h>
 
 #include "lance/arrow_util.h"
+#include "lance/distance.h"
 #include "lance/predicate.h"
 #include "lance/search_int.h"
 #include "lance/session.h"
 #include "lance/table.h"
+#include "lance/topk.h"
 
 #define STRIP_ROWS 64         /* rows per kernel call: distances stay in L1 */
+#define FILTER_BATCH_ROWS 8192 /* rows per filter batch: its buffers stay below malloc's mmap threshold and
+                                 are reused from the heap, instead of being mapped and faulted in anew */
 #define MAX_THREADS 8
 #define MIN_ROWS_PER_THREAD 4096 /* below this a second thread costs more than it saves */
+#define CHUNK_ROWS 4096       /* rows a worker claims at a time (1.5 MB of 384-dim float32 vectors) */
 
 /* ---- options ------------------------------------------------------------------------------------ */
 
@@ -144,7 +151,7 @@ static lp_status vb_bind(vecblock *b, const lp__field *f, const char *where, lp_
 /* The vector block of fragment fr (all physical rows), from the session cache or decoded now. */
 static lp_status vb_get(lp_table *t, lp__frag_reader *fr, const lp__field *f, const struct ArrowSchema *fs,
                         vecblock **out, lp_error *err) {
-  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  lp__cache *cache = t->db->session ? lp__session_vector_cache(t->db->session) : NULL;
   char key[4400];
   key[0] = '\0';
   const lp__fragment *frag = fr->frag;
@@ -171,56 +178,8 @@ static lp_status vb_get(lp_table *t, lp__frag_reader *fr, const lp__field *f, co
   return LP_OK;
 }
 
-/* ---- bounded top-k ------------------------------------------------------------------------------ */
-
-typedef struct hit {
-  float dist;
-  uint64_t pos; /* live position */
-} hit;
-
-static inline bool worse(const hit *a, const hit *b) { /* a ranks after b */
-  return a->dist > b->dist || (a->dist == b->dist && a->pos > b->pos);
-}
-
-/* A max-heap of the cap best hits seen: h[0] is the worst kept. */
-typedef struct topk {
-  hit *h;
-  size_t n, cap;
-} topk;
-
-static void topk_push(topk *t, hit x) {
-  if (t->n < t->cap) {
-    size_t i = t->n++;
-    while (i > 0) {
-      size_t p = (i - 1) / 2;
-      if (!worse(&x, &t->h[p])) break;
-      t->h[i] = t->h[p];
-      i = p;
-    }
-    t->h[i] = x;
-    return;
-  }
-  if (!worse(&t->h[0], &x)) return; /* not better than the worst kept */
-  size_t i = 0;
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    const hit *big = &x;
-    if (l < t->n && worse(&t->h[l], big)) {
-      m = l;
-      big = &t->h[l];
-    }
-    if (r < t->n && worse(&t->h[r], big)) m = r;
-    if (m == i) break;
-    t->h[i] = t->h[m];
-    i = m;
-  }
-  t->h[i] = x;
-}
-
-static int cmp_hit(const void *a, const void *b) {
-  const hit *x = a, *y = b;
-  return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
-}
+/* A result candidate: distance and live position (topk.h orders them: distance, then position). */
+typedef lp__topk_item hit;
 
 /* ---- the distance pass -------------------------------------------------------------------------- */
 
@@ -232,14 +191,28 @@ typedef struct segment {
   uint64_t lo, hi;             /* physical rows [lo, hi) */
 } segment;
 
+/* The prepared query, shared read-only by the workers. */
+typedef struct query {
+  const float *q;              /* dim values (for a float16 column already rounded to float16 values) */
+  size_t dim;
+  lp__dist_f32_fn f32;         /* the metric's kernel for float32 rows, or */
+  lp__dist_f16_fn f16;         /* for float16 rows (exactly one is set) */
+} query;
+
+/* The rows of one query cut into chunks that workers claim one at a time, so a worker whose core is
+ * busy with something else simply claims fewer (the answer does not depend on who ran what: the heaps
+ * are merged in the total order of topk.h). */
+typedef struct work {
+  segment *chunks;             /* owned */
+  size_t n_chunks;
+  atomic_size_t next;          /* the next chunk to claim */
+} work;
+
 typedef struct worker {
-  const lp__search_query *q;
-  const lp__sdist_kernels *kern;
-  bool half;
+  const query *q;
   const uint8_t *sel;          /* pre-filter bitmap over live positions, or NULL */
-  segment *segs;
-  size_t n_segs;
-  topk heap;
+  work *wk;                    /* shared */
+  lp__topk heap;               /* this worker's k + offset best */
 } worker;
 
 /* Number of deleted rows below physical row r. */
@@ -260,8 +233,8 @@ static void run_segment(worker *w, const segment *s) {
   size_t di = deleted_below(d, s->lo);
   for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
     size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
-    if (w->half) w->kern->f16(w->q, (const uint16_t *)s->b->values + r0 * dim, n, dist);
-    else w->kern->f32(w->q, (const float *)s->b->values + r0 * dim, n, dist);
+    if (w->q->f16) w->q->f16(w->q->q, (const uint16_t *)s->b->values + r0 * dim, n, dim, dist);
+    else w->q->f32(w->q->q, (const float *)s->b->values + r0 * dim, n, dim, dist);
     for (size_t j = 0; j < n; j++) {
       uint64_t r = r0 + j;
       if (d && di < d->n_rows && d->rows[di] == r) {
@@ -271,17 +244,20 @@ static void run_segment(worker *w, const segment *s) {
       uint64_t pos = s->live_base + r - di;
       if (s->b->validity && !lp__bit_get(s->b->validity, s->b->validity_off + (int64_t)r)) continue;
       if (w->sel && !lp__bit_get(w->sel, (int64_t)pos)) continue;
-      if (isnan(dist[j])) continue;
-      if (w->heap.n == w->heap.cap && dist[j] > w->heap.h[0].dist) continue; /* fast reject */
-      topk_push(&w->heap, (hit){dist[j], pos});
+      if (isnan(dist[j])) continue; /* LanceDB never returns NaN distances */
+      if (w->heap.n == w->heap.k && dist[j] > w->heap.heap[0].dist) continue; /* fast reject */
+      lp__topk_push(&w->heap, dist[j], pos);
     }
   }
 }
 
 static void *worker_main(void *arg) {
   worker *w = arg;
-  for (size_t i = 0; i < w->n_segs; i++) run_segment(w, &w->segs[i]);
-  return NULL;
+  for (;;) {
+    size_t i = atomic_fetch_add(&w->wk->next, 1);
+    if (i >= w->wk->n_chunks) return NULL;
+    run_segment(w, &w->wk->chunks[i]);
+  }
 }
 
 static int auto_threads(void) {
@@ -289,28 +265,41 @@ static int auto_threads(void) {
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-/* Split all segments into n_workers contiguous shares of about equal row counts. */
-static lp_status split_work(const segment *all, size_t n_all, uint64_t total_rows, worker *ws, int n_workers,
-                            lp_error *err) {
-  uint64_t share = (total_rows + (uint64_t)n_workers - 1) / (uint64_t)n_workers;
-  size_t si = 0;
-  uint64_t at = n_all ? all[0].lo : 0;
-  for (int w = 0; w < n_workers; w++) {
-    ws[w].segs = calloc(n_all + 1, sizeof *ws[w].segs);
-    if (ws[w].segs == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
-    uint64_t want = share;
-    while (want > 0 && si < n_all) {
-      uint64_t left = all[si].hi - at;
-      uint64_t take = left < want ? left : want;
-      segment s = all[si];
-      s.lo = at;
-      s.hi = at + take;
-      if (take > 0) ws[w].segs[ws[w].n_segs++] = s;
-      want -= take;
-      at += take;
-      if (at == all[si].hi && ++si < n_all) at = all[si].lo;
+/* Cut the fragments' row ranges into chunks of at most CHUNK_ROWS rows. */
+static lp_status make_chunks(const segment *all, size_t n_all, work *wk, lp_error *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < n_all; i++) n += (size_t)((all[i].hi - all[i].lo + CHUNK_ROWS - 1) / CHUNK_ROWS);
+  if ((wk->chunks = calloc(n + 1, sizeof *wk->chunks)) == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; i < n_all; i++)
+    for (uint64_t lo = all[i].lo; lo < all[i].hi; lo += CHUNK_ROWS) {
+      segment c = all[i];
+      c.lo = lo;
+      c.hi = all[i].hi - lo < CHUNK_ROWS ? all[i].hi : lo + CHUNK_ROWS;
+      wk->chunks[wk->n_chunks++] = c;
     }
-  }
+  atomic_init(&wk->next, 0);
+  return LP_OK;
+}
+
+/* Run every worker: the first on this thread, the others on threads of their own (a worker whose thread
+ * cannot start runs here too, so the answer never depends on thread creation). */
+static void run_workers(worker *ws, int n_workers) {
+  pthread_t tid[MAX_THREADS];
+  int started = 1;
+  for (int w = 1; w < n_workers; w++, started++)
+    if (pthread_create(&tid[w], NULL, worker_main, &ws[w]) != 0) break;
+  worker_main(&ws[0]);
+  for (int w = started; w < n_workers; w++) worker_main(&ws[w]);
+  for (int w = 1; w < started; w++) pthread_join(tid[w], NULL);
+}
+
+/* Merge the workers' heaps into the first and hand out its items in rank order. Caller frees *out. */
+static lp_status merge_sorted(worker *ws, int n_workers, hit **out, size_t *out_n, lp_error *err) {
+  for (int w = 1; w < n_workers; w++) lp__topk_merge(&ws[0].heap, &ws[w].heap);
+  hit *all = malloc((ws[0].heap.n + 1) * sizeof *all);
+  if (all == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  *out_n = lp__topk_sorted(&ws[0].heap, all);
+  *out = all;
   return LP_OK;
 }
 
@@ -321,13 +310,14 @@ typedef struct frag_state {
 } frag_state;
 
 /* Steps 3 and 4: the best K hits over the table, ascending. Caller frees *out. */
-static lp_status nearest(lp_table *t, const lp__field *vf, const lp__search_query *q, const uint8_t *sel,
+static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const uint8_t *sel,
                          size_t K, int n_threads, hit **out, size_t *out_n, lp_error *err) {
   const lp__manifest *m = t->m;
   struct ArrowSchema vs = {0};
   frag_state *fs = calloc(m->n_fragments + 1, sizeof *fs);
   segment *segs = calloc(m->n_fragments + 1, sizeof *segs);
   worker *ws = NULL;
+  work wk = {0};
   size_t n_segs = 0;
   uint64_t live_base = 0, total_rows = 0;
   lp_status rc = fs && segs ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
@@ -352,39 +342,18 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const lp__search_quer
     n_workers = (int)(total_rows / MIN_ROWS_PER_THREAD) > 0 ? (int)(total_rows / MIN_ROWS_PER_THREAD) : 1;
   if (rc == LP_OK && (ws = calloc((size_t)n_workers, sizeof *ws)) == NULL)
     rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
-  if (rc == LP_OK) rc = split_work(segs, n_segs, total_rows, ws, n_workers, err);
-  const lp__sdist_kernels *kern = lp__sdist_kernels_get();
+  if (rc == LP_OK) rc = make_chunks(segs, n_segs, &wk, err);
   for (int w = 0; rc == LP_OK && w < n_workers; w++) {
-    ws[w] = (worker){q, kern, vf->elem_type == LP__TYPE_FLOAT16, sel, ws[w].segs, ws[w].n_segs, {NULL, 0, K}};
-    if ((ws[w].heap.h = malloc(K * sizeof(hit))) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+    ws[w].q = q;
+    ws[w].sel = sel;
+    ws[w].wk = &wk;
+    rc = lp__topk_init(&ws[w].heap, K, err);
   }
-  if (rc == LP_OK) {
-    pthread_t tid[MAX_THREADS];
-    int started = 1;
-    for (int w = 1; w < n_workers; w++, started++)
-      if (pthread_create(&tid[w], NULL, worker_main, &ws[w]) != 0) break;
-    worker_main(&ws[0]);
-    for (int w = started; w < n_workers; w++) worker_main(&ws[w]); /* threads that did not start */
-    for (int w = 1; w < started; w++) pthread_join(tid[w], NULL);
-  }
-  hit *all = NULL;
-  size_t n_all = 0;
-  if (rc == LP_OK && (all = malloc(((size_t)n_workers * K + 1) * sizeof *all)) == NULL)
-    rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
-  for (int w = 0; rc == LP_OK && w < n_workers; w++) {
-    memcpy(all + n_all, ws[w].heap.h, ws[w].heap.n * sizeof *all);
-    n_all += ws[w].heap.n;
-  }
-  if (rc == LP_OK) {
-    qsort(all, n_all, sizeof *all, cmp_hit);
-    *out = all;
-    *out_n = n_all < K ? n_all : K;
-  } else free(all);
-  for (int w = 0; ws && w < n_workers; w++) {
-    free(ws[w].segs);
-    free(ws[w].heap.h);
-  }
+  if (rc == LP_OK) run_workers(ws, n_workers);
+  if (rc == LP_OK) rc = merge_sorted(ws, n_workers, out, out_n, err);
+  for (int w = 0; ws && w < n_workers; w++) lp__topk_reset(&ws[w].heap);
   free(ws);
+  free(wk.chunks);
   for (size_t i = 0; fs && i < m->n_fragments; i++) {
     vb_unref(fs[i].b);
     if (fs[i].open) lp__frag_reader_close(&fs[i].fr);
@@ -444,12 +413,12 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
   lp_scan_options_init(&so);
   so.columns = names;
   so.n_columns = n_names;
-  so.batch_rows = 65536;
+  so.batch_rows = FILTER_BATCH_ROWS;
   struct ArrowArrayStream st = {0};
   uint8_t *sel = NULL;
   uint64_t pos = 0;
   lp_status rc = lp_table_scan(t, &so, &st, err);
-  if (rc == LP_OK && (sel = malloc(65536 / 8 + 8)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK && (sel = malloc(FILTER_BATCH_ROWS / 8 + 8)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
   while (rc == LP_OK) {
     struct ArrowArray batch = {0};
     if (st.get_next(&st, &batch) != 0) {
@@ -459,7 +428,7 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
     }
     if (batch.release == NULL) break;
     int64_t n_sel = 0;
-    if (batch.length > 65536) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
+    if (batch.length > FILTER_BATCH_ROWS) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
     if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &batch, sel, &n_sel, err);
     if (rc == LP_OK) rc = fn(ctx, pos, sel, batch.length, n_sel, err);
     pos += (uint64_t)batch.length;
@@ -637,6 +606,10 @@ static lp_status check_query(const lp_table *t, const lp_search_options *o, cons
   return LP_OK;
 }
 
+static lp__dist_kind dist_kind(lp_metric m) {
+  return m == LP_METRIC_COSINE ? LP__DIST_COSINE : m == LP_METRIC_DOT ? LP__DIST_DOT : LP__DIST_L2;
+}
+
 lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowArray *out_array,
                           struct ArrowSchema *out_schema, lp_error *err) {
   if (t == NULL || o == NULL || out_array == NULL || out_schema == NULL)
@@ -653,13 +626,11 @@ lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowA
   size_t K = (size_t)(want < n_live ? want : n_live);
   float *qv = malloc(o->dim * sizeof *qv);
   if (qv == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
-  double qq = 0;
-  for (size_t i = 0; i < o->dim; i++) {
-    /* LanceDB casts the query to the column's element type. */
-    qv[i] = vf->elem_type == LP__TYPE_FLOAT16 ? lp__f16_to_f32(lp__f32_to_f16(o->vector[i])) : o->vector[i];
-    qq += (double)qv[i] * qv[i];
-  }
-  lp__search_query q = {qv, o->dim, o->metric, (float)sqrt(qq)};
+  bool half = vf->elem_type == LP__TYPE_FLOAT16;
+  for (size_t i = 0; i < o->dim; i++) /* LanceDB casts the query to the column's element type */
+    qv[i] = half ? lp__half_to_float(lp__half_from_double(o->vector[i])) : o->vector[i];
+  const lp__dist_kernels *kern = lp__dist_kernels_best();
+  query q = {qv, o->dim, half ? NULL : kern->f32[dist_kind(o->metric)], half ? kern->f16[dist_kind(o->metric)] : NULL};
 
   lp__pred_bound *pb = NULL;
   uint8_t *sel = NULL;

@@ -7,5 +7,7 @@
 
 /* The session's metadata cache (never NULL for a live session). */
 lp__cache *lp__session_cache(lp_session *s);
+/* The session's decoded-vector cache (search), or NULL when its budget is 0. */
+lp__cache *lp__session_vector_cache(lp_session *s);
 
 #endif

@@ -61,7 +61,9 @@ static lp__slot *take_recent(lp_pool *p, lp__local *loc, const char *file, int l
   for (int i = 0; i < loc->n_cache; i++) {
     lp__slot *s = &p->slots[loc->cache[i]];
     if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE) continue;
-    if (!lp__slot_claim(s, LP__IDLE, LP__IN_USE)) continue;
+    bool is_owner = atomic_load_explicit(&s->owner, memory_order_relaxed) == loc &&
+                    atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed);
+    if (is_owner ? !lp__slot_owner_take(loc, s) : !lp__slot_claim_idle(loc, s, LP__IN_USE)) continue;
     if (check_out(p, loc, s, file, line)) return s;
   }
   return NULL;
@@ -90,7 +92,7 @@ static lp__slot *pick_idle(lp_pool *p, const lp__local *loc) {
 static lp__slot *take_any_idle(lp_pool *p, lp__local *loc, const char *file, int line) {
   lp__slot *s;
   while ((s = pick_idle(p, loc)) != NULL) {
-    if (lp__slot_claim(s, LP__IDLE, LP__IN_USE) && check_out(p, loc, s, file, line)) return s;
+    if (lp__slot_claim_idle(loc, s, LP__IN_USE) && check_out(p, loc, s, file, line)) return s;
   }
   return NULL;
 }

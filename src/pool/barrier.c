@@ -2,7 +2,10 @@
  * waiter increments n_waiters and then rescans the slots; close sets is_closing and then scans. One side
  * must see the other, which normally takes a full fence on both (a locked instruction on every release).
  * With Linux's membarrier(PRIVATE_EXPEDITED) the rare side (enqueueing, closing) pays a system call that
- * runs a barrier on every thread of the process, and the release needs only a compiler barrier. Without
+ * runs a barrier on every thread of the process, and the release needs only a compiler barrier. The same
+ * pairing lets the thread that made a slot idle take it back with plain stores (announce in owner_busy,
+ * then read the state) while another thread claiming it moves it to RESERVED, runs the barrier and then
+ * reads owner_busy (pool_int.h, lp__slot_owner_take and lp__slot_claim_idle). Without
  * membarrier the release falls back to a seq_cst store; LP_POOL_NO_MEMBARRIER=1 in the environment forces
  * that (the tests use it to cover both modes). */
 #include <linux/membarrier.h>

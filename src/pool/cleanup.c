@@ -9,16 +9,15 @@
 #include "pool/pool_int.h"
 
 /* Take s out of the idle set for a check; false if someone else took it first. */
-static bool reserve_idle(lp__slot *s) {
-  return atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IDLE &&
-         lp__slot_claim(s, LP__IDLE, LP__RESERVED);
+static bool reserve_idle(lp__local *loc, lp__slot *s) {
+  return lp__slot_claim_idle(loc, s, LP__RESERVED);
 }
 
 static void evict_expired(lp_pool *p, lp__local *loc, int64_t now) {
   if (p->cfg.max_connection_age_ms == 0) return;
   for (int i = 0; i < p->n_slots; i++) {
     lp__slot *s = &p->slots[i];
-    if (!lp__slot_is_expired(s, now) || !reserve_idle(s)) continue;
+    if (!lp__slot_is_expired(s, now) || !reserve_idle(loc, s)) continue;
     if (lp__slot_is_expired(s, now)) {
       lp__slot_retire(p, loc, s, true);
     } else {
@@ -55,7 +54,7 @@ static void evict_idle(lp_pool *p, lp__local *loc, int64_t now) {
   int open = lp__slots_open(p);
   for (int k = 0; k < n && open > p->cfg.min_connections; k++) {
     lp__slot *s = &p->slots[order[k]];
-    if (!reserve_idle(s)) continue;
+    if (!reserve_idle(loc, s)) continue;
     if (now - idle_since(s) > p->cfg.max_idle_time_ms) {
       lp__slot_retire(p, loc, s, true);
       open--;

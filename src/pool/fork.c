@@ -28,6 +28,8 @@ static void empty_in_child(lp_pool *p) {
   for (int i = 0; i < p->n_slots; i++) {
     atomic_store_explicit(&p->slots[i].conn, NULL, memory_order_relaxed);
     atomic_store_explicit(&p->slots[i].state, LP__EMPTY, memory_order_relaxed);
+    atomic_store_explicit(&p->slots[i].owner, NULL, memory_order_relaxed);
+    atomic_store_explicit(&p->slots[i].owner_busy, 0, memory_order_relaxed); /* its thread is gone */
   }
   p->wait_head = p->wait_tail = NULL; /* their threads do not exist here */
   atomic_store(&p->n_waiters, 0);

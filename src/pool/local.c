@@ -9,7 +9,10 @@
 
 #include "pool/pool_int.h"
 
-_Thread_local lp__tls lp__tls_table;
+/* initial-exec: the fast path finds the table with one %fs-relative load even in the shared library (the
+ * default model there calls __tls_get_addr on every acquire and release); the table is small enough for the
+ * static TLS space a library may use. */
+_Thread_local lp__tls lp__tls_table __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
@@ -56,6 +59,7 @@ static lp__local *adopt_or_alloc(lp_pool *p) {
   memset(l, 0, sizeof *l);
   atomic_init(&l->refs, 2);
   atomic_init(&l->is_orphan, false);
+  l->tag = p->n_locals;
   l->home = p->n_locals++ % (uint32_t)p->n_slots;
   l->next = p->locals;
   p->locals = l;

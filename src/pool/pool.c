@@ -162,7 +162,7 @@ static void begin_close(lp_pool *p) {
 static void destroy_idle(lp_pool *p, lp__local *loc) {
   for (int i = 0; i < p->n_slots; i++) {
     lp__slot *s = &p->slots[i];
-    if (atomic_load(&s->state) == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
+    if (lp__slot_claim_idle(loc, s, LP__RESERVED)) {
       lp__slot_retire(p, loc, s, false);
     }
   }

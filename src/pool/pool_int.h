@@ -9,7 +9,9 @@
  *   the next state; slot fields other than `state` are written only by the owner.
  * - Each thread keeps, per pool, a small list of the slots it released most recently and tries them first
  *   (LIFO order), and its own statistics counters; the snapshot sums them. Nothing shared is written on
- *   the fast path.
+ *   the fast path. A slot remembers which thread made it idle (`owner`); that thread takes it back with
+ *   plain stores, no locked instruction, and every other claim of an owned idle slot pays the asymmetric
+ *   barrier instead (lp__slot_owner_take, lp__slot_claim_idle).
  * - Waiters queue FIFO under `mu` (wait.c). A release looks at `n_waiters` after storing IDLE; if someone
  *   waits it takes the slot back and either hands it to the oldest waiter (once that one has waited
  *   LP__STARVE_NS) or leaves it idle and wakes the oldest waiter to take it. Making a slot free and a waiter
@@ -38,21 +40,32 @@
 #define LP__MAX_CONNECTIONS 65536 /* slots are allocated up front: keep that bounded */
 #define LP__TICK_MS 1000          /* how stale coarse_ms may get while the cleanup thread runs */
 #define LP__JITTER_PER_MILLE 25   /* max age jitter: up to 2.5% earlier */
-#define LP__STARVE_NS 1000000     /* a waiter older than this gets released connections directly */
-#define LP__RECHECK_MS 5          /* a waiter rechecks after this, then twice as long each time (wait.c) */
+/* A waiter older than this gets released connections directly. Measured in bench/pool_bench 8x4hold on the
+ * shared 2-CPU machine: 1 ms left the max wait at 10-90x the median (the median is about this threshold,
+ * the max is it plus the time a woken waiter waits for a CPU, up to tens of ms under load); 2 ms gave more
+ * throughput and 6-8x; 0.3 ms, or handing off after 16 releases, fell below apr_reslist's throughput. */
+#define LP__STARVE_NS 2000000
+#define LP__RECHECK_MS 5 /* a waiter rechecks after this, then twice as long each time (wait.c) */
 
 /* Slot states. */
 enum {
-  LP__EMPTY = 0,    /* no connection */
-  LP__CREATING = 1, /* a thread runs factory.create for this slot */
-  LP__IDLE = 2,     /* connection available */
-  LP__IN_USE = 3,   /* connection held by a caller (or being handed to a waiter) */
-  LP__RESERVED = 4  /* connection held by the pool: being checked or destroyed */
+  LP__EMPTY = 0,     /* no connection */
+  LP__CREATING = 1,  /* a thread runs factory.create for this slot */
+  LP__IDLE = 2,      /* connection available */
+  LP__IN_USE = 3,    /* connection held by a caller (or being handed to a waiter) */
+  LP__RESERVED = 4,  /* connection held by the pool: being checked or destroyed */
+  LP__CLAIMED_BY = 8 /* and above: being claimed from IDLE by the record whose tag is state - 8 */
 };
+
+struct lp__local;
 
 /* One connection place. Aligned to a cache line so that threads using different slots never share one. */
 typedef struct lp__slot {
   _Atomic int state;
+  /* Owner fast path (membarrier mode only, see lp__slot_owner_take): the record of the thread that made
+   * the slot idle, NULL when any thread may claim it with a plain CAS; written while the slot is held. */
+  _Atomic(struct lp__local *) owner;
+  _Atomic int owner_busy;         /* written by the owner alone: 1 while it is taking the slot back */
   _Atomic(void *) conn;           /* owner-written; NULL when empty */
   _Atomic int64_t created_ms;     /* pool clock */
   _Atomic int64_t expires_ms;     /* created + max age - jitter; INT64_MAX for no limit */
@@ -91,6 +104,7 @@ typedef struct lp__local {
   _Atomic int refs;       /* pool + thread */
   _Atomic bool is_orphan; /* no thread uses it */
   uint32_t home;          /* where this thread's scans for an idle slot start, so threads spread out */
+  uint32_t tag;           /* unique among the pool's records (below 2^30): names its claims (slot.c) */
   bool is_spare;          /* the pool's fallback for threads whose record could not be allocated:
                              shared, so counted with atomic adds and without recent-slot lists */
   struct lp__local *next; /* pool->locals, under pool->mu */
@@ -105,7 +119,7 @@ typedef struct lp__tls {
   lp__tls_entry e[LP__TLS_POOLS];
   bool has_exit_hook;
 } lp__tls;
-extern _Thread_local lp__tls lp__tls_table;
+extern _Thread_local lp__tls lp__tls_table __attribute__((tls_model("initial-exec")));
 
 /* Wait-time histogram: log-linear buckets, 16 per power of two, so percentiles are within about 6%. */
 #define LP__HIST_SUB 16
@@ -235,14 +249,40 @@ void lp__barrier_after_fork(void);
  * thread meanwhile, which is fine). */
 static inline void lp__slot_make_idle(lp_pool *p, lp__local *loc, lp__slot *s) {
   if (__builtin_expect(atomic_load_explicit(&lp__has_membarrier, memory_order_relaxed), 1)) {
+    atomic_store_explicit(&s->owner, loc->is_spare ? NULL : loc, memory_order_relaxed);
     atomic_store_explicit(&s->state, LP__IDLE, memory_order_release);
     atomic_signal_fence(memory_order_seq_cst); /* keep the compiler from moving the gate load up */
   } else {
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     atomic_store(&s->state, LP__IDLE);
   }
   if (__builtin_expect(!lp__gate_busy(p), 1)) return;
   if (lp__slot_claim(s, LP__IDLE, LP__RESERVED)) lp__slot_settle_contended(p, loc, s);
 }
+
+/* The owner of an idle slot (the thread that released it, on its own record) takes it back without a
+ * locked instruction: announce itself in owner_busy, then check the slot is still idle and its own, then
+ * store IN_USE. Any other thread claims an owned slot through lp__slot_claim_idle, which moves it to
+ * a state of its own (LP__CLAIMED_BY + its record's tag), runs the heavy barrier and then reads owner_busy:
+ * either the owner's check sees that state and gives up, or the claimer sees owner_busy set and waits for
+ * the owner's verdict: the state still its own (the owner gave up), or overwritten by the owner's IN_USE.
+ * The claimer's state names it, so that it cannot mistake a later claim by a third thread (after the
+ * owner won and released) for its own.
+ * The asymmetric barrier orders the two sides as in lp__slot_make_idle; without membarrier (or on the
+ * shared spare record) owners claim by CAS like everyone else. */
+static inline bool lp__slot_owner_take(lp__local *loc, lp__slot *s) {
+  atomic_store_explicit(&s->owner_busy, 1, memory_order_relaxed);
+  atomic_signal_fence(memory_order_seq_cst); /* the loads below stay after the store (barrier.c) */
+  bool is_mine = atomic_load_explicit(&s->state, memory_order_acquire) == LP__IDLE &&
+                 atomic_load_explicit(&s->owner, memory_order_relaxed) == loc;
+  if (is_mine) atomic_store_explicit(&s->state, LP__IN_USE, memory_order_relaxed);
+  atomic_store_explicit(&s->owner_busy, 0, memory_order_release);
+  return is_mine;
+}
+
+/* Claim an idle slot (IDLE -> to) from any thread that may not be its owner; true if this thread now owns
+ * it. slot.c. */
+bool lp__slot_claim_idle(lp__local *loc, lp__slot *s, int to);
 
 /* idx was just released by this thread: move it to the front of its recent list (LIFO). */
 static inline void lp__local_note_released(lp__local *loc, uint32_t idx) {

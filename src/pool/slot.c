@@ -1,6 +1,7 @@
 /* Slot transitions that own a connection's life: fill (factory create), make idle, retire (factory
  * destroy). The caller always owns the slot it passes (it moved it out of IDLE or EMPTY itself). */
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "pool/pool_int.h"
@@ -25,6 +26,30 @@ static void after_emptied(lp_pool *p, lp__slot *s) {
   if (atomic_load(&p->n_waiters) > 0 && lp__slot_claim(s, LP__EMPTY, LP__CREATING)) {
     lp__give_or_put_back(p, s, false);
   }
+}
+
+/* Tags for claims made on the shared spare record, which several threads may use at once. */
+static _Atomic uint32_t spare_tags;
+
+bool lp__slot_claim_idle(lp__local *loc, lp__slot *s, int to) {
+  if (atomic_load_explicit(&s->state, memory_order_relaxed) != LP__IDLE) return false;
+  /* Records' tags are below 2^30; the spare's claims take tags from 2^30 up, so none is another's. */
+  uint32_t tag =
+      loc->is_spare
+          ? (1u << 30) | (atomic_fetch_add_explicit(&spare_tags, 1, memory_order_relaxed) & 0x1fffffffu)
+          : loc->tag & 0x3fffffffu;
+  int mine = LP__CLAIMED_BY + (int)tag;
+  if (!lp__slot_claim(s, LP__IDLE, mine)) return false;
+  lp__local *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
+  if (owner != NULL && owner != loc) {
+    /* The owner may be inside lp__slot_owner_take: after the barrier it either sees our state or has
+     * announced itself; then wait for its few instructions to end and see whether it overwrote us. */
+    lp__heavy_barrier();
+    while (atomic_load_explicit(&s->owner_busy, memory_order_acquire) != 0) sched_yield();
+    return lp__slot_claim(s, mine, to);
+  }
+  atomic_store_explicit(&s->state, to, memory_order_relaxed);
+  return true;
 }
 
 /* Destroy the slot's connection (outside any lock) and free the slot. */

@@ -75,6 +75,7 @@ bool lp__give_or_put_back(lp_pool *p, lp__slot *s, bool has_conn) {
   } else if (has_conn && atomic_load(&p->is_closing)) {
     is_kept = false;
   } else {
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     atomic_store(&s->state, has_conn ? LP__IDLE : LP__EMPTY);
     if (!has_conn && atomic_load(&p->is_closing)) pthread_cond_broadcast(&p->state_cond);
   }
@@ -98,6 +99,7 @@ bool lp__release_contended(lp_pool *p, lp__slot *s) {
   if (w != NULL && lp__real_ns() - w->start_ns >= LP__STARVE_NS) {
     hand_to(pop_oldest(p), s, true);
   } else {
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     atomic_store(&s->state, LP__IDLE);
     if (w != NULL && !p->has_awake_waiter) {
       p->has_awake_waiter = true;
@@ -115,7 +117,7 @@ void lp__offer_free_slots(lp_pool *p, lp__local *loc) {
   for (int i = 0; i < p->n_slots && atomic_load(&p->n_waiters) > 0; i++) {
     lp__slot *s = &p->slots[i];
     int st = atomic_load(&s->state); /* seq_cst: after the n_waiters increment (see pool_int.h) */
-    if (st == LP__IDLE && lp__slot_claim(s, LP__IDLE, LP__RESERVED)) {
+    if (st == LP__IDLE && lp__slot_claim_idle(loc, s, LP__RESERVED)) {
       if (!lp__give_or_put_back(p, s, true)) lp__slot_retire(p, loc, s, false);
     } else if (st == LP__EMPTY && lp__slot_claim(s, LP__EMPTY, LP__CREATING)) {
       lp__give_or_put_back(p, s, false);
@@ -141,24 +143,21 @@ static lp_status wait_refused(lp_pool *p, lp_error *err) {
 }
 
 /* Any idle connection, claimed for the caller (IN_USE); NULL if none. */
-static lp__slot *grab_idle(lp_pool *p) {
+static lp__slot *grab_idle(lp_pool *p, lp__local *loc) {
   for (int i = 0; i < p->n_slots; i++) {
     lp__slot *s = &p->slots[i];
-    if (atomic_load_explicit(&s->state, memory_order_relaxed) == LP__IDLE &&
-        lp__slot_claim(s, LP__IDLE, LP__IN_USE)) {
-      return s;
-    }
+    if (lp__slot_claim_idle(loc, s, LP__IN_USE)) return s;
   }
   return NULL;
 }
 
 /* Woken to try for an idle connection (see lp__release_contended). Caller holds p->mu, which is dropped
  * during the scan. A slot handed over meanwhile wins; the one grabbed is then returned in *extra. */
-static void try_when_woken(lp_pool *p, lp__waiter *w, lp__slot **extra) {
+static void try_when_woken(lp_pool *p, lp__local *loc, lp__waiter *w, lp__slot **extra) {
   w->is_woken = false;
   p->has_awake_waiter = false;
   pthread_mutex_unlock(&p->mu);
-  lp__slot *s = grab_idle(p);
+  lp__slot *s = grab_idle(p, loc);
   pthread_mutex_lock(&p->mu);
   if (s == NULL) return;
   if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) {
@@ -199,7 +198,7 @@ static lp_status wait_loop(lp_pool *p, lp__local *loc, lp__waiter *w, const stru
   for (;;) {
     if (atomic_load_explicit(&w->is_done, memory_order_relaxed)) return w->status;
     if (w->is_woken) {
-      try_when_woken(p, w, extra);
+      try_when_woken(p, loc, w, extra);
       continue;
     }
     const struct timespec *until = has_rechecks ? earlier(&recheck_at, deadline) : deadline;

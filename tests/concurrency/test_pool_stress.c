@@ -21,18 +21,10 @@ static void *worker_main(void *arg) {
   unsigned seed = (unsigned)w->id * 7919u + 1;
   for (long i = 0; i < w->cycles; i++) {
     fake_conn *c = NULL;
-    lp_error err;
-    lp_status rc = lp_pool_acquire(w->pool, (void **)&c, &err);
-    if (rc == LP_EFACTORY) {
+    if (acquire_as_holder(w->pool, w->id, i, LP_EFACTORY, &c) != LP_OK) {
       w->create_failed++;
       continue;
     }
-    if (rc != LP_OK) LP_FAIL("thread %d cycle %ld: %s: %s", w->id, i, lp_status_name(rc), err.message);
-    int nobody = 0;
-    if (!atomic_compare_exchange_strong(&c->holder, &nobody, w->id)) {
-      LP_FAIL("connection %d held by threads %d and %d at once", c->id, nobody, w->id);
-    }
-    if (atomic_load(&c->is_destroyed)) LP_FAIL("connection %d handed out after destroy", c->id);
     w->ok++;
     int dice = rand_r(&seed) % 1000;
     atomic_store(&c->holder, 0);

@@ -5,29 +5,6 @@
 
 static fake_factory F;
 
-static lp_pool *make_pool(const lp_pool_config *cfg) {
-  fake_factory_init(&F);
-  lp_pool_factory t = fake_factory_table(&F);
-  lp_pool *pool = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_create(cfg, &t, &pool, &err), &err);
-  return pool;
-}
-
-static void finish(lp_pool *pool) {
-  check_stats_consistent(pool, &F);
-  lp_pool_destroy(pool);
-  CHECK_EQ(atomic_load(&F.n_created), atomic_load(&F.n_destroyed));
-  fake_factory_free(&F);
-}
-
-static void *get(lp_pool *pool) {
-  void *c = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_acquire(pool, &c, &err), &err);
-  return c;
-}
-
 static void wait_for_waiters(lp_pool *pool, uint64_t n) {
   lp_pool_stats s;
   for (int i = 0; i < 5000; i++) {
@@ -78,8 +55,8 @@ static void join_clients(pthread_t *ts, int n) {
 static void test_waiters_served_in_order(void) {
   enum { N = 5 };
   lp_pool_config cfg = test_config(1);
-  lp_pool *pool = make_pool(&cfg);
-  void *held = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *held = fixture_get(pool);
   client cs[N];
   pthread_t ts[N];
   atomic_store(&turns, 0);
@@ -100,15 +77,15 @@ static void test_waiters_served_in_order(void) {
   CHECK_GT(s.wait_max_ns, 0);
   CHECK_LE(s.wait_p50_ns, s.wait_p99_ns);
   CHECK_LE(s.wait_p99_ns, s.wait_max_ns);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_max_waiters_fails_at_once(void) {
   lp_pool_config cfg = test_config(1);
   cfg.max_waiters = 2;
   cfg.acquire_timeout_ms = 20000;
-  lp_pool *pool = make_pool(&cfg);
-  void *held = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *held = fixture_get(pool);
   client cs[2];
   pthread_t ts[2];
   start_clients(pool, cs, ts, 2);
@@ -123,15 +100,15 @@ static void test_max_waiters_fails_at_once(void) {
   join_clients(ts, 2);
   CHECK_EQ(cs[0].status, LP_OK);
   CHECK_EQ(cs[1].status, LP_OK);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 /* A broken release frees the slot: the waiter creates a connection in it; a failed create there is the
  * waiter's error, with the factory's message. */
 static void test_freed_slot_reaches_waiter(void) {
   lp_pool_config cfg = test_config(1);
-  lp_pool *pool = make_pool(&cfg);
-  void *held = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *held = fixture_get(pool);
   client cs[1];
   pthread_t ts[1];
   start_clients(pool, cs, ts, 1);
@@ -141,16 +118,16 @@ static void test_freed_slot_reaches_waiter(void) {
   CHECK(cs[0].conn != held);
   CHECK_EQ(atomic_load(&F.n_created), 2);
 
-  held = get(pool);
+  held = fixture_get(pool);
   start_clients(pool, cs, ts, 1);
   atomic_store(&F.fail_creates, 1);
   lp_pool_release_broken(pool, held);
   join_clients(ts, 1);
   CHECK_EQ(cs[0].status, LP_EFACTORY);
   CHECK_CONTAINS(cs[0].message, "fake: connection refused by test");
-  void *again = get(pool); /* the slot was not leaked */
+  void *again = fixture_get(pool); /* the slot was not leaked */
   lp_pool_release(pool, again);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 typedef struct {
@@ -171,11 +148,11 @@ static void *closer_main(void *arg) {
 static void test_close_with_waiters_and_in_use(void) {
   enum { N = 3 };
   lp_pool_config cfg = test_config(2);
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *held = get(pool);
-  fake_conn *idle = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *held = fixture_get(pool);
+  fake_conn *idle = fixture_get(pool);
   lp_pool_release(pool, idle);
-  fake_conn *held2 = get(pool); /* the idle one again */
+  fake_conn *held2 = fixture_get(pool); /* the idle one again */
   CHECK(held2 == idle);
   client cs[N];
   pthread_t ts[N];
@@ -204,13 +181,13 @@ static void test_close_with_waiters_and_in_use(void) {
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.current_size, 0);
   CHECK_EQ(s.waiters, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_close_deadline(void) {
   lp_pool_config cfg = test_config(2);
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *held = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *held = fixture_get(pool);
   lp_error err;
   CHECK_EQ(lp_pool_close(pool, 100, &err), LP_ETIMEOUT);
   CHECK_CONTAINS(err.message, "1 connections still in use after 100 ms");
@@ -218,7 +195,7 @@ static void test_close_deadline(void) {
   CHECK(atomic_load(&held->is_destroyed));
   CHECK_OK(lp_pool_close(pool, 0, &err), &err);
   CHECK_EQ(lp_pool_run_cleanup(pool, &err), LP_ECLOSED);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 int main(void) {

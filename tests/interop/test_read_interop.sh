@@ -78,9 +78,12 @@ projection() { # table version columns
 }
 projection scalars 3 f32,id,s_n,u64,ts_ns_ny
 projection nested 1 st,tags
+projection nested 1 packed_n,id,packed
 projection vectors 2 h8,id
 projection overwrite 2 b
 projection big 3 cat
+projection legacy20n 2 st,nums,id
+projection legacy20 4 v384,s_n,id
 
 # Offset and limit: a slice of the natural order.
 slice() { # table version offset limit
@@ -97,6 +100,8 @@ slice frags 31 50 500
 slice frags 32 1000000 10
 slice scalars 3 1499 3
 slice strings 2 1195 10
+slice legacy20 4 100 50
+slice legacy20n 2 2000 600
 
 # Error contract.
 expect_status() { # want_status name args...
@@ -131,6 +136,46 @@ expect_status 2 "missing option value" dump "$db" big --columns
 expect_status 2 "empty column name" dump "$db" big --columns id,,x
 expect_status 2 "unknown command" frobnicate
 expect_status 2 "no command"
+
+# Damaged copies of LanceDB-written tables: the error names the damaged file, exit 1, one line, and any
+# rows printed before it are exactly the first rows of the undamaged table.
+damaged() { # name table version file-glob action(truncate|flip|remove)
+  local name=$1 table=$2 version=$3 glob=$4 action=$5
+  local bad="$work/bad_$name"
+  rm -rf "$bad"
+  mkdir -p "$bad"
+  cp -r "$db/$table.lance" "$bad/"
+  local file
+  file=$(ls "$bad/$table.lance/"$glob 2>/dev/null | head -n 1)
+  if [ -z "$file" ]; then
+    fail "damaged $name: no file $glob in $table"
+    return
+  fi
+  case $action in
+    truncate) truncate -s $(($(stat -c %s "$file") / 2)) "$file" ;;
+    flip) # a byte in the middle of the roaring bitmap / Arrow IPC body, and the first byte
+      python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[0]^=0xff; d[len(d)//2]^=0x5a; open(p,'wb').write(bytes(d))" "$file" ;;
+    remove) rm "$file" ;;
+  esac
+  "$LANCEPOOL" dump "$bad" "$table" --version "$version" >"$got/dmg.out" 2>"$got/dmg.err"
+  local status=$?
+  if [ "$status" -ne 1 ]; then
+    fail "damaged $name: exit status $status, expected 1: $(head -c 300 "$got/dmg.err")"
+  elif [ "$(wc -l <"$got/dmg.err")" -ne 1 ] || ! grep -q "^lancepool: .*$(basename "$file")" "$got/dmg.err"; then
+    fail "damaged $name: stderr is not one 'lancepool: ' line naming $(basename "$file"): $(head -c 300 "$got/dmg.err")"
+  elif ! head -c "$(wc -c <"$got/dmg.out")" "$ref/$table@$version.jsonl" | cmp -s - "$got/dmg.out"; then
+    fail "damaged $name: rows printed before the error differ from the table's first rows"
+  else
+    passed=$((passed + 1))
+  fi
+}
+damaged bitmap_truncated legacy20 4 "_deletions/*.bin" truncate
+damaged bitmap_flipped big 3 "_deletions/*.bin" flip
+damaged arrow_deletion_flipped scalars 3 "_deletions/*.arrow" flip
+damaged arrow_deletion_removed frags 32 "_deletions/*.arrow" remove
+damaged datafile_removed big 4 "data/*.lance" remove
+damaged datafile_truncated nested 1 "data/*.lance" truncate
+damaged datafile20_truncated legacy20n 2 "data/*.lance" truncate
 
 echo "read interop: $passed checks passed, $failed failed, $((SECONDS - start)) s"
 [ "$failed" -eq 0 ]

@@ -23,6 +23,7 @@ static bool close_enough(double a, double b) {
 
 typedef struct stats {
   int queries, exact, near_tie, failed, errors_matched, rows;
+  int f32_rows[3], f32_same_bits[3], f16_rows, f16_same_bits; /* distances equal to LanceDB's to the bit */
 } stats;
 
 /* Compare one answer; returns false with a message on a mismatch. */
@@ -108,6 +109,13 @@ static void run_query(lp_db *db, json_t *q, int n_threads, stats *st) {
     } else if (nt) st->near_tie++;
     else st->exact++;
     st->rows += (int)a.length;
+    bool half = strcmp(table, "half16") == 0;
+    json_t *jd = json_object_get(q, "distances");
+    for (int64_t i = 0; i < a.length && i < (int64_t)json_array_size(jd); i++) {
+      bool same = dist[i] == (float)json_number_value(json_array_get(jd, (size_t)i));
+      if (half) st->f16_rows++, st->f16_same_bits += same;
+      else st->f32_rows[o.metric]++, st->f32_same_bits[o.metric] += same;
+    }
   }
   free(text);
   if (a.release) a.release(&a);
@@ -167,6 +175,12 @@ int main(void) {
           "swaps, %d refused by both, %d mismatches\n",
           st.queries, metric_counts[0], metric_counts[1], metric_counts[2], st.rows, st.exact, st.near_tie,
           st.errors_matched, st.failed);
+  fprintf(stderr, "distances equal to LanceDB's to the bit: float32 l2 %d/%d, cosine %d/%d, dot %d/%d; float16 %d/%d\n",
+          st.f32_same_bits[0], st.f32_rows[0], st.f32_same_bits[1], st.f32_rows[1], st.f32_same_bits[2], st.f32_rows[2],
+          st.f16_same_bits, st.f16_rows);
+  /* float32 l2 and dot sum in LanceDB's own order (src/lance/distance_int.h): equal to the bit */
+  CHECK_EQ(st.f32_same_bits[0], st.f32_rows[0]);
+  CHECK_EQ(st.f32_same_bits[2], st.f32_rows[2]);
   CHECK_GE(metric_counts[0], 200);
   CHECK_GE(metric_counts[1], 200);
   CHECK_GE(metric_counts[2], 200);

@@ -24,6 +24,14 @@ static uint16_t to_half(float f) {
   return (uint16_t)h;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* The CPU's float -> half conversion, round to nearest even. */
+__attribute__((target("f16c"))) static uint16_t hw_half(float f) {
+  return (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0);
+}
+#endif
+
 static double ref(int kind, const float *q, const float *r, size_t dim) {
   double s = 0, qq = 0, rr = 0;
   for (size_t j = 0; j < dim; j++) {
@@ -125,8 +133,72 @@ static void test_dispatch_and_names(void) {
   CHECK(isnan(lp__half_to_float(0x7E00)));
 }
 
+/* Rounding a float query to float16 (what search does for a float16 column): for every pair of
+ * neighbouring finite halves, the float midpoint goes to the even one and the floats just either side of
+ * it go to the nearer one; random floats agree with the CPU's own conversion (F16C) where it exists. */
+static void test_half_rounding(void) {
+  for (uint32_t h = 0; h < 0x7BFF; h++) { /* positive finite halves and their successor; sign alike */
+    float lo = lp__half_to_float((uint16_t)h), hi = lp__half_to_float((uint16_t)(h + 1));
+    float mid = (float)(((double)lo + (double)hi) / 2); /* exact: halves have 11 significant bits */
+    CHECK_EQ(lp__half_from_double(lo), h);
+    CHECK_EQ(lp__half_from_double(-(double)lo), h | 0x8000u);
+    uint16_t even = (h & 1) ? (uint16_t)(h + 1) : (uint16_t)h;
+    if (lp__half_from_double(mid) != even) LP_FAIL("half %04x: midpoint %.9g rounds to %04x, want %04x", h, mid, lp__half_from_double(mid), even);
+    CHECK_EQ(lp__half_from_double(nextafterf(mid, 0)), h);
+    CHECK_EQ(lp__half_from_double(nextafterf(mid, INFINITY)), h + 1);
+  }
+  CHECK_EQ(lp__half_from_double(65519.99f), 0x7BFF);
+  CHECK_EQ(lp__half_from_double(65520.0f), 0x7C00); /* overflow */
+  CHECK_EQ(lp__half_from_double(-1e30f), 0xFC00);
+  CHECK_EQ(lp__half_from_double(1e-9f), 0x0000);    /* below half the least subnormal */
+  CHECK(isnan(lp__half_to_float(lp__half_from_double(NAN))));
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) { /* F16C comes with every AVX2 CPU this project dispatches to */
+    for (int i = 0; i < 200000; i++) {
+      float f = frand() * (i % 3 == 0 ? 70000.0f : i % 3 == 1 ? 1.0f : 1e-4f);
+      uint16_t want = hw_half(f);
+      if (lp__half_from_double(f) != want) LP_FAIL("%.9g: %04x, F16C says %04x", f, lp__half_from_double(f), want);
+    }
+  }
+#endif
+}
+
+/* Every level sums in the same order (distance_int.h), so all give the same bits as the scalar kernels,
+ * for every dim (whole groups of 16 and remainders), float32 and float16 rows, all three metrics. */
+static void test_levels_bit_identical(void) {
+  enum { ROWS = 5, MAXD = 200 };
+  static float q[MAXD], rows[ROWS * MAXD], want[ROWS], got[ROWS];
+  static uint16_t h[ROWS * MAXD];
+  const lp__dist_kernels *ref = lp__dist_kernels_for(LP__SIMD_SCALAR);
+  for (size_t dim = 1; dim <= MAXD; dim += (dim < 40 ? 1 : 7)) {
+    for (size_t j = 0; j < dim; j++) q[j] = frand() * 3;
+    for (size_t j = 0; j < ROWS * dim; j++) {
+      rows[j] = frand() * 3;
+      h[j] = to_half(rows[j]);
+    }
+    for (int lvl = 1; lvl < LP__SIMD_COUNT; lvl++) {
+      const lp__dist_kernels *k = lp__dist_kernels_for((lp__simd)lvl);
+      if (k == NULL) continue;
+      for (int kind = 0; kind < 3; kind++) {
+        ref->f32[kind](q, rows, ROWS, dim, want);
+        k->f32[kind](q, rows, ROWS, dim, got);
+        for (int r = 0; r < ROWS; r++)
+          if (memcmp(&want[r], &got[r], sizeof(float)) != 0)
+            LP_FAIL("%s f32 kind %d dim %zu row %d: %.9g, scalar %.9g", k->name, kind, dim, r, got[r], want[r]);
+        ref->f16[kind](q, h, ROWS, dim, want);
+        k->f16[kind](q, h, ROWS, dim, got);
+        for (int r = 0; r < ROWS; r++)
+          if (memcmp(&want[r], &got[r], sizeof(float)) != 0)
+            LP_FAIL("%s f16 kind %d dim %zu row %d: %.9g, scalar %.9g", k->name, kind, dim, r, got[r], want[r]);
+      }
+    }
+  }
+}
+
 int main(void) {
   RUN_TEST(test_variants);
+  RUN_TEST(test_levels_bit_identical);
   RUN_TEST(test_dispatch_and_names);
+  RUN_TEST(test_half_rounding);
   return 0;
 }

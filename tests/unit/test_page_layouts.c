@@ -3,6 +3,8 @@
  * one-row page; lists with rep/def levels and a repetition index whose rows cross chunk boundaries;
  * full-zip with control words and a repetition index; all-null pages; and truncated or damaged files,
  * which must fail with a message, never crash. */
+#include <inttypes.h>
+
 #include "datafile_builder.h"
 #include "lance/arrow_util.h"
 #include "lance/datafile_int.h"
@@ -420,9 +422,79 @@ static void test_fullzip_and_allnull(void) {
   tcols_free(&col, 1);
 }
 
+/* A newer writer's encoding: a CompressiveEncoding or PageLayout whose variant this reader does not know
+ * (an unknown oneof member, so protobuf-c leaves the case unset and keeps the bytes as an unknown field)
+ * must fail with LP_EUNSUPPORTED naming the file, column and page; never read as something else. */
+static void test_unknown_encodings(void) {
+  /* protobuf-c stores an unknown length-delimited field with its length prefix: here 2 bytes, field 1 = 1 */
+  static uint8_t blob[3] = {2, 8, 1};
+  ProtobufCMessageUnknownField unk = {.tag = 30, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, .len = 3,
+                                      .data = blob};
+  int l1[1] = {1};
+  for (int which = 0; which < 3; which++) {
+    tcol col;
+    memset(&col, 0, sizeof col);
+    cenc *values = flat(64);
+    if (which == 0) { /* the value encoding is an unknown variant */
+      protobuf_c_message_free_unpacked(&values->flat->base, NULL);
+      values->flat = NULL;
+      values->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION__NOT_SET;
+    }
+    tpage *p = &col.pages[0];
+    p->n_rows = 2;
+    p->layout = mb_layout(values, NULL, NULL, l1, 1, 2);
+    if (which == 1) { /* the page layout is an unknown variant */
+      protobuf_c_message_free_unpacked(&p->layout->mini_block_layout->base, NULL);
+      p->layout->mini_block_layout = NULL;
+      p->layout->layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT__NOT_SET;
+    }
+    if (which == 2) { /* a bit width no decoder has */
+      p->layout->mini_block_layout->value_compression->flat->bits_per_value = 48;
+    }
+    if (which < 2) {
+      ProtobufCMessage *m = which == 0 ? &values->base : &p->layout->base;
+      m->n_unknown_fields = 1;
+      m->unknown_fields = malloc(sizeof unk);
+      *m->unknown_fields = unk;
+      m->unknown_fields->data = malloc(sizeof blob);
+      memcpy(m->unknown_fields->data, blob, sizeof blob);
+    }
+    p->n_bufs = 2;
+    tb v = {0};
+    tb_u64(&v, 5);
+    tb_u64(&v, 6);
+    add_chunk(&p->bufs[0], &p->bufs[1], 0, NULL, NULL, &v, 0);
+    free(v.p);
+    col.n_pages = 1;
+    size_t len;
+    uint8_t *file = tb_build_file(&col, 1, 2, &len);
+    lp_error err = {0};
+    lp__datafile_meta *m = NULL;
+    lp_status rc = lp__datafile_meta_parse(file, len, "newer.lance", &m, &err);
+    if (rc == LP_OK) {
+      lp__datafile_src src = {.fd = -1, .bytes = file, .path = "newer.lance", .meta = m};
+      lp__field f = prim_field("x", LP__TYPE_INT64);
+      struct ArrowArray a;
+      rc = lp__datafile_read_range(&src, &f, 0, 0, 2, &a, &err);
+      if (rc == LP_OK) LP_FAIL("case %d: an unknown encoding decoded to %" PRId64 " rows", which, a.length);
+      uint64_t row = 1;
+      CHECK(lp__datafile_take(&src, &f, 0, &row, 1, &a, &err) != LP_OK);
+      lp__datafile_meta_unref(m);
+    }
+    fprintf(stderr, "unknown encoding case %d: %s: %s\n", which, lp_status_name(rc), err.message);
+    CHECK(rc == LP_EUNSUPPORTED || rc == LP_ECORRUPT);
+    if (which < 2) CHECK_EQ(rc, LP_EUNSUPPORTED);
+    CHECK_CONTAINS(err.message, "newer.lance");
+    free(file);
+    layout_free(col.pages[0].layout);
+    tcols_free(&col, 1);
+  }
+}
+
 int main(void) {
   RUN_TEST(test_miniblock_chunks);
   RUN_TEST(test_miniblock_lists);
   RUN_TEST(test_fullzip_and_allnull);
+  RUN_TEST(test_unknown_encodings);
   return 0;
 }

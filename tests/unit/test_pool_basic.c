@@ -4,30 +4,6 @@
 
 static fake_factory F;
 
-static lp_pool *make_pool(const lp_pool_config *cfg) {
-  fake_factory_init(&F);
-  lp_pool_factory t = fake_factory_table(&F);
-  lp_pool *pool = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_create(cfg, &t, &pool, &err), &err);
-  return pool;
-}
-
-static void finish(lp_pool *pool) {
-  check_stats_consistent(pool, &F);
-  lp_pool_destroy(pool);
-  CHECK_EQ(atomic_load(&F.n_created), atomic_load(&F.n_destroyed));
-  fake_factory_free(&F);
-}
-
-static void *get(lp_pool *pool) {
-  void *c = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_acquire(pool, &c, &err), &err);
-  CHECK(c != NULL);
-  return c;
-}
-
 static void test_config_defaults(void) {
   lp_pool_config c;
   lp_pool_config_init(&c);
@@ -82,10 +58,10 @@ static void test_config_rejected(void) {
 
 static void test_reuse(void) {
   lp_pool_config cfg = test_config(4);
-  lp_pool *pool = make_pool(&cfg);
-  void *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *a = fixture_get(pool);
   lp_pool_release(pool, a);
-  void *b = get(pool);
+  void *b = fixture_get(pool);
   CHECK(a == b);
   lp_pool_release(pool, b);
   lp_pool_stats s;
@@ -97,23 +73,23 @@ static void test_reuse(void) {
   CHECK_EQ(s.current_size, 1);
   CHECK_EQ(s.available_connections, 1);
   CHECK_EQ(s.in_use, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void check_order(lp_pool_idle_order order) {
   lp_pool_config cfg = test_config(3);
   cfg.idle_order = order;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   void *c[3];
-  for (int i = 0; i < 3; i++) c[i] = get(pool);
+  for (int i = 0; i < 3; i++) c[i] = fixture_get(pool);
   for (int i = 0; i < 3; i++) lp_pool_release(pool, c[i]);
   for (int i = 0; i < 3; i++) {
-    void *got = get(pool);
+    void *got = fixture_get(pool);
     CHECK(got == c[order == LP_POOL_LIFO ? 2 - i : i]);
   }
   for (int i = 0; i < 3; i++) lp_pool_release(pool, c[i]);
   CHECK_EQ(atomic_load(&F.n_created), 3);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_lifo(void) {
@@ -127,12 +103,12 @@ static void test_fifo(void) {
 static void test_min_prefill_and_refill(void) {
   lp_pool_config cfg = test_config(4);
   cfg.min_connections = 2;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   lp_pool_stats s;
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.connections_created, 2);
   CHECK_EQ(s.available_connections, 2);
-  void *a = get(pool), *b = get(pool);
+  void *a = fixture_get(pool), *b = fixture_get(pool);
   CHECK_EQ(atomic_load(&F.n_created), 2); /* the prefilled ones */
   lp_pool_release_broken(pool, a);
   lp_pool_release_broken(pool, b);
@@ -144,16 +120,16 @@ static void test_min_prefill_and_refill(void) {
   CHECK_EQ(s.connections_created, 4);
   CHECK_EQ(s.current_size, 2);
   CHECK_EQ(s.available_connections, 2);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_broken_release(void) {
   lp_pool_config cfg = test_config(2);
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   lp_pool_release_broken(pool, a);
   CHECK(atomic_load(&a->is_destroyed));
-  fake_conn *b = get(pool);
+  fake_conn *b = fixture_get(pool);
   CHECK(a != b);
   CHECK_EQ(b->id, 2);
   lp_pool_release(pool, b);
@@ -161,13 +137,13 @@ static void test_broken_release(void) {
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.destroyed, 1);
   CHECK_EQ(s.connections_expired, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_create_failure_keeps_slot(void) {
   lp_pool_config cfg = test_config(1);
   cfg.acquire_timeout_ms = 50;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   atomic_store(&F.fail_creates, 3);
   for (int i = 0; i < 3; i++) {
     void *c = (void *)1;
@@ -177,7 +153,7 @@ static void test_create_failure_keeps_slot(void) {
     CHECK_CONTAINS(err.message, "fake: connection refused by test");
     CHECK_CONTAINS(err.message, "pool \"test\"");
   }
-  void *c = get(pool); /* the only slot was given back each time */
+  void *c = fixture_get(pool); /* the only slot was given back each time */
   lp_pool_release(pool, c);
   lp_pool_stats s;
   lp_pool_stats_get(pool, &s);
@@ -185,7 +161,7 @@ static void test_create_failure_keeps_slot(void) {
   CHECK_EQ(s.connections_created, 1);
   CHECK_EQ(s.pool_misses, 4);
   CHECK_EQ(s.timeouts, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_validation_failure_and_bypass(void) {
@@ -193,18 +169,18 @@ static void test_validation_failure_and_bypass(void) {
   lp_pool_config cfg = test_config(2);
   cfg.validate_on_acquire = true;
   cfg.validation_bypass_ms = 500;
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool), *b = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool), *b = fixture_get(pool);
   lp_pool_release(pool, a);
   lp_pool_release(pool, b);
   atomic_store(&fake_now_ms, 499); /* released 499 ms ago: inside the window */
-  fake_conn *c = get(pool);
+  fake_conn *c = fixture_get(pool);
   CHECK(c == b);
   CHECK_EQ(atomic_load(&F.n_validated), 0);
   lp_pool_release(pool, c);
   atomic_store(&fake_now_ms, 999); /* b: 500 ms, a: 999 ms: both validated */
   atomic_store(&F.fail_validates, 1);
-  fake_conn *d = get(pool);
+  fake_conn *d = fixture_get(pool);
   CHECK_EQ(atomic_load(&F.n_validated), 2);
   CHECK(atomic_load(&b->is_destroyed)); /* tried first (LIFO), failed, destroyed */
   CHECK(d == a);
@@ -214,43 +190,43 @@ static void test_validation_failure_and_bypass(void) {
   CHECK_EQ(s.validation_failures, 1);
   CHECK_EQ(s.destroyed, 1);
   CHECK_EQ(s.pool_hits, 2);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_reset_on_release(void) {
   lp_pool_config cfg = test_config(2);
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   lp_pool_release(pool, a);
   CHECK_EQ(atomic_load(&F.n_reset), 1);
-  a = get(pool);
+  a = fixture_get(pool);
   atomic_store(&F.fail_resets, 1);
   lp_pool_release(pool, a);
   CHECK(atomic_load(&a->is_destroyed));
   lp_pool_stats s;
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.current_size, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_timeout_zero_fails_at_once(void) {
   lp_pool_config cfg = test_config(1);
   cfg.acquire_timeout_ms = 0;
-  lp_pool *pool = make_pool(&cfg);
-  void *a = get(pool), *b = NULL;
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *a = fixture_get(pool), *b = NULL;
   lp_error err;
   CHECK_EQ(lp_pool_acquire(pool, &b, &err), LP_ETIMEOUT);
   CHECK_CONTAINS(err.message, "acquire_timeout_ms is 0");
   lp_pool_release(pool, a);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 /* The only timing assertion of the suite: the error arrives after the timeout, not long after. */
 static void test_acquire_timeout(void) {
   lp_pool_config cfg = test_config(1);
   cfg.acquire_timeout_ms = 200;
-  lp_pool *pool = make_pool(&cfg);
-  void *a = get(pool), *b = NULL;
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *a = fixture_get(pool), *b = NULL;
   lp_error err;
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -267,7 +243,7 @@ static void test_acquire_timeout(void) {
   CHECK_GE(s.wait_max_ns, 200000000);
   CHECK_EQ(s.waiters, 0);
   lp_pool_release(pool, a);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static lp_status use_scoped(lp_pool *pool, bool fail_early, void **seen) {
@@ -282,7 +258,7 @@ static lp_status use_scoped(lp_pool *pool, bool fail_early, void **seen) {
 static void test_scoped_acquire(void) {
   lp_pool_config cfg = test_config(1);
   cfg.acquire_timeout_ms = 0;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   void *first = NULL, *second = NULL;
   CHECK_EQ(use_scoped(pool, true, &first), LP_EIO);
   CHECK_EQ(use_scoped(pool, false, &second), LP_OK);
@@ -302,7 +278,7 @@ static void test_scoped_acquire(void) {
   lp_pool_stats s;
   lp_pool_stats_get(pool, &s);
   CHECK_EQ(s.in_use, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_release_unknown_is_ignored(void) {
@@ -310,26 +286,26 @@ static void test_release_unknown_is_ignored(void) {
   lp_pool_config cfg = test_config(1);
   cfg.log = capture_log;
   cfg.log_ctx = &lc;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   int stranger;
   lp_pool_release(pool, &stranger);
   lp_pool_release(pool, NULL);
   CHECK_CONTAINS(lc.text, "does not hold");
-  void *a = get(pool);
+  void *a = fixture_get(pool);
   lp_pool_release(pool, a);
   lp_pool_release(pool, a); /* twice: the second is unknown */
   CHECK_EQ(lc.n_lines, 2);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_stats_arithmetic(void) {
   lp_pool_config cfg = test_config(5);
   cfg.min_connections = 1;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   void *c[5];
   int attempts = 0;
   for (int round = 0; round < 3; round++) {
-    for (int i = 0; i < 5; i++, attempts++) c[i] = get(pool);
+    for (int i = 0; i < 5; i++, attempts++) c[i] = fixture_get(pool);
     check_stats_consistent(pool, &F);
     lp_pool_release_broken(pool, c[0]);
     for (int i = 1; i < 5; i++) lp_pool_release(pool, c[i]);
@@ -343,7 +319,7 @@ static void test_stats_arithmetic(void) {
   CHECK_EQ(s.current_size, 4);
   CHECK_EQ(s.available_connections, 4);
   CHECK_EQ(s.destroyed, 3);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_prometheus(void) {

@@ -4,29 +4,6 @@
 
 static fake_factory F;
 
-static lp_pool *make_pool(const lp_pool_config *cfg) {
-  fake_factory_init(&F);
-  lp_pool_factory t = fake_factory_table(&F);
-  lp_pool *pool = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_create(cfg, &t, &pool, &err), &err);
-  return pool;
-}
-
-static void finish(lp_pool *pool) {
-  check_stats_consistent(pool, &F);
-  lp_pool_destroy(pool);
-  CHECK_EQ(atomic_load(&F.n_created), atomic_load(&F.n_destroyed));
-  fake_factory_free(&F);
-}
-
-static void *get(lp_pool *pool) {
-  void *c = NULL;
-  lp_error err;
-  CHECK_OK(lp_pool_acquire(pool, &c, &err), &err);
-  return c;
-}
-
 static void cleanup_at(lp_pool *pool, int64_t now_ms) {
   atomic_store(&fake_now_ms, now_ms);
   lp_error err;
@@ -45,9 +22,9 @@ static void test_idle_eviction_down_to_min(void) {
   cfg.min_connections = 1;
   cfg.max_idle_time_ms = 1000;
   cfg.max_connection_age_ms = 0;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   void *c[3];
-  for (int i = 0; i < 3; i++) c[i] = get(pool);
+  for (int i = 0; i < 3; i++) c[i] = fixture_get(pool);
   for (int i = 0; i < 3; i++) lp_pool_release(pool, c[i]);
   cleanup_at(pool, 1000); /* idle exactly max_idle_time: kept */
   CHECK_EQ(stats(pool).current_size, 3);
@@ -56,7 +33,7 @@ static void test_idle_eviction_down_to_min(void) {
   CHECK_EQ(s.current_size, 1); /* not below min_connections */
   CHECK_EQ(s.connections_expired, 2);
   CHECK_EQ(s.available_connections, 1);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 /* Idle time counts from the last release, not from creation. */
@@ -64,8 +41,8 @@ static void test_idle_time_counts_from_release(void) {
   atomic_store(&fake_now_ms, 0);
   lp_pool_config cfg = test_config(2);
   cfg.max_idle_time_ms = 1000;
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   cleanup_at(pool, 1500);
   lp_pool_release(pool, a); /* stamped with the coarse clock, which the pass set to 1500 */
   cleanup_at(pool, 2400);
@@ -73,7 +50,7 @@ static void test_idle_time_counts_from_release(void) {
   cleanup_at(pool, 2501);
   CHECK(atomic_load(&a->is_destroyed));
   CHECK_EQ(stats(pool).connections_expired, 1);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_age_eviction_idle(void) {
@@ -81,8 +58,8 @@ static void test_age_eviction_idle(void) {
   lp_pool_config cfg = test_config(2);
   cfg.max_connection_age_ms = 10000; /* jitter: expires between 9750 and 10000 */
   cfg.max_idle_time_ms = 0;
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   lp_pool_release(pool, a);
   cleanup_at(pool, 9749);
   CHECK(!atomic_load(&a->is_destroyed));
@@ -91,18 +68,18 @@ static void test_age_eviction_idle(void) {
   lp_pool_stats s = stats(pool);
   CHECK_EQ(s.connections_expired, 1);
   CHECK_EQ(s.current_size, 0);
-  fake_conn *b = get(pool); /* a new one */
+  fake_conn *b = fixture_get(pool); /* a new one */
   CHECK(b != a);
   lp_pool_release(pool, b);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_age_eviction_in_use(void) {
   atomic_store(&fake_now_ms, 0);
   lp_pool_config cfg = test_config(2);
   cfg.max_connection_age_ms = 10000;
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   cleanup_at(pool, 10000); /* the cleanup leaves a connection in use alone */
   CHECK(!atomic_load(&a->is_destroyed));
   CHECK_EQ(stats(pool).in_use, 1);
@@ -111,7 +88,7 @@ static void test_age_eviction_in_use(void) {
   lp_pool_stats s = stats(pool);
   CHECK_EQ(s.connections_expired, 1);
   CHECK_EQ(s.current_size, 0);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 /* An idle connection found past its age by acquire is destroyed, not handed out. FIFO mode, whose
@@ -121,16 +98,16 @@ static void test_age_checked_on_acquire(void) {
   lp_pool_config cfg = test_config(2);
   cfg.max_connection_age_ms = 10000;
   cfg.idle_order = LP_POOL_FIFO;
-  lp_pool *pool = make_pool(&cfg);
-  fake_conn *a = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  fake_conn *a = fixture_get(pool);
   lp_pool_release(pool, a);
   atomic_store(&fake_now_ms, 10000);
-  fake_conn *b = get(pool);
+  fake_conn *b = fixture_get(pool);
   CHECK(b != a);
   CHECK(atomic_load(&a->is_destroyed));
   CHECK_EQ(stats(pool).connections_expired, 1);
   lp_pool_release(pool, b);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 /* 200 connections made at t=0 with max age 100 s: none may expire before 97.5 s, all must by 100 s, and
@@ -141,9 +118,9 @@ static void test_jitter_bounds(void) {
   lp_pool_config cfg = test_config(N);
   cfg.max_connection_age_ms = 100000;
   cfg.max_idle_time_ms = 0;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   static void *c[N];
-  for (int i = 0; i < N; i++) c[i] = get(pool);
+  for (int i = 0; i < N; i++) c[i] = fixture_get(pool);
   for (int i = 0; i < N; i++) lp_pool_release(pool, c[i]);
   cleanup_at(pool, 97499);
   CHECK_EQ(stats(pool).connections_expired, 0);
@@ -153,7 +130,7 @@ static void test_jitter_bounds(void) {
   CHECK_LT(mid, N);
   cleanup_at(pool, 100000);
   CHECK_EQ(stats(pool).connections_expired, N);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_leak_report(void) {
@@ -163,7 +140,7 @@ static void test_leak_report(void) {
   cfg.leak_detection_threshold_ms = 1000;
   cfg.log = capture_log;
   cfg.log_ctx = &lc;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   void *a = NULL;
   lp_error err;
   int line = __LINE__ + 1;
@@ -190,7 +167,7 @@ static void test_leak_report(void) {
     CHECK_CONTAINS(lc.text, site);
     CHECK_EQ(stats(pool).leaks_detected, 2);
   }
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_cleanup_thread_refills(void) {
@@ -198,29 +175,29 @@ static void test_cleanup_thread_refills(void) {
   cfg.clock_ms = NULL;
   cfg.min_connections = 2;
   cfg.cleanup_interval_ms = 20;
-  lp_pool *pool = make_pool(&cfg);
-  void *a = get(pool), *b = get(pool);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
+  void *a = fixture_get(pool), *b = fixture_get(pool);
   lp_pool_release_broken(pool, a);
   lp_pool_release_broken(pool, b);
   for (int i = 0; i < 500 && stats(pool).current_size < 2; i++) usleep(10000);
   lp_pool_stats s = stats(pool);
   CHECK_EQ(s.current_size, 2);
   CHECK_EQ(s.connections_created, 4);
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 static void test_cleanup_thread_stops_promptly(void) {
   lp_pool_config cfg = test_config(2);
   cfg.clock_ms = NULL;
   cfg.cleanup_interval_ms = 60000;
-  lp_pool *pool = make_pool(&cfg);
+  lp_pool *pool = fixture_pool_make(&F, &cfg);
   usleep(20000);
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   lp_error err;
   CHECK_OK(lp_pool_close(pool, 1000, &err), &err);
   CHECK_LT(elapsed_ms_since(&t0), 5000); /* not a full interval */
-  finish(pool);
+  fixture_pool_finish(&F, pool);
 }
 
 int main(void) {

@@ -1,8 +1,8 @@
 /* Unit tests of the search executor on the LanceDB-written sample table (tests/data/sample_v031,
  * version 4: three fragments, deletion files on two of them, vec = fixed_size_list<float32, 8>):
  * top-k against a brute-force answer computed here in double precision from a plain scan, offsets,
- * pre- vs post-filter semantics, filtered scans and counts, error cases, and the distance kernels of
- * every SIMD level this CPU has against the portable one. */
+ * pre- vs post-filter semantics, filtered scans and counts, error cases, and the session's vector cache
+ * (its budget, its counters, and that answers do not depend on it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,37 +248,67 @@ static void test_errors(void) {
   CHECK_EQ(m, LP_METRIC_COSINE);
 }
 
-static void test_kernel_levels_agree(void) {
-  const lp__sdist_kernels *ref = lp__sdist_kernels_level("generic");
-  const char *levels[] = {"avx2", "avx512"};
-  srand(7);
-  enum { N = 5, MAXD = 70 };
-  float qv[MAXD], rows_f[N * MAXD], a[N], b[N];
-  uint16_t rows_h[N * MAXD];
-  for (size_t l = 0; l < 2; l++) {
-    const lp__sdist_kernels *k = lp__sdist_kernels_level(levels[l]);
-    if (k == NULL) continue;
-    for (size_t dim = 1; dim <= MAXD; dim++)
-      for (int m = 0; m < 3; m++) {
-        for (size_t i = 0; i < dim; i++) qv[i] = (float)rand() / RAND_MAX - 0.5f;
-        for (size_t i = 0; i < N * dim; i++) {
-          rows_h[i] = lp__f32_to_f16((float)rand() / RAND_MAX - 0.5f);
-          rows_f[i] = lp__f16_to_f32(rows_h[i]);
-        }
-        double qq = 0;
-        for (size_t i = 0; i < dim; i++) qq += (double)qv[i] * qv[i];
-        lp__search_query q = {qv, dim, (lp_metric)m, (float)sqrt(qq)};
-        ref->f32(&q, rows_f, N, a);
-        k->f32(&q, rows_f, N, b);
-        for (int i = 0; i < N; i++) CHECK(fabsf(a[i] - b[i]) <= 1e-5f * fabsf(a[i]) + 1e-5f);
-        k->f16(&q, rows_h, N, b); /* the same values as binary16 */
-        for (int i = 0; i < N; i++) CHECK(fabsf(a[i] - b[i]) <= 1e-5f * fabsf(a[i]) + 1e-5f);
+/* The same search through sessions with a roomy, a tiny and no vector cache: equal answers; the roomy
+ * one keeps a block per fragment and hits from the second query on, the tiny one keeps nothing (each
+ * block is larger than its budget), and a zero budget means no cache at all. */
+static void test_vector_cache_budget(void) {
+  const char *src = getenv("LP_SOURCE_DIR");
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/tests/data/sample_v031", src ? src : ".");
+  static const float q[DIM] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const size_t budgets[] = {1 << 20, 64, 0};
+  int32_t first_ids[64];
+  float first_dist[64];
+  int64_t first_n = -1;
+  for (size_t b = 0; b < 3; b++) {
+    lp_error err = {0};
+    lp_session_config cfg;
+    lp_session_config_init(&cfg);
+    CHECK_EQ(cfg.vector_cache_bytes, (size_t)512 << 20); /* the documented default */
+    cfg.vector_cache_bytes = budgets[b];
+    lp_session *s = NULL;
+    lp_db *d = NULL;
+    lp_table *t = NULL;
+    CHECK_OK(lp_session_create(&cfg, &s, &err), &err);
+    CHECK_OK(lp_db_open(dir, s, &d, &err), &err);
+    CHECK_OK(lp_table_open(d, "sample", SAMPLE_VERSION, &t, &err), &err);
+    lp_table *saved = tbl;
+    tbl = t;
+    for (int rep = 0; rep < 3; rep++) {
+      lp_search_options o;
+      lp_search_options_init(&o);
+      o.vector = q;
+      o.dim = DIM;
+      o.k = 7;
+      int32_t ids[64];
+      float dist[64];
+      int64_t n;
+      CHECK_OK(search(&o, ids, dist, &n, &err), &err);
+      if (first_n < 0) {
+        first_n = n;
+        memcpy(first_ids, ids, sizeof ids);
+        memcpy(first_dist, dist, sizeof dist);
       }
+      CHECK_EQ(n, first_n);
+      CHECK(memcmp(ids, first_ids, (size_t)n * sizeof *ids) == 0);
+      CHECK(memcmp(dist, first_dist, (size_t)n * sizeof *dist) == 0);
+    }
+    tbl = saved;
+    lp_session_stats st;
+    lp_session_stats_get(s, &st);
+    CHECK_EQ(st.vector_bytes_budget, budgets[b]);
+    CHECK_LE(st.vector_bytes_used, budgets[b]);
+    if (b == 0) {
+      CHECK_GT(st.vector_bytes_used, 0);
+      CHECK_GE(st.vector_hits, 2 * st.vector_misses); /* decoded once, then hit on the next two queries */
+    } else {
+      CHECK_EQ(st.vector_bytes_used, 0);
+      CHECK_EQ(st.vector_hits, 0);
+    }
+    lp_table_close(t);
+    lp_db_close(d);
+    lp_session_unref(s);
   }
-  CHECK_EQ(lp__f32_to_f16(1.0f), 0x3c00);
-  CHECK_EQ(lp__f32_to_f16(0.1f), 0x2e66);
-  CHECK_EQ(lp__f32_to_f16(65520.0f), 0x7c00);
-  CHECK(lp__f16_to_f32(0x0001) == 5.9604644775390625e-8f);
 }
 
 int main(void) {
@@ -287,7 +317,7 @@ int main(void) {
   RUN_TEST(test_pre_vs_post_filter);
   RUN_TEST(test_filtered_scan_and_count);
   RUN_TEST(test_errors);
-  RUN_TEST(test_kernel_levels_agree);
+  RUN_TEST(test_vector_cache_budget);
   lp_table_close(tbl);
   lp_db_close(db);
   return 0;

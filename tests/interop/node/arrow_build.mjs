@@ -155,7 +155,7 @@ function filler_of(type) {
 // columns: [{name, type, nullable, values}] -> apache-arrow Table
 export function makeTable(columns) {
   const n = columns[0].values.length;
-  const fields = columns.map((c) => new arrow.Field(c.name, c.type, c.nullable));
+  const fields = columns.map((c) => new arrow.Field(c.name, c.type, c.nullable, c.metadata));
   const schema = new arrow.Schema(fields);
   const children = columns.map((c) => {
     if (c.values.length !== n) throw new Error(`column ${c.name}: ${c.values.length} values, expected ${n}`);

@@ -11,6 +11,7 @@ import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
+import { prng as rng } from "./prng.mjs";
 
 // The CommonJS build of apache-arrow, the one LanceDB itself loads (instanceof checks need the same copy).
 const arrow = createRequire(import.meta.url)("apache-arrow");
@@ -19,18 +20,7 @@ const OUT = process.argv[2];
 if (!OUT) throw new Error("usage: node gen_datafile_cases.mjs OUT_DIR");
 fs.mkdirSync(OUT, { recursive: true });
 
-// Deterministic PRNG (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const R = rng(12345);
+const R = rng(12345); // deterministic PRNG (mulberry32, prng.mjs)
 const ri = (n) => Math.floor(R() * n);
 const WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
   "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "ümlaut", "日本"];

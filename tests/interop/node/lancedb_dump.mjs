@@ -4,7 +4,10 @@
 //   node lancedb_dump.mjs tables DB
 //   node lancedb_dump.mjs schema|count DB TABLE [--version N]
 //   node lancedb_dump.mjs versions DB TABLE            (timestamps in milliseconds: JS Dates hold no more)
-//   node lancedb_dump.mjs dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]
+//   node lancedb_dump.mjs dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]
+//   node lancedb_dump.mjs count DB TABLE [--version N] [--where PRED]          (countRows(PRED))
+//   node lancedb_dump.mjs search DB TABLE --vector JSON [--column C] [--k N] [--metric M] [--where PRED]
+//                         [--postfilter] [--columns a,b] [--version N]   (flat search, rank order, _distance last)
 //   node lancedb_dump.mjs all DB OUTDIR                 every table and version into files:
 //       OUTDIR/tables, OUTDIR/<t>.versions, OUTDIR/<t>@<v>.{schema,count,jsonl}
 //
@@ -230,10 +233,12 @@ async function openAt(db, name, version) {
 }
 
 // Rows of the table in natural order, as JSON lines, projected to `columns` (default: all).
-async function dumpLines(t, columns) {
+async function dumpLines(t, columns, where) {
   const schema = await t.schema();
   const names = columns ?? schema.fields.map((f) => f.name);
-  const result = await t.query().select(names).withRowId().toArrow();
+  let q = t.query().select(names).withRowId();
+  if (where !== undefined) q = q.where(where);
+  const result = await q.toArrow();
   const rows = [];
   for (const batch of result.batches) {
     const rowid = batch.getChild("_rowid").data[0];
@@ -246,6 +251,23 @@ async function dumpLines(t, columns) {
   return rows.map(([, fields, datas, i]) => renderStruct(fields, datas, i) + "\n");
 }
 
+// Flat (un-indexed) nearest-neighbour search, rows in LanceDB's rank order, every returned column in
+// LanceDB's order (the projection, then _distance).
+async function searchLines(t, o) {
+  let q = t.vectorSearch(o.vector).distanceType(o.metric ?? "l2").limit(o.k ?? 10);
+  if (o.column !== undefined) q = q.column(o.column);
+  if (o.where !== undefined) q = q.where(o.where);
+  if (o.postfilter) q = q.postfilter();
+  if (o.columns !== undefined) q = q.select(o.columns);
+  const result = await q.toArrow();
+  let text = "";
+  for (const batch of result.batches) {
+    const fields = batch.schema.fields;
+    for (let i = 0; i < batch.numRows; i++) text += renderStruct(fields, batch.data.children, i) + "\n";
+  }
+  return text;
+}
+
 function parseOpts(args) {
   const opts = {};
   const pos = [];
@@ -255,6 +277,12 @@ function parseOpts(args) {
     else if (a === "--columns") opts.columns = args[++k].split(",");
     else if (a === "--limit") opts.limit = Number(args[++k]);
     else if (a === "--offset") opts.offset = Number(args[++k]);
+    else if (a === "--where") opts.where = args[++k];
+    else if (a === "--vector") opts.vector = JSON.parse(args[++k]);
+    else if (a === "--column") opts.column = args[++k];
+    else if (a === "--k") opts.k = Number(args[++k]);
+    else if (a === "--metric") opts.metric = args[++k];
+    else if (a === "--postfilter") opts.postfilter = true;
     else pos.push(a);
   }
   return { opts, pos };
@@ -278,13 +306,16 @@ async function main() {
       out(schemaText(await (await openAt(db, pos[1], opts.version)).schema()));
       break;
     case "count":
-      out(`${await (await openAt(db, pos[1], opts.version)).countRows()}\n`);
+      out(`${await (await openAt(db, pos[1], opts.version)).countRows(opts.where)}\n`);
+      break;
+    case "search":
+      out(await searchLines(await openAt(db, pos[1], opts.version), opts));
       break;
     case "versions":
       out(await versionsText(await openAt(db, pos[1])));
       break;
     case "dump": {
-      let lines = await dumpLines(await openAt(db, pos[1], opts.version), opts.columns);
+      let lines = await dumpLines(await openAt(db, pos[1], opts.version), opts.columns, opts.where);
       const off = opts.offset ?? 0;
       lines = lines.slice(off, opts.limit === undefined ? undefined : off + opts.limit);
       for (let k = 0; k < lines.length; k += 4096) out(lines.slice(k, k + 4096).join(""));

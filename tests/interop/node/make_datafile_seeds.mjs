@@ -27,6 +27,8 @@ const cases = {
   allnull: [new arrow.Field("a", new arrow.Int32(), true), rows(() => null)],
   st: [new arrow.Field("a", new arrow.Struct([new arrow.Field("x", new arrow.Int32(), true), new arrow.Field("y", new arrow.Utf8(), true)]), true),
     rows((i) => (i % 8 === 3 ? null : { x: i % 5 === 0 ? null : i, y: `y${i % 4}` }))],
+  packed: [new arrow.Field("a", new arrow.Struct([new arrow.Field("x", new arrow.Int32(), false), new arrow.Field("y", new arrow.Float64(), false)]),
+    true, new Map([["lance-encoding:packed", "true"]])), rows((i) => ({ x: i * 7, y: i / 4 }))],
 };
 for (const [name, [field, vals]] of Object.entries(cases)) {
   const schema = new arrow.Schema([field]);

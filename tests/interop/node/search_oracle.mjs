@@ -19,6 +19,7 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng } from "./prng.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(process.env.NODE_PATH || path.join(here, "node_modules"), "x.js"));
@@ -30,17 +31,6 @@ const out = process.argv[2];
 if (!out) throw new Error("usage: node search_oracle.mjs <out-dir>");
 fs.mkdirSync(out, { recursive: true });
 
-// mulberry32: a small deterministic PRNG.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(20261126);
 const gauss = () => {
   const u = Math.max(rnd(), 1e-12), v = rnd();

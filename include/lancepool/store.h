@@ -1,0 +1,164 @@
+/* lancepool's pooled memory store: a LanceDB table of records (id, path, text, vector, metadata,
+ * created_at) whose every operation borrows a connection from the store's lp_pool (pool.h).
+ *
+ * On disk the store is an ordinary Lance table that official LanceDB opens as it would any other:
+ *   id utf8 (not null, unique key), path utf8, text utf8, vector fixed_size_list<float32, dim>,
+ *   metadata utf8 (a JSON object), created_at timestamp[us].
+ *
+ * Threads: an lp_store is thread-safe; any number of threads may call any function on one store at the same
+ * time (except lp_store_close(), which must be the last call). Results (lp_store_rows) belong to the caller.
+ *
+ * Freshness: with freshness_interval_ms 0 (the default) every operation sees every commit made before it
+ * started, by this process, another process or official LanceDB (the newest manifest is re-checked when a
+ * connection is acquired). Writes (add, upsert, delete) from concurrent threads are grouped into one commit
+ * per short window; each call returns once its own change is committed, or with that commit's error. */
+#ifndef LANCEPOOL_STORE_H
+#define LANCEPOOL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lancepool/error.h"
+#include "lancepool/lance.h"
+#include "lancepool/pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lp_store lp_store;
+
+/* Metrics: lp_metric of lance.h (LP_METRIC_L2 squared Euclidean, LP_METRIC_COSINE, LP_METRIC_DOT). */
+
+#define LP_STORE_MAX_DIM 65536
+
+typedef struct lp_store_config {
+  uint32_t dim;                    /* vector dimension; required (checked against an existing table) */
+  lp_pool_config pool;             /* the connection pool (lp_pool_config_init's defaults, except name
+                                      "lancepool-store", max_connections 8, min_connections 1,
+                                      acquire_timeout_ms 5000, cleanup_interval_ms 1000) */
+  uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
+  uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 1000 */
+  bool durable;                    /* fsync every commit (default true) */
+  size_t cache_bytes;              /* the shared session's cache budget: manifests, file metadata, decoded
+                                      vector blocks (default 1 GiB; a flat search is fast only when every
+                                      vector block fits) */
+  /* Maintenance, run every pool.cleanup_interval_ms by the store's maintenance thread (0 interval = never;
+   * lp_store_maintain() runs one pass on demand): */
+  uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
+  double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
+  uint32_t compact_target_rows;    /* compaction merges fragments of fewer live rows into files of at most
+                                      this many (default 65536); larger ones are rewritten only to drop
+                                      deleted rows */
+  uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
+  bool create_if_missing;          /* create the table when it does not exist (default true) */
+  /* Optional health check run by the pool's validate callback when an idle connection is acquired (subject
+   * to pool.validation_bypass_ms; a failure destroys that connection and the pool tries another or opens a
+   * new one): for tests and custom checks. */
+  lp_status (*conn_check)(void *ctx, lp_error *err);
+  void *conn_check_ctx;
+} lp_store_config;
+
+/* Fill cfg with the defaults (dim 0: the caller must set it). */
+LP_API void lp_store_config_init(lp_store_config *cfg);
+
+/* One record to write. Borrowed by the call. metadata NULL means "{}"; path and text may be NULL. */
+typedef struct lp_store_record {
+  const char *id;       /* non-empty, unique in one call */
+  const char *path;
+  const char *text;
+  const float *vector;  /* `dim` floats */
+  uint32_t dim;         /* the vector's length: must equal the store's dimension */
+  const char *metadata; /* a JSON object */
+  int64_t created_at_us;
+} lp_store_record;
+
+/* One record read back. Every pointer is owned by the lp_store_rows it is in. */
+typedef struct lp_store_row {
+  char *id, *path, *text, *metadata; /* path/text/metadata NULL when null in the table */
+  float *vector;                     /* dim floats, or NULL when null */
+  int64_t created_at_us;
+  bool has_created_at;
+  float distance;                    /* search results only */
+} lp_store_row;
+
+typedef struct lp_store_rows {
+  lp_store_row *rows;
+  size_t n;
+  uint32_t dim;
+} lp_store_rows;
+
+/* Free the rows and what they hold; the struct itself is the caller's. Accepts NULL. */
+LP_API void lp_store_rows_reset(lp_store_rows *rows);
+
+/* Open the store table `table` in database directory `dir` (created with its parents when missing and
+ * cfg->create_if_missing). LP_EINVAL when an existing table is not a store table of dimension cfg->dim.
+ * Caller owns *out; close with lp_store_close(). */
+LP_API LP_MUST_CHECK lp_status lp_store_open(const char *dir, const char *table, const lp_store_config *cfg,
+                                             lp_store **out, lp_error *err);
+
+/* Drain the pool (waits for connections in use), finish pending commits, and free the store. Accepts NULL. */
+LP_API void lp_store_close(lp_store *s);
+
+/* Add n records. LP_EEXIST when an id is already in the table; LP_EINVAL for bad input (empty id,
+ * duplicate id in the call, wrong dimension, metadata not a JSON object). On any error nothing of this
+ * call is committed. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_add(lp_store *s, const lp_store_record *recs, size_t n, lp_error *err);
+
+/* Insert or replace n records by id, atomically. Same input checks as lp_store_add. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_upsert(lp_store *s, const lp_store_record *recs, size_t n, lp_error *err);
+
+/* The records with the given ids, in the order asked; ids not in the table are skipped. Caller owns
+ * *out (lp_store_rows_reset). Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_store_rows *out,
+                                            lp_error *err);
+
+/* Delete by ids, by path, or by a predicate (LanceDB's SQL subset, e.g. "path LIKE '/a/%'"). *out_deleted
+ * (may be NULL) receives the number of rows deleted. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_delete_ids(lp_store *s, const char *const *ids, size_t n_ids,
+                                                   uint64_t *out_deleted, lp_error *err);
+LP_API LP_MUST_CHECK lp_status lp_store_delete_path(lp_store *s, const char *path, uint64_t *out_deleted,
+                                                    lp_error *err);
+LP_API LP_MUST_CHECK lp_status lp_store_delete_where(lp_store *s, const char *predicate, uint64_t *out_deleted,
+                                                     lp_error *err);
+
+/* Exact k nearest neighbours of query (dim floats) by metric, among the rows matching `predicate` (NULL:
+ * all rows; applied before ranking), nearest first, ties by row position (lp_table_search). Caller owns
+ * *out. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k,
+                                               const char *predicate, lp_metric metric, lp_store_rows *out,
+                                               lp_error *err);
+
+/* Number of records. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err);
+
+/* Rewrite the table's small fragments into large ones and drop deleted rows, as an ordinary commit.
+ * Thread-safe; concurrent readers and writers are not disturbed. *out_rewritten (may be NULL) = fragments
+ * replaced (0: nothing to do, no commit). */
+LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err);
+
+/* One maintenance pass now: compact when the thresholds are crossed, then remove versions older than
+ * retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err);
+
+/* The store's counters: its pool's statistics snapshot plus commit and maintenance counters. */
+typedef struct lp_store_stats {
+  lp_pool_stats pool;    /* lp_pool_stats_get of the store's pool */
+  uint64_t commits;      /* write commits made by the group committer */
+  uint64_t writes;       /* write calls committed (writes / commits = average group size) */
+  uint64_t compactions;  /* maintenance compactions */
+  uint64_t cleanups;     /* maintenance version cleanups that removed something */
+  uint64_t maintenance_errors;
+} lp_store_stats;
+
+/* A snapshot of the counters. Thread-safe. */
+LP_API void lp_store_stats_get(lp_store *s, lp_store_stats *out);
+
+/* The store's pool (borrowed; valid until lp_store_close), e.g. for lp_pool_stats_prometheus. */
+LP_API lp_pool *lp_store_pool(lp_store *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LANCEPOOL_STORE_H */

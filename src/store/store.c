@@ -1,0 +1,636 @@
+/* The pooled store. Every public call borrows a connection from the store's lp_pool with
+ * LP_POOL_SCOPED_ACQUIRE (released on every path; as broken after an I/O error or corruption) and runs a
+ * table-level function on it. A connection is an lp_db on the store's shared lp_session plus the table
+ * handle it last opened: with freshness_interval_ms 0 the handle is re-opened at the latest version on
+ * every operation (a directory listing; the session keeps decoded manifests, so nothing is decoded again
+ * unless a new version appeared).
+ *
+ * Writes go through a group committer: a caller queues its request; the first caller to find no leader
+ * leads, optionally waits group_commit_window_us for company (only when writers were concurrent lately),
+ * takes the whole queue and commits each run of same-kind requests as one commit; the others sleep until
+ * their request is marked done. When a combined commit fails, its requests are committed one by one so
+ * each caller gets its own outcome. Maintenance (compaction, version cleanup) runs through the same queue,
+ * so in this process it never races a write. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lance/table.h"
+#include "store/store_index.h"
+#include "store/store_int.h"
+
+enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE, W_MAINTAIN };
+
+#define MAX_GROUP 256
+
+typedef struct wreq {
+  int kind;
+  const lp_store_record *recs; /* W_ADD, W_UPSERT */
+  size_t n;
+  const char *const *ids;      /* W_DELETE */
+  const char *predicate;       /* W_DELETE_WHERE */
+  uint64_t deleted;            /* W_DELETE*: rows deleted; W_MAINTAIN: fragments rewritten */
+  bool compact;                /* W_MAINTAIN: compact first */
+  bool done;
+  lp_status rc;
+  lp_error err;
+  struct wreq *next;
+} wreq;
+
+/* One pooled connection. */
+typedef struct store_conn {
+  lp_db *db;
+  lp_table *t;    /* the table as last opened, or NULL */
+  uint64_t t_seq; /* the store's commit sequence when t was opened */
+  int64_t t_ms;   /* when t was opened */
+} store_conn;
+
+struct lp_store {
+  char *dir, *table;
+  lp_store_config cfg;
+  lp_write_options wopts;
+  lp_session *session;
+  lp_pool *pool;
+  lp__store_index *idx; /* id -> live position, shared by every connection */
+  _Atomic uint64_t commit_seq; /* bumped after every commit of this store */
+  _Atomic uint64_t maint_seq;  /* commit_seq at the last successful maintenance pass (+1: none yet) */
+  pthread_mutex_t wmu;
+  pthread_cond_t wdone;
+  wreq *head, *tail;    /* queued writes; under wmu */
+  bool has_leader;      /* under wmu */
+  size_t last_group;    /* requests in the last batch; under wmu */
+  uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
+  pthread_mutex_t mmu;  /* maintenance thread */
+  pthread_cond_t mcv;
+  bool maint_stop, maint_started;
+  pthread_t maint;
+};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lp_store_config_init(lp_store_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  lp_pool_config_init(&cfg->pool);
+  cfg->pool.name = "lancepool-store";
+  cfg->pool.max_connections = 8;
+  cfg->pool.min_connections = 1;
+  cfg->pool.acquire_timeout_ms = 5000;
+  cfg->pool.cleanup_interval_ms = 1000;
+  cfg->freshness_interval_ms = 0;
+  cfg->group_commit_window_us = 1000;
+  cfg->durable = true;
+  cfg->compact_min_fragments = 32;
+  cfg->compact_target_rows = 65536;
+  cfg->cache_bytes = (size_t)1 << 30;
+  cfg->compact_deleted_ratio = 0.2;
+  cfg->retention_ms = 600000;
+  cfg->create_if_missing = true;
+}
+
+/* ---- the pool's factory --------------------------------------------------------------------------------- */
+
+static lp_status conn_create(void *ctx, void **out, lp_error *err) {
+  lp_store *s = ctx;
+  store_conn *c = calloc(1, sizeof *c);
+  if (c == NULL) return lp_error_set(err, LP_ENOMEM, "store connection: out of memory");
+  lp_status rc = lp_db_open(s->dir, s->session, &c->db, err);
+  if (rc != LP_OK) {
+    free(c);
+    return rc;
+  }
+  *out = c;
+  return LP_OK;
+}
+
+static void conn_destroy(void *ctx, void *conn) {
+  (void)ctx;
+  store_conn *c = conn;
+  lp_table_close(c->t);
+  lp_db_close(c->db);
+  free(c);
+}
+
+static lp_status conn_validate(void *ctx, void *conn, lp_error *err) {
+  lp_store *s = ctx;
+  (void)conn;
+  return s->cfg.conn_check != NULL ? s->cfg.conn_check(s->cfg.conn_check_ctx, err) : LP_OK;
+}
+
+/* The table at its latest version (re-checked unless within the freshness interval and no commit of
+ * this store happened since). Borrowed from the connection. */
+static lp_status conn_table(lp_store *s, store_conn *c, lp_table **out, lp_error *err) {
+  uint64_t seq = atomic_load(&s->commit_seq);
+  if (c->t != NULL && s->cfg.freshness_interval_ms > 0 && c->t_seq == seq &&
+      now_ms() - c->t_ms < (int64_t)s->cfg.freshness_interval_ms) {
+    *out = c->t;
+    return LP_OK;
+  }
+  lp_table_close(c->t);
+  c->t = NULL;
+  LP_TRY(lp_table_open(c->db, s->table, LP_VERSION_LATEST, &c->t, err));
+  c->t_seq = seq;
+  c->t_ms = now_ms();
+  *out = c->t;
+  return LP_OK;
+}
+
+static bool is_broken_status(lp_status rc) { return rc == LP_EIO || rc == LP_ECORRUPT; }
+
+/* Acquire a connection into `lease` (declared by the caller with LP_POOL_SCOPED_ACQUIRE) and explain a
+ * timeout. */
+#define STORE_ACQUIRE(lease, s, err)                                                                      \
+  LP_POOL_SCOPED_ACQUIRE(lease, (s)->pool, err);                                                          \
+  if (lease.status != LP_OK) {                                                                            \
+    if (lease.status == LP_ETIMEOUT)                                                                      \
+      lp_error_wrap(err, "store %s: all %d connections stayed busy past the acquire timeout (%lld ms)",   \
+                    (s)->table, (s)->cfg.pool.max_connections, (long long)(s)->cfg.pool.acquire_timeout_ms); \
+    return lease.status;                                                                                  \
+  }
+
+static lp_status open_or_create(lp_store *s, lp_error *err) {
+  STORE_ACQUIRE(lease, s, err);
+  store_conn *c = lease.conn;
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, c, &t, err);
+  if (rc == LP_ENOTFOUND && s->cfg.create_if_missing) {
+    rc = lp__store_conn_create(c->db, s->table, s->cfg.dim, err);
+    if (rc == LP_EEXIST) rc = LP_OK; /* another process created it first */
+    if (rc == LP_OK) rc = conn_table(s, c, &t, err);
+  }
+  if (rc == LP_OK) rc = lp__store_check_schema(t, s->cfg.dim, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+static void *maint_main(void *arg);
+
+lp_status lp_store_open(const char *dir, const char *table, const lp_store_config *cfg, lp_store **out,
+                        lp_error *err) {
+  if (dir == NULL || table == NULL || cfg == NULL || out == NULL)
+    return lp_error_set(err, LP_EINVAL, "store open: dir, table, cfg and out are required");
+  if (cfg->dim == 0 || cfg->dim > LP_STORE_MAX_DIM)
+    return lp_error_set(err, LP_EINVAL, "store open: dimension %u is not in 1..%u", cfg->dim, LP_STORE_MAX_DIM);
+  if (table[0] == '\0' || strchr(table, '/') != NULL)
+    return lp_error_set(err, LP_EINVAL, "store open: table name '%s' is empty or has a '/'", table);
+  if (!(cfg->compact_deleted_ratio >= 0) || cfg->compact_deleted_ratio > 1)
+    return lp_error_set(err, LP_EINVAL, "store open: compact_deleted_ratio %g is not in 0..1",
+                        cfg->compact_deleted_ratio);
+  lp_store *s = calloc(1, sizeof *s);
+  if (s == NULL) return lp_error_set(err, LP_ENOMEM, "store open: out of memory");
+  s->cfg = *cfg;
+  s->dir = strdup(dir);
+  s->table = strdup(table);
+  if (s->dir == NULL || s->table == NULL) {
+    free(s->dir);
+    free(s->table);
+    free(s);
+    return lp_error_set(err, LP_ENOMEM, "store open: out of memory");
+  }
+  s->cfg.pool.name = NULL; /* the pool copies its name; ours would dangle */
+  atomic_store(&s->maint_seq, UINT64_MAX);
+  lp_write_options_init(&s->wopts);
+  s->wopts.durable = cfg->durable;
+  pthread_mutex_init(&s->wmu, NULL);
+  pthread_cond_init(&s->wdone, NULL);
+  pthread_mutex_init(&s->mmu, NULL);
+  pthread_cond_init(&s->mcv, NULL);
+  if (cfg->create_if_missing) { /* mkdir -p */
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) < (int)sizeof path) {
+      for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+          *p = '\0';
+          (void)mkdir(path, 0777);
+          *p = '/';
+        }
+      (void)mkdir(path, 0777);
+    }
+  }
+  lp_session_config sc;
+  lp_session_config_init(&sc);
+  if (cfg->cache_bytes > 0) sc.cache_bytes = cfg->cache_bytes;
+  lp_status rc = lp_session_create(&sc, &s->session, err);
+  if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
+  lp_pool_config pc = cfg->pool;
+  pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;
+  lp_pool_factory f = {.create = conn_create, .destroy = conn_destroy, .validate = conn_validate, .ctx = s};
+  if (rc == LP_OK) rc = lp_pool_create(&pc, &f, &s->pool, err);
+  if (rc == LP_OK) rc = open_or_create(s, err);
+  if (rc == LP_OK && cfg->pool.cleanup_interval_ms > 0) {
+    if (pthread_create(&s->maint, NULL, maint_main, s) == 0) s->maint_started = true;
+  }
+  if (rc != LP_OK) {
+    lp_error_wrap(err, "store %s/%s", dir, table);
+    lp_store_close(s);
+    return rc;
+  }
+  *out = s;
+  return LP_OK;
+}
+
+void lp_store_close(lp_store *s) {
+  if (s == NULL) return;
+  pthread_mutex_lock(&s->mmu);
+  s->maint_stop = true;
+  pthread_cond_broadcast(&s->mcv);
+  pthread_mutex_unlock(&s->mmu);
+  if (s->maint_started) pthread_join(s->maint, NULL);
+  pthread_mutex_lock(&s->wmu);
+  while (s->has_leader || s->head != NULL) pthread_cond_wait(&s->wdone, &s->wmu);
+  pthread_mutex_unlock(&s->wmu);
+  if (s->pool != NULL) {
+    lp_error e;
+    if (lp_pool_close(s->pool, -1, &e) != LP_OK) fprintf(stderr, "lancepool store: %s\n", e.message);
+    lp_pool_destroy(s->pool);
+  }
+  lp_session_unref(s->session);
+  lp__store_index_destroy(s->idx);
+  pthread_mutex_destroy(&s->wmu);
+  pthread_cond_destroy(&s->wdone);
+  pthread_mutex_destroy(&s->mmu);
+  pthread_cond_destroy(&s->mcv);
+  free(s->dir);
+  free(s->table);
+  free(s);
+}
+
+lp_pool *lp_store_pool(lp_store *s) { return s ? s->pool : NULL; }
+
+/* ---- group commit ---------------------------------------------------------------------------------- */
+
+static lp_status maintain_on(lp_store *s, store_conn *c, wreq *r) {
+  lp_status rc = LP_OK;
+  if (r->compact) {
+    uint64_t v = 0, rewritten = 0;
+    lp_write_options o = s->wopts;
+    if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
+    rc = lp_db_compact(c->db, s->table, &o, &v, &rewritten, &r->err);
+    r->deleted = rewritten;
+  }
+  if (rc == LP_OK) {
+    uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
+    rc = lp_db_cleanup(c->db, s->table, secs, &nv, &nf, &r->err);
+    if (rc == LP_OK && nv + nf > 0) {
+      pthread_mutex_lock(&s->wmu);
+      s->cleanups++;
+      pthread_mutex_unlock(&s->wmu);
+    }
+  }
+  return rc;
+}
+
+/* Commit one request on its own. */
+static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
+  switch (r->kind) {
+  case W_ADD:
+    return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, s->idx, &r->err);
+  case W_UPSERT:
+    return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
+  case W_DELETE:
+    return lp__store_conn_delete_ids(c->db, s->table, r->ids, r->n, &s->wopts, &r->deleted, &r->err);
+  case W_DELETE_WHERE:
+    return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
+  default:
+    return maintain_on(s, c, r);
+  }
+}
+
+/* One commit for a group of same-kind add/upsert/delete-by-id requests: their records (or ids)
+ * concatenated. Any failure leaves nothing committed; the caller then retries them one by one. */
+static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp_error *err) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += g[i]->n;
+  lp_status rc = LP_OK;
+  if (g[0]->kind == W_DELETE) {
+    const char **ids = malloc((total ? total : 1) * sizeof *ids);
+    bool *found = malloc((total ? total : 1) * sizeof *found);
+    if (ids == NULL || found == NULL) rc = lp_error_set(err, LP_ENOMEM, "store: out of memory");
+    size_t k = 0;
+    for (size_t i = 0; rc == LP_OK && i < n; i++)
+      for (size_t j = 0; j < g[i]->n; j++) ids[k++] = g[i]->ids[j];
+    if (rc == LP_OK) rc = lp__store_conn_exists(c->db, s->table, s->idx, ids, total, found, err);
+    uint64_t deleted = 0, expected = 0;
+    if (rc == LP_OK) rc = lp__store_conn_delete_ids(c->db, s->table, ids, total, &s->wopts, &deleted, err);
+    /* Each row counts for the first request that named it. */
+    k = 0;
+    for (size_t i = 0; rc == LP_OK && i < n; i++)
+      for (size_t j = 0; j < g[i]->n; j++, k++) {
+        if (!found[k]) continue;
+        bool first = true;
+        for (size_t q = 0; q < k && first; q++)
+          if (strcmp(ids[q], ids[k]) == 0) first = false;
+        if (first) {
+          g[i]->deleted++;
+          expected++;
+        }
+      }
+    (void)expected; /* another process may have deleted some rows in between: the engine's count wins */
+    free(ids);
+    free(found);
+    return rc;
+  }
+  lp_store_record *recs = malloc((total ? total : 1) * sizeof *recs);
+  if (recs == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < g[i]->n; j++) recs[k++] = g[i]->recs[j];
+  rc = lp__store_validate(recs, total, s->cfg.dim, err); /* two requests naming one id: one by one */
+  if (rc == LP_OK)
+    rc = g[0]->kind == W_ADD ? lp__store_conn_add(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, s->idx, err)
+                             : lp__store_conn_upsert(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, err);
+  free(recs);
+  return rc;
+}
+
+static void committed(lp_store *s, uint64_t *commits) {
+  (*commits)++;
+  atomic_fetch_add(&s->commit_seq, 1);
+}
+
+/* Commit a detached list of requests in order, grouping runs of one groupable kind. Sets rc/err on each. */
+static void commit_list(lp_store *s, wreq *list, uint64_t *commits) {
+  lp_error aerr;
+  LP_POOL_SCOPED_ACQUIRE(lease, s->pool, &aerr);
+  store_conn *c = lease.conn;
+  while (list != NULL) {
+    wreq *g[MAX_GROUP];
+    size_t n = 0;
+    bool groupable = list->kind == W_ADD || list->kind == W_UPSERT || list->kind == W_DELETE;
+    while (list != NULL && n < MAX_GROUP && (n == 0 || (groupable && list->kind == g[0]->kind))) {
+      g[n++] = list;
+      list = list->next;
+    }
+    if (lease.status != LP_OK) {
+      for (size_t i = 0; i < n; i++) {
+        g[i]->rc = lease.status;
+        g[i]->err = aerr;
+        lp_error_wrap(&g[i]->err, "store %s: cannot get a connection to commit", s->table);
+      }
+      continue;
+    }
+    lp_error gerr;
+    lp_status rc = n > 1 ? commit_group(s, c, g, n, &gerr) : LP_EINVAL;
+    if (n > 1 && rc == LP_OK) {
+      committed(s, commits);
+      for (size_t i = 0; i < n; i++) g[i]->rc = LP_OK;
+      continue;
+    }
+    if (is_broken_status(rc)) lease.is_broken = true;
+    for (size_t i = 0; i < n; i++) { /* one by one: each caller gets its own outcome */
+      g[i]->deleted = 0;
+      g[i]->rc = commit_one(s, c, g[i]);
+      if (g[i]->rc == LP_OK && (g[i]->kind != W_DELETE_WHERE || g[i]->deleted > 0) && g[i]->kind != W_MAINTAIN)
+        committed(s, commits);
+      if (g[i]->kind == W_MAINTAIN && g[i]->rc == LP_OK && g[i]->deleted > 0) atomic_fetch_add(&s->commit_seq, 1);
+      if (is_broken_status(g[i]->rc)) lease.is_broken = true;
+    }
+  }
+}
+
+static lp_status submit(lp_store *s, wreq *r, lp_error *err) {
+  pthread_mutex_lock(&s->wmu);
+  if (s->tail) s->tail->next = r;
+  else s->head = r;
+  s->tail = r;
+  while (!r->done && s->has_leader) pthread_cond_wait(&s->wdone, &s->wmu);
+  if (!r->done) { /* lead: perhaps wait for company, then take the whole queue */
+    s->has_leader = true;
+    bool wait = s->cfg.group_commit_window_us > 0 && s->head == r && r->next == NULL && s->last_group > 1;
+    pthread_mutex_unlock(&s->wmu);
+    if (wait) {
+      struct timespec ts = {(time_t)(s->cfg.group_commit_window_us / 1000000u),
+                            (long)(s->cfg.group_commit_window_us % 1000000u) * 1000L};
+      nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&s->wmu);
+    wreq *list = s->head;
+    s->head = s->tail = NULL;
+    pthread_mutex_unlock(&s->wmu);
+    uint64_t commits = 0, writes = 0, compactions = 0, maint_errors = 0;
+    commit_list(s, list, &commits);
+    pthread_mutex_lock(&s->wmu);
+    size_t group = 0;
+    for (wreq *q = list; q != NULL; q = q->next) {
+      q->done = true;
+      if (q->kind == W_MAINTAIN) {
+        compactions += q->rc == LP_OK && q->deleted > 0;
+        maint_errors += q->rc != LP_OK;
+      } else {
+        writes += q->rc == LP_OK;
+        group++;
+      }
+    }
+    s->last_group = group;
+    s->commits += commits;
+    s->writes += writes;
+    s->compactions += compactions;
+    s->maint_errors += maint_errors;
+    s->has_leader = false;
+    pthread_cond_broadcast(&s->wdone);
+  }
+  pthread_mutex_unlock(&s->wmu);
+  if (r->rc != LP_OK && err != NULL) *err = r->err;
+  return r->rc;
+}
+
+/* ---- public operations ------------------------------------------------------------------------------ */
+
+static lp_status write_records(lp_store *s, int kind, const lp_store_record *recs, size_t n, lp_error *err) {
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store: NULL store");
+  LP_TRY(lp__store_validate(recs, n, s->cfg.dim, err));
+  if (n == 0) return LP_OK;
+  wreq r = {.kind = kind, .recs = recs, .n = n};
+  return submit(s, &r, err);
+}
+
+lp_status lp_store_add(lp_store *s, const lp_store_record *recs, size_t n, lp_error *err) {
+  return write_records(s, W_ADD, recs, n, err);
+}
+
+lp_status lp_store_upsert(lp_store *s, const lp_store_record *recs, size_t n, lp_error *err) {
+  return write_records(s, W_UPSERT, recs, n, err);
+}
+
+lp_status lp_store_delete_ids(lp_store *s, const char *const *ids, size_t n_ids, uint64_t *out_deleted,
+                              lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store delete: NULL store");
+  if (n_ids > 0 && ids == NULL) return lp_error_set(err, LP_EINVAL, "store delete: ids is NULL");
+  for (size_t i = 0; i < n_ids; i++)
+    if (ids[i] == NULL || ids[i][0] == '\0') return lp_error_set(err, LP_EINVAL, "store delete: id %zu is empty", i);
+  if (n_ids == 0) return LP_OK;
+  wreq r = {.kind = W_DELETE, .ids = ids, .n = n_ids};
+  lp_status rc = submit(s, &r, err);
+  if (rc == LP_OK && out_deleted) *out_deleted = r.deleted;
+  return rc;
+}
+
+lp_status lp_store_delete_where(lp_store *s, const char *predicate, uint64_t *out_deleted, lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store delete: NULL store");
+  if (predicate == NULL || predicate[0] == '\0')
+    return lp_error_set(err, LP_EINVAL, "store delete: the predicate is empty (use \"true\" to delete everything)");
+  wreq r = {.kind = W_DELETE_WHERE, .predicate = predicate, .n = 1};
+  lp_status rc = submit(s, &r, err);
+  if (rc == LP_OK && out_deleted) *out_deleted = r.deleted;
+  return rc;
+}
+
+lp_status lp_store_delete_path(lp_store *s, const char *path, uint64_t *out_deleted, lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  if (path == NULL) return lp_error_set(err, LP_EINVAL, "store delete: path is NULL");
+  const char *one[1] = {path};
+  char *pred = lp__store_ids_predicate(one, 1); /* "id IN ('...')" with the path quoted */
+  if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+  size_t cap = strlen(pred) + 16;
+  char *q = malloc(cap);
+  lp_status rc;
+  if (q == NULL) {
+    rc = lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+  } else {
+    snprintf(q, cap, "path IN %s", pred + 6);
+    rc = lp_store_delete_where(s, q, out_deleted, err);
+  }
+  free(q);
+  free(pred);
+  return rc;
+}
+
+lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_store_rows *out, lp_error *err) {
+  if (out == NULL) return lp_error_set(err, LP_EINVAL, "store get: out is NULL");
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store get: NULL store");
+  out->dim = s->cfg.dim;
+  STORE_ACQUIRE(lease, s, err);
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, lease.conn, &t, err);
+  if (rc == LP_OK) rc = lp__store_table_get(t, s->idx, ids, n_ids, out, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k, const char *predicate,
+                          lp_metric metric, lp_store_rows *out, lp_error *err) {
+  if (out == NULL) return lp_error_set(err, LP_EINVAL, "store search: out is NULL");
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store search: NULL store");
+  if (dim != s->cfg.dim)
+    return lp_error_set(err, LP_EINVAL, "store search: query has dimension %u, the store's is %u", dim, s->cfg.dim);
+  STORE_ACQUIRE(lease, s, err);
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, lease.conn, &t, err);
+  if (rc == LP_OK) rc = lp__store_table_search(t, query, dim, k, predicate, metric, out, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err) {
+  if (s == NULL || out == NULL) return lp_error_set(err, LP_EINVAL, "store count: NULL argument");
+  STORE_ACQUIRE(lease, s, err);
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, lease.conn, &t, err);
+  if (rc == LP_OK) rc = lp_table_count_rows(t, out, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+static lp_status run_maintenance(lp_store *s, bool compact, bool *out_compacted, uint64_t *out_rewritten,
+                                 lp_error *err) {
+  wreq r = {.kind = W_MAINTAIN, .compact = compact, .n = 1};
+  lp_status rc = submit(s, &r, err);
+  if (out_compacted) *out_compacted = rc == LP_OK && r.deleted > 0;
+  if (out_rewritten) *out_rewritten = rc == LP_OK ? r.deleted : 0;
+  return rc;
+}
+
+lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err) {
+  if (out_rewritten) *out_rewritten = 0;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store compact: NULL store");
+  return run_maintenance(s, true, NULL, out_rewritten, err);
+}
+
+/* Does the table need compacting (many fragments, or many deleted rows)? */
+static lp_status needs_compaction(lp_store *s, bool *out, lp_error *err) {
+  *out = false;
+  STORE_ACQUIRE(lease, s, err);
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, lease.conn, &t, err);
+  if (rc == LP_OK) {
+    uint64_t physical = 0, deleted = 0;
+    for (size_t i = 0; i < t->m->n_fragments; i++) {
+      physical += t->m->fragments[i].physical_rows;
+      deleted += t->m->fragments[i].num_deleted_rows;
+    }
+    *out = (s->cfg.compact_min_fragments > 0 && t->m->n_fragments >= s->cfg.compact_min_fragments) ||
+           (physical > 0 && s->cfg.compact_deleted_ratio > 0 &&
+            (double)deleted >= s->cfg.compact_deleted_ratio * (double)physical);
+  }
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
+  if (out_compacted) *out_compacted = false;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store maintain: NULL store");
+  bool compact = false;
+  lp_status rc = needs_compaction(s, &compact, err);
+  if (rc != LP_OK) {
+    pthread_mutex_lock(&s->wmu);
+    s->maint_errors++;
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+  }
+  /* Nothing committed since the last pass and nothing to compact: nothing to clean either. */
+  uint64_t seq = atomic_load(&s->commit_seq);
+  if (!compact && seq == atomic_load(&s->maint_seq)) return LP_OK;
+  rc = run_maintenance(s, compact, out_compacted, NULL, err);
+  if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
+  return rc;
+}
+
+static void *maint_main(void *arg) {
+  lp_store *s = arg;
+  pthread_mutex_lock(&s->mmu);
+  while (!s->maint_stop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ms = s->cfg.pool.cleanup_interval_ms;
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->mcv, &s->mmu, &ts);
+    if (s->maint_stop) break;
+    pthread_mutex_unlock(&s->mmu);
+    lp_error e;
+    if (lp_store_maintain(s, NULL, &e) != LP_OK) {
+      /* counted in the stats (maintenance_errors); the next pass tries again */
+    }
+    pthread_mutex_lock(&s->mmu);
+  }
+  pthread_mutex_unlock(&s->mmu);
+  return NULL;
+}
+
+void lp_store_stats_get(lp_store *s, lp_store_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return;
+  lp_pool_stats_get(s->pool, &out->pool);
+  pthread_mutex_lock(&s->wmu);
+  out->commits = s->commits;
+  out->writes = s->writes;
+  out->compactions = s->compactions;
+  out->cleanups = s->cleanups;
+  out->maintenance_errors = s->maint_errors;
+  pthread_mutex_unlock(&s->wmu);
+}

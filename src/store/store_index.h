@@ -1,0 +1,18 @@
+/* The pooled store's shared id index (store_index.c). Internal. */
+#ifndef LP_STORE_INDEX_H
+#define LP_STORE_INDEX_H
+
+#include "store/store_int.h"
+
+typedef struct lp__store_index lp__store_index;
+
+LP_MUST_CHECK lp_status lp__store_index_create(lp__store_index **out, lp_error *err);
+void lp__store_index_destroy(lp__store_index *x);
+
+/* Live positions in t of ids[0..n) (UINT64_MAX when absent), bringing the index to t's version first.
+ * *out_used = false (and pos untouched) when the index already serves a newer version than t: the caller
+ * must find the ids another way. Thread-safe. */
+LP_MUST_CHECK lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, const char *const *ids, size_t n,
+                                               uint64_t *pos, bool *out_used, lp_error *err);
+
+#endif

@@ -1,0 +1,170 @@
+/* Writing the store through one connection: create, add (with the unique-id check) and delete by ids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lance/table.h"
+#include "store/store_index.h"
+#include "store/store_int.h"
+
+lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_error *err) {
+  struct ArrowSchema s = {0};
+  LP_TRY(lp__store_arrow_schema(dim, &s, err));
+  uint64_t v = 0;
+  lp_status rc = lp_db_create_table(db, table, &s, NULL, false, NULL, &v, err);
+  s.release(&s);
+  return rc;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Through the index: one table open and n hash probes. *out_used false when the index could not answer. */
+static lp_status exists_indexed(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids,
+                                size_t n, bool *found, bool *out_used, lp_error *err) {
+  *out_used = false;
+  uint64_t *pos = malloc(n * sizeof *pos);
+  if (pos == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  lp_table *t = NULL;
+  lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
+  if (rc == LP_OK) rc = lp__store_index_lookup(idx, t, ids, n, pos, out_used, err);
+  for (size_t i = 0; rc == LP_OK && *out_used && i < n; i++) found[i] = pos[i] != UINT64_MAX;
+  lp_table_close(t);
+  free(pos);
+  return rc;
+}
+
+lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids, size_t n,
+                                bool *found, lp_error *err) {
+  for (size_t i = 0; i < n; i++) found[i] = false;
+  if (n == 0) return LP_OK;
+  if (idx != NULL) {
+    bool used = false;
+    LP_TRY(exists_indexed(db, table, idx, ids, n, found, &used, err));
+    if (used) return LP_OK;
+  }
+  const char **sorted = malloc(n * sizeof *sorted);
+  if (sorted == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  memcpy(sorted, ids, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, cmp_str);
+  lp_table *t = NULL;
+  lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
+  static const char *const cols[] = {"id"};
+  lp_scan_options opts;
+  lp_scan_options_init(&opts);
+  opts.columns = cols;
+  opts.n_columns = 1;
+  struct ArrowArrayStream st = {0};
+  if (rc == LP_OK) rc = lp_table_scan(t, &opts, &st, err);
+  struct ArrowSchema s = {0};
+  if (rc == LP_OK && st.get_schema(&st, &s) != 0) rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
+  char buf[1024];
+  while (rc == LP_OK) {
+    struct ArrowArray b = {0};
+    if (st.get_next(&st, &b) != 0) {
+      rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
+      break;
+    }
+    if (b.release == NULL) break;
+    for (int64_t r = 0; r < b.length; r++) {
+      const char *p;
+      size_t len;
+      if (!lp__arrow_str(b.children[0], s.children[0], b.offset + r, &p, &len) || len >= sizeof buf) continue;
+      memcpy(buf, p, len);
+      buf[len] = '\0';
+      const char *key = buf;
+      const char **hit = bsearch(&key, sorted, n, sizeof *sorted, cmp_str);
+      if (hit == NULL) continue;
+      for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], buf) == 0) found[i] = true;
+    }
+    b.release(&b);
+  }
+  if (s.release) s.release(&s);
+  if (st.release) st.release(&st);
+  lp_table_close(t);
+  free(sorted);
+  return rc;
+}
+
+lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
+                             const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
+  if (n == 0) return LP_OK;
+  const char **ids = malloc(n * sizeof *ids);
+  bool *found = malloc(n * sizeof *found);
+  lp_status rc = ids && found ? LP_OK : lp_error_set(err, LP_ENOMEM, "store add: out of memory");
+  for (size_t i = 0; rc == LP_OK && i < n; i++) ids[i] = recs[i].id;
+  if (rc == LP_OK) rc = lp__store_conn_exists(db, table, idx, ids, n, found, err);
+  for (size_t i = 0; rc == LP_OK && i < n; i++)
+    if (found[i]) rc = lp_error_set(err, LP_EEXIST, "store add: id '%.64s' is already in table %s", ids[i], table);
+  free(ids);
+  free(found);
+  struct ArrowArrayStream st = {0};
+  if (rc == LP_OK) rc = lp__store_records_stream(recs, n, dim, &st, err);
+  uint64_t v = 0;
+  if (rc == LP_OK) rc = lp_db_add(db, table, &st, opts, &v, err);
+  return rc;
+}
+
+/* Append s to the growing buffer *buf (capacity *cap), doubling as needed. */
+static bool append(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = (*cap ? *cap : 256);
+    while (c < *len + n + 1) c *= 2;
+    char *g = realloc(*buf, c);
+    if (g == NULL) return false;
+    *buf = g;
+    *cap = c;
+  }
+  memcpy(*buf + *len, s, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return true;
+}
+
+/* "id IN ('a', 'b''c')": SQL string literals with quotes doubled. */
+char *lp__store_ids_predicate(const char *const *ids, size_t n) {
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  bool ok = append(&buf, &len, &cap, "id IN (", 7);
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = append(&buf, &len, &cap, i ? ", '" : "'", i ? 3 : 1);
+    for (const char *p = ids[i]; ok && *p; p++) ok = append(&buf, &len, &cap, p, 1) && (*p != '\'' || append(&buf, &len, &cap, "'", 1));
+    ok = ok && append(&buf, &len, &cap, "'", 1);
+  }
+  ok = ok && append(&buf, &len, &cap, ")", 1);
+  if (!ok) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
+                                    const lp_write_options *opts, uint64_t *out_deleted, lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  if (n == 0) return LP_OK;
+  for (size_t i = 0; i < n; i++)
+    if (ids[i] == NULL) return lp_error_set(err, LP_EINVAL, "store delete: id %zu is NULL", i);
+  char *pred = lp__store_ids_predicate(ids, n);
+  if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+  uint64_t deleted = 0;
+  lp_status rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
+  free(pred);
+  if (out_deleted) *out_deleted = deleted;
+  return rc;
+}
+
+lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate, const lp_write_options *opts,
+                              uint64_t *out_deleted, lp_error *err) {
+  uint64_t v = 0;
+  return lp_db_delete(db, table, predicate, opts, out_deleted, &v, err);
+}
+
+lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
+                                const lp_write_options *opts, lp_error *err) {
+  if (n == 0) return LP_OK;
+  struct ArrowArrayStream st = {0};
+  LP_TRY(lp__store_records_stream(recs, n, dim, &st, err));
+  uint64_t v = 0;
+  return lp_db_upsert(db, table, "id", &st, opts, NULL, NULL, &v, err);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Smoke test of `lancepool bench --quick --seconds 1`: every workload table is printed, every CSV row has
+# positive throughput and latencies, every mode (ours and the LanceDB peer's) is present, the ratio lines
+# and the pool statistics after each pooled run are there, and the chart is written when gnuplot exists.
+# Timings are never asserted.
+set -euo pipefail
+: "${LANCEPOOL:?}" "${LP_TEST_TMP:?}"
+out="$LP_TEST_TMP/bench_smoke"
+rm -rf "$out" && mkdir -p "$out"
+png=()
+command -v gnuplot >/dev/null && png=(--png "$out/bench.png")
+"$LANCEPOOL" bench --quick --seconds 1 --records 2000 --dim 32 --threads 2 \
+  --csv "$out/bench.csv" "${png[@]}" >"$out/tables.txt" 2>"$out/stderr.txt" || {
+  echo "bench failed"; cat "$out/stderr.txt"; exit 1; }
+for w in search get add1 add100 delete mixed; do
+  grep -q "^== $w:" "$out/tables.txt" || { echo "missing table for $w"; cat "$out/tables.txt"; exit 1; }
+done
+head -1 "$out/bench.csv" | grep -qx 'workload,mode,threads,ops_per_sec,p50_us,p99_us'
+for m in per-op persistent pooled lancedb-per-op lancedb-persistent lancedb-pooled; do
+  grep -q ",$m," "$out/bench.csv" || { echo "no rows for mode $m"; cat "$out/bench.csv"; exit 1; }
+done
+awk -F, 'NR > 1 && !($4 > 0 && $5 > 0 && $6 > 0) { print "non-positive figures: " $0; bad = 1 } END { exit bad }' "$out/bench.csv"
+rows=$(($(wc -l <"$out/bench.csv") - 1))
+[ "$rows" -eq $((6 * 6)) ] || { echo "expected 36 rows, found $rows"; exit 1; }
+[ "$(grep -c "^pool after pooled 2 threads: hits=[0-9]* misses=[0-9]* created=[1-9]" "$out/tables.txt")" -eq 6 ] || {
+  echo "pool statistics missing"; cat "$out/tables.txt"; exit 1; }
+[ "$(grep -c "^threads *pooled/per-op *pooled/persistent *pooled/lancedb-best" "$out/tables.txt")" -eq 6 ]
+if [ ${#png[@]} -gt 0 ]; then [ -s "$out/bench.png" ] || { echo "no chart"; exit 1; }; fi
+echo "bench smoke: $rows measurements"
