@@ -6,19 +6,13 @@
 
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 
-int lp__cli_delete(int argc, char **argv) {
-  lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, DELETE_USAGE, W_WHERE, W_WHERE, &a);
-  if (rc != 0) return rc;
-  lp_db *db = NULL;
-  lp_error err = {0};
-  if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
-  lp_write_options o;
-  lp__wargs_options(&a, &o);
+static lp_status run(lp_db *db, const lp__wargs *a, const lp_write_options *o, struct ArrowArrayStream *rows,
+                     char *out, size_t cap, lp_error *err) {
+  (void)rows;
   uint64_t n = 0, version = 0;
-  if (lp_db_delete(db, a.pos[1], a.where, &o, &n, &version, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
-  else printf("%" PRIu64 " %" PRIu64 "\n", n, version);
-  lp_db_close(db);
-  if (rc == 0 && fflush(stdout) != 0) return lp__cli_fail("writing output failed");
-  return rc;
+  LP_TRY(lp_db_delete(db, a->pos[1], a->where, o, &n, &version, err));
+  snprintf(out, cap, "%" PRIu64 " %" PRIu64, n, version);
+  return LP_OK;
 }
+
+int lp__cli_delete(int argc, char **argv) { return lp__cli_write_run(argc, argv, DELETE_USAGE, W_WHERE, false, run); }

@@ -6,19 +6,13 @@
 
 #define RESTORE_USAGE "lancepool restore DB TABLE --version N [--no-fsync]"
 
-int lp__cli_restore(int argc, char **argv) {
-  lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, RESTORE_USAGE, W_VERSION, W_VERSION, &a);
-  if (rc != 0) return rc;
-  lp_db *db = NULL;
-  lp_error err = {0};
-  if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
-  lp_write_options o;
-  lp__wargs_options(&a, &o);
+static lp_status run(lp_db *db, const lp__wargs *a, const lp_write_options *o, struct ArrowArrayStream *rows,
+                     char *out, size_t cap, lp_error *err) {
+  (void)rows;
   uint64_t version = 0;
-  if (lp_db_restore(db, a.pos[1], a.version, &o, &version, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
-  else printf("%" PRIu64 "\n", version);
-  lp_db_close(db);
-  if (rc == 0 && fflush(stdout) != 0) return lp__cli_fail("writing output failed");
-  return rc;
+  LP_TRY(lp_db_restore(db, a->pos[1], a->version, o, &version, err));
+  snprintf(out, cap, "%" PRIu64, version);
+  return LP_OK;
 }
+
+int lp__cli_restore(int argc, char **argv) { return lp__cli_write_run(argc, argv, RESTORE_USAGE, W_VERSION, false, run); }

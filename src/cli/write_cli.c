@@ -247,3 +247,33 @@ int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) 
   if (st != LP_OK) return lp__cli_fail("%s", err.message);
   return 0;
 }
+
+int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, bool with_rows, lp__wcmd_fn fn) {
+  lp__wargs a;
+  int rc = lp__wargs_parse(argc, argv, usage, flags, flags, &a);
+  if (rc != 0) return rc;
+  lp__schema s;
+  memset(&s, 0, sizeof s);
+  struct ArrowArrayStream rows = {0};
+  if (with_rows) {
+    if ((rc = lp__cli_table_schema(a.pos[0], a.pos[1], &s)) != 0) return rc;
+    rc = lp__cli_read_jsonl(a.jsonl, &s, &rows); /* every row checked before anything is committed */
+  }
+  lp_db *db = NULL;
+  lp_error err = {0};
+  if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  if (rc == 0) {
+    lp_write_options o;
+    lp__wargs_options(&a, &o);
+    char line[128];
+    if (fn(db, &a, &o, with_rows ? &rows : NULL, line, sizeof line, &err) != LP_OK)
+      rc = lp__cli_fail("%s", err.message);
+    else
+      printf("%s\n", line);
+  }
+  if (rows.release) rows.release(&rows); /* when the engine was not reached */
+  lp_db_close(db);
+  lp__wschema_reset(&s);
+  if (rc == 0 && fflush(stdout) != 0) return lp__cli_fail("writing output failed");
+  return rc;
+}

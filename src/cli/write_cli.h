@@ -34,6 +34,16 @@ int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out);
 /* Write options from the parsed flags. */
 void lp__wargs_options(const lp__wargs *a, lp_write_options *o);
 
+/* One write command once its table is at hand: call the engine with the parsed arguments (and `rows`,
+ * consumed, when the command reads --jsonl) and put its one-line result into out. */
+typedef lp_status (*lp__wcmd_fn)(lp_db *db, const lp__wargs *a, const lp_write_options *o,
+                                 struct ArrowArrayStream *rows, char *out, size_t out_cap, lp_error *err);
+
+/* The common shape of add/upsert/delete/restore/compact: parse (the `flags` options are allowed and
+ * required), read and check the --jsonl rows against the table's schema when with_rows, open the database,
+ * run fn, print its line. Returns the exit status. */
+int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, bool with_rows, lp__wcmd_fn fn);
+
 int lp__cli_create(int argc, char **argv);
 int lp__cli_add(int argc, char **argv);
 int lp__cli_delete(int argc, char **argv);

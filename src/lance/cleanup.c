@@ -62,16 +62,8 @@ static bool add_version_files(const lp__base *b, str_set *set) {
       if (!set_add(set, "_deletions", name)) return false;
     }
   }
-  lp__pb_reader r = {b->msg, b->msg_len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
-    if (f.number == 12 && f.wire_type == 2 && f.len > 0 && f.len < 512) {
-      char name[512];
-      memcpy(name, f.data, f.len);
-      name[f.len] = 0;
-      if (!set_add(set, "_transactions", name)) return false;
-    }
+  const char *txn = b->pb->transaction_file;
+  if (txn && txn[0] && !set_add(set, "_transactions", txn)) return false;
   return true;
 }
 

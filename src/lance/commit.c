@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,54 @@ lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
   return LP_OK;
 }
 
-static uint32_t txn_op(const uint8_t *txn, size_t len);
+#define MAX_SYNC_THREADS 8 /* fsyncs issued at once; more wait for a free thread */
+
+typedef struct sync_job {
+  const char *const *paths;
+  size_t n, first, stride;
+  int *errnos; /* per path: 0 or the errno of open/fsync */
+} sync_job;
+
+static void *sync_some(void *arg) {
+  sync_job *j = arg;
+  for (size_t i = j->first; i < j->n; i += j->stride) {
+    int fd = open(j->paths[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      j->errnos[i] = errno;
+      continue;
+    }
+    if (fsync(fd) != 0) j->errnos[i] = errno;
+    close(fd);
+  }
+  return NULL;
+}
+
+lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err) {
+  if (n == 0) return LP_OK;
+  int *errnos = calloc(n, sizeof *errnos);
+  if (errnos == NULL) return lp_error_set(err, LP_ENOMEM, "fsync: out of memory");
+  size_t n_threads = n < MAX_SYNC_THREADS ? n : MAX_SYNC_THREADS;
+  sync_job jobs[MAX_SYNC_THREADS];
+  pthread_t th[MAX_SYNC_THREADS];
+  bool started[MAX_SYNC_THREADS] = {false};
+  for (size_t t = 0; t < n_threads; t++) {
+    jobs[t] = (sync_job){paths, n, t, n_threads, errnos};
+    if (t > 0) started[t] = pthread_create(&th[t], NULL, sync_some, &jobs[t]) == 0;
+  }
+  sync_some(&jobs[0]);
+  for (size_t t = 1; t < n_threads; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      sync_some(&jobs[t]); /* no thread: do its share here */
+  }
+  lp_status rc = LP_OK;
+  for (size_t i = 0; i < n && rc == LP_OK; i++)
+    if (errnos[i]) rc = lp_error_set_errno(err, LP_EIO, errnos[i], "%s: fsync failed", paths[i]);
+  free(errnos);
+  return rc;
+}
+
 
 /* ---- reading a base version ------------------------------------------------------------------------ */
 
@@ -92,32 +140,23 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
   if (b->file_len < 20 || memcmp(b->file + b->file_len - 4, "LANC", 4) != 0)
     return lp_error_set(err, LP_ECORRUPT, "%s: not a Lance manifest (no LANC footer)", path);
   uint64_t pos = rd_u64(b->file + b->file_len - 16);
-  LP_TRY(section_at(b, pos, &b->msg, &b->msg_len, path, err));
-  if (pos + 4 + b->msg_len != b->file_len - 16)
+  const uint8_t *msg;
+  size_t msg_len;
+  LP_TRY(section_at(b, pos, &msg, &msg_len, path, err));
+  if (pos + 4 + msg_len != b->file_len - 16)
     return lp_error_set(err, LP_ECORRUPT, "%s: manifest does not end at the footer", path);
-  lp__pb_reader r = {b->msg, b->msg_len};
-  lp__pb_field f;
-  bool done;
-  size_t cap = 0;
-  for (;;) {
-    LP_TRY(lp__pb_next(&r, &f, &done, path, err));
-    if (done) break;
-    if (f.number == 2 && f.wire_type == 2) {
-      if (b->n_frag_raw == cap) {
-        cap = cap ? cap * 2 : 16;
-        lp__pb_field *nf = realloc(b->frag_raw, cap * sizeof *nf);
-        if (nf == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
-        b->frag_raw = nf;
-      }
-      b->frag_raw[b->n_frag_raw++] = f;
-    } else if (f.number == 6 && f.wire_type == 0) {
-      LP_TRY(section_at(b, f.varint, &b->index, &b->index_len, path, err));
-    } else if (f.number == 21 && f.wire_type == 0) {
-      LP_TRY(section_at(b, f.varint, &b->txn, &b->txn_len, path, err));
-    }
+  b->pb = lance__table__manifest__unpack(NULL, msg_len, msg);
+  if (b->pb == NULL) return lp_error_set(err, LP_ECORRUPT, "%s: the Manifest message does not decode", path);
+  if (b->pb->opt_index_section_case == LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION_INDEX_SECTION)
+    LP_TRY(section_at(b, b->pb->index_section, &b->index, &b->index_len, path, err));
+  if (b->pb->opt_transaction_section_case == LANCE__TABLE__MANIFEST__OPT_TRANSACTION_SECTION_TRANSACTION_SECTION) {
+    const uint8_t *txn;
+    size_t txn_len;
+    LP_TRY(section_at(b, b->pb->transaction_section, &txn, &txn_len, path, err));
+    b->txn = lance__table__transaction__unpack(NULL, txn_len, txn); /* NULL: an unknown operation */
   }
   LP_TRY(lp__manifest_decode(b->file, b->file_len, path, &b->m, err));
-  if (b->m->n_fragments != b->n_frag_raw)
+  if (b->m->n_fragments != b->pb->n_fragments)
     return lp_error_set(err, LP_ECORRUPT, "%s: fragment count mismatch", path);
   b->version = b->m->version;
   return LP_OK;
@@ -159,175 +198,254 @@ lp_status lp__base_load_latest(const char *table_dir, lp__base *out, lp_error *e
 void lp__base_reset(lp__base *b) {
   if (b == NULL) return;
   free(b->file);
-  free(b->frag_raw);
+  if (b->pb) lance__table__manifest__free_unpacked(b->pb, NULL);
+  if (b->txn) lance__table__transaction__free_unpacked(b->txn, NULL);
   lp__manifest_unref(b->m);
   memset(b, 0, sizeof *b);
 }
 
-void lp__plan_init(lp__plan *p) {
+/* ---- arena ---------------------------------------------------------------------------------------- */
+
+#define ARENA_BLOCK_BYTES 65536
+
+typedef struct arena_block {
+  struct arena_block *next;
+  size_t used, cap;
+  _Alignas(16) unsigned char data[];
+} arena_block;
+
+struct lp__arena {
+  arena_block *head;
+  bool failed;
+};
+
+lp__arena *lp__arena_new(void) { return calloc(1, sizeof(lp__arena)); }
+
+void lp__arena_free(lp__arena *a) {
+  if (a == NULL) return;
+  for (arena_block *b = a->head, *n; b; b = n) {
+    n = b->next;
+    free(b);
+  }
+  free(a);
+}
+
+void *lp__arena_alloc(lp__arena *a, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  arena_block *b = a->head;
+  if (b == NULL || b->cap - b->used < n) {
+    size_t cap = n > ARENA_BLOCK_BYTES ? n : ARENA_BLOCK_BYTES;
+    b = malloc(sizeof *b + cap);
+    if (b == NULL) {
+      a->failed = true;
+      return NULL;
+    }
+    b->used = 0;
+    b->cap = cap;
+    b->next = a->head;
+    a->head = b;
+  }
+  void *p = b->data + b->used;
+  b->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *lp__arena_strdup(lp__arena *a, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = lp__arena_alloc(a, n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+bool lp__arena_failed(const lp__arena *a) { return a->failed; }
+
+void *lp__arena_msg(lp__arena *a, const ProtobufCMessageDescriptor *desc) {
+  void *m = lp__arena_alloc(a, desc->sizeof_message);
+  if (m) protobuf_c_message_init(desc, m);
+  return m;
+}
+
+void lp__ptrvec_push(lp__arena *a, lp__ptrvec *vec, void *p) {
+  if (vec->n == vec->cap) {
+    size_t cap = vec->cap ? vec->cap * 2 : 8;
+    void **nv = lp__arena_alloc(a, cap * sizeof *nv);
+    if (nv == NULL) return; /* the arena remembers the failure */
+    if (vec->n) memcpy(nv, vec->v, vec->n * sizeof *nv);
+    vec->v = nv;
+    vec->cap = cap;
+  }
+  vec->v[vec->n++] = p;
+}
+
+lp_status lp__plan_init(lp__plan *p, lp_error *err) {
   memset(p, 0, sizeof *p);
-  lp__buf_init(&p->fragments);
-  lp__buf_init(&p->op_body);
+  p->arena = lp__arena_new();
+  if (p->arena == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  return LP_OK;
 }
 
 void lp__plan_reset(lp__plan *p) {
   if (p == NULL) return;
-  lp__buf_reset(&p->fragments);
-  lp__buf_reset(&p->op_body);
+  lp__arena_free(p->arena);
+  for (size_t i = 0; i < p->n_sync_paths; i++) free(p->sync_paths[i]);
+  free(p->sync_paths);
   memset(p, 0, sizeof *p);
+}
+
+lp_status lp__plan_status(const lp__plan *p, const char *what, lp_error *err) {
+  if (p->arena == NULL || lp__arena_failed(p->arena)) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", what);
+  return LP_OK;
+}
+
+lp_status lp__plan_sync(lp__plan *p, const char *path, lp_error *err) {
+  char **np = realloc(p->sync_paths, (p->n_sync_paths + 1) * sizeof *np);
+  if (np == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  p->sync_paths = np;
+  if ((np[p->n_sync_paths] = strdup(path)) == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  p->n_sync_paths++;
+  return LP_OK;
 }
 
 /* ---- fragments ------------------------------------------------------------------------------------- */
 
-void lp__encode_fragment(lp__buf *b, uint32_t field, uint64_t id, const char *file_name, const int32_t *field_ids,
-                         size_t n_columns, uint64_t size_bytes, uint64_t physical_rows) {
-  lp__buf df, fr;
-  lp__buf_init(&df);
-  lp__buf_init(&fr);
-  lp__pb_str(&df, 1, file_name);
-  lp__pb_packed_i32(&df, 2, field_ids, n_columns);
-  int32_t *ci = malloc((n_columns ? n_columns : 1) * sizeof *ci);
-  if (ci == NULL) {
-    b->failed = true;
-  } else {
-    for (size_t i = 0; i < n_columns; i++) ci[i] = (int32_t)i;
-    lp__pb_packed_i32(&df, 3, ci, n_columns);
-    free(ci);
+Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const char *file_name,
+                                             const int32_t *field_ids, size_t n_columns, uint64_t size_bytes,
+                                             uint64_t physical_rows) {
+  Lance__Table__DataFragment *fr = lp__arena_msg(a, &lance__table__data_fragment__descriptor);
+  Lance__Table__DataFile *df = lp__arena_msg(a, &lance__table__data_file__descriptor);
+  Lance__Table__DataFile **files = lp__arena_alloc(a, sizeof *files);
+  int32_t *ids = lp__arena_alloc(a, (n_columns ? n_columns : 1) * sizeof *ids);
+  int32_t *cols = lp__arena_alloc(a, (n_columns ? n_columns : 1) * sizeof *cols);
+  char *path = lp__arena_strdup(a, file_name);
+  if (!fr || !df || !files || !ids || !cols || !path) return NULL;
+  for (size_t i = 0; i < n_columns; i++) {
+    ids[i] = field_ids[i];
+    cols[i] = (int32_t)i;
   }
-  lp__pb_u64(&df, 4, 2);
-  lp__pb_u64(&df, 5, 1);
-  lp__pb_u64_nz(&df, 6, size_bytes);
-  lp__pb_u64_nz(&fr, 1, id);
-  lp__pb_msg(&fr, 2, &df);
-  lp__pb_u64(&fr, 4, physical_rows);
-  lp__pb_msg(b, field, &fr);
-  lp__buf_reset(&df);
-  lp__buf_reset(&fr);
+  df->path = path;
+  df->n_fields = df->n_column_indices = n_columns;
+  df->fields = ids;
+  df->column_indices = cols;
+  df->file_major_version = 2; /* data file format 2.1 */
+  df->file_minor_version = 1;
+  df->file_size_bytes = size_bytes;
+  files[0] = df;
+  fr->id = id;
+  fr->n_files = 1;
+  fr->files = files;
+  fr->physical_rows = physical_rows;
+  return fr;
 }
 
-void lp__encode_fragment_with_deletion(lp__buf *b, uint32_t field, const lp__pb_field *raw, const lp__deletion_ref *del) {
-  lp__buf fr, dm;
-  lp__buf_init(&fr);
-  lp__buf_init(&dm);
+Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance__Table__DataFragment *f,
+                                                       const lp__deletion_ref *del) {
+  Lance__Table__DataFragment *fr = lp__arena_alloc(a, sizeof *fr);
+  if (fr == NULL) return NULL;
+  *fr = *f; /* shallow: files, row id sequences and unknown fields are shared with f */
+  fr->deletion_file = NULL;
   if (del) {
-    lp__pb_u64_nz(&dm, 1, (uint64_t)del->kind);
-    lp__pb_u64(&dm, 2, del->read_version);
-    lp__pb_u64(&dm, 3, del->id);
-    lp__pb_u64(&dm, 4, del->num_deleted_rows);
+    Lance__Table__DeletionFile *d = lp__arena_msg(a, &lance__table__deletion_file__descriptor);
+    if (d == NULL) return NULL;
+    d->file_type = del->kind ? LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__BITMAP
+                             : LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__ARROW_ARRAY;
+    d->read_version = del->read_version;
+    d->id = del->id;
+    d->num_deleted_rows = del->num_deleted_rows;
+    fr->deletion_file = d;
   }
-  lp__pb_reader r = {raw->data, raw->len};
-  lp__pb_field f;
-  bool done, placed = false;
-  while (lp__pb_next(&r, &f, &done, "fragment", NULL) == LP_OK && !done) {
-    if (f.number == 3) continue;
-    if (!placed && f.number > 3 && del) {
-      lp__pb_msg(&fr, 3, &dm);
-      placed = true;
-    }
-    lp__buf_put(&fr, f.raw, f.raw_len);
+  return fr;
+}
+
+/* ---- building the manifest ---------------------------------------------------------------------- */
+
+/* The Manifest message of `version`, in the plan's arena. `src` is the version whose other fields are
+ * carried over (NULL on create): its message is copied shallowly, so every field this code does not set
+ * -- also fields it does not know, which protobuf-c kept as unknown fields -- is written back as it was. */
+static Lance__Table__Manifest *build_manifest(const lp__plan *plan, const lp__base *src, uint64_t version,
+                                              const char *txn_name, bool has_index, uint64_t index_off,
+                                              uint64_t txn_off, lp_error *err) {
+  lp__arena *a = plan->arena;
+  Lance__Table__Manifest *m = lp__arena_msg(a, &lance__table__manifest__descriptor);
+  if (m == NULL) goto oom;
+  if (src) *m = *src->pb;
+  bool has_config = !plan->schema && m->n_config > 0;
+  if (plan->schema) {
+    if (lp__wschema_to_pb(plan->schema, a, &m->fields, &m->n_fields, err) != LP_OK ||
+        lp__wschema_metadata_to_pb(plan->schema, a, &lance__table__manifest__schema_metadata_entry__descriptor,
+                                   (void ***)&m->schema_metadata, &m->n_schema_metadata, err) != LP_OK)
+      return NULL;
+    m->n_config = 0; /* an overwrite drops the table config */
+    m->config = NULL;
   }
-  if (!placed && del) lp__pb_msg(&fr, 3, &dm);
-  lp__pb_msg(b, field, &fr);
-  lp__buf_reset(&fr);
-  lp__buf_reset(&dm);
-}
-
-/* ---- building the manifest file ------------------------------------------------------------------ */
-
-static bool source_has(const lp__base *src, uint32_t number) {
-  if (src == NULL || src->msg == NULL) return false;
-  lp__pb_reader r = {src->msg, src->msg_len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
-    if (f.number == number) return true;
-  return false;
-}
-
-static void copy_fields(lp__buf *b, const lp__base *src, uint32_t number) {
-  if (src == NULL || src->msg == NULL) return;
-  lp__pb_reader r = {src->msg, src->msg_len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
-    if (f.number == number) lp__buf_put(b, f.raw, f.raw_len);
-}
-
-static void copy_unknown_fields(lp__buf *b, const lp__base *src) {
-  if (src == NULL || src->msg == NULL) return;
-  lp__pb_reader r = {src->msg, src->msg_len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
-    if (f.number > 21) lp__buf_put(b, f.raw, f.raw_len);
-}
-
-/* The Manifest message for `version`. `src` is the version whose other fields are carried over (NULL on
- * create). */
-static void encode_manifest(lp__buf *m, const lp__base *src, const lp__plan *plan, uint64_t version,
-                            const char *txn_name, bool has_index, uint64_t index_off, uint64_t txn_off) {
+  m->n_fragments = plan->fragments.n;
+  m->fragments = (Lance__Table__DataFragment **)plan->fragments.v;
+  m->version = version;
+  m->version_aux_data = 0;
+  m->tag = (char *)protobuf_c_empty_string;
+  m->opt_index_section_case = has_index ? LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION_INDEX_SECTION
+                                        : LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION__NOT_SET;
+  m->index_section = index_off;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  Google__Protobuf__Timestamp *t = lp__arena_msg(a, &google__protobuf__timestamp__descriptor);
+  Lance__Table__Manifest__WriterVersion *wv = lp__arena_msg(a, &lance__table__manifest__writer_version__descriptor);
+  if (t == NULL || wv == NULL) goto oom;
+  t->seconds = (int64_t)ts.tv_sec;
+  t->nanos = (int32_t)ts.tv_nsec;
+  m->timestamp = t;
   uint64_t flags = plan->has_deletions ? FLAG_DELETIONS : 0;
-  bool has_config = !plan->schema && source_has(src, 16);
-  for (uint32_t n = 1; n <= 21; n++) {
-    switch (n) {
-      case 1:
-        if (plan->schema)
-          lp__wschema_encode_fields(plan->schema, m, 1);
-        else
-          copy_fields(m, src, 1);
-        break;
-      case 2: lp__buf_put(m, plan->fragments.data, plan->fragments.len); if (plan->fragments.failed) m->failed = true; break;
-      case 3: lp__pb_u64(m, 3, version); break;
-      case 5:
-        if (plan->schema)
-          lp__wschema_encode_metadata(plan->schema, m, 5);
-        else
-          copy_fields(m, src, 5);
-        break;
-      case 6: if (has_index) lp__pb_u64(m, 6, index_off); break;
-      case 7: {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        lp__buf t;
-        lp__buf_init(&t);
-        lp__pb_u64(&t, 1, (uint64_t)ts.tv_sec);
-        lp__pb_u64_nz(&t, 2, (uint64_t)ts.tv_nsec);
-        lp__pb_msg(m, 7, &t);
-        lp__buf_reset(&t);
-        break;
-      }
-      case 9: lp__pb_u64_nz(m, 9, flags); break;
-      case 10: lp__pb_u64_nz(m, 10, flags | (has_config ? FLAG_CONFIG : 0)); break;
-      case 11: if (plan->has_max_fragment_id) lp__pb_u64(m, 11, plan->max_fragment_id); break;
-      case 12: lp__pb_str(m, 12, txn_name); break;
-      case 13: {
-        lp__buf wv;
-        lp__buf_init(&wv);
-        lp__pb_str(&wv, 1, WRITER_LIBRARY);
-        lp__pb_str(&wv, 2, WRITER_VERSION);
-        lp__pb_msg(m, 13, &wv);
-        lp__buf_reset(&wv);
-        break;
-      }
-      case 15:
-        if (source_has(src, 15)) {
-          copy_fields(m, src, 15);
-        } else {
-          lp__buf df;
-          lp__buf_init(&df);
-          lp__pb_str(&df, 1, "lance");
-          lp__pb_str(&df, 2, "2.1");
-          lp__pb_msg(m, 15, &df);
-          lp__buf_reset(&df);
-        }
-        break;
-      case 21: lp__pb_u64(m, 21, txn_off); break;
-      case 4: case 8: case 17: break;                       /* unused */
-      case 16: if (!plan->schema) copy_fields(m, src, 16); break; /* config: dropped by an overwrite */
-      default: copy_fields(m, src, n); break;               /* 14 next_row_id, 18, 19, 20 */
-    }
+  m->reader_feature_flags = flags;
+  m->writer_feature_flags = flags | (has_config ? FLAG_CONFIG : 0);
+  m->opt_max_fragment_id_case = plan->has_max_fragment_id ? LANCE__TABLE__MANIFEST__OPT_MAX_FRAGMENT_ID_MAX_FRAGMENT_ID
+                                                          : LANCE__TABLE__MANIFEST__OPT_MAX_FRAGMENT_ID__NOT_SET;
+  m->max_fragment_id = (uint32_t)plan->max_fragment_id;
+  m->transaction_file = lp__arena_strdup(a, txn_name);
+  wv->library = (char *)WRITER_LIBRARY;
+  wv->version = (char *)WRITER_VERSION;
+  m->writer_version = wv;
+  if (m->data_format == NULL) {
+    Lance__Table__Manifest__DataStorageFormat *df = lp__arena_msg(a, &lance__table__manifest__data_storage_format__descriptor);
+    if (df == NULL) goto oom;
+    df->file_format = (char *)"lance";
+    df->version = (char *)"2.1";
+    m->data_format = df;
   }
-  copy_unknown_fields(m, src);
+  m->opt_transaction_section_case = LANCE__TABLE__MANIFEST__OPT_TRANSACTION_SECTION_TRANSACTION_SECTION;
+  m->transaction_section = txn_off;
+  if (m->transaction_file == NULL || lp__arena_failed(a)) goto oom;
+  return m;
+oom:
+  lp_error_set(err, LP_ENOMEM, "manifest: out of memory");
+  return NULL;
+}
+
+/* The Transaction message of an attempt. */
+static Lance__Table__Transaction *build_transaction(const lp__plan *plan, uint64_t read_version, const char *uuid) {
+  Lance__Table__Transaction *t = lp__arena_msg(plan->arena, &lance__table__transaction__descriptor);
+  if (t == NULL) return NULL;
+  t->read_version = read_version;
+  t->uuid = lp__arena_strdup(plan->arena, uuid);
+  t->operation_case = (Lance__Table__Transaction__OperationCase)plan->op;
+  switch (plan->op) { /* every operation member shares the union: set it through the one we have */
+    case LP__OP_APPEND: t->append = (Lance__Table__Transaction__Append *)plan->op_msg; break;
+    case LP__OP_DELETE: t->delete_ = (Lance__Table__Transaction__Delete *)plan->op_msg; break;
+    case LP__OP_OVERWRITE: t->overwrite = (Lance__Table__Transaction__Overwrite *)plan->op_msg; break;
+    case LP__OP_REWRITE: t->rewrite = (Lance__Table__Transaction__Rewrite *)plan->op_msg; break;
+    case LP__OP_RESTORE: t->restore = (Lance__Table__Transaction__Restore *)plan->op_msg; break;
+    case LP__OP_UPDATE: t->update = (Lance__Table__Transaction__Update *)plan->op_msg; break;
+    default: return NULL;
+  }
+  return t->uuid && plan->op_msg ? t : NULL;
+}
+
+/* Pack a message into a new malloc'd buffer. */
+static lp_status pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len, const char *what, lp_error *err) {
+  size_t n = protobuf_c_message_get_packed_size(m);
+  *out = malloc(n ? n : 1);
+  if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", what);
+  *out_len = protobuf_c_message_pack(m, *out);
+  return LP_OK;
 }
 
 /* ---- files --------------------------------------------------------------------------------------- */
@@ -350,9 +468,63 @@ static lp_status write_file_atomic(const char *dir, const char *name, const void
 
 static void v2_name(uint64_t version, char out[64]) { snprintf(out, 64, "%020" PRIu64 ".manifest", UINT64_MAX - version); }
 
+/* Add `path` to list (a set of at most cap borrowed or owned strings) unless present. */
+static void sync_list_add(const char **list, size_t *n, size_t cap, const char *path) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp(list[i], path) == 0) return;
+  if (*n < cap) list[(*n)++] = path;
+}
+
+/* The durability barrier before a version becomes visible: the plan's data and deletion files, the
+ * transaction file, the staged manifest, and the directories holding their names, all fsynced at once.
+ *
+ * Order of a durable commit (each step completes before the next starts):
+ *   1. data files, deletion files, the transaction file (renamed into place) and the staged manifest are
+ *      written without fsync: none of them is reachable from any version yet;
+ *   2. this barrier: fsync of all those files and of data/, _deletions/, _transactions/ together;
+ *   3. link(staged manifest, final name) publishes the version (readers see it from now on);
+ *   4. fsync of _versions/ makes the publication itself durable; only then does the commit report success.
+ * A crash before 3 leaves only unreferenced files (cleanup removes them); after 3 everything the version
+ * refers to is already on disk. */
+static lp_status sync_before_publish(const lp__plan *plan, const char *txn_path, const char *staging, lp_error *err) {
+  size_t cap = 3 * plan->n_sync_paths + 6, n = 0;
+  const char **list = calloc(cap, sizeof *list);
+  char **dirs = calloc(2 * plan->n_sync_paths + 4, sizeof *dirs);
+  lp_status rc = LP_OK;
+  if (list == NULL || dirs == NULL) rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  size_t n_dirs = 0;
+  for (size_t i = 0; rc == LP_OK && i < plan->n_sync_paths + 1; i++) {
+    const char *p = i < plan->n_sync_paths ? plan->sync_paths[i] : txn_path;
+    sync_list_add(list, &n, cap, p);
+    const char *slash = strrchr(p, '/');
+    if (slash == NULL) continue;
+    if ((dirs[n_dirs] = strndup(p, (size_t)(slash - p))) == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+      break;
+    }
+    sync_list_add(list, &n, cap, dirs[n_dirs]);
+    /* and the table directory: data/ or _deletions/ may have been created for this commit */
+    const char *up = strrchr(dirs[n_dirs++], '/');
+    if (up == NULL) continue;
+    if ((dirs[n_dirs] = strndup(p, (size_t)(up - dirs[n_dirs - 1]))) == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+      break;
+    }
+    sync_list_add(list, &n, cap, dirs[n_dirs++]);
+  }
+  if (rc == LP_OK) {
+    sync_list_add(list, &n, cap, staging);
+    rc = lp__fsync_paths(list, n, err);
+  }
+  for (size_t i = 0; i < n_dirs; i++) free(dirs[i]);
+  free(dirs);
+  free(list);
+  return rc;
+}
+
 /* Publish the manifest bytes as `version` with staging file + link(). LP_EEXIST when the version is taken. */
-static lp_status publish(const char *table_dir, uint64_t version, bool v1_names, const lp__buf *file, bool durable,
-                         lp_error *err) {
+static lp_status publish(const char *table_dir, uint64_t version, bool v1_names, const uint8_t *file,
+                         size_t file_len, const lp__plan *plan, const char *txn_path, bool durable, lp_error *err) {
   char vdir[4096], name[64], final_path[4200], staging[4300];
   snprintf(vdir, sizeof vdir, "%s/_versions", table_dir);
   if (v1_names)
@@ -363,9 +535,9 @@ static lp_status publish(const char *table_dir, uint64_t version, bool v1_names,
   snprintf(staging, sizeof staging, "%s#%016" PRIx64, final_path, lp__random_u64());
   int fd = open(staging, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the staged manifest", vdir);
-  lp_status rc = lp__write_all(fd, file->data, file->len, staging, err);
-  if (rc == LP_OK && durable && fsync(fd) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: fsync failed", staging);
+  lp_status rc = lp__write_all(fd, file, file_len, staging, err);
   if (close(fd) != 0 && rc == LP_OK) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: close failed", staging);
+  if (rc == LP_OK && durable) rc = sync_before_publish(plan, txn_path, staging, err);
   if (rc == LP_OK && link(staging, final_path) != 0) {
     int e = errno;
     rc = e == EEXIST ? lp_error_set(err, LP_EEXIST, "%s: version %" PRIu64 " already committed", table_dir, version)
@@ -383,17 +555,7 @@ static void write_hint(const char *table_dir, uint64_t version, bool durable) {
   (void)write_file_atomic(vdir, "latest_version_hint.json", body, (size_t)n, durable, NULL); /* only a hint */
 }
 
-uint32_t lp__base_txn_op(const lp__base *b) { return b->txn ? txn_op(b->txn, b->txn_len) : 0; }
-
-/* The operation number of a Transaction message (0 when unknown). */
-static uint32_t txn_op(const uint8_t *txn, size_t len) {
-  lp__pb_reader r = {txn, len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "transaction", NULL) == LP_OK && !done)
-    if (f.number >= 100 && f.number < 200) return f.number;
-  return 0;
-}
+uint32_t lp__base_txn_op(const lp__base *b) { return b->txn ? (uint32_t)b->txn->operation_case : 0; }
 
 /* After losing a race: may `mine` be rebased over the versions committed since `read_version`? */
 static lp_status check_conflicts(const char *table_dir, uint64_t read_version, uint64_t latest, uint32_t mine,
@@ -403,7 +565,7 @@ static lp_status check_conflicts(const char *table_dir, uint64_t read_version, u
     lp_status rc = lp__base_load(table_dir, v, &b, err);
     if (rc == LP_ENOTFOUND) continue; /* cleaned up meanwhile */
     if (rc != LP_OK) return rc;
-    uint32_t theirs = b.txn ? txn_op(b.txn, b.txn_len) : 0;
+    uint32_t theirs = lp__base_txn_op(&b);
     lp__base_reset(&b);
     if (mine == LP__OP_OVERWRITE) continue; /* an overwrite replaces whatever happened */
     if (theirs == LP__OP_OVERWRITE || theirs == LP__OP_RESTORE || theirs == 0)
@@ -443,61 +605,77 @@ static bool versions_use_v1(const char *table_dir) {
 }
 
 /* One attempt: build and publish version base->version + 1. */
+static void put_le(uint8_t *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The manifest file: [u32 len][IndexSection] (when kept) [u32 len][Transaction] [u32 len][Manifest], then
+ * the footer: u64 offset of the manifest's length prefix, u16 major 0, u16 minor 2, "LANC". */
+lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, bool has_index, const uint8_t *txn,
+                                  size_t txn_len, uint64_t version, const char *txn_name, uint8_t **out,
+                                  size_t *out_len, lp_error *err) {
+  size_t index_len = has_index ? src->index_len : 0, txn_off = has_index ? 4 + index_len : 0;
+  size_t man_off = txn_off + 4 + txn_len;
+  Lance__Table__Manifest *m = build_manifest(plan, src, version, txn_name, has_index, 0, txn_off, err);
+  if (m == NULL) return err ? err->code : LP_ENOMEM;
+  size_t man_len = protobuf_c_message_get_packed_size(&m->base);
+  if (man_len > UINT32_MAX || txn_len > UINT32_MAX || index_len > UINT32_MAX)
+    return lp_error_set(err, LP_EUNSUPPORTED, "manifest: a section exceeds 4 GiB");
+  size_t total = man_off + 4 + man_len + 16;
+  uint8_t *f = malloc(total);
+  if (f == NULL) return lp_error_set(err, LP_ENOMEM, "manifest: out of memory");
+  if (has_index) {
+    put_le(f, index_len, 4);
+    memcpy(f + 4, src->index, index_len); /* indices are carried over verbatim */
+  }
+  put_le(f + txn_off, txn_len, 4);
+  memcpy(f + txn_off + 4, txn, txn_len);
+  put_le(f + man_off, man_len, 4);
+  protobuf_c_message_pack(&m->base, f + man_off + 4);
+  uint8_t *foot = f + man_off + 4 + man_len;
+  put_le(foot, man_off, 8);
+  put_le(foot + 8, 0, 2);
+  put_le(foot + 10, 2, 2);
+  memcpy(foot + 12, "LANC", 4);
+  *out = f;
+  *out_len = total;
+  return LP_OK;
+}
+
+/* One attempt: build and publish version base->version + 1. */
 static lp_status attempt(const char *table_dir, const lp__commit_opts *o, const lp__base *base, const lp__plan *plan,
                          uint64_t *out_version, lp_error *err) {
   uint64_t read_version = base->version, version = read_version + 1;
-  char uuid[37], txn_name[128], dir[4096];
+  char uuid[37], txn_name[128], dir[4096], txn_path[4300];
   lp__uuid(uuid);
   snprintf(txn_name, sizeof txn_name, "%" PRIu64 "-%s.txn", read_version, uuid);
-  lp__buf txn, man, file;
-  lp__buf_init(&txn);
-  lp__buf_init(&man);
-  lp__buf_init(&file);
-  lp__pb_u64_nz(&txn, 1, read_version);
-  lp__pb_str(&txn, 2, uuid);
-  lp__pb_msg(&txn, plan->op, &plan->op_body);
-  lp_status rc = lp__buf_status(&txn, "transaction", err);
-  if (rc != LP_OK) goto done;
   snprintf(dir, sizeof dir, "%s/_transactions", table_dir);
+  snprintf(txn_path, sizeof txn_path, "%s/%s", dir, txn_name);
+  uint8_t *txn = NULL, *file = NULL;
+  size_t txn_len = 0, file_len = 0;
+  Lance__Table__Transaction *t = build_transaction(plan, read_version, uuid);
+  lp_status rc = t ? pack(&t->base, &txn, &txn_len, "transaction", err)
+                   : lp_error_set(err, LP_ENOMEM, "transaction: out of memory");
+  if (rc != LP_OK) return rc;
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", dir);
     goto done;
   }
-  rc = write_file_atomic(dir, txn_name, txn.data, txn.len, o->durable, err);
-  if (rc == LP_OK) rc = lp__fsync_dir(dir, o->durable, err);
+  rc = write_file_atomic(dir, txn_name, txn, txn_len, false, err); /* synced by publish() */
   if (rc != LP_OK) goto done;
   const lp__base *src = plan->content ? plan->content : (base->version ? base : NULL);
   bool has_index = plan->keep_index && src && src->index;
-  uint64_t index_off = 0, txn_off = 0;
-  if (has_index) {
-    lp__buf_u32le(&file, (uint32_t)src->index_len);
-    lp__buf_put(&file, src->index, src->index_len);
-  }
-  txn_off = file.len;
-  lp__buf_u32le(&file, (uint32_t)txn.len);
-  lp__buf_put(&file, txn.data, txn.len);
-  uint64_t man_off = file.len;
-  encode_manifest(&man, src, plan, version, txn_name, has_index, index_off, txn_off);
-  lp__buf_u32le(&file, (uint32_t)man.len);
-  lp__buf_put(&file, man.data, man.len);
-  lp__buf_u64le(&file, man_off);
-  lp__buf_u16le(&file, 0);
-  lp__buf_u16le(&file, 2);
-  lp__buf_put(&file, "LANC", 4);
-  rc = lp__buf_status(&man, "manifest", err);
-  if (rc == LP_OK) rc = lp__buf_status(&file, "manifest", err);
-  if (rc == LP_OK) rc = publish(table_dir, version, base->version && versions_use_v1(table_dir), &file, o->durable, err);
-  if (rc != LP_OK) {
-    char p[4300];
-    snprintf(p, sizeof p, "%s/%s", dir, txn_name);
-    unlink(p); /* not referenced by any version */
-  } else {
+  rc = lp__manifest_file_build(plan, src, has_index, txn, txn_len, version, txn_name, &file, &file_len, err);
+  if (rc == LP_OK)
+    rc = publish(table_dir, version, base->version && versions_use_v1(table_dir), file, file_len, plan, txn_path,
+                 o->durable, err);
+  if (rc != LP_OK)
+    unlink(txn_path); /* not referenced by any version */
+  else
     *out_version = version;
-  }
 done:
-  lp__buf_reset(&txn);
-  lp__buf_reset(&man);
-  lp__buf_reset(&file);
+  free(txn);
+  free(file);
   return rc;
 }
 
@@ -533,8 +711,10 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     if (i == 0) first_read = base.version;
     if (base.version) rc = check_base_flags(table_dir, &base, err);
     lp__plan plan;
-    lp__plan_init(&plan);
+    if (rc == LP_OK) rc = lp__plan_init(&plan, err);
+    else memset(&plan, 0, sizeof plan);
     if (rc == LP_OK) rc = prepare(ctx, &base, &plan, err);
+    if (rc == LP_OK && !plan.noop) rc = lp__plan_status(&plan, "commit", err);
     if (rc == LP_OK && plan.noop) {
       *out_version = base.version;
       lp__plan_reset(&plan);

@@ -9,27 +9,47 @@
 #include <stdint.h>
 
 #include "lance/manifest.h"
-#include "lance/pbwire.h"
 #include "lance/schema.h"
+
+#include "table.pb-c.h"
+#include "transaction.pb-c.h"
 
 /* Transaction operation numbers (lance.table.Transaction oneof). */
 enum { LP__OP_APPEND = 100, LP__OP_DELETE = 101, LP__OP_OVERWRITE = 102, LP__OP_CREATE_INDEX = 103,
        LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108 };
 
-/* One committed version as read for a commit: raw bytes for verbatim carry-over plus the decoded view. */
+/* A bump allocator for the protobuf-c messages a commit builds: everything is freed at once by
+ * lp__arena_free, so a message tree may mix new parts with parts borrowed from an unpacked manifest. */
+typedef struct lp__arena lp__arena;
+lp__arena *lp__arena_new(void);
+void lp__arena_free(lp__arena *a);
+/* Zeroed memory (NULL when out of memory; the arena then remembers the failure, see lp__arena_failed). */
+void *lp__arena_alloc(lp__arena *a, size_t n);
+char *lp__arena_strdup(lp__arena *a, const char *s);
+bool lp__arena_failed(const lp__arena *a);
+/* A new message of `desc`, initialized to its defaults. */
+void *lp__arena_msg(lp__arena *a, const ProtobufCMessageDescriptor *desc);
+
+/* A growable array of pointers in an arena (a repeated message field being built). */
+typedef struct lp__ptrvec {
+  void **v;
+  size_t n, cap;
+} lp__ptrvec;
+/* Append p; on allocation failure the arena's failure flag is set. */
+void lp__ptrvec_push(lp__arena *a, lp__ptrvec *vec, void *p);
+
+/* One committed version as read for a commit: the manifest file, its Manifest message unpacked by
+ * protobuf-c (fields this code does not know are kept as unknown fields and written back unchanged by a
+ * commit that carries the message over), and the decoded view. */
 typedef struct lp__base {
-  uint64_t version;          /* 0: the table has no version yet */
-  uint8_t *file;             /* the whole manifest file (owned) */
+  uint64_t version;                /* 0: the table has no version yet */
+  uint8_t *file;                   /* the whole manifest file (owned) */
   size_t file_len;
-  const uint8_t *msg;        /* the Manifest protobuf inside file */
-  size_t msg_len;
-  const uint8_t *index;      /* IndexSection bytes inside file, or NULL */
+  const uint8_t *index;            /* IndexSection bytes inside file (copied verbatim), or NULL */
   size_t index_len;
-  const uint8_t *txn;        /* inline Transaction bytes, or NULL */
-  size_t txn_len;
-  lp__pb_field *frag_raw;    /* payload of each Manifest.fragments entry, same order as m->fragments */
-  size_t n_frag_raw;
-  lp__manifest *m;           /* decoded (a reference) */
+  Lance__Table__Manifest *pb;      /* owned (protobuf-c) */
+  Lance__Table__Transaction *txn;  /* the inline transaction (owned), or NULL */
+  lp__manifest *m;                 /* decoded (a reference) */
 } lp__base;
 
 /* Parse a manifest file held in memory (copied); `path` names it in messages. */
@@ -41,9 +61,11 @@ void lp__base_reset(lp__base *b);
 /* The operation (LP__OP_*) of the version's inline transaction; 0 when it has none. */
 uint32_t lp__base_txn_op(const lp__base *b);
 
-/* What an operation wants committed on top of a base. */
+/* What an operation wants committed on top of a base. The messages live in `arena` and may point into
+ * the base's (or content's) unpacked manifest, which outlives the plan. */
 typedef struct lp__plan {
-  lp__buf fragments;          /* the new manifest's fragments: complete tagged field-2 entries */
+  lp__arena *arena;           /* owns what the plan built */
+  lp__ptrvec fragments;       /* Lance__Table__DataFragment *: the new manifest's fragments */
   bool has_max_fragment_id;
   uint64_t max_fragment_id;
   bool has_deletions;         /* some fragment in `fragments` has a deletion file */
@@ -51,12 +73,21 @@ typedef struct lp__plan {
   const lp__base *content;    /* non-NULL: carry fields over from this version instead of the base (restore) */
   bool keep_index;            /* copy the carried-over version's index section */
   bool noop;                  /* nothing to commit: lp__commit returns the base version */
-  uint32_t op;                /* LP__OP_* */
-  lp__buf op_body;            /* the operation message */
+  uint32_t op;                /* LP__OP_* = the Transaction.operation case */
+  ProtobufCMessage *op_msg;   /* the operation message (in arena) */
+  char **sync_paths;          /* files written for this plan without fsync (owned); see lp__plan_sync */
+  size_t n_sync_paths;
 } lp__plan;
 
-void lp__plan_init(lp__plan *p);
+/* LP_ENOMEM when the arena cannot be made. */
+lp_status lp__plan_init(lp__plan *p, lp_error *err);
 void lp__plan_reset(lp__plan *p);
+/* Name a file (data or deletion file, written without fsync) that the plan's version refers to: a durable
+ * commit fsyncs it and its directory, together with the transaction and manifest files, before it
+ * publishes the version. */
+lp_status lp__plan_sync(lp__plan *p, const char *path, lp_error *err);
+/* LP_ENOMEM (naming `what`) when building the plan ran out of memory. */
+lp_status lp__plan_status(const lp__plan *p, const char *what, lp_error *err);
 
 /* Build the plan for one attempt against `base` (base->version == 0 when creating). Called again after a
  * lost race, with the new latest version; must leave `plan` fully built or fail. */
@@ -73,20 +104,32 @@ typedef struct lp__commit_opts {
 lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__prepare_fn prepare, void *ctx,
                      uint64_t *out_version, lp_error *err);
 
-/* Encoding helpers for operations. */
+/* Building fragments. */
 typedef struct lp__deletion_ref {
   int kind;                  /* 0 arrow, 1 bitmap */
   uint64_t read_version, id, num_deleted_rows;
 } lp__deletion_ref;
 
-/* A DataFragment with one data file. id 0 is omitted (as in transactions). */
-void lp__encode_fragment(lp__buf *b, uint32_t field, uint64_t id, const char *file_name, const int32_t *field_ids,
-                         size_t n_columns, uint64_t size_bytes, uint64_t physical_rows);
-/* Re-encode an existing fragment payload with its deletion file replaced (del == NULL: removed). */
-void lp__encode_fragment_with_deletion(lp__buf *b, uint32_t field, const lp__pb_field *raw, const lp__deletion_ref *del);
+/* A DataFragment with one data file of format 2.1 (id 0 in transactions). NULL when out of memory. */
+Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const char *file_name,
+                                             const int32_t *field_ids, size_t n_columns, uint64_t size_bytes,
+                                             uint64_t physical_rows);
+/* A copy of fragment `f` (its other fields and unknown fields shared) with its deletion file replaced
+ * (del == NULL: removed). NULL when out of memory. */
+Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance__Table__DataFragment *f,
+                                                       const lp__deletion_ref *del);
+
+/* The bytes of a manifest file for `version`: the kept index section of src (when has_index), the packed
+ * transaction `txn`, the Manifest built from plan over src (NULL: none), and the footer. Caller frees. */
+lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, bool has_index, const uint8_t *txn,
+                                  size_t txn_len, uint64_t version, const char *txn_name, uint8_t **out,
+                                  size_t *out_len, lp_error *err);
 
 /* fsync a directory (no-op when !durable). */
 lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err);
+/* fsync every path (files or directories) at once, from several threads, so the file system can commit
+ * them in one journal transaction instead of one after another. LP_EIO names the first that failed. */
+lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err);
 /* Random lowercase hyphenated UUID v4 (37 bytes with NUL). */
 void lp__uuid(char out[37]);
 uint64_t lp__random_u64(void);

@@ -21,6 +21,7 @@ typedef struct compact_ctx {
   const lp__base *src_base;
   group *groups;
   size_t n_groups;
+  const char *dir;          /* the table directory */
 } compact_ctx;
 
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
@@ -38,18 +39,11 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
       return lp_error_set(err, LP_ECONFLICT, "rows of fragment %" PRIu64 " were deleted while compacting", a->id);
   }
   bool has_max;
-  uint64_t max_id = 0;
-  has_max = false;
-  lp__pb_reader pr = {base->msg, base->msg_len};
-  lp__pb_field pf;
-  bool done;
-  while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
-    if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
-  for (size_t i = 0; i < base->m->n_fragments; i++)
-    if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
-  uint64_t next = has_max ? max_id + 1 : 0;
+  uint64_t max_id, next = lp__next_fragment_id(base, &has_max, &max_id);
   bool any_deletion = false;
-  size_t gi = 0;
+  Lance__Table__Transaction__Rewrite *op = lp__arena_msg(plan->arena, &lance__table__transaction__rewrite__descriptor);
+  if (op == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+  lp__ptrvec groups = {0};
   for (size_t i = 0; i < base->m->n_fragments; i++) {
     const lp__fragment *f = &base->m->fragments[i];
     /* is f the first fragment of a group? then emit the group's new fragments in its place */
@@ -62,36 +56,42 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
           if (j == 0) g = &c->groups[k];
         }
     if (!in_group) {
-      lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
+      lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;
       continue;
     }
     if (g == NULL) continue;
-    lp__buf grp;
-    lp__buf_init(&grp);
-    for (size_t j = 0; j < g->n; j++) {
-      size_t src_i = g->first + j;
-      const lp__fragment *old = &c->src->fragments[src_i];
-      lp__pb_bytes(&grp, 1, c->src_base->frag_raw[src_i].data, c->src_base->frag_raw[src_i].len);
-      (void)old;
-    }
+    /* RewriteGroup: the old fragments as they were, the new ones with their (reserved) ids */
+    Lance__Table__Transaction__Rewrite__RewriteGroup *grp =
+        lp__arena_msg(plan->arena, &lance__table__transaction__rewrite__rewrite_group__descriptor);
+    Lance__Table__DataFragment **olds = lp__arena_alloc(plan->arena, (g->n + 1) * sizeof *olds);
+    Lance__Table__DataFragment **news = lp__arena_alloc(plan->arena, (g->files.n + 1) * sizeof *news);
+    if (grp == NULL || olds == NULL || news == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+    for (size_t j = 0; j < g->n; j++) olds[j] = c->src_base->pb->fragments[g->first + j];
     for (size_t j = 0; j < g->files.n; j++) {
       const lp__dfw_result *r = &g->files.files[j];
-      lp__encode_fragment(&plan->fragments, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-      lp__encode_fragment(&grp, 2, next, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-      next++;
+      news[j] = lp__fragment_new(plan->arena, next++, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      if (news[j] == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+      lp__ptrvec_push(plan->arena, &plan->fragments, news[j]);
+      char path[4400];
+      snprintf(path, sizeof path, "%s/data/%s", c->dir, r->name);
+      LP_TRY(lp__plan_sync(plan, path, err));
     }
-    lp__pb_msg(&plan->op_body, 3, &grp);
-    lp__buf_reset(&grp);
-    gi++;
+    grp->n_old_fragments = g->n;
+    grp->old_fragments = olds;
+    grp->n_new_fragments = g->files.n;
+    grp->new_fragments = news;
+    lp__ptrvec_push(plan->arena, &groups, grp);
   }
+  op->n_groups = groups.n;
+  op->groups = (Lance__Table__Transaction__Rewrite__RewriteGroup **)groups.v;
+  plan->op_msg = &op->base;
   plan->has_max_fragment_id = has_max || next > 0;
   plan->max_fragment_id = next > 0 ? next - 1 : max_id;
   plan->has_deletions = any_deletion;
   plan->keep_index = true;
   plan->op = LP__OP_REWRITE;
-  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
-  return lp__buf_status(&plan->op_body, "transaction", err);
+  return lp__plan_status(plan, "compact", err);
 }
 
 lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts, uint64_t *out_version,
@@ -109,6 +109,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   if (rc == LP_OK) {
     c.src = base.m;
     c.src_base = &base;
+    c.dir = dir;
     c.groups = calloc(base.m->n_fragments + 1, sizeof *c.groups);
     if (c.groups == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
   }

@@ -10,7 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/pbwire.h"
+#include "encodings20.pb-c.h"
+#include "encodings21.pb-c.h"
+#include "file2.pb-c.h"
+#include "lance/buf.h"
+#include "lance/commit.h"
+#include "wellknown.pb-c.h"
 #include "lance/write_schema.h"
 
 #define PAGE_ALIGN 64               /* page and global buffers start at multiples of this */
@@ -25,11 +30,6 @@
 
 int lp__write_fail_errno = 0;
 uint64_t lp__write_fail_after = 0;
-
-static const uint8_t column_encoding[] = {0x0a, 0x29, 0x12, 0x27, 0x0a, 0x25, 0x0a, 0x1f, '/', 'l', 'a', 'n', 'c',
-                                          'e', '.', 'e', 'n', 'c', 'o', 'd', 'i', 'n', 'g', 's', '.', 'C', 'o',
-                                          'l', 'u', 'm', 'n', 'E', 'n', 'c', 'o', 'd', 'i', 'n', 'g', 0x12, 0x02,
-                                          0x0a, 0x00};
 
 enum { LAYER_ALL_VALID_ITEM = 1, LAYER_ALL_VALID_LIST = 2, LAYER_NULLABLE_ITEM = 3, LAYER_NULLABLE_LIST = 4,
        LAYER_EMPTYABLE_LIST = 5, LAYER_NULL_AND_EMPTY_LIST = 6 };
@@ -79,6 +79,8 @@ typedef struct levels {
   uint64_t *var_end;   /* variable width: end offset of each visible value in var_data */
   size_t var_cap;
   size_t max_value_bytes;
+  lp__buf item_valid;  /* fixed-size list leaf: one byte (0/1) per item of every visible slot */
+  bool has_item_nulls; /* some valid row of a fixed-size list holds a null item: write the validity */
 } levels;
 
 static void levels_clear(levels *l) {
@@ -86,6 +88,9 @@ static void levels_clear(levels *l) {
   l->fixed.len = l->var_data.len = 0;
   l->fixed.failed = l->var_data.failed = false;
   l->max_value_bytes = 0;
+  l->item_valid.len = 0;
+  l->item_valid.failed = false;
+  l->has_item_nulls = false;
 }
 
 static void levels_free(levels *l) {
@@ -95,6 +100,7 @@ static void levels_free(levels *l) {
   free(l->var_end);
   lp__buf_reset(&l->fixed);
   lp__buf_reset(&l->var_data);
+  lp__buf_reset(&l->item_valid);
   memset(l, 0, sizeof *l);
 }
 
@@ -174,13 +180,18 @@ static lp_status emit_leaf_value(emit_ctx *c, const struct ArrowArray *a, int64_
   } else if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
     const struct ArrowArray *ch = a->children[0];
     int64_t first = i * f->list_size;
-    if (ch->null_count != 0) {
-      for (int64_t k = 0; k < f->list_size; k++)
-        if (arr_is_null(ch, first + k))
-          return lp_error_set(c->err, LP_EUNSUPPORTED, "%s: null items inside a fixed-size list are not supported by the writer", c->what);
+    if (ch->null_count == 0) {
+      lp__buf_fill(&l->item_valid, 1, (size_t)f->list_size); /* the common case: no item is null */
+    } else {
+      for (int64_t k = 0; k < f->list_size; k++) {
+        uint8_t ok = !arr_is_null(ch, first + k);
+        if (!ok) l->has_item_nulls = true;
+        lp__buf_put(&l->item_valid, &ok, 1);
+      }
     }
     size_t ew = c->width / (size_t)f->list_size;
     lp__buf_put(&l->fixed, (const uint8_t *)ch->buffers[1] + (size_t)(ch->offset + first) * ew, c->width);
+    if (l->item_valid.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   } else {
     lp__buf_put(&l->fixed, (const uint8_t *)a->buffers[1] + (size_t)i * c->width, c->width);
   }
@@ -196,7 +207,9 @@ static lp_status emit_placeholder(emit_ctx *c, uint16_t rep, uint8_t code) {
     if (!push_var(l, "", 0)) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   } else {
     lp__buf_fill(&l->fixed, 0, c->width);
-    if (l->fixed.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
+    const lp__field *leaf = c->path->node[c->path->depth - 1];
+    if (leaf->type == LP__TYPE_FIXED_SIZE_LIST) lp__buf_fill(&l->item_valid, 0, (size_t)leaf->list_size);
+    if (l->fixed.failed || l->item_valid.failed) return lp_error_set(c->err, LP_ENOMEM, "%s: out of memory", c->what);
   }
   return LP_OK;
 }
@@ -296,61 +309,68 @@ static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) 
   li->max_def = next - 1;
 }
 
-static void enc_flat(lp__buf *b, uint64_t bits) {
-  lp__buf flat;
-  lp__buf_init(&flat);
-  lp__pb_u64(&flat, 1, bits);
-  lp__pb_msg(b, 1, &flat);
-  lp__buf_reset(&flat);
+/* ---- page descriptions: protobuf-c messages in the writer's arena ---------------------------------- */
+
+typedef Lance__Encodings21__CompressiveEncoding cenc;
+
+static cenc *ce_flat(lp__arena *a, uint64_t bits) {
+  cenc *c = lp__arena_msg(a, &lance__encodings21__compressive_encoding__descriptor);
+  Lance__Encodings21__Flat *f = lp__arena_msg(a, &lance__encodings21__flat__descriptor);
+  if (c == NULL || f == NULL) return NULL;
+  f->bits_per_value = bits;
+  c->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+  c->flat = f;
+  return c;
 }
 
-/* CompressiveEncoding of the leaf's values. */
-static void enc_values(lp__buf *b, const lp__field *leaf) {
+/* CompressiveEncoding of the leaf's values (has_item_validity: a fixed-size list with item nulls). */
+static cenc *ce_values(lp__arena *a, const lp__field *leaf, bool has_item_validity) {
+  cenc *c = NULL;
   if (lp__wtype_is_varwidth(leaf->type)) {
     bool large = leaf->type == LP__TYPE_LARGE_UTF8 || leaf->type == LP__TYPE_LARGE_BINARY;
-    lp__buf offs, var;
-    lp__buf_init(&offs);
-    lp__buf_init(&var);
-    enc_flat(&offs, large ? 64 : 32);
-    lp__pb_msg(&var, 1, &offs);
-    lp__pb_msg(b, 2, &var);
-    lp__buf_reset(&offs);
-    lp__buf_reset(&var);
+    Lance__Encodings21__Variable *v = lp__arena_msg(a, &lance__encodings21__variable__descriptor);
+    c = lp__arena_msg(a, &lance__encodings21__compressive_encoding__descriptor);
+    if (v == NULL || c == NULL || (v->offsets = ce_flat(a, large ? 64 : 32)) == NULL) return NULL;
+    c->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
+    c->variable = v;
   } else if (leaf->type == LP__TYPE_FIXED_SIZE_LIST) {
-    lp__buf inner, fsl;
-    lp__buf_init(&inner);
-    lp__buf_init(&fsl);
-    enc_flat(&inner, lp__wtype_width(leaf->elem_type) * 8);
-    lp__pb_u64(&fsl, 1, (uint64_t)leaf->list_size);
-    lp__pb_msg(&fsl, 2, &inner);
-    lp__pb_msg(b, 11, &fsl);
-    lp__buf_reset(&inner);
-    lp__buf_reset(&fsl);
+    Lance__Encodings21__FixedSizeList *f = lp__arena_msg(a, &lance__encodings21__fixed_size_list__descriptor);
+    c = lp__arena_msg(a, &lance__encodings21__compressive_encoding__descriptor);
+    if (f == NULL || c == NULL || (f->values = ce_flat(a, lp__wtype_width(leaf->elem_type) * 8)) == NULL) return NULL;
+    f->items_per_value = (uint64_t)leaf->list_size;
+    f->has_validity = has_item_validity;
+    c->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+    c->fixed_size_list = f;
   } else {
-    enc_flat(b, leaf->type == LP__TYPE_BOOL ? 1 : lp__wtype_width(leaf->type) * 8);
+    c = ce_flat(a, leaf->type == LP__TYPE_BOOL ? 1 : lp__wtype_width(leaf->type) * 8);
   }
+  return c;
 }
 
-static void enc_layers(lp__buf *b, uint32_t field, const layer_info *li) {
-  uint64_t v[MAX_PATH_DEPTH];
-  for (int i = 0; i < li->n_layers; i++) v[i] = li->kind[i];
-  lp__pb_packed_u64(b, field, v, (size_t)li->n_layers);
+/* The RepDefLayer list of the page (innermost first). */
+static Lance__Encodings21__RepDefLayer *layers_pb(lp__arena *a, const layer_info *li) {
+  Lance__Encodings21__RepDefLayer *v = lp__arena_alloc(a, (size_t)(li->n_layers + 1) * sizeof *v);
+  for (int i = 0; v && i < li->n_layers; i++) v[i] = (Lance__Encodings21__RepDefLayer)li->kind[i];
+  return v;
 }
 
-/* Wrap a PageLayout as the Page.encoding value: Encoding{direct{Any{type_url, value}}}. */
-static void enc_page_encoding(lp__buf *page, const lp__buf *layout) {
-  lp__buf any, direct, enc;
-  lp__buf_init(&any);
-  lp__buf_init(&direct);
-  lp__buf_init(&enc);
-  lp__pb_str(&any, 1, "/lance.encodings21.PageLayout");
-  lp__pb_msg(&any, 2, layout);
-  lp__pb_msg(&direct, 1, &any);
-  lp__pb_msg(&enc, 2, &direct);
-  lp__pb_msg(page, 4, &enc);
-  lp__buf_reset(&any);
-  lp__buf_reset(&direct);
-  lp__buf_reset(&enc);
+/* Encoding{direct{encoding: Any{type_url, value: packed m}}}, the form a 2.1 file gives page and column
+ * encodings. */
+static Lance__File__V2__Encoding *direct_any(lp__arena *a, const char *type_url, const ProtobufCMessage *m) {
+  Google__Protobuf__Any *any = lp__arena_msg(a, &google__protobuf__any__descriptor);
+  Lance__File__V2__DirectEncoding *d = lp__arena_msg(a, &lance__file__v2__direct_encoding__descriptor);
+  Lance__File__V2__Encoding *e = lp__arena_msg(a, &lance__file__v2__encoding__descriptor);
+  if (any == NULL || d == NULL || e == NULL) return NULL;
+  any->type_url = (char *)type_url;
+  any->value.len = protobuf_c_message_get_packed_size(m);
+  if ((any->value.data = lp__arena_alloc(a, any->value.len + 1)) == NULL) return NULL;
+  protobuf_c_message_pack(m, any->value.data);
+  d->encoding.len = protobuf_c_message_get_packed_size(&any->base);
+  if ((d->encoding.data = lp__arena_alloc(a, d->encoding.len + 1)) == NULL) return NULL;
+  protobuf_c_message_pack(&any->base, d->encoding.data);
+  e->location_case = LANCE__FILE__V2__ENCODING__LOCATION_DIRECT;
+  e->direct = d;
+  return e;
 }
 
 struct lp__dfw {
@@ -363,7 +383,8 @@ struct lp__dfw {
   lp__buf out;            /* not yet written to fd */
   leaf_path *leaves;
   size_t n_leaves;
-  lp__buf *colmeta;       /* per leaf: encoded ColumnMetadata pages so far */
+  lp__arena *arena;       /* the page descriptions (protobuf-c messages) until the file is finished */
+  lp__ptrvec *pages;      /* per leaf: its ColumnMetadata.Page messages so far */
   uint64_t n_rows;
   levels lv;              /* scratch, reused */
   lp_status sticky;       /* a failed write poisons the writer */
@@ -387,18 +408,34 @@ static lp_status put_buffer(lp__dfw *w, const void *p, size_t n, uint64_t *out_o
   return lp__buf_status(&w->out, w->tmp_path, err);
 }
 
-/* Record a page in the column's metadata. */
-static void add_page(lp__buf *col, const uint64_t *offs, const uint64_t *sizes, size_t n_bufs, uint64_t rows,
-                     uint64_t first_row, const lp__buf *layout) {
-  lp__buf page;
-  lp__buf_init(&page);
-  lp__pb_packed_u64(&page, 1, offs, n_bufs);
-  lp__pb_packed_u64(&page, 2, sizes, n_bufs);
-  lp__pb_u64(&page, 3, rows);
-  enc_page_encoding(&page, layout);
-  lp__pb_u64_nz(&page, 5, first_row);
-  lp__pb_msg(col, 2, &page);
-  lp__buf_reset(&page);
+/* Record a page (its buffers and layout) in the metadata of column col. */
+static lp_status add_page(lp__dfw *w, size_t col, const uint64_t *offs, const uint64_t *sizes, size_t n_bufs,
+                          uint64_t rows, uint64_t first_row, Lance__Encodings21__PageLayout *layout, lp_error *err) {
+  lp__arena *a = w->arena;
+  Lance__File__V2__ColumnMetadata__Page *pg = lp__arena_msg(a, &lance__file__v2__column_metadata__page__descriptor);
+  uint64_t *o = lp__arena_alloc(a, (n_bufs + 1) * sizeof *o), *z = lp__arena_alloc(a, (n_bufs + 1) * sizeof *z);
+  if (layout == NULL || pg == NULL || o == NULL || z == NULL ||
+      (pg->encoding = direct_any(a, "/lance.encodings21.PageLayout", &layout->base)) == NULL)
+    return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  memcpy(o, offs, n_bufs * sizeof *o);
+  memcpy(z, sizes, n_bufs * sizeof *z);
+  pg->n_buffer_offsets = pg->n_buffer_sizes = n_bufs;
+  pg->buffer_offsets = o;
+  pg->buffer_sizes = z;
+  pg->length = rows;
+  pg->priority = first_row;
+  lp__ptrvec_push(a, &w->pages[col], pg);
+  return lp__arena_failed(a) ? lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path) : LP_OK;
+}
+
+/* A PageLayout holding `inner` in member `which`. */
+static Lance__Encodings21__PageLayout *page_layout(lp__arena *a, Lance__Encodings21__PageLayout__LayoutCase which,
+                                                   void *inner) {
+  Lance__Encodings21__PageLayout *l = lp__arena_msg(a, &lance__encodings21__page_layout__descriptor);
+  if (l == NULL || inner == NULL) return NULL;
+  l->layout_case = which;
+  l->mini_block_layout = inner; /* the members share the union */
+  return l;
 }
 
 static size_t slot_width(const lp__field *leaf) {
@@ -429,21 +466,35 @@ static void value_at(const levels *l, const lp__field *leaf, size_t i, const uin
   }
 }
 
+/* Bytes of the item-validity bitmap of n fixed-size-list slots. */
+static size_t item_bits_bytes(const lp__field *leaf, size_t n) { return (n * (size_t)leaf->list_size + 7) / 8; }
+
+/* Append the item-validity bits (LSB first) of visible slots [v0, v1) of a fixed-size-list leaf. */
+static void put_item_bits(lp__buf *b, const levels *l, const lp__field *leaf, size_t v0, size_t v1) {
+  size_t dim = (size_t)leaf->list_size, nb = item_bits_bytes(leaf, v1 - v0), at = b->len;
+  lp__buf_fill(b, 0, nb);
+  if (b->failed) return;
+  const uint8_t *src = l->item_valid.data + v0 * dim;
+  for (size_t i = 0; i < (v1 - v0) * dim; i++)
+    if (src[i]) b->data[at + i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
 static lp_status write_all_null_page(lp__dfw *w, size_t col, const leaf_path *p, const layer_info *li,
                                      uint64_t rows, uint64_t first_row, lp_error *err) {
   const levels *l = &w->lv;
-  lp__buf layout, an;
-  lp__buf_init(&layout);
-  lp__buf_init(&an);
+  Lance__Encodings21__ConstantLayout *an = lp__arena_msg(w->arena, &lance__encodings21__constant_layout__descriptor);
+  if (an == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
   uint64_t offs[2], sizes[2];
   size_t n_bufs = 0;
   lp_status rc = LP_OK;
   if (p->depth == 1) {
-    uint64_t k = LAYER_NULLABLE_ITEM;
-    lp__pb_packed_u64(&an, 5, &k, 1);
+    an->layers = lp__arena_alloc(w->arena, sizeof *an->layers);
+    if (an->layers) an->layers[0] = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
+    an->n_layers = 1;
   } else {
     /* complex: raw u16 rep levels (when there are lists) and raw u16 def levels */
-    enc_layers(&an, 5, li);
+    an->layers = layers_pb(w->arena, li);
+    an->n_layers = (size_t)li->n_layers;
     lp__buf rb, db;
     lp__buf_init(&rb);
     lp__buf_init(&db);
@@ -464,11 +515,10 @@ static lp_status write_all_null_page(lp__dfw *w, size_t col, const leaf_path *p,
     lp__buf_reset(&rb);
     lp__buf_reset(&db);
   }
-  lp__pb_msg(&layout, 2, &an);
-  if (rc == LP_OK) add_page(&w->colmeta[col], offs, sizes, n_bufs, rows, first_row, &layout);
-  if (rc == LP_OK) rc = lp__buf_status(&layout, "page layout", err);
-  lp__buf_reset(&an);
-  lp__buf_reset(&layout);
+  if (rc == LP_OK && an->layers == NULL) rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  if (rc == LP_OK)
+    rc = add_page(w, col, offs, sizes, n_bufs, rows, first_row,
+                  page_layout(w->arena, LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT, an), err);
   return rc;
 }
 
@@ -505,6 +555,7 @@ static lp_status write_fullzip_page(lp__dfw *w, size_t col, const leaf_path *p, 
       else
         lp__buf_u32le(&data, (uint32_t)vn);
     }
+    if (l->has_item_nulls) put_item_bits(&data, l, leaf, vi - 1, vi);
     lp__buf_put(&data, vp, vn);
   }
   if (has_index) lp__buf_u64le(&index, data.len);
@@ -514,27 +565,27 @@ static lp_status write_fullzip_page(lp__dfw *w, size_t col, const leaf_path *p, 
   if (rc == LP_OK) rc = put_buffer(w, data.data, data.len, &offs[0], err);
   if (rc == LP_OK && has_index) rc = put_buffer(w, index.data, index.len, &offs[1], err);
   if (rc == LP_OK) {
-    lp__buf fz, layout, vc;
-    lp__buf_init(&fz);
-    lp__buf_init(&layout);
-    lp__buf_init(&vc);
-    lp__pb_u64_nz(&fz, 1, (uint64_t)bits_rep);
-    lp__pb_u64_nz(&fz, 2, (uint64_t)bits_def);
-    if (var)
-      lp__pb_u64(&fz, 4, large ? 64 : 32);
-    else
-      lp__pb_u64(&fz, 3, slot_width(leaf) * 8);
-    lp__pb_u64(&fz, 5, l->n);
-    lp__pb_u64(&fz, 6, l->n_visible);
-    enc_values(&vc, leaf);
-    lp__pb_msg(&fz, 7, &vc);
-    enc_layers(&fz, 8, li);
-    lp__pb_msg(&layout, 3, &fz);
-    add_page(&w->colmeta[col], offs, sizes, has_index ? 2 : 1, rows, first_row, &layout);
-    rc = lp__buf_status(&layout, "page layout", err);
-    lp__buf_reset(&fz);
-    lp__buf_reset(&layout);
-    lp__buf_reset(&vc);
+    Lance__Encodings21__FullZipLayout *fz = lp__arena_msg(w->arena, &lance__encodings21__full_zip_layout__descriptor);
+    if (fz) {
+      fz->bits_rep = (uint32_t)bits_rep;
+      fz->bits_def = (uint32_t)bits_def;
+      if (var) {
+        fz->details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
+        fz->bits_per_offset = large ? 64 : 32;
+      } else {
+        fz->details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+        fz->bits_per_value = (uint32_t)((slot_width(leaf) + (l->has_item_nulls ? item_bits_bytes(leaf, 1) : 0)) * 8);
+      }
+      fz->num_items = (uint32_t)l->n;
+      fz->num_visible_items = (uint32_t)l->n_visible;
+      fz->value_compression = ce_values(w->arena, leaf, l->has_item_nulls);
+      fz->layers = layers_pb(w->arena, li);
+      fz->n_layers = (size_t)li->n_layers;
+    }
+    rc = add_page(w, col, offs, sizes, has_index ? 2 : 1, rows, first_row,
+                  page_layout(w->arena, LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT, fz), err);
+    if (rc == LP_OK && (fz->value_compression == NULL || fz->layers == NULL))
+      rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
   }
   lp__buf_reset(&data);
   lp__buf_reset(&index);
@@ -623,8 +674,9 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
       lev1 = last ? l->n : vpos[v1];
       size_t nlev = has_levels ? lev1 - lev0 : 0;
       size_t header = 2 + (has_rep ? 2 : 0) + (has_def ? 2 : 0) + 2;
-      bytes = pad8(header) + (has_rep ? pad8(nlev * 2) : 0) + (has_def ? pad8(nlev * 2) : 0) +
-              pad8(values_bytes(l, leaf, v0, v1));
+      bytes = pad8(header + (l->has_item_nulls ? 2 : 0)) + (has_rep ? pad8(nlev * 2) : 0) +
+              (has_def ? pad8(nlev * 2) : 0) + pad8(values_bytes(l, leaf, v0, v1)) +
+              (l->has_item_nulls ? pad8(item_bits_bytes(leaf, v1 - v0)) : 0);
       if (bytes <= CHUNK_MAX_BYTES && nlev <= 65535) break;
       if (n == 1 || (last && remaining == 1)) {
         rc = lp_error_set(err, LP_EUNSUPPORTED, "%s: %zu levels between two values do not fit one chunk",
@@ -642,6 +694,7 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     if (has_rep) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     if (has_def) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     size_t vb = values_bytes(l, leaf, v0, v1);
+    if (l->has_item_nulls) lp__buf_u16le(&chunk, (uint16_t)item_bits_bytes(leaf, v1 - v0));
     lp__buf_u16le(&chunk, (uint16_t)vb);
     lp__buf_align(&chunk, 8, 0xfe);
     if (has_rep) {
@@ -650,6 +703,10 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     }
     if (has_def) {
       for (size_t i = lev0; i < lev1; i++) lp__buf_u16le(&chunk, li->def_of[l->code[i]]);
+      lp__buf_align(&chunk, 8, 0xfe);
+    }
+    if (l->has_item_nulls) {
+      put_item_bits(&chunk, l, leaf, v0, v1); /* buffer 0: item validity; buffer 1: the items */
       lp__buf_align(&chunk, 8, 0xfe);
     }
     miniblock_values(&chunk, l, leaf, v0, v1);
@@ -699,33 +756,21 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
   if (rc == LP_OK) rc = put_buffer(w, data.data, data.len, &offs[1], err);
   if (rc == LP_OK && has_rep) rc = put_buffer(w, repidx.data, repidx.len, &offs[2], err);
   if (rc == LP_OK) {
-    lp__buf mb, layout, enc;
-    lp__buf_init(&mb);
-    lp__buf_init(&layout);
-    lp__buf_init(&enc);
-    if (has_rep) {
-      enc.len = 0;
-      enc_flat(&enc, 16);
-      lp__pb_msg(&mb, 1, &enc);
+    lp__arena *a = w->arena;
+    Lance__Encodings21__MiniBlockLayout *mb = lp__arena_msg(a, &lance__encodings21__mini_block_layout__descriptor);
+    if (mb) {
+      if (has_rep) mb->rep_compression = ce_flat(a, 16); /* levels: raw u16 */
+      if (has_def) mb->def_compression = ce_flat(a, 16);
+      mb->value_compression = ce_values(a, leaf, l->has_item_nulls);
+      mb->layers = layers_pb(a, li);
+      mb->n_layers = (size_t)li->n_layers;
+      mb->num_buffers = l->has_item_nulls ? 2 : 1;
+      mb->repetition_index_depth = has_rep ? 1 : 0;
+      mb->num_items = l->n_visible;
     }
-    if (has_def) {
-      enc.len = 0;
-      enc_flat(&enc, 16);
-      lp__pb_msg(&mb, 2, &enc);
-    }
-    enc.len = 0;
-    enc_values(&enc, leaf);
-    lp__pb_msg(&mb, 3, &enc);
-    enc_layers(&mb, 6, li);
-    lp__pb_u64(&mb, 7, 1);
-    if (has_rep) lp__pb_u64(&mb, 8, 1);
-    lp__pb_u64(&mb, 9, l->n_visible);
-    lp__pb_msg(&layout, 1, &mb);
-    add_page(&w->colmeta[col], offs, sizes, n_bufs, rows, first_row, &layout);
-    rc = lp__buf_status(&layout, "page layout", err);
-    lp__buf_reset(&mb);
-    lp__buf_reset(&layout);
-    lp__buf_reset(&enc);
+    rc = add_page(w, col, offs, sizes, n_bufs, rows, first_row,
+                  page_layout(a, LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT, mb), err);
+    if (rc == LP_OK && lp__arena_failed(a)) rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
   }
   lp__buf_reset(&meta);
   lp__buf_reset(&data);
@@ -811,12 +856,12 @@ lp_status lp__dfw_open(const char *data_dir, const lp__schema *schema, const lp_
   memset(&cur, 0, sizeof cur);
   for (size_t i = 0; i < schema->n_fields && rc == LP_OK; i++) rc = collect_leaves(w, &schema->fields[i], &cur, i, err);
   if (rc != LP_OK) goto fail;
-  w->colmeta = calloc(w->n_leaves ? w->n_leaves : 1, sizeof *w->colmeta);
-  if (w->colmeta == NULL) {
+  w->arena = lp__arena_new();
+  w->pages = calloc(w->n_leaves ? w->n_leaves : 1, sizeof *w->pages);
+  if (w->arena == NULL || w->pages == NULL) {
     rc = lp_error_set(err, LP_ENOMEM, "data file: out of memory");
     goto fail;
   }
-  for (size_t i = 0; i < w->n_leaves; i++) lp__buf_put(&w->colmeta[i], column_encoding, sizeof column_encoding);
   *out = w;
   return LP_OK;
 fail:
@@ -862,6 +907,31 @@ static void random_name(char *out) {
   strcpy(out + n, ".lance");
 }
 
+/* Global buffer 0: FileDescriptor{schema{fields, metadata}, length}, packed by protobuf-c (malloc'd). */
+static lp_status pack_descriptor(const lp__dfw *w, uint8_t **out, size_t *out_len, lp_error *err) {
+  lp__arena *a = lp__arena_new();
+  if (a == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  Lance__File__FileDescriptor *fd = lp__arena_msg(a, &lance__file__file_descriptor__descriptor);
+  Lance__File__Schema *sm = lp__arena_msg(a, &lance__file__schema__descriptor);
+  lp_status rc = fd && sm ? LP_OK : lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  if (rc == LP_OK) rc = lp__wschema_to_pb(w->schema, a, &sm->fields, &sm->n_fields, err);
+  if (rc == LP_OK)
+    rc = lp__wschema_metadata_to_pb(w->schema, a, &lance__file__schema__metadata_entry__descriptor,
+                                    (void ***)&sm->metadata, &sm->n_metadata, err);
+  if (rc == LP_OK) {
+    fd->schema = sm;
+    fd->length = w->n_rows;
+    *out_len = protobuf_c_message_get_packed_size(&fd->base);
+    *out = malloc(*out_len ? *out_len : 1);
+    if (*out == NULL)
+      rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+    else
+      protobuf_c_message_pack(&fd->base, *out);
+  }
+  lp__arena_free(a);
+  return rc;
+}
+
 lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   memset(res, 0, sizeof *res);
   lp_status rc = w->sticky != LP_OK ? lp_error_set(err, w->sticky, "%s: an earlier write failed", w->tmp_path) : LP_OK;
@@ -869,24 +939,43 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   size_t pad = (size_t)((PAGE_ALIGN - w->pos % PAGE_ALIGN) % PAGE_ALIGN);
   lp__buf_fill(&w->out, 0, pad);
   w->pos += pad;
-  lp__buf fd_msg, schema_msg, tail;
-  lp__buf_init(&fd_msg);
-  lp__buf_init(&schema_msg);
+  lp__buf tail;
   lp__buf_init(&tail);
-  lp__wschema_encode_fields(w->schema, &schema_msg, 1);
-  lp__wschema_encode_metadata(w->schema, &schema_msg, 5);
-  lp__pb_msg(&fd_msg, 1, &schema_msg);
-  lp__pb_u64(&fd_msg, 2, w->n_rows);
-  uint64_t gbo_pos = w->pos, gbo_size = fd_msg.len;
-  lp__buf_put(&tail, fd_msg.data, fd_msg.len);
+  uint8_t *fd_msg = NULL;
+  size_t fd_len = 0;
+  if (rc == LP_OK) rc = pack_descriptor(w, &fd_msg, &fd_len, err);
+  uint64_t gbo_pos = w->pos, gbo_size = fd_len;
+  lp__buf_put(&tail, fd_msg, fd_len);
+  free(fd_msg);
   uint64_t colmeta_start = gbo_pos + gbo_size;
   uint64_t *cmo = calloc(w->n_leaves ? w->n_leaves * 2 : 1, sizeof *cmo);
   if (cmo == NULL && rc == LP_OK) rc = lp_error_set(err, LP_ENOMEM, "data file: out of memory");
-  for (size_t i = 0; cmo && i < w->n_leaves; i++) {
+  /* every column's encoding: ColumnEncoding{values: Empty} (plain values, no column-level buffers) */
+  Lance__Encodings__ColumnEncoding *ce = lp__arena_msg(w->arena, &lance__encodings__column_encoding__descriptor);
+  Google__Protobuf__Empty *empty = lp__arena_msg(w->arena, &google__protobuf__empty__descriptor);
+  Lance__File__V2__Encoding *col_enc = NULL;
+  if (ce && empty) {
+    ce->column_encoding_case = LANCE__ENCODINGS__COLUMN_ENCODING__COLUMN_ENCODING_VALUES;
+    ce->values = empty;
+    col_enc = direct_any(w->arena, "/lance.encodings.ColumnEncoding", &ce->base);
+  }
+  if (col_enc == NULL && rc == LP_OK) rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  for (size_t i = 0; rc == LP_OK && cmo && i < w->n_leaves; i++) {
+    Lance__File__V2__ColumnMetadata cm = LANCE__FILE__V2__COLUMN_METADATA__INIT;
+    cm.encoding = col_enc;
+    cm.n_pages = w->pages[i].n;
+    cm.pages = (Lance__File__V2__ColumnMetadata__Page **)w->pages[i].v;
+    size_t n = protobuf_c_message_get_packed_size(&cm.base);
     cmo[2 * i] = gbo_pos + tail.len;
-    cmo[2 * i + 1] = w->colmeta[i].len;
-    lp__buf_put(&tail, w->colmeta[i].data, w->colmeta[i].len);
-    if (w->colmeta[i].failed) tail.failed = true;
+    cmo[2 * i + 1] = n;
+    uint8_t *bytes = malloc(n ? n : 1);
+    if (bytes == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+      break;
+    }
+    protobuf_c_message_pack(&cm.base, bytes);
+    lp__buf_put(&tail, bytes, n);
+    free(bytes);
   }
   uint64_t cmo_pos = gbo_pos + tail.len;
   for (size_t i = 0; cmo && i < 2 * w->n_leaves; i++) lp__buf_u64le(&tail, cmo[i]);
@@ -903,14 +992,11 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   lp__buf_put(&tail, "LANC", 4);
   free(cmo);
   if (rc == LP_OK) rc = lp__buf_status(&tail, w->tmp_path, err);
-  if (rc == LP_OK) rc = lp__buf_status(&schema_msg, w->tmp_path, err);
   if (rc == LP_OK) {
     lp__buf_put(&w->out, tail.data, tail.len);
     w->pos += tail.len;
     rc = flush_out(w, err);
   }
-  lp__buf_reset(&fd_msg);
-  lp__buf_reset(&schema_msg);
   lp__buf_reset(&tail);
   if (rc == LP_OK && w->opts.durable && fsync(w->fd) != 0)
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: fsync failed", w->tmp_path);
@@ -938,8 +1024,8 @@ void lp__dfw_abort(lp__dfw *w) {
   if (w == NULL) return;
   if (w->fd >= 0) close(w->fd);
   if (w->tmp_path[0] && w->fd >= 0) unlink(w->tmp_path);
-  for (size_t i = 0; w->colmeta && i < w->n_leaves; i++) lp__buf_reset(&w->colmeta[i]);
-  free(w->colmeta);
+  lp__arena_free(w->arena);
+  free(w->pages);
   free(w->leaves);
   levels_free(&w->lv);
   lp__buf_reset(&w->out);

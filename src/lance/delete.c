@@ -80,46 +80,36 @@ static bool only_appends_since(const del_ctx *c, const lp__base *base) {
   return true;
 }
 
-static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, const lp__buf *deleted_ids, bool any_deletion,
+static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, lp__ptrvec *updated, bool any_deletion,
                              lp_error *err);
 
 /* Rebase the last evaluation over appended fragments: the same deletion files, the new fragment list. */
 static lp_status rebase_over_appends(del_ctx *c, const lp__base *base, lp__plan *plan, lp_error *err) {
-  lp__buf deleted_ids;
-  lp__buf_init(&deleted_ids);
+  lp__ptrvec updated = {0};
   bool any_deletion = false;
   for (size_t i = 0; i < base->m->n_fragments; i++) {
     const lp__fragment *f = &base->m->fragments[i];
     bool dropped = false, touched = false;
     for (size_t k = 0; k < c->n_dropped; k++) dropped |= c->dropped_ids[k] == f->id;
-    if (dropped) {
-      lp__pb_varint(&deleted_ids, f->id);
-      continue;
-    }
+    if (dropped) continue; /* listed in deleted_fragment_ids by finish_plan */
     for (size_t k = 0; k < c->n_touched && !touched; k++)
       if (c->touched_ids[k] == f->id) {
-        lp__encode_fragment_with_deletion(&plan->fragments, 2, &base->frag_raw[i], &c->touched_refs[k]);
-        lp__encode_fragment_with_deletion(&plan->op_body, 1, &base->frag_raw[i], &c->touched_refs[k]);
+        Lance__Table__DataFragment *nf = lp__fragment_with_deletion(plan->arena, base->pb->fragments[i], &c->touched_refs[k]);
+        if (nf == NULL) return lp_error_set(err, LP_ENOMEM, "delete: out of memory");
+        lp__ptrvec_push(plan->arena, &plan->fragments, nf);
+        lp__ptrvec_push(plan->arena, &updated, nf);
         touched = any_deletion = true;
       }
     if (!touched) {
-      lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
+      lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;
     }
   }
-  lp_status rc = finish_plan(c, base, plan, &deleted_ids, any_deletion, err);
-  lp__buf_reset(&deleted_ids);
-  return rc;
+  return finish_plan(c, base, plan, &updated, any_deletion, err);
 }
 
 static void forget_written(del_ctx *c, bool unlink_them) {
-  for (size_t i = 0; i < c->n_written; i++) {
-    if (unlink_them) unlink(c->written[i]);
-    free(c->written[i]);
-  }
-  free(c->written);
-  c->written = NULL;
-  c->n_written = 0;
+  lp__paths_forget(&c->written, &c->n_written, unlink_them);
 }
 
 /* Row offsets of fragment r matching bound predicate b and not deleted yet. */
@@ -184,48 +174,35 @@ static lp_status fragment_matches(lp_table *t, lp__frag_reader *r, const lp__pre
   return rc;
 }
 
-/* Sorted union of two strictly ascending lists. */
-static uint32_t *merge_rows(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *out_n) {
-  uint32_t *m = malloc((na + nb + 1) * sizeof *m);
-  if (m == NULL) return NULL;
-  size_t i = 0, j = 0, k = 0;
-  while (i < na || j < nb) {
-    if (j >= nb || (i < na && a[i] < b[j])) m[k++] = a[i++];
-    else if (i >= na || b[j] < a[i]) m[k++] = b[j++];
-    else {
-      m[k++] = a[i++];
-      j++;
-    }
-  }
-  *out_n = k;
-  return m;
-}
-
-static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, const lp__buf *deleted_ids, bool any_deletion,
+/* The Delete operation: fragments given a deletion file, fragments dropped whole, the predicate. */
+static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, lp__ptrvec *updated, bool any_deletion,
                              lp_error *err) {
   if (c->n_deleted == 0) {
     plan->noop = true;
     return LP_OK;
   }
-  if (deleted_ids->len) lp__pb_bytes(&plan->op_body, 2, deleted_ids->data, deleted_ids->len);
-  lp__pb_str(&plan->op_body, 3, c->predicate);
-  bool has_max = false;
-  uint64_t max_id = 0;
-  lp__pb_reader pr = {base->msg, base->msg_len};
-  lp__pb_field pf;
-  bool done;
-  while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
-    if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
-  for (size_t i = 0; i < base->m->n_fragments; i++)
-    if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
+  Lance__Table__Transaction__Delete *op = lp__arena_msg(plan->arena, &lance__table__transaction__delete__descriptor);
+  uint64_t *dropped = lp__arena_alloc(plan->arena, (c->n_dropped + 1) * sizeof *dropped);
+  char *pred = lp__arena_strdup(plan->arena, c->predicate);
+  if (op == NULL || dropped == NULL || pred == NULL) return lp_error_set(err, LP_ENOMEM, "delete: out of memory");
+  if (c->n_dropped) memcpy(dropped, c->dropped_ids, c->n_dropped * sizeof *dropped);
+  op->n_updated_fragments = updated->n;
+  op->updated_fragments = (Lance__Table__DataFragment **)updated->v;
+  op->n_deleted_fragment_ids = c->n_dropped;
+  op->deleted_fragment_ids = dropped;
+  op->predicate = pred;
+  plan->op_msg = &op->base;
+  bool has_max;
+  uint64_t max_id;
+  (void)lp__next_fragment_id(base, &has_max, &max_id);
   plan->has_max_fragment_id = has_max;
   plan->max_fragment_id = max_id;
   plan->has_deletions = any_deletion;
   plan->keep_index = true;
   plan->op = LP__OP_DELETE;
-  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
-  LP_TRY(lp__buf_status(&plan->op_body, "transaction", err));
-  return lp__buf_status(deleted_ids, "transaction", err);
+  /* the deletion files (also those kept from an earlier attempt by rebase_over_appends) */
+  for (size_t i = 0; i < c->n_written; i++) LP_TRY(lp__plan_sync(plan, c->written[i], err));
+  return lp__plan_status(plan, "delete", err);
 }
 
 static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
@@ -239,12 +216,10 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
   LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
   lp__pred_bound *b = NULL;
   lp_status rc = lp__pred_compile(c->predicate, t->m->schema.fields, t->m->schema.n_fields, &b, err);
-  lp__buf deleted_ids;
-  lp__buf_init(&deleted_ids);
+  lp__ptrvec updated = {0};
   bool any_deletion = false;
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
     const lp__fragment *f = &t->m->fragments[i];
-    const lp__pb_field *raw = &base->frag_raw[i];
     lp__frag_reader r;
     rc = lp__frag_reader_open(t, f, &r, err);
     if (rc != LP_OK) break;
@@ -252,36 +227,21 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     size_t n_match = 0;
     rc = fragment_matches(t, &r, b, &match, &n_match, err);
     if (rc == LP_OK && n_match == 0) {
-      lp__pb_bytes(&plan->fragments, 2, raw->data, raw->len);
+      lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;
     } else if (rc == LP_OK) {
       size_t n_union = 0;
-      uint32_t *all = merge_rows(r.deleted ? r.deleted->rows : NULL, r.deleted ? r.deleted->n_rows : 0, match, n_match, &n_union);
+      uint32_t *all = lp__rows_union(r.deleted ? r.deleted->rows : NULL, r.deleted ? r.deleted->n_rows : 0, match, n_match, &n_union);
       if (all == NULL) rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
       c->n_deleted += n_match;
       if (rc == LP_OK && n_union >= f->physical_rows) {
-        lp__pb_varint(&deleted_ids, f->id); /* every row gone: the fragment leaves the table */
+        /* every row gone: the fragment leaves the table (deleted_fragment_ids) */
         if (!remember_dropped(c, f->id)) rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
       } else if (rc == LP_OK) {
-        lp__deletion_kind kind = lp__deletion_kind_for(n_union, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP);
-        uint64_t id;
-        char *path = NULL;
-        rc = lp__deletion_write(c->dir, f->id, base->version, all, n_union, kind, c->durable, &id, &path, err);
+        lp__deletion_ref d;
+        rc = lp__plan_deletion(plan, c->dir, base, i, f->id, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP,
+                               all, n_union, c->durable, &updated, &c->written, &c->n_written, &d, err);
         if (rc == LP_OK) {
-          char **nw = realloc(c->written, (c->n_written + 1) * sizeof *nw);
-          if (nw == NULL) {
-            unlink(path);
-            free(path);
-            rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
-          } else {
-            c->written = nw;
-            c->written[c->n_written++] = path;
-          }
-        }
-        if (rc == LP_OK) {
-          lp__deletion_ref d = {(int)kind, base->version, id, n_union};
-          lp__encode_fragment_with_deletion(&plan->fragments, 2, raw, &d);
-          lp__encode_fragment_with_deletion(&plan->op_body, 1, raw, &d);
           any_deletion = true;
           if (!remember_touched(c, f->id, &d)) rc = lp_error_set(err, LP_ENOMEM, "delete: out of memory");
         }
@@ -291,16 +251,10 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     free(match);
     lp__frag_reader_close(&r);
   }
-  if (rc == LP_OK && c->n_written) {
-    char dd[4200];
-    snprintf(dd, sizeof dd, "%s/_deletions", c->dir);
-    rc = lp__fsync_dir(dd, c->durable, err);
-  }
   if (rc == LP_OK) {
     c->eval_version = base->version;
-    rc = finish_plan(c, base, plan, &deleted_ids, any_deletion, err);
+    rc = finish_plan(c, base, plan, &updated, any_deletion, err);
   }
-  lp__buf_reset(&deleted_ids);
   lp__pred_bound_free(b);
   lp_table_close(t);
   return rc;

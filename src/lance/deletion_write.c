@@ -142,7 +142,6 @@ lp_status lp__deletion_write(const char *table_dir, uint64_t fragment_id, uint64
   int fd = mkostemp(tmp, O_CLOEXEC);
   lp_status rc = fd < 0 ? lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create a deletion file", dir) : LP_OK;
   if (rc == LP_OK) rc = lp__write_all(fd, bytes, len, tmp, err);
-  if (rc == LP_OK && durable && fsync(fd) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: fsync failed", tmp);
   if (fd >= 0) close(fd);
   if (rc == LP_OK && rename(tmp, path) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: rename failed", path);
   if (rc != LP_OK && fd >= 0) unlink(tmp);

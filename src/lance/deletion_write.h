@@ -17,8 +17,9 @@ lp__deletion_kind lp__deletion_kind_for(size_t n_rows, bool had_bitmap);
 lp_status lp__deletion_encode_arrow(const uint32_t *rows, size_t n, uint8_t **out, size_t *out_len, lp_error *err);
 lp_status lp__deletion_encode_bitmap(const uint32_t *rows, size_t n, uint8_t **out, size_t *out_len, lp_error *err);
 
-/* Write _deletions/{fragment_id}-{read_version}-{random id}.{arrow|bin} (temp file + rename, fsynced when
- * durable). *out_id = the id; *out_path (may be NULL) = a copy of the path (caller frees). */
+/* Write _deletions/{fragment_id}-{read_version}-{random id}.{arrow|bin} (temp file + rename, not fsynced:
+ * the commit that refers to it does that, see lp__plan_sync; `durable` fsyncs the table directory when
+ * this creates _deletions/). *out_id = the id; *out_path (may be NULL) = a copy of the path (caller frees). */
 lp_status lp__deletion_write(const char *table_dir, uint64_t fragment_id, uint64_t read_version, const uint32_t *rows,
                              size_t n, lp__deletion_kind kind, bool durable, uint64_t *out_id, char **out_path,
                              lp_error *err);

@@ -89,13 +89,7 @@ typedef struct ups_ctx {
 } ups_ctx;
 
 static void forget_written(ups_ctx *c, bool unlink_them) {
-  for (size_t i = 0; i < c->n_written; i++) {
-    if (unlink_them) unlink(c->written[i]);
-    free(c->written[i]);
-  }
-  free(c->written);
-  c->written = NULL;
-  c->n_written = 0;
+  lp__paths_forget(&c->written, &c->n_written, unlink_them);
 }
 
 /* Offsets of live rows of fragment f whose key is in the set (marking those keys matched). */
@@ -152,18 +146,19 @@ static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
   lp_table *t = NULL;
   LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
-  lp__buf removed;
-  lp__buf_init(&removed);
+  Lance__Table__Transaction__Update *op = lp__arena_msg(plan->arena, &lance__table__transaction__update__descriptor);
+  uint64_t *removed = lp__arena_alloc(plan->arena, (t->m->n_fragments + 1) * sizeof *removed);
+  size_t n_removed = 0;
+  lp__ptrvec updated = {0}, added = {0};
   bool any_deletion = false;
-  lp_status rc = LP_OK;
+  lp_status rc = op && removed ? LP_OK : lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
     const lp__fragment *f = &t->m->fragments[i];
-    const lp__pb_field *raw = &base->frag_raw[i];
     uint32_t *match = NULL;
     size_t n_match = 0;
     rc = fragment_matches(c, t, f, &match, &n_match, err);
     if (rc == LP_OK && n_match == 0) {
-      lp__pb_bytes(&plan->fragments, 2, raw->data, raw->len);
+      lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;
     } else if (rc == LP_OK) {
       lp__deletion_vec *old = NULL;
@@ -175,78 +170,41 @@ static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan
           lp__frag_reader_close(&r);
         }
       }
-      size_t na = old ? old->n_rows : 0, n_union = 0;
-      uint32_t *all = rc == LP_OK ? malloc((na + n_match + 1) * sizeof *all) : NULL;
+      size_t n_union = 0;
+      uint32_t *all = rc == LP_OK ? lp__rows_union(old ? old->rows : NULL, old ? old->n_rows : 0, match, n_match, &n_union) : NULL;
       if (rc == LP_OK && all == NULL) rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
-      if (rc == LP_OK) {
-        size_t x = 0, y = 0;
-        while (x < na || y < n_match) {
-          if (y >= n_match || (x < na && old->rows[x] < match[y])) all[n_union++] = old->rows[x++];
-          else if (x >= na || match[y] < old->rows[x]) all[n_union++] = match[y++];
-          else all[n_union++] = old->rows[x++], y++;
-        }
-      }
       lp__deletion_vec_unref(old);
       if (rc == LP_OK && n_union >= f->physical_rows) {
-        lp__pb_varint(&removed, f->id);
+        removed[n_removed++] = f->id;
       } else if (rc == LP_OK) {
-        lp__deletion_kind kind = lp__deletion_kind_for(n_union, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP);
-        uint64_t id;
-        char *path = NULL;
-        rc = lp__deletion_write(c->dir, f->id, base->version, all, n_union, kind, c->durable, &id, &path, err);
-        if (rc == LP_OK) {
-          char **nw = realloc(c->written, (c->n_written + 1) * sizeof *nw);
-          if (nw == NULL) {
-            unlink(path);
-            free(path);
-            rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
-          } else {
-            c->written = nw;
-            c->written[c->n_written++] = path;
-            lp__deletion_ref d = {(int)kind, base->version, id, n_union};
-            lp__encode_fragment_with_deletion(&plan->fragments, 2, raw, &d);
-            lp__encode_fragment_with_deletion(&plan->op_body, 2, raw, &d);
-            any_deletion = true;
-          }
-        }
+        lp__deletion_ref d;
+        rc = lp__plan_deletion(plan, c->dir, base, i, f->id, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP,
+                               all, n_union, c->durable, &updated, &c->written, &c->n_written, &d, err);
+        if (rc == LP_OK) any_deletion = true;
       }
       free(all);
     }
     free(match);
   }
-  if (rc == LP_OK && c->n_written) {
-    char dd[4200];
-    snprintf(dd, sizeof dd, "%s/_deletions", c->dir);
-    rc = lp__fsync_dir(dd, c->durable, err);
-  }
   for (size_t s = 0; s < c->keys.cap; s++) c->n_updated += c->keys.matched[s];
   if (rc == LP_OK) {
-    bool has_max = false;
-    uint64_t max_id = 0;
-    lp__pb_reader pr = {base->msg, base->msg_len};
-    lp__pb_field pf;
-    bool done;
-    while (lp__pb_next(&pr, &pf, &done, "manifest", NULL) == LP_OK && !done)
-      if (pf.number == 11 && pf.wire_type == 0) has_max = true, max_id = pf.varint;
-    for (size_t i = 0; i < base->m->n_fragments; i++)
-      if (!has_max || base->m->fragments[i].id > max_id) has_max = true, max_id = base->m->fragments[i].id;
-    uint64_t next = has_max ? max_id + 1 : 0;
-    for (size_t i = 0; i < c->files->n; i++) {
-      const lp__dfw_result *r = &c->files->files[i];
-      lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-      lp__encode_fragment(&plan->op_body, 3, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    }
-    if (removed.len) lp__pb_bytes(&plan->op_body, 1, removed.data, removed.len);
+    bool has_max;
+    uint64_t max_id, next = lp__next_fragment_id(base, &has_max, &max_id);
+    rc = lp__plan_add_files(plan, c->dir, c->files, next, &added, err);
+    op->n_removed_fragment_ids = n_removed;
+    op->removed_fragment_ids = removed;
+    op->n_updated_fragments = updated.n;
+    op->updated_fragments = (Lance__Table__DataFragment **)updated.v;
+    op->n_new_fragments = added.n;
+    op->new_fragments = (Lance__Table__DataFragment **)added.v;
+    plan->op_msg = &op->base;
     plan->has_max_fragment_id = has_max || c->files->n > 0;
     plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;
     plan->has_deletions = any_deletion;
     plan->keep_index = true;
     plan->op = LP__OP_UPDATE;
-    rc = lp__buf_status(&plan->fragments, "manifest", err);
-    if (rc == LP_OK) rc = lp__buf_status(&plan->op_body, "transaction", err);
-    if (rc == LP_OK) rc = lp__buf_status(&removed, "transaction", err);
+    if (rc == LP_OK) rc = lp__plan_status(plan, "upsert", err);
   }
-  lp__buf_reset(&removed);
   lp_table_close(t);
   return rc;
 }

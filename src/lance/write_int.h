@@ -20,6 +20,10 @@ lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err);
  * failure nothing is left behind. */
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
                             struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err);
+/* Add the data files of w to plan: as fragments first_id, first_id+1... of the new manifest, as fragments
+ * (id 0) to op_list (a fragment list of the operation message), and to the files the commit fsyncs. */
+lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
+                             lp__ptrvec *op_list, lp_error *err);
 void lp__written_unlink(const char *table_dir, lp__written *w);
 void lp__written_reset(lp__written *w);
 
@@ -28,6 +32,25 @@ lp_status lp__stream_collect(struct ArrowArrayStream *s, const lp__schema *expec
 void lp__batches_free(struct ArrowArray *b, size_t n);
 
 bool lp__base_has_deletions(const lp__base *base);
+
+/* Free a list of file paths written by an attempt (and delete the files when unlink_them: nothing refers
+ * to them). */
+void lp__paths_forget(char ***paths, size_t *n, bool unlink_them);
+
+/* Sorted union of two strictly ascending row lists (malloc'd, *out_n entries); NULL when out of memory. */
+uint32_t *lp__rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *out_n);
+
+/* Give fragment base->pb->fragments[frag_index] (with id fragment_id) a deletion file of `rows` (n, sorted):
+ * the file is written (kind by LanceDB's rule from `old_is_bitmap`), its path appended to
+ * (*written)[*n_written] (the caller unlinks them when the attempt is abandoned), and the fragment with
+ * the new deletion file goes to plan->fragments and to op_list (of the operation message). *out = its ref. */
+lp_status lp__plan_deletion(lp__plan *plan, const char *table_dir, const lp__base *base, size_t frag_index,
+                            uint64_t fragment_id, bool old_is_bitmap, const uint32_t *rows, size_t n, bool durable,
+                            lp__ptrvec *op_list, char ***written, size_t *n_written, lp__deletion_ref *out,
+                            lp_error *err);
+/* The id for a version's next new fragment: max_fragment_id + 1, else the largest fragment id + 1, else
+ * 0. *has_max / *max_id: whether the version has a largest id and which. */
+uint64_t lp__next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max_id);
 
 /* The live (not deleted) rows of fragment f of open table t as struct batches of the top-level columns
  * cols[0..n_cols) (cols NULL = all, in schema order). Caller frees with lp__batches_free. */

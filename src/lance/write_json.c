@@ -223,7 +223,8 @@ static lp_status build(jctx *c, const lp__field *f, const char *path, json_t *co
   }
   if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
     size_t dim = (size_t)f->list_size, ew = lp__wtype_width(f->elem_type);
-    uint8_t *vb = lp__arrow_buf_calloc(n * dim * ew + 1);
+    uint8_t *vb = lp__arrow_buf_calloc(n * dim * ew + 1), *item_valid = NULL;
+    size_t n_item_nulls = 0;
     if (vb == NULL) rc = lp_error_set(c->err, LP_ENOMEM, "out of memory");
     char what[64];
     snprintf(what, sizeof what, "an array of %zu numbers", dim);
@@ -235,17 +236,31 @@ static lp_status build(jctx *c, const lp__field *f, const char *path, json_t *co
                                     : bad(c, rows[i], path, what, vals[i]);
         break;
       }
-      for (size_t k = 0; rc == LP_OK && k < dim; k++)
-        rc = put_fixed(c, rows[i], path, f->elem_type, json_array_get(vals[i], k), vb + (i * dim + k) * ew);
+      for (size_t k = 0; rc == LP_OK && k < dim; k++) {
+        json_t *item = json_array_get(vals[i], k);
+        size_t at = i * dim + k;
+        if (json_is_null(item)) { /* a null item: the child gets a validity bitmap */
+          if (item_valid == NULL && (item_valid = lp__arrow_buf_calloc((n * dim + 7) / 8)) == NULL) {
+            rc = lp_error_set(c->err, LP_ENOMEM, "out of memory");
+            break;
+          }
+          if (n_item_nulls == 0) memset(item_valid, 0xff, (n * dim + 7) / 8);
+          item_valid[at >> 3] &= (uint8_t)~(1u << (at & 7));
+          n_item_nulls++;
+          continue;
+        }
+        rc = put_fixed(c, rows[i], path, f->elem_type, item, vb + at * ew);
+      }
     }
     if (rc != LP_OK) {
       free(vb);
+      free(item_valid);
       free(validity);
       return rc;
     }
     struct ArrowArray child;
-    void *cb[2] = {NULL, vb};
-    rc = lp__arrow_array_make(&child, (int64_t)(n * dim), 0, 2, cb, NULL, 0, c->err);
+    void *cb[2] = {item_valid, vb};
+    rc = lp__arrow_array_make(&child, (int64_t)(n * dim), (int64_t)n_item_nulls, 2, cb, NULL, 0, c->err);
     if (rc != LP_OK) {
       free(validity);
       return rc;

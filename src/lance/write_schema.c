@@ -72,209 +72,41 @@ static void kvs_free(lp__kv *kv, size_t n) {
   free(kv);
 }
 
-static void field_free(lp__field *f) {
-  free(f->name);
-  free(f->logical_type);
-  free(f->timezone);
-  for (size_t i = 0; i < f->n_children; i++) field_free(&f->children[i]);
-  free(f->children);
-  kvs_free(f->metadata, f->n_metadata);
-  memset(f, 0, sizeof *f);
-}
-
-void lp__wschema_reset(lp__schema *s) {
-  if (s == NULL) return;
-  for (size_t i = 0; i < s->n_fields; i++) field_free(&s->fields[i]);
-  free(s->fields);
-  kvs_free(s->metadata, s->n_metadata);
-  memset(s, 0, sizeof *s);
-}
-
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-static lp_status kvs_copy(const lp__kv *src, size_t n, lp__kv **out, lp_error *err) {
-  *out = NULL;
-  if (n == 0) return LP_OK;
-  lp__kv *kv = calloc(n, sizeof *kv);
-  if (kv == NULL) return lp_error_set(err, LP_ENOMEM, "schema copy: out of memory");
-  for (size_t i = 0; i < n; i++) {
-    kv[i].key = strdup(src[i].key);
-    kv[i].value = malloc(src[i].value_len ? src[i].value_len : 1);
-    kv[i].value_len = src[i].value_len;
-    if (kv[i].key == NULL || kv[i].value == NULL) {
-      kvs_free(kv, i + 1);
-      return lp_error_set(err, LP_ENOMEM, "schema copy: out of memory");
-    }
-    memcpy(kv[i].value, src[i].value, src[i].value_len);
-  }
-  *out = kv;
-  return LP_OK;
-}
-
-static lp_status field_copy(const lp__field *src, lp__field *dst, lp_error *err) {
-  *dst = *src;
-  dst->name = NULL;
-  dst->logical_type = NULL;
-  dst->timezone = NULL;
-  dst->children = NULL;
-  dst->n_children = 0;
-  dst->metadata = NULL;
-  dst->n_metadata = 0;
-  dst->name = strdup(src->name);
-  dst->logical_type = dup_or_null(src->logical_type);
-  dst->timezone = dup_or_null(src->timezone);
-  if (dst->name == NULL || (src->logical_type && !dst->logical_type) || (src->timezone && !dst->timezone))
-    goto oom;
-  if (kvs_copy(src->metadata, src->n_metadata, &dst->metadata, err) != LP_OK) goto oom;
-  dst->n_metadata = src->n_metadata;
-  if (src->n_children) {
-    dst->children = calloc(src->n_children, sizeof *dst->children);
-    if (dst->children == NULL) goto oom;
-    for (size_t i = 0; i < src->n_children; i++) {
-      dst->n_children = i + 1;
-      if (field_copy(&src->children[i], &dst->children[i], err) != LP_OK) goto oom;
-    }
-  }
-  return LP_OK;
-oom:
-  field_free(dst);
-  return lp_error_set(err, LP_ENOMEM, "schema copy: out of memory");
-}
+void lp__wschema_reset(lp__schema *s) { lp__schema_reset(s); }
 
 lp_status lp__wschema_copy(const lp__schema *src, lp__schema *dst, lp_error *err) {
-  memset(dst, 0, sizeof *dst);
-  if (src->n_fields) {
-    dst->fields = calloc(src->n_fields, sizeof *dst->fields);
-    if (dst->fields == NULL) return lp_error_set(err, LP_ENOMEM, "schema copy: out of memory");
-  }
-  for (size_t i = 0; i < src->n_fields; i++) {
-    lp_status rc = field_copy(&src->fields[i], &dst->fields[i], err);
-    if (rc != LP_OK) {
-      lp__wschema_reset(dst);
-      return rc;
-    }
-    dst->n_fields = i + 1;
-  }
-  lp_status rc = kvs_copy(src->metadata, src->n_metadata, &dst->metadata, err);
-  if (rc != LP_OK) {
-    lp__wschema_reset(dst);
-    return rc;
-  }
-  dst->n_metadata = src->n_metadata;
-  return LP_OK;
-}
-
-/* ---- logical type strings -------------------------------------------------------------------------- */
-
-/* The logical type string of f (caller frees). */
-static char *logical_type_of(const lp__field *f) {
-  char buf[256];
-  const prim_info *p;
-  switch (f->type) {
-    case LP__TYPE_TIMESTAMP:
-      snprintf(buf, sizeof buf, "timestamp:%s:%s", unit_names[f->unit], f->timezone ? f->timezone : "-");
-      return strdup(buf);
-    case LP__TYPE_FIXED_SIZE_LIST:
-      p = prim_by_type(f->elem_type);
-      if (p == NULL) return NULL;
-      snprintf(buf, sizeof buf, "fixed_size_list:%s:%d", p->lance, (int)f->list_size);
-      return strdup(buf);
-    case LP__TYPE_LIST:
-    case LP__TYPE_LARGE_LIST: {
-      const char *base = f->type == LP__TYPE_LIST ? "list" : "large_list";
-      if (f->n_children == 1 && f->children[0].type == LP__TYPE_STRUCT) {
-        snprintf(buf, sizeof buf, "%s.struct", base);
-        return strdup(buf);
-      }
-      return strdup(base);
-    }
-    case LP__TYPE_STRUCT:
-      return strdup("struct");
-    case LP__TYPE_NULL:
-      return strdup("null");
-    default:
-      p = prim_by_type(f->type);
-      return p ? strdup(p->lance) : NULL;
-  }
-}
-
-/* Parse a logical type string into f's type fields (not children). */
-static lp_status parse_logical_type(const char *lt, lp__field *f, lp_error *err) {
-  for (size_t i = 0; i < N_PRIMS; i++)
-    if (strcmp(lt, prims[i].lance) == 0) {
-      f->type = prims[i].type;
-      return LP_OK;
-    }
-  if (strcmp(lt, "list") == 0 || strcmp(lt, "list.struct") == 0) {
-    f->type = LP__TYPE_LIST;
-    return LP_OK;
-  }
-  if (strcmp(lt, "large_list") == 0 || strcmp(lt, "large_list.struct") == 0) {
-    f->type = LP__TYPE_LARGE_LIST;
-    return LP_OK;
-  }
-  if (strcmp(lt, "struct") == 0) {
-    f->type = LP__TYPE_STRUCT;
-    return LP_OK;
-  }
-  if (strncmp(lt, "timestamp:", 10) == 0) {
-    const char *u = lt + 10, *colon = strchr(u, ':');
-    if (colon == NULL) goto bad;
-    size_t ulen = (size_t)(colon - u);
-    for (int i = 0; i < 4; i++)
-      if (strlen(unit_names[i]) == ulen && strncmp(u, unit_names[i], ulen) == 0) {
-        f->type = LP__TYPE_TIMESTAMP;
-        f->unit = (lp__time_unit)i;
-        if (strcmp(colon + 1, "-") != 0) {
-          f->timezone = strdup(colon + 1);
-          if (f->timezone == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-        }
-        return LP_OK;
-      }
-    goto bad;
-  }
-  if (strncmp(lt, "fixed_size_list:", 16) == 0) {
-    const char *e = lt + 16, *colon = strrchr(e, ':');
-    if (colon == NULL) goto bad;
-    for (size_t i = 0; i < N_PRIMS; i++)
-      if (!prims[i].varwidth && strlen(prims[i].lance) == (size_t)(colon - e) &&
-          strncmp(e, prims[i].lance, (size_t)(colon - e)) == 0) {
-        char *end;
-        errno = 0;
-        long dim = strtol(colon + 1, &end, 10);
-        if (*end || errno || dim <= 0 || dim > (1 << 20)) goto bad;
-        f->type = LP__TYPE_FIXED_SIZE_LIST;
-        f->elem_type = prims[i].type;
-        f->list_size = (int32_t)dim;
-        return LP_OK;
-      }
-    goto bad;
-  }
-bad:
-  return lp_error_set(err, LP_EUNSUPPORTED, "logical type \"%s\" is not supported by the writer", lt);
+  return lp__schema_copy(src, dst, err);
 }
 
 /* ---- from Arrow ------------------------------------------------------------------------------------ */
 
+/* Arrow metadata: int32 n, then n x (int32 klen, key, int32 vlen, value), native endianness. One entry at
+ * *p: its key and value; *p moves past it. */
+static void meta_next(const char **p, const char **k, int32_t *kl, const char **v, int32_t *vl) {
+  memcpy(kl, *p, 4);
+  *k = *p + 4;
+  memcpy(vl, *k + *kl, 4);
+  *v = *k + *kl + 4;
+  *p = *v + *vl;
+}
+
+static bool key_is(const char *k, int32_t kl, const char *key) {
+  return (size_t)kl == strlen(key) && memcmp(k, key, (size_t)kl) == 0;
+}
+
 static const char *arrow_meta_get(const char *meta, const char *key, int32_t *out_len) {
-  /* Arrow metadata: int32 n, then n × (int32 klen, key, int32 vlen, value), native endianness. */
   if (meta == NULL) return NULL;
   int32_t n;
   memcpy(&n, meta, 4);
   const char *p = meta + 4;
   for (int32_t i = 0; i < n; i++) {
+    const char *k, *v;
     int32_t kl, vl;
-    memcpy(&kl, p, 4);
-    p += 4;
-    const char *k = p;
-    p += kl;
-    memcpy(&vl, p, 4);
-    p += 4;
-    if ((size_t)kl == strlen(key) && memcmp(k, key, (size_t)kl) == 0) {
+    meta_next(&p, &k, &kl, &v, &vl);
+    if (key_is(k, kl, key)) {
       *out_len = vl;
-      return p;
+      return v;
     }
-    p += vl;
   }
   return NULL;
 }
@@ -291,25 +123,19 @@ static lp_status meta_from_arrow(const char *meta, lp__kv **out, size_t *out_n, 
   const char *p = meta + 4;
   size_t kept = 0;
   for (int32_t i = 0; i < n; i++) {
+    const char *k, *v;
     int32_t kl, vl;
-    memcpy(&kl, p, 4);
-    p += 4;
-    const char *k = p;
-    p += kl;
-    memcpy(&vl, p, 4);
-    p += 4;
-    if (!((size_t)kl == strlen("lance:field_id") && memcmp(k, "lance:field_id", (size_t)kl) == 0)) {
-      kv[kept].key = strndup(k, (size_t)kl);
-      kv[kept].value = malloc(vl ? (size_t)vl : 1);
-      kv[kept].value_len = (size_t)vl;
-      if (kv[kept].key == NULL || kv[kept].value == NULL) {
-        kvs_free(kv, kept + 1);
-        return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-      }
-      memcpy(kv[kept].value, p, (size_t)vl);
-      kept++;
+    meta_next(&p, &k, &kl, &v, &vl);
+    if (key_is(k, kl, "lance:field_id")) continue; /* the field id lives in the Field message */
+    kv[kept].key = strndup(k, (size_t)kl);
+    kv[kept].value = malloc(vl ? (size_t)vl : 1);
+    kv[kept].value_len = (size_t)vl;
+    if (kv[kept].key == NULL || kv[kept].value == NULL) {
+      kvs_free(kv, kept + 1);
+      return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
     }
-    p += vl;
+    memcpy(kv[kept].value, v, (size_t)vl);
+    kept++;
   }
   *out = kv;
   *out_n = kept;
@@ -392,7 +218,7 @@ static lp_status field_from_arrow(const struct ArrowSchema *a, lp__field *f, int
   }
   return lp_error_set(err, LP_EUNSUPPORTED, "field \"%s\": Arrow type \"%s\" is not supported", name, fmt);
 done:
-  f->logical_type = logical_type_of(f);
+  f->logical_type = lp__logical_type_format(f);
   if (f->logical_type == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
   return LP_OK;
 }
@@ -482,6 +308,22 @@ static size_t ident(spec_cursor *c, char *out, size_t cap) {
 
 static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *err);
 
+#define MAX_SPEC_DIM (1 << 20) /* largest fixed-size list the spec accepts */
+
+/* The dimension of a fixed-size list, read with sscanf format fmt (one %ld, then %n): on success f becomes
+ * a fixed_size_list<elem, N> and the cursor moves past it. */
+static bool take_dim(spec_cursor *c, const char *fmt, lp__field *f, lp__type elem) {
+  long dim;
+  int used = 0;
+  skip_ws(c);
+  if (sscanf(c->s + c->pos, fmt, &dim, &used) < 1 || used == 0 || dim <= 0 || dim > MAX_SPEC_DIM) return false;
+  c->pos += (size_t)used;
+  f->type = LP__TYPE_FIXED_SIZE_LIST;
+  f->elem_type = elem;
+  f->list_size = (int32_t)dim;
+  return true;
+}
+
 static lp_status spec_fail(spec_cursor *c, lp_error *err, const char *what) {
   return lp_error_set(err, LP_EINVAL, "schema spec: %s at offset %zu: \"%.20s\"", what, c->pos, c->s + c->pos);
 }
@@ -524,15 +366,7 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
       goto done;
     }
   if (strcmp(word, "vector") == 0) {
-    long dim;
-    int used = 0;
-    skip_ws(c);
-    if (sscanf(c->s + c->pos, "(%ld )%n", &dim, &used) < 1 || used == 0 || dim <= 0 || dim > (1 << 20))
-      return spec_fail(c, err, "expected vector(N) with N > 0");
-    c->pos += (size_t)used;
-    f->type = LP__TYPE_FIXED_SIZE_LIST;
-    f->elem_type = LP__TYPE_FLOAT32;
-    f->list_size = (int32_t)dim;
+    if (!take_dim(c, "(%ld )%n", f, LP__TYPE_FLOAT32)) return spec_fail(c, err, "expected vector(N) with N > 0");
     goto done;
   }
   if (strcmp(word, "timestamp") == 0) {
@@ -563,20 +397,12 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
     lp__field elem = {0};
     lp_status rc = spec_type(c, &elem, depth + 1, err);
     lp__type et = elem.type;
-    field_free(&elem);
+    lp__field_reset(&elem);
     if (rc != LP_OK) return rc;
     const prim_info *p = prim_by_type(et);
     if (p == NULL || p->varwidth || et == LP__TYPE_BOOL)
       return spec_fail(c, err, "fixed_size_list needs a fixed-width numeric element type");
-    long dim;
-    int used = 0;
-    skip_ws(c);
-    if (sscanf(c->s + c->pos, ", %ld >%n", &dim, &used) < 1 || used == 0 || dim <= 0 || dim > (1 << 20))
-      return spec_fail(c, err, "expected ', N>'");
-    c->pos += (size_t)used;
-    f->type = LP__TYPE_FIXED_SIZE_LIST;
-    f->elem_type = et;
-    f->list_size = (int32_t)dim;
+    if (!take_dim(c, ", %ld >%n", f, et)) return spec_fail(c, err, "expected ', N>'");
     goto done;
   }
   if (strcmp(word, "list") == 0 || strcmp(word, "large_list") == 0) {
@@ -605,7 +431,7 @@ static lp_status spec_type(spec_cursor *c, lp__field *f, int depth, lp_error *er
   }
   return lp_error_set(err, LP_EINVAL, "schema spec: unknown type \"%s\"", word);
 done:
-  f->logical_type = logical_type_of(f);
+  f->logical_type = lp__logical_type_format(f);
   if (f->logical_type == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
   return LP_OK;
 }
@@ -644,44 +470,100 @@ lp_status lp__wschema_parse_spec(const char *spec, lp__schema *out, lp_error *er
   return LP_OK;
 }
 
-/* ---- protobuf ------------------------------------------------------------------------------------ */
+/* ---- protobuf (protobuf-c messages built in a commit's arena) --------------------------------------- */
 
-static void encode_kvs(const lp__kv *kv, size_t n, lp__buf *b, uint32_t field_number) {
+/* Every map entry message with a string key and a bytes value has this layout (protoc-c output for
+ * map<string, bytes>), whichever message it belongs to. */
+typedef struct kv_entry {
+  ProtobufCMessage base;
+  char *key;
+  ProtobufCBinaryData value;
+} kv_entry;
+
+static lp_status kvs_to_pb(const lp__kv *kv, size_t n, lp__arena *a, const ProtobufCMessageDescriptor *entry_desc,
+                           void ***out, size_t *out_n, lp_error *err) {
+  *out = NULL;
+  *out_n = 0;
+  if (n == 0) return LP_OK;
+  if (entry_desc->sizeof_message != sizeof(kv_entry))
+    return lp_error_set(err, LP_EINVAL, "%s is not a string-to-bytes map entry", entry_desc->name);
+  void **v = lp__arena_alloc(a, n * sizeof *v);
+  if (v == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
   for (size_t i = 0; i < n; i++) {
-    lp__buf e;
-    lp__buf_init(&e);
-    lp__pb_str(&e, 1, kv[i].key);
-    lp__pb_bytes(&e, 2, kv[i].value, kv[i].value_len);
-    lp__pb_msg(b, field_number, &e);
-    lp__buf_reset(&e);
+    kv_entry *e = lp__arena_msg(a, entry_desc);
+    if (e == NULL || (e->key = lp__arena_strdup(a, kv[i].key)) == NULL)
+      return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+    e->value.len = kv[i].value_len;
+    e->value.data = kv[i].value; /* borrowed: the schema outlives the message */
+    v[i] = e;
   }
+  *out = v;
+  *out_n = n;
+  return LP_OK;
 }
 
-static void encode_field(const lp__field *f, lp__buf *b, uint32_t field_number) {
-  lp__buf m;
-  lp__buf_init(&m);
-  lp__pb_str(&m, 2, f->name);
-  if (f->id) lp__pb_i32(&m, 3, f->id);
-  lp__pb_i32(&m, 4, f->parent_id);
-  lp__pb_str(&m, 5, f->logical_type ? f->logical_type : "");
-  if (f->nullable) lp__pb_u64(&m, 6, 1);
+static size_t count_fields(const lp__field *f) {
+  size_t n = 1;
+  for (size_t i = 0; i < f->n_children; i++) n += count_fields(&f->children[i]);
+  return n;
+}
+
+/* f and its descendants as Field messages at out[*pos...], pre-order. */
+static lp_status field_to_pb(const lp__field *f, lp__arena *a, Lance__File__Field **out, size_t *pos, lp_error *err) {
+  Lance__File__Field *m = lp__arena_msg(a, &lance__file__field__descriptor);
+  if (m == NULL || (m->name = lp__arena_strdup(a, f->name)) == NULL ||
+      (m->logical_type = lp__arena_strdup(a, f->logical_type ? f->logical_type : "")) == NULL)
+    return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+  m->id = f->id;
+  m->parent_id = f->parent_id;
+  m->nullable = f->nullable;
   /* Encoding hint: VAR_BINARY for strings and binaries, none for structs, PLAIN for the rest. */
-  if (lp__wtype_is_varwidth(f->type))
-    lp__pb_u64(&m, 7, 2);
-  else if (f->type != LP__TYPE_STRUCT)
-    lp__pb_u64(&m, 7, 1);
-  encode_kvs(f->metadata, f->n_metadata, &m, 10);
-  lp__pb_msg(b, field_number, &m);
-  lp__buf_reset(&m);
-  for (size_t i = 0; i < f->n_children; i++) encode_field(&f->children[i], b, field_number);
+  m->encoding = lp__wtype_is_varwidth(f->type) ? LANCE__FILE__ENCODING__VAR_BINARY
+                : f->type == LP__TYPE_STRUCT    ? LANCE__FILE__ENCODING__NONE
+                                                : LANCE__FILE__ENCODING__PLAIN;
+  LP_TRY(kvs_to_pb(f->metadata, f->n_metadata, a, &lance__file__field__metadata_entry__descriptor,
+                   (void ***)&m->metadata, &m->n_metadata, err));
+  out[(*pos)++] = m;
+  for (size_t i = 0; i < f->n_children; i++) LP_TRY(field_to_pb(&f->children[i], a, out, pos, err));
+  return LP_OK;
 }
 
-void lp__wschema_encode_fields(const lp__schema *s, lp__buf *b, uint32_t field_number) {
-  for (size_t i = 0; i < s->n_fields; i++) encode_field(&s->fields[i], b, field_number);
+lp_status lp__wschema_to_pb(const lp__schema *s, lp__arena *a, Lance__File__Field ***out, size_t *out_n,
+                            lp_error *err) {
+  size_t n = 0, pos = 0;
+  for (size_t i = 0; i < s->n_fields; i++) n += count_fields(&s->fields[i]);
+  Lance__File__Field **v = lp__arena_alloc(a, (n ? n : 1) * sizeof *v);
+  if (v == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+  for (size_t i = 0; i < s->n_fields; i++) LP_TRY(field_to_pb(&s->fields[i], a, v, &pos, err));
+  *out = v;
+  *out_n = n;
+  return LP_OK;
 }
 
-void lp__wschema_encode_metadata(const lp__schema *s, lp__buf *b, uint32_t field_number) {
-  encode_kvs(s->metadata, s->n_metadata, b, field_number);
+lp_status lp__wschema_metadata_to_pb(const lp__schema *s, lp__arena *a, const ProtobufCMessageDescriptor *entry_desc,
+                                     void ***out, size_t *out_n, lp_error *err) {
+  return kvs_to_pb(s->metadata, s->n_metadata, a, entry_desc, out, out_n, err);
+}
+
+lp_status lp__wschema_pack(const lp__schema *s, uint8_t **out, size_t *out_len, lp_error *err) {
+  lp__arena *a = lp__arena_new();
+  if (a == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+  Lance__File__Schema *m = lp__arena_msg(a, &lance__file__schema__descriptor);
+  lp_status rc = m ? LP_OK : lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+  if (rc == LP_OK) rc = lp__wschema_to_pb(s, a, &m->fields, &m->n_fields, err);
+  if (rc == LP_OK)
+    rc = kvs_to_pb(s->metadata, s->n_metadata, a, &lance__file__schema__metadata_entry__descriptor,
+                   (void ***)&m->metadata, &m->n_metadata, err);
+  if (rc == LP_OK) {
+    size_t n = protobuf_c_message_get_packed_size(&m->base);
+    *out = malloc(n ? n : 1);
+    if (*out == NULL)
+      rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
+    else
+      *out_len = protobuf_c_message_pack(&m->base, *out);
+  }
+  lp__arena_free(a);
+  return rc;
 }
 
 static int32_t max_id(const lp__field *f) {
@@ -702,138 +584,13 @@ int32_t lp__wschema_max_id(const lp__schema *s) {
   return m;
 }
 
-/* Decode one Field payload into f (no children yet). */
-static lp_status decode_field(const lp__pb_field *src, lp__field *f, lp_error *err) {
-  lp__pb_reader r = {src->data, src->len};
-  lp__pb_field x;
-  bool done;
-  char *lt = NULL;
-  memset(f, 0, sizeof *f);
-  lp_status rc;
-  while ((rc = lp__pb_next(&r, &x, &done, "manifest field", err)) == LP_OK && !done) {
-    if (x.number == 2 && x.wire_type == 2) {
-      free(f->name);
-      f->name = strndup((const char *)x.data, x.len);
-      if (f->name == NULL) rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-    } else if (x.number == 3 && x.wire_type == 0) {
-      f->id = (int32_t)x.varint;
-    } else if (x.number == 4 && x.wire_type == 0) {
-      f->parent_id = (int32_t)x.varint;
-    } else if (x.number == 5 && x.wire_type == 2) {
-      free(lt);
-      lt = strndup((const char *)x.data, x.len);
-      if (lt == NULL) rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-    } else if (x.number == 6 && x.wire_type == 0) {
-      f->nullable = x.varint != 0;
-    } else if (x.number == 10 && x.wire_type == 2) {
-      lp__pb_reader er = {x.data, x.len};
-      lp__pb_field e;
-      bool edone;
-      const uint8_t *k = NULL, *v = NULL;
-      size_t kl = 0, vl = 0;
-      while ((rc = lp__pb_next(&er, &e, &edone, "field metadata", err)) == LP_OK && !edone) {
-        if (e.number == 1 && e.wire_type == 2) k = e.data, kl = e.len;
-        if (e.number == 2 && e.wire_type == 2) v = e.data, vl = e.len;
-      }
-      if (rc != LP_OK) break;
-      lp__kv *nk = realloc(f->metadata, (f->n_metadata + 1) * sizeof *nk);
-      if (nk == NULL) {
-        rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-        break;
-      }
-      f->metadata = nk;
-      lp__kv *kv = &nk[f->n_metadata];
-      kv->key = strndup(k ? (const char *)k : "", kl);
-      kv->value = malloc(vl ? vl : 1);
-      kv->value_len = vl;
-      if (kv->key == NULL || kv->value == NULL) {
-        free(kv->key);
-        free(kv->value);
-        rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-        break;
-      }
-      if (vl) memcpy(kv->value, v, vl);
-      f->n_metadata++;
-    }
-    if (rc != LP_OK) break;
-  }
-  if (rc == LP_OK && (f->name == NULL || lt == NULL))
-    rc = lp_error_set(err, LP_ECORRUPT, "manifest field %d: missing name or logical type", (int)f->id);
-  if (rc == LP_OK) rc = parse_logical_type(lt, f, err);
-  f->logical_type = lt;
-  return rc;
-}
-
-static lp__field *find_by_id(lp__field *fields, size_t n, int32_t id) {
-  for (size_t i = 0; i < n; i++) {
-    if (fields[i].id == id) return &fields[i];
-    lp__field *c = find_by_id(fields[i].children, fields[i].n_children, id);
-    if (c) return c;
-  }
-  return NULL;
-}
-
-lp_status lp__wschema_decode_fields(const lp__pb_field *fields, size_t n, lp__schema *out, lp_error *err) {
-  memset(out, 0, sizeof *out);
-  lp_status rc = LP_OK;
-  out->fields = calloc(n ? n : 1, sizeof *out->fields);
-  if (out->fields == NULL) return lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-  for (size_t i = 0; i < n && rc == LP_OK; i++) {
-    lp__field f;
-    rc = decode_field(&fields[i], &f, err);
-    if (rc != LP_OK) {
-      field_free(&f);
-      break;
-    }
-    if (find_by_id(out->fields, out->n_fields, f.id)) {
-      rc = lp_error_set(err, LP_ECORRUPT, "manifest schema: duplicate field id %d", (int)f.id);
-      field_free(&f);
-      break;
-    }
-    if (f.parent_id == -1) {
-      out->fields[out->n_fields++] = f;
-      continue;
-    }
-    lp__field *p = find_by_id(out->fields, out->n_fields, f.parent_id);
-    if (p == NULL || (p->type != LP__TYPE_STRUCT && p->type != LP__TYPE_LIST && p->type != LP__TYPE_LARGE_LIST) ||
-        (p->type != LP__TYPE_STRUCT && p->n_children >= 1)) {
-      rc = lp_error_set(err, LP_ECORRUPT, "manifest schema: field %d has parent %d, which is not a struct or list seen before it",
-                        (int)f.id, (int)f.parent_id);
-      field_free(&f);
-      break;
-    }
-    lp__field *nc = realloc(p->children, (p->n_children + 1) * sizeof *nc);
-    if (nc == NULL) {
-      field_free(&f);
-      rc = lp_error_set(err, LP_ENOMEM, "schema: out of memory");
-      break;
-    }
-    p->children = nc;
-    p->children[p->n_children++] = f;
-  }
-  for (size_t i = 0; rc == LP_OK && i < out->n_fields; i++) {
-    /* every list must have its item, every struct at least one member */
-    lp__field *stack[64];
-    size_t sp = 0;
-    stack[sp++] = &out->fields[i];
-    while (sp && rc == LP_OK) {
-      lp__field *f = stack[--sp];
-      if ((f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST || f->type == LP__TYPE_STRUCT) && f->n_children == 0)
-        rc = lp_error_set(err, LP_ECORRUPT, "manifest schema: field \"%s\" has no child", f->name);
-      for (size_t j = 0; j < f->n_children && sp < 64; j++) stack[sp++] = &f->children[j];
-    }
-  }
-  if (rc != LP_OK) lp__wschema_reset(out);
-  return rc;
-}
-
 /* ---- checking incoming data ---------------------------------------------------------------------- */
 
 static lp_status check_field(const lp__field *f, const struct ArrowSchema *a, const char *path, lp_error *err) {
   lp__field tmp;
   lp_status rc = field_from_arrow(a, &tmp, 0, err);
   if (rc != LP_OK) {
-    field_free(&tmp);
+    lp__field_reset(&tmp);
     return lp_error_wrap(err, "column %s: ", path);
   }
   bool same = tmp.type == f->type;
@@ -842,8 +599,8 @@ static lp_status check_field(const lp__field *f, const struct ArrowSchema *a, co
            ((tmp.timezone == NULL) == (f->timezone == NULL)) && (!tmp.timezone || strcmp(tmp.timezone, f->timezone) == 0);
   if (same && f->type == LP__TYPE_FIXED_SIZE_LIST) same = tmp.elem_type == f->elem_type && tmp.list_size == f->list_size;
   if (same && f->n_children != tmp.n_children) same = false;
-  char *want = logical_type_of(f), *got = logical_type_of(&tmp);
-  field_free(&tmp);
+  char *want = lp__logical_type_format(f), *got = lp__logical_type_format(&tmp);
+  lp__field_reset(&tmp);
   if (!same) {
     rc = lp_error_set(err, LP_EINVAL, "column %s: expected type %s, found %s (Arrow \"%s\")", path,
                       want ? want : "?", got ? got : "?", a->format);

@@ -1,10 +1,10 @@
 /* Schemas on the write path: building the engine's field tree (lance/schema.h) from an Arrow C schema or
- * from the CLI's text spec, encoding it as lance.file.Field messages, decoding it back from a manifest,
- * and checking that incoming Arrow data matches it. Internal; thread-compatible. */
+ * from the CLI's text spec, building its lance.file.Field messages (protobuf-c), and checking that incoming Arrow data matches it. Internal; thread-compatible. */
 #ifndef LP_LANCE_WRITE_SCHEMA_H
 #define LP_LANCE_WRITE_SCHEMA_H
 
-#include "lance/pbwire.h"
+#include "lance/commit.h"
+#include "file.pb-c.h"
 #include "lance/schema.h"
 #include "lancepool/arrow_c.h"
 
@@ -16,14 +16,17 @@ lp_status lp__wschema_from_arrow(const struct ArrowSchema *schema, lp__schema *o
 /* Parse the CLI type language: "id:int64 not null, text:utf8, v:vector(384), s:struct<a: int32, b: utf8>". */
 lp_status lp__wschema_parse_spec(const char *spec, lp__schema *out, lp_error *err);
 
-/* Append one lance.file.Field message per field (pre-order) as repeated field `field_number` of `b`. */
-void lp__wschema_encode_fields(const lp__schema *s, lp__buf *b, uint32_t field_number);
+/* The fields as lance.file.Field messages (pre-order, parents first), allocated in arena `a`; strings are
+ * copied, metadata values borrowed from s (which must outlive the messages). */
+lp_status lp__wschema_to_pb(const lp__schema *s, lp__arena *a, Lance__File__Field ***out, size_t *out_n,
+                            lp_error *err);
 
-/* Append a schema_metadata map (repeated field `field_number`, entries {1 key, 2 bytes}). */
-void lp__wschema_encode_metadata(const lp__schema *s, lp__buf *b, uint32_t field_number);
+/* The schema-level metadata as map entries of message type entry_desc (any map<string, bytes> entry). */
+lp_status lp__wschema_metadata_to_pb(const lp__schema *s, lp__arena *a, const ProtobufCMessageDescriptor *entry_desc,
+                                     void ***out, size_t *out_n, lp_error *err);
 
-/* Rebuild the tree from Field messages (each `fields[i]` the payload of one Field). */
-lp_status lp__wschema_decode_fields(const lp__pb_field *fields, size_t n, lp__schema *out, lp_error *err);
+/* The schema as a packed lance.file.Schema message (malloc'd; caller frees). */
+lp_status lp__wschema_pack(const lp__schema *s, uint8_t **out, size_t *out_len, lp_error *err);
 
 /* The highest field id in the schema (-1 when empty). */
 int32_t lp__wschema_max_id(const lp__schema *s);

@@ -13,6 +13,7 @@
 #include "lance/datafile_write.h"
 #include "lance/table.h"
 #include "lance/versions.h"
+#include "lance/deletion_write.h"
 #include "lance/write_int.h"
 #include "lance/write_schema.h"
 
@@ -75,11 +76,29 @@ static lp_status written_push(lp__written *w, lp__dfw_result *r, lp_error *err) 
   return LP_OK;
 }
 
+lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
+                             lp__ptrvec *op_list, lp_error *err) {
+  for (size_t i = 0; i < w->n; i++) {
+    const lp__dfw_result *r = &w->files[i];
+    char path[4400];
+    snprintf(path, sizeof path, "%s/data/%s", table_dir, r->name);
+    Lance__Table__DataFragment *in_manifest =
+        lp__fragment_new(plan->arena, first_id + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    Lance__Table__DataFragment *in_txn = /* transactions carry new fragments with id 0 */
+        lp__fragment_new(plan->arena, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    if (in_manifest == NULL || in_txn == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+    lp__ptrvec_push(plan->arena, &plan->fragments, in_manifest);
+    lp__ptrvec_push(plan->arena, op_list, in_txn);
+    LP_TRY(lp__plan_sync(plan, path, err));
+  }
+  return lp__plan_status(plan, "commit", err);
+}
+
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
                             struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err) {
   char data_dir[4200];
   snprintf(data_dir, sizeof data_dir, "%s/data", table_dir);
-  lp__dfw_options dopts = {o->max_rows_per_page, o->durable};
+  lp__dfw_options dopts = {o->max_rows_per_page, false}; /* the commit fsyncs them (lp__plan_sync) */
   lp__dfw *w = NULL;
   lp_status rc = LP_OK;
   for (size_t b = 0; b < n_batches && rc == LP_OK; b++) {
@@ -117,7 +136,6 @@ lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, con
     if (rc == LP_OK) rc = written_push(out, &res, err);
   }
   lp__dfw_abort(w);
-  if (rc == LP_OK && out->n) rc = lp__fsync_dir(data_dir, o->durable, err);
   if (rc != LP_OK) {
     lp__written_unlink(table_dir, out);
     lp__written_reset(out);
@@ -179,25 +197,70 @@ void lp__batches_free(struct ArrowArray *b, size_t n) {
 
 /* ---- plans ---------------------------------------------------------------------------------------- */
 
-/* Next fragment id of a version: max_fragment_id + 1, else max existing id + 1, else 0. */
-static uint64_t next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max_id) {
+uint64_t lp__next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max_id) {
   *has_max = false;
   *max_id = 0;
   if (base->version == 0) return 0;
-  lp__pb_reader r = {base->msg, base->msg_len};
-  lp__pb_field f;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "manifest", NULL) == LP_OK && !done)
-    if (f.number == 11 && f.wire_type == 0) {
-      *has_max = true;
-      *max_id = f.varint;
-    }
+  if (base->pb->opt_max_fragment_id_case == LANCE__TABLE__MANIFEST__OPT_MAX_FRAGMENT_ID_MAX_FRAGMENT_ID) {
+    *has_max = true;
+    *max_id = base->pb->max_fragment_id;
+  }
   for (size_t i = 0; i < base->m->n_fragments; i++)
     if (base->m->fragments[i].id > *max_id || !*has_max) {
       if (!*has_max || base->m->fragments[i].id > *max_id) *max_id = base->m->fragments[i].id;
       *has_max = true;
     }
   return *has_max ? *max_id + 1 : 0;
+}
+
+void lp__paths_forget(char ***paths, size_t *n, bool unlink_them) {
+  for (size_t i = 0; i < *n; i++) {
+    if (unlink_them) unlink((*paths)[i]);
+    free((*paths)[i]);
+  }
+  free(*paths);
+  *paths = NULL;
+  *n = 0;
+}
+
+uint32_t *lp__rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *out_n) {
+  uint32_t *m = malloc((na + nb + 1) * sizeof *m);
+  if (m == NULL) return NULL;
+  size_t i = 0, j = 0, k = 0;
+  while (i < na || j < nb) {
+    if (j >= nb || (i < na && a[i] < b[j]))
+      m[k++] = a[i++];
+    else if (i >= na || b[j] < a[i])
+      m[k++] = b[j++];
+    else
+      m[k++] = a[i++], j++;
+  }
+  *out_n = k;
+  return m;
+}
+
+lp_status lp__plan_deletion(lp__plan *plan, const char *table_dir, const lp__base *base, size_t frag_index,
+                            uint64_t fragment_id, bool old_is_bitmap, const uint32_t *rows, size_t n, bool durable,
+                            lp__ptrvec *op_list, char ***written, size_t *n_written, lp__deletion_ref *out,
+                            lp_error *err) {
+  lp__deletion_kind kind = lp__deletion_kind_for(n, old_is_bitmap);
+  uint64_t id;
+  char *path = NULL;
+  LP_TRY(lp__deletion_write(table_dir, fragment_id, base->version, rows, n, kind, durable, &id, &path, err));
+  char **nw = realloc(*written, (*n_written + 1) * sizeof *nw);
+  if (nw == NULL) {
+    unlink(path);
+    free(path);
+    return lp_error_set(err, LP_ENOMEM, "out of memory");
+  }
+  *written = nw;
+  nw[(*n_written)++] = path;
+  *out = (lp__deletion_ref){(int)kind, base->version, id, n};
+  Lance__Table__DataFragment *f = lp__fragment_with_deletion(plan->arena, base->pb->fragments[frag_index], out);
+  if (f == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
+  lp__ptrvec_push(plan->arena, &plan->fragments, f);
+  lp__ptrvec_push(plan->arena, op_list, f); /* the same complete message goes into the transaction */
+  return lp__plan_sync(plan, path, err);
 }
 
 bool lp__base_has_deletions(const lp__base *base) {
@@ -210,52 +273,53 @@ typedef struct write_ctx {
   const lp__schema *schema;   /* overwrite/create: the new schema; append: NULL */
   const lp__written *files;
   const lp__schema *append_schema; /* append: the schema the files were written for */
+  const char *dir;                 /* the table directory */
 } write_ctx;
 
 static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   write_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version to append to");
   /* the files were written for the schema read earlier: it must still be the table's */
-  lp__buf a, b;
-  lp__buf_init(&a);
-  lp__buf_init(&b);
-  lp__wschema_encode_fields(c->append_schema, &a, 1);
-  lp__wschema_encode_fields(&base->m->schema, &b, 1);
-  bool same = a.len == b.len && !a.failed && !b.failed && memcmp(a.data, b.data, a.len) == 0;
-  lp__buf_reset(&a);
-  lp__buf_reset(&b);
+  uint8_t *a = NULL, *b = NULL;
+  size_t na = 0, nb = 0;
+  lp_status rc = lp__wschema_pack(c->append_schema, &a, &na, err);
+  if (rc == LP_OK) rc = lp__wschema_pack(&base->m->schema, &b, &nb, err);
+  bool same = rc == LP_OK && na == nb && memcmp(a, b, na) == 0;
+  free(a);
+  free(b);
+  if (rc != LP_OK) return rc;
   if (!same) return lp_error_set(err, LP_ECONFLICT, "the table's schema changed while appending");
   bool has_max;
-  uint64_t max_id, next = next_fragment_id(base, &has_max, &max_id);
-  for (size_t i = 0; i < base->n_frag_raw; i++) lp__pb_bytes(&plan->fragments, 2, base->frag_raw[i].data, base->frag_raw[i].len);
-  lp__buf frags;
-  lp__buf_init(&frags);
-  for (size_t i = 0; i < c->files->n; i++) {
-    const lp__dfw_result *r = &c->files->files[i];
-    lp__encode_fragment(&plan->fragments, 2, next + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-  }
-  lp__buf_reset(&frags);
+  uint64_t max_id, next = lp__next_fragment_id(base, &has_max, &max_id);
+  Lance__Table__Transaction__Append *op = lp__arena_msg(plan->arena, &lance__table__transaction__append__descriptor);
+  if (op == NULL) return lp_error_set(err, LP_ENOMEM, "append: out of memory");
+  for (size_t i = 0; i < base->pb->n_fragments; i++) lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
+  lp__ptrvec added = {0};
+  LP_TRY(lp__plan_add_files(plan, c->dir, c->files, next, &added, err));
+  op->n_fragments = added.n;
+  op->fragments = (Lance__Table__DataFragment **)added.v;
+  plan->op_msg = &op->base;
   plan->has_max_fragment_id = has_max || c->files->n > 0;
   plan->max_fragment_id = c->files->n ? next + c->files->n - 1 : max_id;
   plan->has_deletions = lp__base_has_deletions(base);
   plan->keep_index = true;
   plan->op = LP__OP_APPEND;
-  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
-  return lp__buf_status(&plan->op_body, "transaction", err);
+  return lp__plan_status(plan, "append", err);
 }
 
 static lp_status prepare_overwrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   write_ctx *c = vctx;
   bool has_max = false;
   uint64_t max_id = 0;
-  if (base->version) (void)next_fragment_id(base, &has_max, &max_id);
-  for (size_t i = 0; i < c->files->n; i++) {
-    const lp__dfw_result *r = &c->files->files[i];
-    lp__encode_fragment(&plan->fragments, 2, i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    lp__encode_fragment(&plan->op_body, 1, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-  }
-  lp__wschema_encode_fields(c->schema, &plan->op_body, 2);
+  if (base->version) (void)lp__next_fragment_id(base, &has_max, &max_id);
+  Lance__Table__Transaction__Overwrite *op = lp__arena_msg(plan->arena, &lance__table__transaction__overwrite__descriptor);
+  if (op == NULL) return lp_error_set(err, LP_ENOMEM, "overwrite: out of memory");
+  lp__ptrvec added = {0};
+  LP_TRY(lp__plan_add_files(plan, c->dir, c->files, 0, &added, err));
+  op->n_fragments = added.n;
+  op->fragments = (Lance__Table__DataFragment **)added.v;
+  LP_TRY(lp__wschema_to_pb(c->schema, plan->arena, &op->schema, &op->n_schema, err));
+  plan->op_msg = &op->base;
   if (c->files->n) {
     uint64_t last = c->files->n - 1;
     plan->max_fragment_id = has_max && max_id > last ? max_id : last;
@@ -267,8 +331,7 @@ static lp_status prepare_overwrite(void *vctx, const lp__base *base, lp__plan *p
   plan->schema = c->schema;
   plan->keep_index = false;
   plan->op = LP__OP_OVERWRITE;
-  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
-  return lp__buf_status(&plan->op_body, "transaction", err);
+  return lp__plan_status(plan, "overwrite", err);
 }
 
 /* ---- public API ----------------------------------------------------------------------------------- */
@@ -302,7 +365,7 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the table directory", dir);
   if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
   if (rc == LP_OK) {
-    write_ctx c = {&s, &files, NULL};
+    write_ctx c = {&s, &files, NULL, dir};
     lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
@@ -335,7 +398,7 @@ lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, 
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version; /* nothing to add */
   } else if (rc == LP_OK) {
-    write_ctx c = {NULL, &files, &base.m->schema};
+    write_ctx c = {NULL, &files, &base.m->schema, dir};
     lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
     rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
@@ -356,21 +419,23 @@ typedef struct restore_ctx {
 static lp_status prepare_restore(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   restore_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
-  for (size_t i = 0; i < c->old.n_frag_raw; i++)
-    lp__pb_bytes(&plan->fragments, 2, c->old.frag_raw[i].data, c->old.frag_raw[i].len);
+  Lance__Table__Transaction__Restore *op = lp__arena_msg(plan->arena, &lance__table__transaction__restore__descriptor);
+  if (op == NULL) return lp_error_set(err, LP_ENOMEM, "restore: out of memory");
+  op->version = c->old.version;
+  plan->op_msg = &op->base;
+  for (size_t i = 0; i < c->old.pb->n_fragments; i++)
+    lp__ptrvec_push(plan->arena, &plan->fragments, c->old.pb->fragments[i]);
   bool h1, h2;
   uint64_t m1, m2;
-  (void)next_fragment_id(base, &h1, &m1);
-  (void)next_fragment_id(&c->old, &h2, &m2);
+  (void)lp__next_fragment_id(base, &h1, &m1);
+  (void)lp__next_fragment_id(&c->old, &h2, &m2);
   plan->has_max_fragment_id = h1 || h2;
   plan->max_fragment_id = m1 > m2 ? m1 : m2;
   plan->has_deletions = lp__base_has_deletions(&c->old);
   plan->content = &c->old;
   plan->keep_index = true;
   plan->op = LP__OP_RESTORE;
-  lp__pb_u64(&plan->op_body, 1, c->old.version);
-  LP_TRY(lp__buf_status(&plan->fragments, "manifest", err));
-  return lp__buf_status(&plan->op_body, "transaction", err);
+  return lp__plan_status(plan, "restore", err);
 }
 
 lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version, const lp_write_options *opts,

@@ -1,7 +1,8 @@
-/* Fuzz target: a manifest file as the write path reads it before a commit (footer, sections, raw field
- * walk kept for verbatim carry-over, decoded view), then what a commit does with it: rebuild every
- * fragment with a replaced deletion file, re-decode the schema from the raw Field messages, and re-encode
- * it. */
+/* Fuzz target: a manifest file as the write path reads it before a commit (footer, sections, the Manifest
+ * and Transaction messages unpacked by protobuf-c, the decoded view), then what a commit does with it:
+ * rebuild every other fragment with a new deletion file, build the next version's manifest file over it
+ * (schema re-encoded as in an overwrite on odd sizes), and read that file back: it must parse and hold
+ * the same fragments. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -13,32 +14,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lp__base b;
   if (lp__base_from_bytes(data, size, "fuzz.manifest", &b, NULL) != LP_OK) return 0;
-  lp__buf out;
-  lp__buf_init(&out);
-  lp__deletion_ref d = {1, b.version, 42, 1};
-  for (size_t i = 0; i < b.n_frag_raw; i++) lp__encode_fragment_with_deletion(&out, 2, &b.frag_raw[i], i % 2 ? &d : NULL);
   (void)lp__base_txn_op(&b);
-  /* the schema again, from the raw Field messages */
-  lp__pb_reader r = {b.msg, b.msg_len};
-  lp__pb_field f, *fields = NULL;
-  size_t n = 0;
-  bool done;
-  while (lp__pb_next(&r, &f, &done, "fuzz", NULL) == LP_OK && !done) {
-    if (f.number != 1 || f.wire_type != 2) continue;
-    lp__pb_field *nf = realloc(fields, (n + 1) * sizeof *nf);
-    if (nf == NULL) break;
-    fields = nf;
-    fields[n++] = f;
+  lp__plan plan;
+  if (lp__plan_init(&plan, NULL) != LP_OK) {
+    lp__base_reset(&b);
+    return 0;
   }
-  lp__schema s;
-  if (lp__wschema_decode_fields(fields, n, &s, NULL) == LP_OK) {
-    lp__wschema_encode_fields(&s, &out, 1);
-    struct ArrowSchema as;
-    if (lp__wschema_to_arrow(&s, &as, NULL) == LP_OK) as.release(&as);
-    lp__wschema_reset(&s);
+  lp__deletion_ref d = {1, b.version, 42, 1};
+  for (size_t i = 0; i < b.pb->n_fragments; i++) {
+    Lance__Table__DataFragment *f = lp__fragment_with_deletion(plan.arena, b.pb->fragments[i], i % 2 ? &d : NULL);
+    if (f) lp__ptrvec_push(plan.arena, &plan.fragments, f);
   }
-  free(fields);
-  lp__buf_reset(&out);
+  plan.schema = size % 2 ? &b.m->schema : NULL;
+  plan.keep_index = true;
+  uint8_t *file = NULL;
+  size_t len = 0;
+  static const uint8_t txn[] = {0x08, 0x01}; /* Transaction{read_version: 1} */
+  if (lp__plan_status(&plan, "fuzz", NULL) == LP_OK &&
+      lp__manifest_file_build(&plan, &b, b.index != NULL, txn, sizeof txn, b.version + 1, "1-x.txn", &file, &len,
+                              NULL) == LP_OK) {
+    lp__base again;
+    if (lp__base_from_bytes(file, len, "rebuilt.manifest", &again, NULL) == LP_OK) {
+      if (again.pb->n_fragments != b.pb->n_fragments) abort(); /* a commit lost or invented fragments */
+      lp__base_reset(&again);
+    }
+    free(file);
+  }
+  struct ArrowSchema as;
+  if (lp__wschema_to_arrow(&b.m->schema, &as, NULL) == LP_OK) as.release(&as);
+  lp__plan_reset(&plan);
   lp__base_reset(&b);
   return 0;
 }

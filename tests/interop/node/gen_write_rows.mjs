@@ -12,7 +12,8 @@ const SPECS = {
     "id:int64 not null, b:bool, i8:int8, i16:int16, i32:int32, u8:uint8, u16:uint16, u32:uint32, u64:uint64, " +
     "h:float16, f:float32, d:float64, s:utf8, ls:large_utf8, bin:binary, lbin:large_binary, day:date32, " +
     "ts:timestamp[us], tsz:timestamp[us, tz=UTC], v8:fixed_size_list<float32, 8>, v:vector(384), " +
-    "tags:list<utf8>, nums:list<int64>, st:struct<a: int32, b: utf8>, long:utf8",
+    "tags:list<utf8>, nums:list<int64>, st:struct<a: int32, b: utf8>, long:utf8, " +
+    "vn8:fixed_size_list<float32, 8>, vn:vector(128)",
   small: "id:int64 not null, text:utf8, vec:vector(8)",
 };
 
@@ -54,6 +55,12 @@ function rowAll(id) {
   r.nums = maybeNull(0.15, () => Array.from({ length: pick(5) }, () => maybeNull(0.1, () => pick(2 ** 40) - 2 ** 39)));
   r.st = maybeNull(0.1, () => ({ a: maybeNull(0.2, () => pick(1000)), b: maybeNull(0.2, word) }));
   r.long = maybeNull(0.2, () => (rnd() < 0.3 ? "L".repeat(250 + pick(100)) + id : "short" + id));
+  // null items inside fixed-size lists: mini-block (8 x f32) and full-zip (128 x f32) pages
+  r.vn8 = maybeNull(0.1, () => Array.from({ length: 8 }, () => maybeNull(0.15, () => (pick(4096) - 2048) / 16)));
+  r.vn = maybeNull(0.1, () => {
+    const withNulls = rnd() < 0.3;
+    return Array.from({ length: 128 }, () => (withNulls ? maybeNull(0.05, () => (pick(256) - 128) / 64) : (pick(256) - 128) / 64));
+  });
   return r;
 }
 
