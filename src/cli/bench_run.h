@@ -16,7 +16,7 @@ typedef struct {
   double p50_us, p99_us;
   char pool_stats[256]; /* pooled runs: the pool's counters after the run, else "" */
   unsigned long failed;  /* operations that returned an error (not in ops_per_sec or the latencies) */
-  char first_error[200]; /* the first of those errors, else "" */
+  char first_error[sizeof ((lp_error *)0)->message]; /* the first of those errors, else "" */
 } lp_bench_result;
 
 /* One operation of a workload, run by thread `worker` with its own PRNG. Called concurrently from

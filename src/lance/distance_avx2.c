@@ -10,13 +10,6 @@
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
 
-INL float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 INL __m256 ld_f32(const float *p) { return _mm256_loadu_ps(p); }
 INL __m256 ld_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 

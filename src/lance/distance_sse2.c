@@ -8,11 +8,6 @@
 #define TGT __attribute__((target("sse2")))
 #define INL TGT static inline __attribute__((always_inline))
 
-INL float hsum(__m128 s) {
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
 INL __m128 ld_f32(const float *p) { return _mm_loadu_ps(p); }
 INL __m128 ld_f16(const uint16_t *p) {
   return _mm_setr_ps(lp__half_to_float(p[0]), lp__half_to_float(p[1]), lp__half_to_float(p[2]),
