@@ -195,7 +195,10 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-peer") == 0) no_peer = true;
     else if (strcmp(argv[i], "--cold") == 0) cold = true;
-    else if (n_pos++ == 0) work = argv[i];
+    else if (argv[i][0] == '-') {
+      fprintf(stderr, "usage: search_bench [--no-peer] [--cold] [WORK_DIR [QUERIES]]\n");
+      return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+    } else if (n_pos++ == 0) work = argv[i];
     else nq = atoi(argv[i]);
   }
   peer_result peers[16];
