@@ -229,7 +229,8 @@ static lp_status decode_chunk(mbctx *c, const uint8_t *ch, uint64_t len, uint64_
                         (unsigned long long)nv);
   /* levels */
   LP_TRY(lp__leafbuf_reserve_levels(t, n_levels, err));
-  if (has_rep) {
+  /* With no levels the level arrays may still be NULL: there is nothing to decode (and NULL + 0 is UB). */
+  if (has_rep && n_levels > 0) {
     LP_TRY(lp__block_levels_decode(mb->rep_compression, rep_b, rep_size, n_levels, t->rep + t->n_levels, err));
     for (uint64_t i = 0; i < n_levels; i++)
       if (t->rep[t->n_levels + i] > c->dm.max_rep)
@@ -239,8 +240,8 @@ static lp_status decode_chunk(mbctx *c, const uint8_t *ch, uint64_t len, uint64_
   if (has_def) {
     LP_TRY(lp__leafbuf_enable_def(t, err));
     LP_TRY(lp__leafbuf_reserve_levels(t, n_levels, err));
-    uint16_t *d = t->def + t->n_levels;
-    LP_TRY(lp__block_levels_decode(mb->def_compression, def_b, def_size, n_levels, d, err));
+    uint16_t *d = n_levels > 0 ? t->def + t->n_levels : NULL;
+    if (n_levels > 0) LP_TRY(lp__block_levels_decode(mb->def_compression, def_b, def_size, n_levels, d, err));
     uint64_t vis = 0;
     for (uint64_t i = 0; i < n_levels; i++) {
       if (d[i] > c->dm.max_def)
@@ -251,7 +252,7 @@ static lp_status decode_chunk(mbctx *c, const uint8_t *ch, uint64_t len, uint64_
     if (vis != nv)
       return lp_error_set(err, LP_ECORRUPT, "mini-block chunk: %llu visible levels for %llu values",
                           (unsigned long long)vis, (unsigned long long)nv);
-  } else if (t->has_def) {
+  } else if (t->has_def && n_levels > 0) {
     memset(t->def + t->n_levels, 0, n_levels * 2);
   }
   if (has_rep && !has_def && n_levels != nv)
