@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lance/arrow_util.h"
+#include "lance/stream.h"
 #include "lance/table.h"
 
 #define DEFAULT_BATCH_ROWS 8192
@@ -26,8 +27,6 @@ typedef struct scan {
   uint64_t row;                 /* next physical row of the open fragment */
   size_t del_idx;               /* first deleted row >= row */
   uint64_t *rowbuf;             /* batch_rows physical row numbers */
-  int failed;                   /* errno-style code once an error happened; the stream stays failed */
-  char message[256];
 } scan;
 
 /* The run of live rows starting at or after s->row: [*start, *end). Advances over deleted rows. */
@@ -136,43 +135,8 @@ static lp_status scan_next(scan *s, struct ArrowArray *out, lp_error *err) {
   return LP_OK;
 }
 
-static int errno_of(lp_status st) {
-  switch (st) {
-    case LP_ENOMEM: return ENOMEM;
-    case LP_EINVAL: return EINVAL;
-    case LP_ENOTFOUND: return ENOENT;
-    case LP_EUNSUPPORTED: return ENOTSUP;
-    default: return EIO;
-  }
-}
-
-static int stream_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  scan *s = st->private_data;
-  if (s->failed) return s->failed;
-  lp_error err = {0};
-  lp_status rc = scan_next(s, out, &err);
-  if (rc != LP_OK) {
-    snprintf(s->message, sizeof s->message, "%s", err.message);
-    s->failed = errno_of(rc);
-    return s->failed;
-  }
-  return 0;
-}
-
-static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  scan *s = st->private_data;
-  lp_error err = {0};
-  lp_status rc = lp__fields_to_arrow_struct(s->fields, s->n_fields, out, &err);
-  if (rc != LP_OK) {
-    snprintf(s->message, sizeof s->message, "%s", err.message);
-    return errno_of(rc);
-  }
-  return 0;
-}
-
-static const char *stream_last_error(struct ArrowArrayStream *st) {
-  scan *s = st->private_data;
-  return s->message[0] ? s->message : NULL;
+static lp_status scan_schema(scan *s, struct ArrowSchema *out, lp_error *err) {
+  return lp__fields_to_arrow_struct(s->fields, s->n_fields, out, err);
 }
 
 static void scan_free(scan *s) {
@@ -185,11 +149,10 @@ static void scan_free(scan *s) {
   free(s);
 }
 
-static void stream_release(struct ArrowArrayStream *st) {
-  if (st->private_data) scan_free(st->private_data);
-  st->private_data = NULL;
-  st->release = NULL;
-}
+static lp_status ops_next(void *s, struct ArrowArray *out, lp_error *err) { return scan_next(s, out, err); }
+static lp_status ops_schema(void *s, struct ArrowSchema *out, lp_error *err) { return scan_schema(s, out, err); }
+static void ops_free(void *s) { scan_free(s); }
+static const lp__stream_ops SCAN_OPS = {.next = ops_next, .schema = ops_schema, .free_state = ops_free};
 
 void lp_scan_options_init(lp_scan_options *opts) {
   memset(opts, 0, sizeof *opts);
@@ -221,10 +184,5 @@ lp_status lp_table_scan(lp_table *t, const lp_scan_options *opts, struct ArrowAr
     scan_free(s);
     return rc;
   }
-  out->get_schema = stream_get_schema;
-  out->get_next = stream_get_next;
-  out->get_last_error = stream_last_error;
-  out->release = stream_release;
-  out->private_data = s;
-  return LP_OK;
+  return lp__stream_wrap(&SCAN_OPS, s, out, err);
 }

@@ -9,6 +9,7 @@
 
 #include "lance/arrow_util.h"
 #include "lance/search_int.h"
+#include "lance/stream.h"
 #include "lance/table.h"
 
 #define DEFAULT_BATCH_ROWS 8192
@@ -31,8 +32,6 @@ typedef struct wscan {
   uint64_t *want;               /* positions gathered for the next output batch */
   size_t n_want, cap_want;
   uint8_t *sel;
-  int failed;
-  char message[256];
 } wscan;
 
 static lp_status push_pos(wscan *s, uint64_t p, lp_error *err) {
@@ -92,38 +91,6 @@ static lp_status wscan_next(wscan *s, struct ArrowArray *out, lp_error *err) {
   return rc;
 }
 
-static int errno_of(lp_status st) {
-  return st == LP_ENOMEM ? ENOMEM : st == LP_EINVAL ? EINVAL : EIO;
-}
-
-static int ws_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  wscan *s = st->private_data;
-  if (s->failed) return s->failed;
-  lp_error err = {0};
-  lp_status rc = wscan_next(s, out, &err);
-  if (rc != LP_OK) {
-    snprintf(s->message, sizeof s->message, "%s", err.message);
-    s->failed = errno_of(rc);
-  }
-  return s->failed;
-}
-
-static int ws_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  wscan *s = st->private_data;
-  lp_error err = {0};
-  lp_status rc = lp__fields_to_arrow_struct(s->fields, s->n_fields, out, &err);
-  if (rc != LP_OK) {
-    snprintf(s->message, sizeof s->message, "%s", err.message);
-    return errno_of(rc);
-  }
-  return 0;
-}
-
-static const char *ws_last_error(struct ArrowArrayStream *st) {
-  wscan *s = st->private_data;
-  return s->message[0] ? s->message : NULL;
-}
-
 static void wscan_free(wscan *s) {
   if (s->inner.release) s->inner.release(&s->inner);
   lp__pred_bound_free(s->pb);
@@ -135,11 +102,13 @@ static void wscan_free(wscan *s) {
   free(s);
 }
 
-static void ws_release(struct ArrowArrayStream *st) {
-  if (st->private_data) wscan_free(st->private_data);
-  st->private_data = NULL;
-  st->release = NULL;
+static lp_status ops_next(void *s, struct ArrowArray *out, lp_error *err) { return wscan_next(s, out, err); }
+static lp_status ops_schema(void *state, struct ArrowSchema *out, lp_error *err) {
+  wscan *s = state;
+  return lp__fields_to_arrow_struct(s->fields, s->n_fields, out, err);
 }
+static void ops_free(void *s) { wscan_free(s); }
+static const lp__stream_ops WSCAN_OPS = {.next = ops_next, .schema = ops_schema, .free_state = ops_free};
 
 /* Names of the filter's columns (the first column when it reads none, so batches keep their length). */
 static lp_status filter_names(wscan *s, lp_error *err) {
@@ -192,12 +161,7 @@ lp_status lp_table_scan_where(lp_table *t, const lp_scan_options *opts, const ch
     wscan_free(s);
     return rc;
   }
-  out->get_schema = ws_get_schema;
-  out->get_next = ws_get_next;
-  out->get_last_error = ws_last_error;
-  out->release = ws_release;
-  out->private_data = s;
-  return LP_OK;
+  return lp__stream_wrap(&WSCAN_OPS, s, out, err);
 }
 
 static lp_status count_sel(void *ctx, uint64_t first_pos, const uint8_t *sel, int64_t n_rows, int64_t n_sel,
