@@ -21,10 +21,15 @@ typedef enum lp__simd { LP__SIMD_SCALAR, LP__SIMD_SSE2, LP__SIMD_AVX2, LP__SIMD_
 typedef void (*lp__dist_f32_fn)(const float *query, const float *rows, size_t n, size_t dim, float *out);
 typedef void (*lp__dist_f16_fn)(const float *query, const uint16_t *rows, size_t n, size_t dim, float *out);
 
+/* Integer kernel of the 8-bit shadow (sq8.h): out[i] = sum over j of (query[j] - rows[i*dim + j])^2.
+ * Exact when every query code is in [-128, 383] and dim <= 4096 (no overflow of its 32-bit sums). */
+typedef void (*lp__dist_sq8_fn)(const int16_t *query, const uint8_t *rows, size_t n, size_t dim, uint32_t *out);
+
 typedef struct lp__dist_kernels {
   const char *name; /* "scalar", "sse2", "avx2", "avx512" */
   lp__dist_f32_fn f32[3]; /* indexed by lp__dist_kind */
   lp__dist_f16_fn f16[3];
+  lp__dist_sq8_fn sq8_l2;
 } lp__dist_kernels;
 
 /* The kernels of one instruction set, or NULL when this CPU lacks it (or it was not compiled in). */

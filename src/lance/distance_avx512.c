@@ -58,6 +58,8 @@ BATCH(l2_f16, uint16_t, row_f16, LP__DIST_L2)
 BATCH(cos_f16, uint16_t, row_f16, LP__DIST_COSINE)
 BATCH(dot_f16, uint16_t, row_f16, LP__DIST_DOT)
 
-const lp__dist_kernels lp__dist_avx512 = {
-    .name = "avx512", .f32 = {l2_f32, cos_f32, dot_f32}, .f16 = {l2_f16, cos_f16, dot_f16}};
+const lp__dist_kernels lp__dist_avx512 = {.name = "avx512",
+                                          .f32 = {l2_f32, cos_f32, dot_f32},
+                                          .f16 = {l2_f16, cos_f16, dot_f16},
+                                          .sq8_l2 = lp__sq8_l2_avx2};
 #endif

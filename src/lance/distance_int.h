@@ -11,7 +11,19 @@ extern const lp__dist_kernels lp__dist_scalar;
 extern const lp__dist_kernels lp__dist_sse2;
 extern const lp__dist_kernels lp__dist_avx2;
 extern const lp__dist_kernels lp__dist_avx512;
+/* The AVX2 integer kernel, which the AVX-512 table shares (every AVX-512 CPU runs AVX2). */
+void lp__sq8_l2_avx2(const int16_t *q, const uint8_t *rows, size_t n, size_t dim, uint32_t *out);
 #endif
+
+/* The integer kernel one row at a time, for remainders and the portable table. */
+static inline uint32_t lp__sq8_row_tail(const int16_t *q, const uint8_t *r, size_t from, size_t dim) {
+  uint32_t s = 0;
+  for (size_t j = from; j < dim; j++) {
+    int32_t d = (int32_t)q[j] - (int32_t)r[j];
+    s += (uint32_t)(d * d);
+  }
+  return s;
+}
 
 /* Summation order, the same at every level and the same as LanceDB's own kernels (checked against its
  * `_distance` values by tests/interop): sixteen lane sums, lane u taking elements u, u+16, u+32, ... of

@@ -64,5 +64,9 @@ static void cos_f16(const float *q, const uint16_t *rows, size_t n, size_t dim, 
   ROW_LOOP(uint16_t, F16)
 }
 
+static void sq8_l2(const int16_t *q, const uint8_t *rows, size_t n, size_t dim, uint32_t *out) {
+  for (size_t i = 0; i < n; i++) out[i] = lp__sq8_row_tail(q, rows + i * dim, 0, dim);
+}
+
 const lp__dist_kernels lp__dist_scalar = {
-    .name = "scalar", .f32 = {l2_f32, cos_f32, dot_f32}, .f16 = {l2_f16, cos_f16, dot_f16}};
+    .name = "scalar", .f32 = {l2_f32, cos_f32, dot_f32}, .f16 = {l2_f16, cos_f16, dot_f16}, .sq8_l2 = sq8_l2};

@@ -11,7 +11,11 @@
  *   4. distances: the physical rows of all fragments are cut into chunks of 4096 rows that worker
  *      threads claim one at a time; each worker runs the distance kernel over 64-row strips and keeps
  *      a bounded max-heap of the k + offset best (distance, live position) pairs, skipping deleted rows, null vectors, rows
- *      the pre-filter rejected and NaN distances (LanceDB drops those too); the heaps are merged;
+ *      the pre-filter rejected and NaN distances (LanceDB drops those too); the heaps are merged.
+ *      For L2 over a cached float32 block the first pass reads the block's 8-bit shadow instead (sq8.h):
+ *      it bounds each row's distance, keeps the k + offset smallest upper bounds, and collects the rows
+ *      whose lower bound does not exceed them; those candidates alone are then measured with the float32
+ *      kernel, so the answer is the plain pass's to the bit, from a quarter of the memory traffic;
  *   5. post-filter (when asked): evaluate the filter on the winners only, taken by position;
  *   6. take the projected columns of the final rows by live position and append `_distance`.
  * Ties in distance are ordered by live position (fragment order, then row), which is LanceDB's row-id
@@ -31,6 +35,7 @@
 #include "lance/predicate.h"
 #include "lance/search_int.h"
 #include "lance/session.h"
+#include "lance/sq8.h"
 #include "lance/table.h"
 #include "lance/topk.h"
 
@@ -113,6 +118,7 @@ typedef struct vecblock {
   int64_t validity_off;     /* bit of row 0 */
   uint64_t n_rows;
   size_t size_bytes;
+  lp__sq8 *sq;              /* 8-bit shadow (float32 blocks kept in the cache), or NULL */
 } vecblock;
 
 static void *vb_ref(void *v) {
@@ -123,6 +129,7 @@ static void vb_unref(void *v) {
   vecblock *b = v;
   if (b == NULL || atomic_fetch_sub(&b->refs, 1) != 1) return;
   lp__arrow_release(&b->arr);
+  lp__sq8_free(b->sq);
   free(b);
 }
 static const lp__cache_ops VB_OPS = {vb_ref, vb_unref};
@@ -146,6 +153,21 @@ static lp_status vb_bind(vecblock *b, const lp__field *f, const char *where, lp_
   b->validity_off = a->offset;
   b->size_bytes = b->n_rows * dim * elem + (b->n_rows + 7) / 8 + sizeof *b;
   return LP_OK;
+}
+
+#define SQ8_MIN_ROWS 2048 /* smaller blocks are measured exactly: the shadow would not pay for itself */
+#define SQ8_MIN_DIM 32
+
+/* Give a float32 block its 8-bit shadow when it will be searched again (it goes to the cache) and is
+ * large enough, or always when LP_SEARCH_SQ8=always. No shadow is no error: the search measures every
+ * row exactly then. */
+static void vb_add_shadow(vecblock *b, const lp__field *f, bool cached) {
+  lp__sq8_mode mode = lp__sq8_mode_get();
+  if (f->elem_type != LP__TYPE_FLOAT32 || mode == LP__SQ8_OFF || f->list_size > LP__SQ8_MAX_DIM) return;
+  if (mode == LP__SQ8_AUTO && (!cached || b->n_rows < SQ8_MIN_ROWS || f->list_size < SQ8_MIN_DIM)) return;
+  lp_error ignored;
+  if (lp__sq8_build(b->values, b->n_rows, (size_t)f->list_size, &b->sq, &ignored) == LP_OK)
+    b->size_bytes += b->sq->size_bytes;
 }
 
 /* The vector block of fragment fr (all physical rows), from the session cache or decoded now. */
@@ -173,6 +195,7 @@ static lp_status vb_get(lp_table *t, lp__frag_reader *fr, const lp__field *f, co
     vb_unref(b);
     return rc;
   }
+  vb_add_shadow(b, f, cache && key[0]);
   if (cache && key[0]) lp__cache_put(cache, key, b, b->size_bytes, &VB_OPS);
   *out = b;
   return LP_OK;
@@ -186,6 +209,7 @@ typedef lp__topk_item hit;
 /* A contiguous run of physical rows of one fragment. */
 typedef struct segment {
   const vecblock *b;
+  const lp__sq8_query *sqq;    /* the query on b's shadow grid (bounded pass), or NULL (exact pass) */
   const lp__deletion_vec *del; /* NULL = none deleted */
   uint64_t live_base;          /* live position of the fragment's first live row */
   uint64_t lo, hi;             /* physical rows [lo, hi) */
@@ -197,6 +221,8 @@ typedef struct query {
   size_t dim;
   lp__dist_f32_fn f32;         /* the metric's kernel for float32 rows, or */
   lp__dist_f16_fn f16;         /* for float16 rows (exactly one is set) */
+  lp__dist_sq8_fn sq8;         /* integer kernel of the bounded pass, or NULL when the metric is not L2 */
+  double slack;                /* 1 + a bound on the float32 kernel's relative error (bounded pass) */
 } query;
 
 /* The rows of one query cut into chunks that workers claim one at a time, so a worker whose core is
@@ -208,11 +234,24 @@ typedef struct work {
   atomic_size_t next;          /* the next chunk to claim */
 } work;
 
+/* A row the bounded pass could not rule out, to be measured exactly. */
+typedef struct candidate {
+  float lb;                    /* lower bound of its distance */
+  uint64_t pos;
+  const float *row;
+} candidate;
+
 typedef struct worker {
   const query *q;
   const uint8_t *sel;          /* pre-filter bitmap over live positions, or NULL */
   work *wk;                    /* shared */
   lp__topk heap;               /* this worker's k + offset best */
+  /* bounded pass: */
+  lp__topk ub;                 /* the k + offset smallest upper bounds seen */
+  float cut;                   /* rows with a lower bound above this cannot make the answer */
+  candidate *cands;
+  size_t n_cands, cap_cands;
+  bool out_of_memory;
 } worker;
 
 /* Number of deleted rows below physical row r. */
@@ -226,27 +265,94 @@ static size_t deleted_below(const lp__deletion_vec *d, uint64_t r) {
   return lo;
 }
 
+/* Whether physical row r (visited in ascending order; *di counts the deleted rows below it) is a row
+ * the search considers: not deleted, its vector not null, passed by the pre-filter. Sets *pos. */
+static inline bool row_eligible(const worker *w, const segment *s, uint64_t r, size_t *di, uint64_t *pos) {
+  const lp__deletion_vec *d = s->del;
+  if (d && *di < d->n_rows && d->rows[*di] == r) {
+    (*di)++;
+    return false;
+  }
+  *pos = s->live_base + r - *di;
+  if (s->b->validity && !lp__bit_get(s->b->validity, s->b->validity_off + (int64_t)r)) return false;
+  return w->sel == NULL || lp__bit_get(w->sel, (int64_t)*pos);
+}
+
 static void run_segment(worker *w, const segment *s) {
   float dist[STRIP_ROWS];
   const size_t dim = w->q->dim;
-  const lp__deletion_vec *d = s->del;
-  size_t di = deleted_below(d, s->lo);
+  size_t di = deleted_below(s->del, s->lo);
   for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
     size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
     if (w->q->f16) w->q->f16(w->q->q, (const uint16_t *)s->b->values + r0 * dim, n, dim, dist);
     else w->q->f32(w->q->q, (const float *)s->b->values + r0 * dim, n, dim, dist);
     for (size_t j = 0; j < n; j++) {
-      uint64_t r = r0 + j;
-      if (d && di < d->n_rows && d->rows[di] == r) {
-        di++;
-        continue;
-      }
-      uint64_t pos = s->live_base + r - di;
-      if (s->b->validity && !lp__bit_get(s->b->validity, s->b->validity_off + (int64_t)r)) continue;
-      if (w->sel && !lp__bit_get(w->sel, (int64_t)pos)) continue;
+      uint64_t pos;
+      if (!row_eligible(w, s, r0 + j, &di, &pos)) continue;
       if (isnan(dist[j])) continue; /* LanceDB never returns NaN distances */
       if (w->heap.n == w->heap.k && dist[j] > w->heap.heap[0].dist) continue; /* fast reject */
       lp__topk_push(&w->heap, dist[j], pos);
+    }
+  }
+}
+
+static atomic_uint_fast64_t bounded_chunks, refined_rows;
+
+void lp__search_sq8_counts(uint64_t *chunks, uint64_t *refined) {
+  *chunks = atomic_load(&bounded_chunks);
+  *refined = atomic_load(&refined_rows);
+}
+
+/* t widened by the float32 kernel's possible error (and a hair more for values near underflow). */
+static float with_slack(const query *q, float t) { return (float)((double)t * q->slack) + 1e-30f; }
+
+static void add_candidate(worker *w, float lb, uint64_t pos, const float *row) {
+  if (w->n_cands == w->cap_cands) {
+    size_t cap = w->cap_cands ? 2 * w->cap_cands : 256;
+    candidate *c = realloc(w->cands, cap * sizeof *c);
+    if (c == NULL) {
+      w->out_of_memory = true;
+      return;
+    }
+    w->cands = c;
+    w->cap_cands = cap;
+  }
+  w->cands[w->n_cands++] = (candidate){lb, pos, row};
+}
+
+/* The bounded pass over one chunk: integer distances on the shadow, bounds, candidates. A row is kept
+ * as a candidate unless its lower bound exceeds the worker's cut, the (slackened) largest of the
+ * k + offset smallest upper bounds seen so far; the cut only shrinks, so every row that could be in
+ * the answer survives (the final cut, over all workers, is smaller still). */
+static void run_segment_sq8(worker *w, const segment *s) {
+  uint32_t isum[STRIP_ROWS];
+  const size_t dim = w->q->dim;
+  const lp__sq8 *sq = s->b->sq;
+  const float *values = s->b->values;
+  double limit = lp__sq8_isum_limit(sq, s->sqq, w->cut);
+  size_t di = deleted_below(s->del, s->lo);
+  for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
+    size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
+    w->q->sq8(s->sqq->codes, sq->codes + r0 * dim, n, dim, isum);
+    for (size_t j = 0; j < n; j++) {
+      uint64_t r = r0 + j, pos;
+      if (!row_eligible(w, s, r, &di, &pos)) continue;
+      float resid = sq->resid[r];
+      if (sq->has_wild && !(resid < INFINITY)) { /* no bound: measure it exactly */
+        add_candidate(w, 0.0f, pos, values + r * dim);
+        continue;
+      }
+      if ((double)isum[j] > limit) continue; /* fast reject: farther than the cut whatever its residual */
+      float lb, ub;
+      lp__sq8_bounds(sq, s->sqq, isum[j], resid, &lb, &ub);
+      if (lb > w->cut) continue;
+      add_candidate(w, lb, pos, values + r * dim);
+      if (w->ub.n == w->ub.k && ub >= w->ub.heap[0].dist) continue;
+      lp__topk_push(&w->ub, ub, pos);
+      if (w->ub.n == w->ub.k) {
+        w->cut = with_slack(w->q, w->ub.heap[0].dist);
+        limit = lp__sq8_isum_limit(sq, s->sqq, w->cut);
+      }
     }
   }
 }
@@ -256,7 +362,13 @@ static void *worker_main(void *arg) {
   for (;;) {
     size_t i = atomic_fetch_add(&w->wk->next, 1);
     if (i >= w->wk->n_chunks) return NULL;
-    run_segment(w, &w->wk->chunks[i]);
+    const segment *s = &w->wk->chunks[i];
+    if (s->sqq) {
+      run_segment_sq8(w, s);
+      atomic_fetch_add_explicit(&bounded_chunks, 1, memory_order_relaxed);
+    } else {
+      run_segment(w, s);
+    }
   }
 }
 
@@ -307,7 +419,37 @@ typedef struct frag_state {
   lp__frag_reader fr;
   bool open;
   vecblock *b;
+  lp__sq8_query sqq;           /* the query on b's shadow grid when `bounded` */
+  bool bounded;
 } frag_state;
+
+/* After a bounded pass: the final cut is the (slackened) k-th smallest upper bound over all workers;
+ * each candidate whose lower bound is within it is measured with the float32 kernel and offered to the
+ * first worker's heap (the exact pass's heaps are merged into it afterwards). A candidate measured here
+ * gets exactly the distance the plain pass would have given it. */
+static void refine_candidates(worker *ws, int n_workers, const query *q) {
+  for (int w = 1; w < n_workers; w++) lp__topk_merge(&ws[0].ub, &ws[w].ub);
+  float cut = ws[0].ub.n == ws[0].ub.k ? with_slack(q, ws[0].ub.heap[0].dist) : INFINITY;
+  uint64_t measured = 0;
+  for (int w = 0; w < n_workers; w++)
+    for (size_t i = 0; i < ws[w].n_cands; i++) {
+      const candidate *c = &ws[w].cands[i];
+      if (c->lb > cut) continue;
+      float d;
+      measured++;
+      q->f32(q->q, c->row, 1, q->dim, &d);
+      if (isnan(d)) continue;
+      lp__topk_push(&ws[0].heap, d, c->pos);
+    }
+  if (measured) atomic_fetch_add_explicit(&refined_rows, measured, memory_order_relaxed);
+}
+
+/* Decide, per fragment, between the bounded pass (L2, a block with a shadow, a query that fits the
+ * grid) and the exact one. */
+static void prepare_bounded(frag_state *fs, const query *q) {
+  if (q->sq8 == NULL || fs->b == NULL || fs->b->sq == NULL) return;
+  fs->bounded = lp__sq8_query_init(fs->b->sq, q->q, &fs->sqq);
+}
 
 /* Steps 3 and 4: the best K hits over the table, ascending. Caller frees *out. */
 static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const uint8_t *sel,
@@ -329,8 +471,10 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const
       rc = lp__frag_reader_open(t, f, &fs[i].fr, err);
       if (rc == LP_OK) fs[i].open = true;
       if (rc == LP_OK) rc = vb_get(t, &fs[i].fr, vf, &vs, &fs[i].b, err);
+      if (rc == LP_OK) prepare_bounded(&fs[i], q);
       if (rc == LP_OK && fs[i].b->n_rows > 0) {
-        segs[n_segs++] = (segment){fs[i].b, fs[i].fr.deleted, live_base, 0, fs[i].b->n_rows};
+        segs[n_segs++] = (segment){fs[i].b, fs[i].bounded ? &fs[i].sqq : NULL, fs[i].fr.deleted, live_base, 0,
+                                   fs[i].b->n_rows};
         total_rows += fs[i].b->n_rows;
       }
     }
@@ -347,14 +491,24 @@ static lp_status nearest(lp_table *t, const lp__field *vf, const query *q, const
     ws[w].q = q;
     ws[w].sel = sel;
     ws[w].wk = &wk;
+    ws[w].cut = INFINITY;
     rc = lp__topk_init(&ws[w].heap, K, err);
+    if (rc == LP_OK) rc = lp__topk_init(&ws[w].ub, K, err);
   }
   if (rc == LP_OK) run_workers(ws, n_workers);
+  for (int w = 0; rc == LP_OK && w < n_workers; w++)
+    if (ws[w].out_of_memory) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory for candidates");
+  if (rc == LP_OK) refine_candidates(ws, n_workers, q);
   if (rc == LP_OK) rc = merge_sorted(ws, n_workers, out, out_n, err);
-  for (int w = 0; ws && w < n_workers; w++) lp__topk_reset(&ws[w].heap);
+  for (int w = 0; ws && w < n_workers; w++) {
+    lp__topk_reset(&ws[w].heap);
+    lp__topk_reset(&ws[w].ub);
+    free(ws[w].cands);
+  }
   free(ws);
   free(wk.chunks);
   for (size_t i = 0; fs && i < m->n_fragments; i++) {
+    if (fs[i].bounded) lp__sq8_query_free(&fs[i].sqq);
     vb_unref(fs[i].b);
     if (fs[i].open) lp__frag_reader_close(&fs[i].fr);
   }
@@ -630,7 +784,14 @@ lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowA
   for (size_t i = 0; i < o->dim; i++) /* LanceDB casts the query to the column's element type */
     qv[i] = half ? lp__half_to_float(lp__half_from_double(o->vector[i])) : o->vector[i];
   const lp__dist_kernels *kern = lp__dist_kernels_best();
-  query q = {qv, o->dim, half ? NULL : kern->f32[dist_kind(o->metric)], half ? kern->f16[dist_kind(o->metric)] : NULL};
+  query q = {qv, o->dim, half ? NULL : kern->f32[dist_kind(o->metric)], half ? kern->f16[dist_kind(o->metric)] : NULL,
+             NULL, 0};
+  if (!half && o->metric == LP_METRIC_L2) {
+    q.sq8 = kern->sq8_l2;
+    /* The float32 L2 kernel's relative error is below (dim + 32) * 2^-24 (nonnegative terms, each rounded
+       twice, then summed); four times that, doubled again, keeps the cut safely wide. */
+    q.slack = 1.0 + 8.0 * ((double)o->dim + 32.0) * 0x1p-24;
+  }
 
   lp__pred_bound *pb = NULL;
   uint8_t *sel = NULL;

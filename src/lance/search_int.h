@@ -21,4 +21,8 @@ typedef lp_status (*lp__sel_fn)(void *ctx, uint64_t first_pos, const uint8_t *se
 /* Scan only the columns pb reads (batches of at most 8192 rows) and call fn with each batch's selection. */
 lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_fn fn, void *ctx, lp_error *err);
 
+/* Counters since the process started (tests check that the bounded pass ran, and how much it pruned):
+ * chunks searched through an 8-bit shadow, and candidates measured exactly after them. */
+void lp__search_sq8_counts(uint64_t *bounded_chunks, uint64_t *refined_rows);
+
 #endif
