@@ -40,6 +40,14 @@ typedef struct lp_pool_factory {
   lp_status (*validate)(void *ctx, void *conn, lp_error *err);
   /* Optional. Returns a released connection to a clean state; a failure destroys the connection. */
   lp_status (*reset)(void *ctx, void *conn, lp_error *err);
+  /* Optional. The resource's own upkeep (say, compacting the table behind the connections), run by every
+   * cleanup pass after the pool's own work: on the cleanup thread every cleanup_interval_ms, or by
+   * lp_pool_run_cleanup(). Never under the pool lock and never twice at once (a pass that finds it running
+   * skips it), so it may acquire and release connections of `pool` (passed in, since the callback may run
+   * before lp_pool_create() has returned the pointer to its caller). A failure is logged (WARN) and
+   * counted in maintenance_failures; the next pass runs it again. Closing the pool waits for a running call
+   * to return; acquires made by it then fail with LP_ECLOSED. */
+  lp_status (*maintain)(void *ctx, lp_pool *pool, lp_error *err);
   void *ctx;
 } lp_pool_factory;
 
@@ -102,6 +110,8 @@ typedef struct lp_pool_stats {
   uint64_t create_failures;       /* counter: factory creates that failed */
   uint64_t destroyed;             /* counter: connections destroyed, for any reason */
   uint64_t leaks_detected;        /* counter: acquisitions held past leak_detection_threshold_ms */
+  uint64_t maintenance_runs;      /* counter: calls of factory.maintain */
+  uint64_t maintenance_failures;  /* counter: of those, failures */
   uint64_t wait_p50_ns;           /* wait time of acquires that waited: median (about 6% resolution) */
   uint64_t wait_p99_ns;           /* 99th percentile */
   uint64_t wait_max_ns;           /* maximum, exact */
@@ -190,8 +200,8 @@ LP_API void lp_pool_lease_end(lp_pool_lease *lease);
 LP_API LP_MUST_CHECK lp_status lp_pool_close(lp_pool *pool, int64_t timeout_ms, lp_error *err);
 
 /* Run one cleanup pass now on the calling thread: close idle connections past max age or max idle time
- * (not below min_connections), reopen up to min_connections, report leaks. The cleanup thread runs the
- * same pass every cleanup_interval_ms. Returns LP_ECLOSED on a closing pool, else LP_OK (failures to open
+ * (not below min_connections), reopen up to min_connections, report leaks, then run factory.maintain (if
+ * set and not already running). The cleanup thread runs the same pass every cleanup_interval_ms. Returns LP_ECLOSED on a closing pool, else LP_OK (failures to open
  * are logged and counted). Thread-safe; waits for a pass already running on another thread. */
 LP_API lp_status lp_pool_run_cleanup(lp_pool *pool, lp_error *err);
 

@@ -110,7 +110,21 @@ static void report_leaks(lp_pool *p, int64_t now) {
   }
 }
 
-void lp__cleanup_pass(lp_pool *p) {
+/* factory.maintain, outside the lock (it may use the pool); is_maintaining keeps it to one call at a time. */
+static void run_maintenance(lp_pool *p) {
+  lp_error err = {0};
+  atomic_fetch_add(&p->maint_runs, 1);
+  if (p->factory.maintain(p->factory.ctx, p, &err) != LP_OK) {
+    atomic_fetch_add(&p->maint_failures, 1);
+    lp__log(p, LP_POOL_LOG_WARN, "pool \"%s\": maintenance failed: %s", p->name, err.message);
+  }
+  pthread_mutex_lock(&p->mu);
+  p->is_maintaining = false;
+  pthread_cond_broadcast(&p->state_cond); /* close may be waiting for it */
+  pthread_mutex_unlock(&p->mu);
+}
+
+void lp__cleanup_pass(lp_pool *p, bool with_maintenance) {
   pthread_mutex_lock(&p->mu);
   while (p->is_cleaning) pthread_cond_wait(&p->state_cond, &p->mu);
   p->is_cleaning = true;
@@ -125,8 +139,11 @@ void lp__cleanup_pass(lp_pool *p) {
 
   pthread_mutex_lock(&p->mu);
   p->is_cleaning = false;
+  bool maintain = with_maintenance && p->factory.maintain != NULL && !p->is_maintaining && !atomic_load(&p->is_closing);
+  if (maintain) p->is_maintaining = true;
   pthread_cond_broadcast(&p->state_cond);
   pthread_mutex_unlock(&p->mu);
+  if (maintain) run_maintenance(p);
 }
 
 static int64_t real_ms(void) {
@@ -150,7 +167,7 @@ static void *cleanup_main(void *arg) {
     pthread_mutex_unlock(&p->mu);
     now = real_ms();
     if (now >= next_pass) {
-      lp__cleanup_pass(p);
+      lp__cleanup_pass(p, true);
       next_pass = now + interval;
     } else {
       lp__pool_now(p);
@@ -197,6 +214,7 @@ void lp__ensure_cleanup_thread(lp_pool *p) {
 /* Stop and join the cleanup thread; a concurrent second caller returns without waiting. */
 void lp__cleanup_stop(lp_pool *p) {
   pthread_mutex_lock(&p->mu);
+  while (p->is_maintaining) pthread_cond_wait(&p->state_cond, &p->mu); /* e.g. run by lp_pool_run_cleanup */
   if (!p->has_thread || p->is_stopping) {
     pthread_mutex_unlock(&p->mu);
     return;

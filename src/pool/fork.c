@@ -34,6 +34,7 @@ static void empty_in_child(lp_pool *p) {
   p->wait_head = p->wait_tail = NULL; /* their threads do not exist here */
   atomic_store(&p->n_waiters, 0);
   p->is_cleaning = false;
+  p->is_maintaining = false;
   p->is_stopping = false;
   p->has_thread = false;
   p->wait_count = p->wait_total_ns = p->timeouts = 0;

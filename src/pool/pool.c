@@ -137,7 +137,7 @@ lp_status lp_pool_create(const lp_pool_config *cfg, const lp_pool_factory *facto
   LP_TRY(pool_new(cfg, factory, &p, err));
   lp__pool_now(p);
   lp__fork_register(p);
-  lp__cleanup_pass(p); /* prefill min_connections */
+  lp__cleanup_pass(p, false); /* prefill min_connections; the resource is upkept from the first interval on */
   lp_status rc = lp__cleanup_start(p, err);
   if (rc != LP_OK) {
     lp_pool_destroy(p);
@@ -221,7 +221,7 @@ lp_status lp_pool_run_cleanup(lp_pool *p, lp_error *err) {
   if (atomic_load(&p->is_closing))
     return lp_error_set(err, LP_ECLOSED, "pool \"%s\": closing, no cleanup", p->name);
   lp__ensure_cleanup_thread(p);
-  lp__cleanup_pass(p);
+  lp__cleanup_pass(p, true);
   return LP_OK;
 }
 

@@ -165,6 +165,7 @@ struct lp_pool {
   bool has_awake_waiter;             /* the oldest waiter was woken to try for an idle connection */
   pthread_cond_t state_cond;         /* slot emptied while closing; cleanup pass finished; stop request */
   bool is_cleaning;                  /* a cleanup pass is running */
+  bool is_maintaining;               /* factory.maintain is running (outside the lock) */
   bool is_stopping;                  /* the cleanup thread must exit */
   bool has_thread;
   pthread_t thread;
@@ -176,6 +177,7 @@ struct lp_pool {
   lp__local spare; /* see lp__local.is_spare */
 
   _Atomic uint64_t leaks;       /* leak reports */
+  _Atomic uint64_t maint_runs, maint_failures; /* factory.maintain calls and their failures */
   _Atomic uint64_t next_serial; /* connection numbers for log lines */
   struct lp_pool *reg_next;     /* fork registry, under its own lock */
 };
@@ -329,7 +331,8 @@ lp_status lp__wait_for_slot(lp_pool *p, lp__local *loc, const struct timespec *d
 void lp__wake_all_waiters(lp_pool *p, lp_status status);
 
 /* cleanup.c */
-void lp__cleanup_pass(lp_pool *p);
+/* One cleanup pass; then factory.maintain when with_maintenance (not for the prefill at creation). */
+void lp__cleanup_pass(lp_pool *p, bool with_maintenance);
 lp_status lp__cleanup_start(lp_pool *p, lp_error *err);
 void lp__cleanup_stop(lp_pool *p);
 void lp__ensure_cleanup_thread(lp_pool *p);

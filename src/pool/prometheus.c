@@ -78,6 +78,8 @@ lp_status lp_pool_stats_prometheus(const lp_pool_stats *s, const char *pool_name
       {"validation_failures_total", "counter", "Connections that failed validation.", s->validation_failures},
       {"create_failures_total", "counter", "Factory creates that failed.", s->create_failures},
       {"leaks_detected_total", "counter", "Acquisitions held past the leak threshold.", s->leaks_detected},
+      {"maintenance_runs_total", "counter", "Calls of the resource's maintenance task.", s->maintenance_runs},
+      {"maintenance_failures_total", "counter", "Maintenance calls that failed.", s->maintenance_failures},
       {"current_size", "gauge", "Open connections.", s->current_size},
       {"available_connections", "gauge", "Idle connections.", s->available_connections},
       {"in_use", "gauge", "Connections held by callers.", s->in_use},

@@ -64,6 +64,8 @@ void lp_pool_stats_get(lp_pool *p, lp_pool_stats *out) {
   out->create_failures = get(&sum.create_failures);
   out->destroyed = get(&sum.destroyed);
   out->leaks_detected = atomic_load(&p->leaks);
+  out->maintenance_runs = atomic_load(&p->maint_runs);
+  out->maintenance_failures = atomic_load(&p->maint_failures);
   out->waiters = (uint64_t)atomic_load(&p->n_waiters);
   for (int i = 0; i < p->n_slots; i++) {
     out->available_connections += atomic_load_explicit(&p->slots[i].state, memory_order_relaxed) == LP__IDLE;

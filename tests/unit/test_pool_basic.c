@@ -351,7 +351,7 @@ static void test_prometheus(void) {
     CHECK(strstr(line, "} ") != NULL);
     n_samples++;
   }
-  CHECK_EQ(n_samples, 15 + 5);
+  CHECK_EQ(n_samples, 17 + 5);
   free(text);
   CHECK_EQ(lp_pool_stats_prometheus(NULL, "x", &text, &err), LP_EINVAL);
 }
