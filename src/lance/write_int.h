@@ -2,6 +2,8 @@
 #ifndef LP_LANCE_WRITE_INT_H
 #define LP_LANCE_WRITE_INT_H
 
+#include <time.h>
+
 #include "lance/commit.h"
 #include "lance/datafile_write.h"
 #include "lancepool/lance.h"
@@ -58,5 +60,11 @@ struct lp_table;
 struct lp__fragment;
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
+
+/* lp_db_cleanup with a tighter rule for files no version ever used: they are removed only when they are
+ * older than orphans_before too (when it is > 0 and earlier than the version cut-off). A caller that
+ * knows when its own uncommitted writes started passes that time, so cleanup never takes their files. */
+lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, time_t orphans_before,
+                         uint64_t *out_versions, uint64_t *out_files, lp_error *err);
 
 #endif

@@ -9,8 +9,8 @@
  * leads, optionally waits group_commit_window_us for company (only when writers were concurrent lately),
  * takes the whole queue and commits each run of same-kind requests as one commit; the others sleep until
  * their request is marked done. When a combined commit fails, its requests are committed one by one so
- * each caller gets its own outcome. Maintenance (compaction, version cleanup) runs through the same queue,
- * so in this process it never races a write. */
+ * each caller gets its own outcome. Maintenance (compaction, version cleanup) runs beside the queue (see
+ * "maintenance" below), so writers never wait for it. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,10 +20,14 @@
 #include <time.h>
 
 #include "lance/table.h"
+#include "lance/write_int.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 
-enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE, W_MAINTAIN };
+enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE };
+
+#define COMPACT_ATTEMPTS 3 /* a compaction that loses to a concurrent delete is redone this often */
+#define ORPHAN_SLACK_S 2   /* file times are coarse: an uncommitted file may look this much older */
 
 #define MAX_GROUP 256
 
@@ -33,8 +37,7 @@ typedef struct wreq {
   size_t n;
   const char *const *ids;      /* W_DELETE */
   const char *predicate;       /* W_DELETE_WHERE */
-  uint64_t deleted;            /* W_DELETE*: rows deleted; W_MAINTAIN: fragments rewritten */
-  bool compact;                /* W_MAINTAIN: compact first */
+  uint64_t deleted;            /* W_DELETE*: rows deleted */
   bool done;
   lp_status rc;
   lp_error err;
@@ -63,7 +66,9 @@ struct lp_store {
   wreq *head, *tail;    /* queued writes; under wmu */
   bool has_leader;      /* under wmu */
   size_t last_group;    /* requests in the last batch; under wmu */
+  time_t writing_since; /* wall time the leader began its commits; 0 when none is running; under wmu */
   uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
+  pthread_mutex_t maint_run; /* one maintenance pass (compaction, cleanup) at a time */
   pthread_mutex_t mmu;  /* maintenance thread */
   pthread_cond_t mcv;
   bool maint_stop, maint_started;
@@ -201,6 +206,7 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wdone, NULL);
   pthread_mutex_init(&s->mmu, NULL);
+  pthread_mutex_init(&s->maint_run, NULL);
   pthread_cond_init(&s->mcv, NULL);
   if (cfg->create_if_missing) { /* mkdir -p */
     char path[4096];
@@ -256,6 +262,7 @@ void lp_store_close(lp_store *s) {
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wdone);
   pthread_mutex_destroy(&s->mmu);
+  pthread_mutex_destroy(&s->maint_run);
   pthread_cond_destroy(&s->mcv);
   free(s->dir);
   free(s->table);
@@ -266,27 +273,6 @@ lp_pool *lp_store_pool(lp_store *s) { return s ? s->pool : NULL; }
 
 /* ---- group commit ---------------------------------------------------------------------------------- */
 
-static lp_status maintain_on(lp_store *s, store_conn *c, wreq *r) {
-  lp_status rc = LP_OK;
-  if (r->compact) {
-    uint64_t v = 0, rewritten = 0;
-    lp_write_options o = s->wopts;
-    if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
-    rc = lp_db_compact(c->db, s->table, &o, &v, &rewritten, &r->err);
-    r->deleted = rewritten;
-  }
-  if (rc == LP_OK) {
-    uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
-    rc = lp_db_cleanup(c->db, s->table, secs, &nv, &nf, &r->err);
-    if (rc == LP_OK && nv + nf > 0) {
-      pthread_mutex_lock(&s->wmu);
-      s->cleanups++;
-      pthread_mutex_unlock(&s->wmu);
-    }
-  }
-  return rc;
-}
-
 /* Commit one request on its own. */
 static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
   switch (r->kind) {
@@ -296,10 +282,8 @@ static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
     return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
   case W_DELETE:
     return lp__store_conn_delete_ids(c->db, s->table, r->ids, r->n, &s->wopts, &r->deleted, &r->err);
-  case W_DELETE_WHERE:
-    return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
   default:
-    return maintain_on(s, c, r);
+    return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
   }
 }
 
@@ -387,9 +371,7 @@ static void commit_list(lp_store *s, wreq *list, uint64_t *commits) {
     for (size_t i = 0; i < n; i++) { /* one by one: each caller gets its own outcome */
       g[i]->deleted = 0;
       g[i]->rc = commit_one(s, c, g[i]);
-      if (g[i]->rc == LP_OK && (g[i]->kind != W_DELETE_WHERE || g[i]->deleted > 0) && g[i]->kind != W_MAINTAIN)
-        committed(s, commits);
-      if (g[i]->kind == W_MAINTAIN && g[i]->rc == LP_OK && g[i]->deleted > 0) atomic_fetch_add(&s->commit_seq, 1);
+      if (g[i]->rc == LP_OK && (g[i]->kind != W_DELETE_WHERE || g[i]->deleted > 0)) committed(s, commits);
       if (is_broken_status(g[i]->rc)) lease.is_broken = true;
     }
   }
@@ -413,26 +395,21 @@ static lp_status submit(lp_store *s, wreq *r, lp_error *err) {
     pthread_mutex_lock(&s->wmu);
     wreq *list = s->head;
     s->head = s->tail = NULL;
+    s->writing_since = time(NULL);
     pthread_mutex_unlock(&s->wmu);
-    uint64_t commits = 0, writes = 0, compactions = 0, maint_errors = 0;
+    uint64_t commits = 0, writes = 0;
     commit_list(s, list, &commits);
     pthread_mutex_lock(&s->wmu);
     size_t group = 0;
     for (wreq *q = list; q != NULL; q = q->next) {
       q->done = true;
-      if (q->kind == W_MAINTAIN) {
-        compactions += q->rc == LP_OK && q->deleted > 0;
-        maint_errors += q->rc != LP_OK;
-      } else {
-        writes += q->rc == LP_OK;
-        group++;
-      }
+      writes += q->rc == LP_OK;
+      group++;
     }
     s->last_group = group;
     s->commits += commits;
     s->writes += writes;
-    s->compactions += compactions;
-    s->maint_errors += maint_errors;
+    s->writing_since = 0;
     s->has_leader = false;
     pthread_cond_broadcast(&s->wdone);
   }
@@ -542,19 +519,73 @@ lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err) {
   return rc;
 }
 
-static lp_status run_maintenance(lp_store *s, bool compact, bool *out_compacted, uint64_t *out_rewritten,
-                                 lp_error *err) {
-  wreq r = {.kind = W_MAINTAIN, .compact = compact, .n = 1};
-  lp_status rc = submit(s, &r, err);
-  if (out_compacted) *out_compacted = rc == LP_OK && r.deleted > 0;
-  if (out_rewritten) *out_rewritten = rc == LP_OK ? r.deleted : 0;
+/* ---- maintenance ----------------------------------------------------------------------------------- *
+ * Maintenance runs beside the write queue, not through it: a compaction is an ordinary Rewrite commit,
+ * which the engine rebases over the store's concurrent appends (and they over it); when a concurrent
+ * delete touched the fragments being rewritten the engine reports a conflict and the compaction is
+ * redone from the new version. Cleanup keeps every file younger than the oldest write of this store
+ * still in progress. Passes are serialized by maint_run. */
+
+static void count_maintenance(lp_store *s, uint64_t compactions, uint64_t cleanups, uint64_t errors) {
+  pthread_mutex_lock(&s->wmu);
+  s->compactions += compactions;
+  s->cleanups += cleanups;
+  s->maint_errors += errors;
+  pthread_mutex_unlock(&s->wmu);
+}
+
+/* Compact through connection c (caller holds maint_run). *out_rewritten = fragments replaced. */
+static lp_status compact_on(lp_store *s, store_conn *c, uint64_t *out_rewritten, lp_error *err) {
+  lp_write_options o = s->wopts;
+  if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
+  lp_status rc = LP_ECONFLICT;
+  for (int i = 0; i < COMPACT_ATTEMPTS && rc == LP_ECONFLICT; i++) {
+    uint64_t v = 0;
+    *out_rewritten = 0;
+    rc = lp_db_compact(c->db, s->table, &o, &v, out_rewritten, err);
+  }
+  if (rc == LP_OK && *out_rewritten > 0) atomic_fetch_add(&s->commit_seq, 1);
+  return rc;
+}
+
+/* Remove old versions and unused files, sparing the files of this store's writes in progress. */
+static lp_status cleanup_on(lp_store *s, store_conn *c, lp_error *err) {
+  pthread_mutex_lock(&s->wmu);
+  time_t since = s->writing_since;
+  pthread_mutex_unlock(&s->wmu);
+  time_t spare_from = (since ? since : time(NULL)) - ORPHAN_SLACK_S;
+  uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
+  lp_status rc = lp__db_cleanup(c->db, s->table, secs, spare_from, &nv, &nf, err);
+  if (rc == LP_OK && nv + nf > 0) count_maintenance(s, 0, 1, 0);
+  return rc;
+}
+
+/* Compact (when asked), then clean up, on one pooled connection. */
+static lp_status maintain_on_conn(lp_store *s, bool compact, uint64_t *out_rewritten, lp_error *err) {
+  STORE_ACQUIRE(lease, s, err);
+  lp_status rc = compact ? compact_on(s, lease.conn, out_rewritten, err) : LP_OK;
+  if (rc == LP_OK) rc = cleanup_on(s, lease.conn, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+/* One maintenance pass, counted in the stats. */
+static lp_status maintain_pass(lp_store *s, bool compact, uint64_t *out_rewritten, lp_error *err) {
+  *out_rewritten = 0;
+  pthread_mutex_lock(&s->maint_run);
+  lp_status rc = maintain_on_conn(s, compact, out_rewritten, err);
+  pthread_mutex_unlock(&s->maint_run);
+  count_maintenance(s, rc == LP_OK && *out_rewritten > 0, 0, rc != LP_OK);
   return rc;
 }
 
 lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err) {
   if (out_rewritten) *out_rewritten = 0;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store compact: NULL store");
-  return run_maintenance(s, true, NULL, out_rewritten, err);
+  uint64_t rewritten = 0;
+  lp_status rc = maintain_pass(s, true, &rewritten, err);
+  if (out_rewritten) *out_rewritten = rewritten;
+  return rc;
 }
 
 /* Does the table need compacting (many fragments, or many deleted rows)? */
@@ -591,7 +622,9 @@ lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
   /* Nothing committed since the last pass and nothing to compact: nothing to clean either. */
   uint64_t seq = atomic_load(&s->commit_seq);
   if (!compact && seq == atomic_load(&s->maint_seq)) return LP_OK;
-  rc = run_maintenance(s, compact, out_compacted, NULL, err);
+  uint64_t rewritten = 0;
+  rc = maintain_pass(s, compact, &rewritten, err);
+  if (out_compacted) *out_compacted = rc == LP_OK && rewritten > 0;
   if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
   return rc;
 }
