@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/write_int.h"
 
@@ -119,7 +120,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   lp_table *t = NULL;
   compact_ctx c;
   memset(&c, 0, sizeof c);
-  lp_status rc = lp__base_load_latest(dir, &base, err);
+  lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
   if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
   if (rc == LP_OK) {
     c.src = base.m;
@@ -176,7 +177,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   if (rc == LP_OK && c.n_groups == 0) {
     *out_version = base.version;
   } else if (rc == LP_OK) {
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_rewrite, &c, out_version, err);
   }
   for (size_t k = 0; k < c.n_groups; k++) {

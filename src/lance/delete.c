@@ -12,6 +12,7 @@
 #include "lance/arrow_util.h"
 #include "lance/deletion_write.h"
 #include "lance/predicate.h"
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/write_int.h"
 
@@ -274,7 +275,7 @@ lp_status lp_db_delete(lp_db *db, const char *name, const char *predicate, const
   c.dir = dir;
   c.predicate = predicate;
   c.durable = o.durable;
-  lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+  lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
   lp_status rc = lp__commit(dir, &co, prepare_delete, &c, out_version, err);
   forget_written(&c, rc != LP_OK);
   forget_eval(&c);

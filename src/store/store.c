@@ -69,6 +69,7 @@ struct lp_store {
   time_t writing_since; /* wall time the leader began its commits; 0 when none is running; under wmu */
   uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
   pthread_mutex_t maint_run; /* one maintenance pass (compaction, cleanup) at a time */
+  lp_db *maint_db;           /* the maintenance connection (under maint_run), or NULL */
   pthread_mutex_t mmu;  /* maintenance thread */
   pthread_cond_t mcv;
   bool maint_stop, maint_started;
@@ -257,6 +258,7 @@ void lp_store_close(lp_store *s) {
     if (lp_pool_close(s->pool, -1, &e) != LP_OK) fprintf(stderr, "lancepool store: %s\n", e.message);
     lp_pool_destroy(s->pool);
   }
+  lp_db_close(s->maint_db);
   lp_session_unref(s->session);
   lp__store_index_destroy(s->idx);
   pthread_mutex_destroy(&s->wmu);
@@ -534,46 +536,79 @@ static void count_maintenance(lp_store *s, uint64_t compactions, uint64_t cleanu
   pthread_mutex_unlock(&s->wmu);
 }
 
-/* Compact through connection c (caller holds maint_run). *out_rewritten = fragments replaced. */
-static lp_status compact_on(lp_store *s, store_conn *c, uint64_t *out_rewritten, lp_error *err) {
+/* The maintenance connection: the store's own lp_db on the shared session, outside the pool, so a long
+ * compaction never holds a connection that writers and readers wait for (caller holds maint_run). */
+static lp_status maint_db(lp_store *s, lp_db **out, lp_error *err) {
+  if (s->maint_db == NULL) LP_TRY(lp_db_open(s->dir, s->session, &s->maint_db, err));
+  *out = s->maint_db;
+  return LP_OK;
+}
+
+/* After an I/O error or corruption: open a fresh maintenance connection next time. */
+static void maint_db_settle(lp_store *s, lp_status rc) {
+  if (!is_broken_status(rc)) return;
+  lp_db_close(s->maint_db);
+  s->maint_db = NULL;
+}
+
+/* Compact (caller holds maint_run). *out_rewritten = fragments replaced. */
+static lp_status compact_on(lp_store *s, lp_db *db, uint64_t *out_rewritten, lp_error *err) {
   lp_write_options o = s->wopts;
   if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
   lp_status rc = LP_ECONFLICT;
   for (int i = 0; i < COMPACT_ATTEMPTS && rc == LP_ECONFLICT; i++) {
     uint64_t v = 0;
     *out_rewritten = 0;
-    rc = lp_db_compact(c->db, s->table, &o, &v, out_rewritten, err);
+    rc = lp_db_compact(db, s->table, &o, &v, out_rewritten, err);
   }
   if (rc == LP_OK && *out_rewritten > 0) atomic_fetch_add(&s->commit_seq, 1);
   return rc;
 }
 
 /* Remove old versions and unused files, sparing the files of this store's writes in progress. */
-static lp_status cleanup_on(lp_store *s, store_conn *c, lp_error *err) {
+static lp_status cleanup_on(lp_store *s, lp_db *db, lp_error *err) {
   pthread_mutex_lock(&s->wmu);
   time_t since = s->writing_since;
   pthread_mutex_unlock(&s->wmu);
   time_t spare_from = (since ? since : time(NULL)) - ORPHAN_SLACK_S;
   uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
-  lp_status rc = lp__db_cleanup(c->db, s->table, secs, spare_from, &nv, &nf, err);
+  lp_status rc = lp__db_cleanup(db, s->table, secs, spare_from, &nv, &nf, err);
   if (rc == LP_OK && nv + nf > 0) count_maintenance(s, 0, 1, 0);
   return rc;
 }
 
-/* Compact (when asked), then clean up, on one pooled connection. */
-static lp_status maintain_on_conn(lp_store *s, bool compact, uint64_t *out_rewritten, lp_error *err) {
-  STORE_ACQUIRE(lease, s, err);
-  lp_status rc = compact ? compact_on(s, lease.conn, out_rewritten, err) : LP_OK;
-  if (rc == LP_OK) rc = cleanup_on(s, lease.conn, err);
-  lease.is_broken = is_broken_status(rc);
-  return rc;
+/* Does the table need compacting (many fragments, or many deleted rows)? */
+static lp_status needs_compaction(lp_store *s, lp_db *db, bool *out, lp_error *err) {
+  *out = false;
+  lp_table *t = NULL;
+  LP_TRY(lp_table_open(db, s->table, LP_VERSION_LATEST, &t, err));
+  uint64_t physical = 0, deleted = 0;
+  for (size_t i = 0; i < t->m->n_fragments; i++) {
+    physical += t->m->fragments[i].physical_rows;
+    deleted += t->m->fragments[i].num_deleted_rows;
+  }
+  *out = (s->cfg.compact_min_fragments > 0 && t->m->n_fragments >= s->cfg.compact_min_fragments) ||
+         (physical > 0 && s->cfg.compact_deleted_ratio > 0 &&
+          (double)deleted >= s->cfg.compact_deleted_ratio * (double)physical);
+  lp_table_close(t);
+  return LP_OK;
 }
 
-/* One maintenance pass, counted in the stats. */
-static lp_status maintain_pass(lp_store *s, bool compact, uint64_t *out_rewritten, lp_error *err) {
+/* One maintenance pass: compact when forced or when the thresholds are crossed, then clean up unless
+ * nothing was committed since the last pass. Counted in the stats. */
+static lp_status maintain_pass(lp_store *s, bool force_compact, uint64_t *out_rewritten, lp_error *err) {
   *out_rewritten = 0;
   pthread_mutex_lock(&s->maint_run);
-  lp_status rc = maintain_on_conn(s, compact, out_rewritten, err);
+  uint64_t seq = atomic_load(&s->commit_seq);
+  lp_db *db = NULL;
+  bool compact = force_compact;
+  lp_status rc = maint_db(s, &db, err);
+  if (rc == LP_OK && !compact) rc = needs_compaction(s, db, &compact, err);
+  bool idle = rc == LP_OK && !compact && seq == atomic_load(&s->maint_seq);
+  if (rc == LP_OK && compact) rc = compact_on(s, db, out_rewritten, err);
+  if (rc == LP_OK && !idle) rc = cleanup_on(s, db, err);
+  if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
+  maint_db_settle(s, rc);
   pthread_mutex_unlock(&s->maint_run);
   count_maintenance(s, rc == LP_OK && *out_rewritten > 0, 0, rc != LP_OK);
   return rc;
@@ -588,44 +623,12 @@ lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err) 
   return rc;
 }
 
-/* Does the table need compacting (many fragments, or many deleted rows)? */
-static lp_status needs_compaction(lp_store *s, bool *out, lp_error *err) {
-  *out = false;
-  STORE_ACQUIRE(lease, s, err);
-  lp_table *t = NULL;
-  lp_status rc = conn_table(s, lease.conn, &t, err);
-  if (rc == LP_OK) {
-    uint64_t physical = 0, deleted = 0;
-    for (size_t i = 0; i < t->m->n_fragments; i++) {
-      physical += t->m->fragments[i].physical_rows;
-      deleted += t->m->fragments[i].num_deleted_rows;
-    }
-    *out = (s->cfg.compact_min_fragments > 0 && t->m->n_fragments >= s->cfg.compact_min_fragments) ||
-           (physical > 0 && s->cfg.compact_deleted_ratio > 0 &&
-            (double)deleted >= s->cfg.compact_deleted_ratio * (double)physical);
-  }
-  lease.is_broken = is_broken_status(rc);
-  return rc;
-}
-
 lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
   if (out_compacted) *out_compacted = false;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store maintain: NULL store");
-  bool compact = false;
-  lp_status rc = needs_compaction(s, &compact, err);
-  if (rc != LP_OK) {
-    pthread_mutex_lock(&s->wmu);
-    s->maint_errors++;
-    pthread_mutex_unlock(&s->wmu);
-    return rc;
-  }
-  /* Nothing committed since the last pass and nothing to compact: nothing to clean either. */
-  uint64_t seq = atomic_load(&s->commit_seq);
-  if (!compact && seq == atomic_load(&s->maint_seq)) return LP_OK;
   uint64_t rewritten = 0;
-  rc = maintain_pass(s, compact, &rewritten, err);
+  lp_status rc = maintain_pass(s, false, &rewritten, err);
   if (out_compacted) *out_compacted = rc == LP_OK && rewritten > 0;
-  if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
   return rc;
 }
 
