@@ -67,4 +67,18 @@ lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f
 lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, time_t orphans_before,
                          uint64_t *out_versions, uint64_t *out_files, lp_error *err);
 
+/* One physical row of a fragment. */
+typedef struct lp__row_ref {
+  uint64_t frag; /* fragment id */
+  uint32_t row;  /* physical row */
+} lp__row_ref;
+
+/* Delete the listed rows (located in version at_version; any order, repeats allowed) as one Delete commit
+ * recording `predicate` (which should select the same rows): no predicate is evaluated. Rows already
+ * deleted are not counted. Rebased over concurrent commits as long as every listed fragment still holds
+ * the same data files; otherwise LP_ECONFLICT (then delete by the predicate instead). */
+lp_status lp__db_delete_rows(lp_db *db, const char *name, uint64_t at_version, const lp__row_ref *rows, size_t n,
+                             const char *predicate, const lp_write_options *opts, uint64_t *out_deleted,
+                             uint64_t *out_version, lp_error *err);
+
 #endif

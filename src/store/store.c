@@ -282,8 +282,14 @@ static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
     return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, s->idx, &r->err);
   case W_UPSERT:
     return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
-  case W_DELETE:
-    return lp__store_conn_delete_ids(c->db, s->table, r->ids, r->n, &s->wopts, &r->deleted, &r->err);
+  case W_DELETE: {
+    bool *found = malloc(r->n * sizeof *found);
+    if (found == NULL) return lp_error_set(&r->err, LP_ENOMEM, "store delete: out of memory");
+    lp_status rc = lp__store_conn_delete_located(c->db, s->table, s->idx, r->ids, r->n, &s->wopts, found,
+                                                 &r->deleted, &r->err);
+    free(found);
+    return rc;
+  }
   default:
     return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
   }
@@ -302,9 +308,9 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
     size_t k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
       for (size_t j = 0; j < g[i]->n; j++) ids[k++] = g[i]->ids[j];
-    if (rc == LP_OK) rc = lp__store_conn_exists(c->db, s->table, s->idx, ids, total, found, err);
     uint64_t deleted = 0, expected = 0;
-    if (rc == LP_OK) rc = lp__store_conn_delete_ids(c->db, s->table, ids, total, &s->wopts, &deleted, err);
+    if (rc == LP_OK)
+      rc = lp__store_conn_delete_located(c->db, s->table, s->idx, ids, total, &s->wopts, found, &deleted, err);
     /* Each row counts for the first request that named it. */
     k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
