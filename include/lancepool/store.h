@@ -140,8 +140,8 @@ LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_err
  * replaced (0: nothing to do, no commit). */
 LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err);
 
-/* One maintenance pass now: compact when the thresholds are crossed, then remove versions older than
- * retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
+/* One maintenance pass now: compact when the thresholds are crossed (a compaction that keeps losing to
+ * concurrent deletes is left for the next pass), then remove versions older than retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err);
 
 /* The store's counters: its pool's statistics snapshot plus commit and maintenance counters. */
