@@ -229,10 +229,10 @@ LP_API LP_MUST_CHECK lp_status lp_db_delete(lp_db *db, const char *name, const c
 LP_API LP_MUST_CHECK lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version,
                                              const lp_write_options *opts, uint64_t *out_version, lp_error *err);
 
-/* Compaction: rewrite runs of small fragments (fewer than opts->max_rows_per_file live rows) and
- * fragments with deleted rows into new fragments of live rows only, as one commit; the rows and their
- * order do not change. *out_rewritten (may be NULL) = fragments replaced; when there is nothing to do no
- * version is committed. */
+/* Compaction: rewrite runs of small fragments (fewer than half of opts->max_rows_per_file live rows) and
+ * fragments with at least a tenth of their rows deleted into new fragments of live rows only (at most
+ * max_rows_per_file rows each), as one commit; the rows and their order do not change. *out_rewritten
+ * (may be NULL) = fragments replaced; when there is nothing to do no version is committed. */
 LP_API LP_MUST_CHECK lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts,
                                              uint64_t *out_version, uint64_t *out_rewritten, lp_error *err);
 

@@ -48,9 +48,9 @@ typedef struct lp_store_config {
    * lp_store_maintain() runs one pass on demand): */
   uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
   double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
-  uint32_t compact_target_rows;    /* compaction merges fragments of fewer live rows into files of at most
-                                      this many (default 65536); larger ones are rewritten only to drop
-                                      deleted rows */
+  uint32_t compact_target_rows;    /* compaction merges fragments of fewer than half this many live rows
+                                      into files of at most this many (default 65536); larger ones are
+                                      rewritten only when a tenth of their rows are deleted */
   uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
   bool create_if_missing;          /* create the table when it does not exist (default true) */
   /* Optional health check run by the pool's validate callback when an idle connection is acquired (subject
@@ -134,12 +134,14 @@ LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, 
 LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err);
 
 /* Rewrite the table's small fragments into large ones and drop deleted rows, as an ordinary commit.
- * Thread-safe; concurrent readers and writers are not disturbed. *out_rewritten (may be NULL) = fragments
+ * Thread-safe; concurrent readers and writers are not disturbed (the compaction runs beside the write
+ * queue; when a concurrent delete touches the fragments it rewrites it is redone, and after a few such
+ * losses it fails with LP_ECONFLICT, committing nothing). *out_rewritten (may be NULL) = fragments
  * replaced (0: nothing to do, no commit). */
 LP_API LP_MUST_CHECK lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err);
 
-/* One maintenance pass now: compact when the thresholds are crossed, then remove versions older than
- * retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
+/* One maintenance pass now: compact when the thresholds are crossed (a compaction that keeps losing to
+ * concurrent deletes is left for the next pass), then remove versions older than retention_ms. *out_compacted (may be NULL) = true when it compacted. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err);
 
 /* The store's counters: its pool's statistics snapshot plus commit and maintenance counters. */

@@ -238,7 +238,7 @@ int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) 
   snprintf(dir, sizeof dir, "%s/%s.lance", db_dir, name);
   lp__base b;
   lp_error err = {0};
-  if (lp__base_load_latest(dir, &b, &err) != LP_OK) {
+  if (lp__base_load_latest(dir, NULL, &b, &err) != LP_OK) {
     if (err.code == LP_ENOTFOUND) return lp__cli_fail("table %s not found in %s", name, db_dir);
     return lp__cli_fail("%s", err.message);
   }

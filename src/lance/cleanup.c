@@ -68,7 +68,7 @@ static bool add_version_files(const lp__base *b, str_set *set) {
 }
 
 static lp_status sweep(const char *table_dir, const char *sub, const str_set *keep, const str_set *removed,
-                       time_t cutoff, uint64_t *n_files, lp_error *err) {
+                       time_t orphan_cutoff, uint64_t *n_files, lp_error *err) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/%s", table_dir, sub);
   DIR *d = opendir(dir);
@@ -83,7 +83,7 @@ static lp_status sweep(const char *table_dir, const char *sub, const str_set *ke
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (!set_has(removed, rel) && st.st_mtime >= cutoff) continue; /* maybe a commit in progress */
+    if (!set_has(removed, rel) && st.st_mtime >= orphan_cutoff) continue; /* maybe a commit in progress */
     if (unlink(path) != 0) {
       rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot remove", path);
       break;
@@ -96,6 +96,11 @@ static lp_status sweep(const char *table_dir, const char *sub, const str_set *ke
 
 lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, uint64_t *out_versions,
                         uint64_t *out_files, lp_error *err) {
+  return lp__db_cleanup(db, name, older_than_seconds, 0, out_versions, out_files, err);
+}
+
+lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, time_t orphans_before,
+                         uint64_t *out_versions, uint64_t *out_files, lp_error *err) {
   char *dir = NULL;
   LP_TRY(lp__table_dir(db, name, &dir, err));
   uint64_t *versions = NULL;
@@ -105,6 +110,7 @@ lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds
   time_t now = time(NULL);
   time_t cutoff = older_than_seconds > (uint64_t)now ? 0 : now - (time_t)older_than_seconds;
   int64_t cutoff_us = (int64_t)cutoff * 1000000;
+  time_t orphan_cutoff = orphans_before > 0 && orphans_before < cutoff ? orphans_before : cutoff;
   lp_status rc = lp__versions_list(dir, &versions, &nv, err);
   uint64_t *drop = rc == LP_OK ? calloc(nv + 1, sizeof *drop) : NULL;
   size_t n_drop = 0;
@@ -131,7 +137,7 @@ lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds
     free(path);
   }
   static const char *subs[] = {"data", "_deletions", "_transactions"};
-  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], &keep, &removed, cutoff, &n_files, err);
+  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], &keep, &removed, orphan_cutoff, &n_files, err);
   if (rc != LP_OK) lp_error_wrap(err, "cleanup %s: ", name);
   if (out_versions) *out_versions = n_versions;
   if (out_files) *out_files = n_files;

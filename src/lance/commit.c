@@ -179,19 +179,19 @@ lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, 
   LP_TRY(lp__version_manifest_path(table_dir, version, &path, err));
   lp_status rc = lp__read_file(path, LP__MAX_META_FILE_BYTES, &out->file, &out->file_len, err);
   if (rc == LP_OK) rc = base_parse(out, path, err);
+  const char *slash = strrchr(path, '/');
+  uint64_t named;
+  bool is_v2 = true;
+  if (rc == LP_OK && slash != NULL && lp__version_parse_name(slash + 1, &named, &is_v2)) out->v1_name = !is_v2;
   free(path);
   if (rc != LP_OK) lp__base_reset(out);
   return rc;
 }
 
-lp_status lp__base_load_latest(const char *table_dir, lp__base *out, lp_error *err) {
+lp_status lp__base_load_latest(const char *table_dir, lp__version_hints *hints, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
-  uint64_t *v = NULL;
-  size_t n = 0;
-  LP_TRY(lp__versions_list(table_dir, &v, &n, err));
-  uint64_t latest = n ? v[n - 1] : 0;
-  free(v);
-  if (n == 0) return lp_error_set(err, LP_ENOTFOUND, "%s: no version", table_dir);
+  uint64_t latest = 0;
+  LP_TRY(lp__version_latest(table_dir, hints, &latest, NULL, err));
   return lp__base_load(table_dir, latest, out, err);
 }
 
@@ -588,23 +588,7 @@ static lp_status check_base_flags(const char *table_dir, const lp__base *b, lp_e
   return LP_OK;
 }
 
-static bool versions_use_v1(const char *table_dir) {
-  char vdir[4096];
-  snprintf(vdir, sizeof vdir, "%s/_versions", table_dir);
-  uint64_t *v = NULL;
-  size_t n = 0;
-  if (lp__versions_list(table_dir, &v, &n, NULL) != LP_OK || n == 0) {
-    free(v);
-    return false;
-  }
-  char path[4200];
-  snprintf(path, sizeof path, "%s/%" PRIu64 ".manifest", vdir, v[n - 1]);
-  free(v);
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
-/* One attempt: build and publish version base->version + 1. */
+/* v as n little-endian bytes. */
 static void put_le(uint8_t *p, uint64_t v, int n) {
   for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -667,8 +651,7 @@ static lp_status attempt(const char *table_dir, const lp__commit_opts *o, const 
   bool has_index = plan->keep_index && src && src->index;
   rc = lp__manifest_file_build(plan, src, has_index, txn, txn_len, version, txn_name, &file, &file_len, err);
   if (rc == LP_OK)
-    rc = publish(table_dir, version, base->version && versions_use_v1(table_dir), file, file_len, plan, txn_path,
-                 o->durable, err);
+    rc = publish(table_dir, version, base->version && base->v1_name, file, file_len, plan, txn_path, o->durable, err);
   if (rc != LP_OK)
     unlink(txn_path); /* not referenced by any version */
   else
@@ -681,7 +664,7 @@ done:
 
 lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__prepare_fn prepare, void *ctx,
                      uint64_t *out_version, lp_error *err) {
-  lp__commit_opts o = {true, false, DEFAULT_ATTEMPTS};
+  lp__commit_opts o = {true, false, DEFAULT_ATTEMPTS, NULL};
   if (opts) o = *opts;
   if (o.max_attempts <= 0) o.max_attempts = DEFAULT_ATTEMPTS;
   char vdir[4096];
@@ -691,7 +674,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
   uint32_t my_op = 0;
   for (int i = 0; i < o.max_attempts; i++) {
     lp__base base;
-    lp_status rc = lp__base_load_latest(table_dir, &base, err);
+    lp_status rc = lp__base_load_latest(table_dir, o.hints, &base, err);
     if (rc == LP_ENOTFOUND) {
       memset(&base, 0, sizeof base);
       rc = LP_OK;
@@ -727,6 +710,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     }
     lp__plan_reset(&plan);
     uint64_t read = base.version;
+    bool v1 = read && base.v1_name;
     lp__base_reset(&base);
     if (rc == LP_OK && read == 0) {
       /* the first version: make the table's new subdirectories durable too */
@@ -734,6 +718,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     }
     if (rc == LP_OK) {
       write_hint(table_dir, *out_version, false); /* only a hint: readers never trust it */
+      lp__version_hint_put(o.hints, table_dir, *out_version, v1);
       return LP_OK;
     }
     if (rc != LP_EEXIST) return rc;

@@ -50,13 +50,15 @@ typedef struct lp__base {
   Lance__Table__Manifest *pb;      /* owned (protobuf-c) */
   Lance__Table__Transaction *txn;  /* the inline transaction (owned), or NULL */
   lp__manifest *m;                 /* decoded (a reference) */
+  bool v1_name;                    /* its manifest has a V1 name ("<n>.manifest"): commits keep that scheme */
 } lp__base;
 
 /* Parse a manifest file held in memory (copied); `path` names it in messages. */
 lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path, lp__base *out, lp_error *err);
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
-/* The newest version (LP_ENOTFOUND when the table has none). */
-lp_status lp__base_load_latest(const char *table_dir, lp__base *out, lp_error *err);
+/* The newest version (LP_ENOTFOUND when the table has none); hints (may be NULL) as lp__version_latest. */
+struct lp__version_hints;
+lp_status lp__base_load_latest(const char *table_dir, struct lp__version_hints *hints, lp__base *out, lp_error *err);
 void lp__base_reset(lp__base *b);
 /* The operation (LP__OP_*) of the version's inline transaction; 0 when it has none. */
 uint32_t lp__base_txn_op(const lp__base *b);
@@ -97,6 +99,8 @@ typedef struct lp__commit_opts {
   bool durable;       /* fsync files and directories (default true) */
   bool create;        /* the table must not have a version yet (LP_EEXIST otherwise) */
   int max_attempts;   /* default 100 */
+  struct lp__version_hints *hints; /* the session's latest versions (finding the base, remembering the
+                                      committed version), or NULL */
 } lp__commit_opts;
 
 /* Run prepare + commit until it lands, a conflicting concurrent operation is found (LP_ECONFLICT), or the

@@ -1,6 +1,9 @@
-/* Compaction: rewrite small fragments (and fragments with deleted rows) into fewer, larger ones holding
- * only live rows, as one Rewrite commit; the table's rows and their order stay the same. Groups are runs
- * of neighbouring candidate fragments of at most max_rows_per_file live rows; a group that is a single
+/* Compaction: rewrite small fragments (and fragments with many deleted rows) into fewer, larger ones
+ * holding only live rows, as one Rewrite commit; the table's rows and their order stay the same. A
+ * fragment is a candidate when it has fewer than half of max_rows_per_file live rows, or when at least a
+ * tenth of its rows are deleted; a fragment already near the target size with few deletions is left
+ * alone, so a big fragment is not rewritten again and again only to absorb a few small ones. Groups are
+ * runs of neighbouring candidates of at most max_rows_per_file live rows; a group that is a single
  * fragment without deletions is left alone. After losing a commit race the rewrite still lands on top of
  * concurrent appends; any other concurrent change to the table is a conflict (LP_ECONFLICT). */
 #include <inttypes.h>
@@ -8,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/write_int.h"
+
+#define DELETED_SHARE_TO_REWRITE 10 /* a fragment with 1/10 of its rows deleted is rewritten */
 
 typedef struct group {
   size_t first, n;        /* fragments [first, first + n) of the compacted version */
@@ -94,6 +100,16 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
   return lp__plan_status(plan, "compact", err);
 }
 
+static uint64_t live_rows(const lp__fragment *f) {
+  return f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
+}
+
+/* Is f worth rewriting: small, or carrying many deleted rows? */
+static bool is_candidate(const lp__fragment *f, uint64_t target) {
+  if (live_rows(f) < target / 2) return true;
+  return f->has_deletion && f->num_deleted_rows * DELETED_SHARE_TO_REWRITE >= f->physical_rows;
+}
+
 lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts, uint64_t *out_version,
                         uint64_t *out_rewritten, lp_error *err) {
   char *dir = NULL;
@@ -104,7 +120,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   lp_table *t = NULL;
   compact_ctx c;
   memset(&c, 0, sizeof c);
-  lp_status rc = lp__base_load_latest(dir, &base, err);
+  lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
   if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
   if (rc == LP_OK) {
     c.src = base.m;
@@ -114,11 +130,10 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     if (c.groups == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
   }
   /* groups of neighbouring candidates */
+  uint64_t target = o.max_rows_per_file;
   uint64_t rewritten = 0;
   for (size_t i = 0; rc == LP_OK && i < base.m->n_fragments;) {
-    const lp__fragment *f = &base.m->fragments[i];
-    uint64_t live = f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
-    if (live >= o.max_rows_per_file && !f->has_deletion) {
+    if (!is_candidate(&base.m->fragments[i], target)) {
       i++;
       continue;
     }
@@ -127,8 +142,8 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     bool dels = false;
     while (i < base.m->n_fragments) {
       const lp__fragment *g = &base.m->fragments[i];
-      uint64_t gl = g->physical_rows - (g->has_deletion ? g->num_deleted_rows : 0);
-      if ((gl >= o.max_rows_per_file && !g->has_deletion) || (i > start && sum + gl > o.max_rows_per_file)) break;
+      uint64_t gl = live_rows(g);
+      if (!is_candidate(g, target) || (i > start && sum + gl > target)) break;
       sum += gl;
       dels |= g->has_deletion;
       i++;
@@ -162,7 +177,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   if (rc == LP_OK && c.n_groups == 0) {
     *out_version = base.version;
   } else if (rc == LP_OK) {
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_rewrite, &c, out_version, err);
   }
   for (size_t k = 0; k < c.n_groups; k++) {

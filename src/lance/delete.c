@@ -12,6 +12,7 @@
 #include "lance/arrow_util.h"
 #include "lance/deletion_write.h"
 #include "lance/predicate.h"
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/write_int.h"
 
@@ -31,6 +32,11 @@ typedef struct del_ctx {
   size_t n_touched;
   uint64_t *dropped_ids;  /* fragments whose every row is now deleted */
   size_t n_dropped;
+  /* deleting known rows (lp__db_delete_rows) instead of evaluating the predicate: the rows, sorted and
+   * unique, and the version they were located in */
+  const lp__row_ref *rows;
+  size_t n_rows;
+  lp_table *rows_at;
 } del_ctx;
 
 static void forget_eval(del_ctx *c) {
@@ -205,6 +211,55 @@ static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, l
   return lp__plan_status(plan, "delete", err);
 }
 
+/* The rows of c->rows in fragment f not deleted yet (rows mode's fragment_matches). */
+static lp_status listed_matches(const del_ctx *c, const lp__frag_reader *r, uint32_t **out, size_t *out_n,
+                                lp_error *err) {
+  size_t lo = 0, hi = c->n_rows;
+  uint64_t id = r->frag->id;
+  while (lo < hi) { /* first row of fragment id */
+    size_t mid = lo + (hi - lo) / 2;
+    if (c->rows[mid].frag < id) lo = mid + 1;
+    else hi = mid;
+  }
+  size_t end = lo;
+  while (end < c->n_rows && c->rows[end].frag == id) end++;
+  *out = malloc((end - lo + 1) * sizeof **out);
+  *out_n = 0;
+  if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "delete: out of memory");
+  const lp__deletion_vec *d = r->deleted;
+  size_t di = 0;
+  for (size_t i = lo; i < end; i++) {
+    uint32_t row = c->rows[i].row;
+    while (d && di < d->n_rows && d->rows[di] < row) di++;
+    if (d && di < d->n_rows && d->rows[di] == row) continue; /* already deleted */
+    if (row < r->frag->physical_rows) (*out)[(*out_n)++] = row;
+  }
+  return LP_OK;
+}
+
+static bool same_data_files(const lp__fragment *a, const lp__fragment *b) {
+  if (a->physical_rows != b->physical_rows || a->n_files != b->n_files) return false;
+  for (size_t k = 0; k < a->n_files; k++)
+    if (strcmp(a->files[k].path, b->files[k].path) != 0) return false;
+  return true;
+}
+
+/* Rows mode: every listed fragment must still hold the rows it held where they were located. */
+static lp_status check_listed_fragments(const del_ctx *c, const lp_table *t, lp_error *err) {
+  for (size_t i = 0; i < c->n_rows; i++) {
+    if (i > 0 && c->rows[i].frag == c->rows[i - 1].frag) continue;
+    const lp__fragment *now = NULL, *then = NULL;
+    for (size_t k = 0; k < t->m->n_fragments && now == NULL; k++)
+      if (t->m->fragments[k].id == c->rows[i].frag) now = &t->m->fragments[k];
+    for (size_t k = 0; k < c->rows_at->m->n_fragments && then == NULL; k++)
+      if (c->rows_at->m->fragments[k].id == c->rows[i].frag) then = &c->rows_at->m->fragments[k];
+    if (now == NULL || then == NULL || !same_data_files(now, then))
+      return lp_error_set(err, LP_ECONFLICT, "fragment %" PRIu64 " changed since version %" PRIu64, c->rows[i].frag,
+                          c->rows_at->m->version);
+  }
+  return LP_OK;
+}
+
 static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   del_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
@@ -215,7 +270,8 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
   lp_table *t = NULL;
   LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
   lp__pred_bound *b = NULL;
-  lp_status rc = lp__pred_compile(c->predicate, t->m->schema.fields, t->m->schema.n_fields, &b, err);
+  lp_status rc = c->rows ? check_listed_fragments(c, t, err)
+                         : lp__pred_compile(c->predicate, t->m->schema.fields, t->m->schema.n_fields, &b, err);
   lp__ptrvec updated = {0};
   bool any_deletion = false;
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
@@ -225,7 +281,7 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     if (rc != LP_OK) break;
     uint32_t *match = NULL;
     size_t n_match = 0;
-    rc = fragment_matches(t, &r, b, &match, &n_match, err);
+    rc = c->rows ? listed_matches(c, &r, &match, &n_match, err) : fragment_matches(t, &r, b, &match, &n_match, err);
     if (rc == LP_OK && n_match == 0) {
       lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;
@@ -260,26 +316,62 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
   return rc;
 }
 
-lp_status lp_db_delete(lp_db *db, const char *name, const char *predicate, const lp_write_options *opts,
-                       uint64_t *out_deleted, uint64_t *out_version, lp_error *err) {
+/* Delete by predicate, or the listed rows when c->rows is set. */
+static lp_status run_delete(lp_db *db, const char *name, const char *predicate, del_ctx *cfg,
+                            const lp_write_options *opts, uint64_t *out_deleted, uint64_t *out_version, lp_error *err) {
   char *dir = NULL;
   lp_write_options o;
   lp__wopts_resolve(opts, &o);
   if (predicate == NULL) return lp_error_set(err, LP_EINVAL, "delete: no predicate");
   LP_TRY(lp__table_dir(db, name, &dir, err));
-  del_ctx c;
-  memset(&c, 0, sizeof c);
+  del_ctx c = *cfg;
   c.db = db;
   c.name = name;
   c.dir = dir;
   c.predicate = predicate;
   c.durable = o.durable;
-  lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+  lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
   lp_status rc = lp__commit(dir, &co, prepare_delete, &c, out_version, err);
   forget_written(&c, rc != LP_OK);
   forget_eval(&c);
   if (rc == LP_OK && out_deleted) *out_deleted = c.n_deleted;
   if (rc != LP_OK) lp_error_wrap(err, "delete from %s: ", name);
   free(dir);
+  return rc;
+}
+
+lp_status lp_db_delete(lp_db *db, const char *name, const char *predicate, const lp_write_options *opts,
+                       uint64_t *out_deleted, uint64_t *out_version, lp_error *err) {
+  del_ctx c;
+  memset(&c, 0, sizeof c);
+  return run_delete(db, name, predicate, &c, opts, out_deleted, out_version, err);
+}
+
+static int cmp_row_ref(const void *a, const void *b) {
+  const lp__row_ref *x = a, *y = b;
+  if (x->frag != y->frag) return x->frag < y->frag ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+lp_status lp__db_delete_rows(lp_db *db, const char *name, uint64_t at_version, const lp__row_ref *rows, size_t n,
+                             const char *predicate, const lp_write_options *opts, uint64_t *out_deleted,
+                             uint64_t *out_version, lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  if (n == 0) return lp_error_set(err, LP_EINVAL, "delete: no rows");
+  lp__row_ref *sorted = malloc(n * sizeof *sorted);
+  if (sorted == NULL) return lp_error_set(err, LP_ENOMEM, "delete: out of memory");
+  memcpy(sorted, rows, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, cmp_row_ref);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || cmp_row_ref(&sorted[u - 1], &sorted[i]) != 0) sorted[u++] = sorted[i];
+  del_ctx c;
+  memset(&c, 0, sizeof c);
+  c.rows = sorted;
+  c.n_rows = u;
+  lp_status rc = lp_table_open(db, name, at_version, &c.rows_at, err);
+  if (rc == LP_OK) rc = run_delete(db, name, predicate, &c, opts, out_deleted, out_version, err);
+  lp_table_close(c.rows_at);
+  free(sorted);
   return rc;
 }

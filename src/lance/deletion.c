@@ -43,6 +43,21 @@ size_t lp__deletion_vec_size_bytes(const lp__deletion_vec *v) {
   return sizeof *v + v->n_rows * sizeof(uint32_t);
 }
 
+size_t lp__deletion_vec_rank(const lp__deletion_vec *v, uint64_t row) {
+  size_t lo = 0, hi = v ? v->n_rows : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (v->rows[mid] < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+bool lp__deletion_vec_has(const lp__deletion_vec *v, uint64_t row) {
+  size_t k = lp__deletion_vec_rank(v, row);
+  return v != NULL && k < v->n_rows && v->rows[k] == row;
+}
+
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;

@@ -5,6 +5,7 @@
 #ifndef LP_LANCE_DELETION_H
 #define LP_LANCE_DELETION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,9 @@ lp_status lp__deletion_read(const char *path, lp__deletion_kind kind, lp__deleti
 lp__deletion_vec *lp__deletion_vec_ref(lp__deletion_vec *v); /* thread-safe */
 void lp__deletion_vec_unref(lp__deletion_vec *v);            /* thread-safe; accepts NULL */
 size_t lp__deletion_vec_size_bytes(const lp__deletion_vec *v);
+/* Deleted rows below physical row `row` (binary search; v may be NULL: none). */
+size_t lp__deletion_vec_rank(const lp__deletion_vec *v, uint64_t row);
+/* Is physical row `row` deleted (v may be NULL: no)? */
+bool lp__deletion_vec_has(const lp__deletion_vec *v, uint64_t row);
 
 #endif

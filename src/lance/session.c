@@ -2,6 +2,8 @@
  * and (under a budget of its own, so large vector columns never push metadata out) decoded vectors. */
 #include "lance/session.h"
 
+#include "lance/versions.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@ struct lp_session {
   int refs; /* atomic */
   lp__cache *cache;
   lp__cache *vectors; /* NULL when vector_cache_bytes is 0 */
+  lp__version_hints *hints; /* latest versions seen, NULL when out of memory (then every lookup lists) */
 };
 
 void lp_session_config_init(lp_session_config *cfg) {
@@ -32,6 +35,7 @@ lp_status lp_session_create(const lp_session_config *cfg, lp_session **out, lp_e
   if (rc != LP_OK) goto fail_free;
   if (cfg->vector_cache_bytes > 0 && (rc = lp__cache_create(cfg->vector_cache_bytes, &s->vectors, err)) != LP_OK)
     goto fail_cache;
+  s->hints = lp__version_hints_new();
   s->refs = 1;
   *out = s;
   return LP_OK;
@@ -51,6 +55,7 @@ void lp_session_unref(lp_session *s) {
   if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
   lp__cache_destroy(s->vectors);
   lp__cache_destroy(s->cache);
+  lp__version_hints_free(s->hints);
   free(s);
 }
 
@@ -75,6 +80,8 @@ void lp_session_stats_get(lp_session *s, lp_session_stats *out) {
 lp__cache *lp__session_cache(lp_session *s) {
   return s->cache;
 }
+
+lp__version_hints *lp__session_version_hints(lp_session *s) { return s ? s->hints : NULL; }
 
 lp__cache *lp__session_vector_cache(lp_session *s) {
   return s->vectors;

@@ -10,4 +10,8 @@ lp__cache *lp__session_cache(lp_session *s);
 /* The session's decoded-vector cache (search), or NULL when its budget is 0. */
 lp__cache *lp__session_vector_cache(lp_session *s);
 
+/* The session's remembered latest table versions (versions.h); NULL for a NULL session. */
+struct lp__version_hints;
+struct lp__version_hints *lp__session_version_hints(lp_session *s);
+
 #endif

@@ -95,11 +95,7 @@ lp_status lp_table_open(lp_db *db, const char *name, uint64_t version, lp_table 
   snprintf(t->dir, dl, "%s/%s.lance", db->dir, name);
   lp_status rc = LP_OK;
   if (version == LP_VERSION_LATEST) {
-    uint64_t *versions = NULL;
-    size_t n = 0;
-    rc = lp__versions_list(t->dir, &versions, &n, err);
-    if (rc == LP_OK) version = versions[n - 1];
-    free(versions);
+    rc = lp__version_latest(t->dir, lp__session_version_hints(db->session), &version, NULL, err);
   }
   if (rc == LP_OK) rc = load_manifest(db, t->dir, version, &t->m, err);
   if (rc != LP_OK) {

@@ -11,6 +11,7 @@
 
 #include "lance/arrow_util.h"
 #include "lance/deletion_write.h"
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/write_int.h"
 #include "lance/write_schema.h"
@@ -224,7 +225,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
   memset(&c, 0, sizeof c);
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK && (data == NULL || key == NULL)) rc = lp_error_set(err, LP_EINVAL, "upsert: data and key are needed");
-  if (rc == LP_OK) rc = lp__base_load_latest(dir, &base, err);
+  if (rc == LP_OK) rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
   if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
   if (rc == LP_OK) {
     const lp__field *kf = lp__schema_find(&base.m->schema, key);
@@ -268,7 +269,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
     c.dir = dir;
     c.durable = o.durable;
     c.files = &files;
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_upsert, &c, out_version, err);
     forget_written(&c, rc != LP_OK);
     if (rc != LP_OK) lp__written_unlink(dir, &files);

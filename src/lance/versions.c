@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,5 +118,122 @@ lp_status lp__version_manifest_path(const char *table_dir, uint64_t version, cha
   }
   *out = strdup(path);
   if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", table_dir);
+  return LP_OK;
+}
+
+/* ---- the latest version, from a hint -------------------------------------------------------------- *
+ * Every commit creates version N+1 of a table whose latest is N, with an atomic link() that fails when
+ * the name is taken, and cleanup removes versions oldest first and never the latest. So when version N
+ * exists and N+1 does not, N is the latest: two stat() calls instead of listing _versions/, which grows
+ * by one file per commit until cleanup. A hint that is behind is walked forward a few versions; one that
+ * no longer exists (the table was dropped and made again) or is far behind falls back to the listing. */
+
+#define HINT_SLOTS 32      /* tables remembered per hint set */
+#define HINT_MAX_WALK 16   /* versions walked forward from a hint before listing instead */
+
+typedef struct hint {
+  char *dir;      /* the table directory, or NULL for a free slot */
+  uint64_t version;
+  bool v1;        /* the table names its manifests "<n>.manifest" */
+} hint;
+
+struct lp__version_hints {
+  pthread_mutex_t mu;
+  hint slots[HINT_SLOTS];
+  size_t next_victim;
+};
+
+lp__version_hints *lp__version_hints_new(void) {
+  lp__version_hints *h = calloc(1, sizeof *h);
+  if (h != NULL) pthread_mutex_init(&h->mu, NULL);
+  return h;
+}
+
+void lp__version_hints_free(lp__version_hints *h) {
+  if (h == NULL) return;
+  for (size_t i = 0; i < HINT_SLOTS; i++) free(h->slots[i].dir);
+  pthread_mutex_destroy(&h->mu);
+  free(h);
+}
+
+static bool hint_get(lp__version_hints *h, const char *dir, uint64_t *version, bool *v1) {
+  bool found = false;
+  pthread_mutex_lock(&h->mu);
+  for (size_t i = 0; i < HINT_SLOTS && !found; i++)
+    if (h->slots[i].dir != NULL && strcmp(h->slots[i].dir, dir) == 0) {
+      *version = h->slots[i].version;
+      *v1 = h->slots[i].v1;
+      found = true;
+    }
+  pthread_mutex_unlock(&h->mu);
+  return found;
+}
+
+void lp__version_hint_put(lp__version_hints *h, const char *dir, uint64_t version, bool v1) {
+  if (h == NULL) return;
+  pthread_mutex_lock(&h->mu);
+  hint *slot = NULL;
+  for (size_t i = 0; i < HINT_SLOTS && slot == NULL; i++)
+    if (h->slots[i].dir != NULL && strcmp(h->slots[i].dir, dir) == 0) slot = &h->slots[i];
+  for (size_t i = 0; i < HINT_SLOTS && slot == NULL; i++)
+    if (h->slots[i].dir == NULL) slot = &h->slots[i];
+  if (slot == NULL) { /* all taken: replace in turn */
+    slot = &h->slots[h->next_victim];
+    h->next_victim = (h->next_victim + 1) % HINT_SLOTS;
+    free(slot->dir);
+    slot->dir = NULL;
+  }
+  if (slot->dir == NULL) slot->dir = strdup(dir);
+  if (slot->dir != NULL) { /* out of memory: no hint, which is only slower */
+    slot->version = version;
+    slot->v1 = v1;
+  }
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void manifest_name(const char *table_dir, uint64_t version, bool v1, char *out, size_t cap) {
+  if (v1)
+    snprintf(out, cap, "%s/_versions/%" PRIu64 ".manifest", table_dir, version);
+  else
+    snprintf(out, cap, "%s/_versions/%020" PRIu64 ".manifest", table_dir, UINT64_MAX - version);
+}
+
+/* 1 when the manifest of `version` exists, 0 when it does not, -1 when stat failed otherwise. */
+static int manifest_exists(const char *table_dir, uint64_t version, bool v1) {
+  char path[4200];
+  struct stat st;
+  manifest_name(table_dir, version, v1, path, sizeof path);
+  if (stat(path, &st) == 0) return 1;
+  return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+}
+
+/* The latest version from hint `known` (*out 0 when the hint cannot tell). */
+static void latest_from_hint(const char *table_dir, uint64_t known, bool v1, uint64_t *out) {
+  *out = 0;
+  if (known == 0 || known >= UINT64_MAX - HINT_MAX_WALK) return;
+  uint64_t v = known;
+  int next;
+  while ((next = manifest_exists(table_dir, v + 1, v1)) == 1 && v - known < HINT_MAX_WALK) v++;
+  if (next != 0) return; /* far ahead, or stat failed: list */
+  if (v == known && manifest_exists(table_dir, v, v1) != 1) return; /* the hinted version is gone */
+  *out = v;
+}
+
+lp_status lp__version_latest(const char *table_dir, lp__version_hints *hints, uint64_t *out, bool *out_v1,
+                             lp_error *err) {
+  uint64_t known = 0, v = 0;
+  bool v1 = false;
+  if (hints != NULL && hint_get(hints, table_dir, &known, &v1)) latest_from_hint(table_dir, known, v1, &v);
+  if (v == 0) {
+    uint64_t *all = NULL;
+    size_t n = 0;
+    LP_TRY(lp__versions_list(table_dir, &all, &n, err));
+    v = all[n - 1];
+    free(all);
+    v1 = manifest_exists(table_dir, v, true) == 1;
+  }
+  lp__version_hint_put(hints, table_dir, v, v1);
+  *out = v;
+  if (out_v1) *out_v1 = v1;
   return LP_OK;
 }

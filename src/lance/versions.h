@@ -21,4 +21,18 @@ lp_status lp__versions_list(const char *table_dir, uint64_t **out, size_t *out_n
  * *out. LP_ENOTFOUND when neither exists. */
 lp_status lp__version_manifest_path(const char *table_dir, uint64_t version, char **out, lp_error *err);
 
+/* Remembered latest versions of tables (a few dozen, by table directory), shared by the connections of a
+ * session. Thread-safe. */
+typedef struct lp__version_hints lp__version_hints;
+lp__version_hints *lp__version_hints_new(void); /* NULL when out of memory */
+void lp__version_hints_free(lp__version_hints *h);
+/* Remember that `version` of table_dir exists (v1: its manifests have V1 names). h may be NULL. */
+void lp__version_hint_put(lp__version_hints *h, const char *table_dir, uint64_t version, bool v1);
+
+/* The latest version of table_dir: from the remembered one with a stat() or two when hints knows the table
+ * (see versions.c for why that is exact), else by listing _versions/ (hints may be NULL). *out_v1 (may
+ * be NULL): the table uses V1 manifest names. Errors as lp__versions_list. */
+lp_status lp__version_latest(const char *table_dir, lp__version_hints *hints, uint64_t *out, bool *out_v1,
+                             lp_error *err);
+
 #endif

@@ -2,6 +2,8 @@
 #ifndef LP_LANCE_WRITE_INT_H
 #define LP_LANCE_WRITE_INT_H
 
+#include <time.h>
+
 #include "lance/commit.h"
 #include "lance/datafile_write.h"
 #include "lancepool/lance.h"
@@ -58,5 +60,25 @@ struct lp_table;
 struct lp__fragment;
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
+
+/* lp_db_cleanup with a tighter rule for files no version ever used: they are removed only when they are
+ * older than orphans_before too (when it is > 0 and earlier than the version cut-off). A caller that
+ * knows when its own uncommitted writes started passes that time, so cleanup never takes their files. */
+lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, time_t orphans_before,
+                         uint64_t *out_versions, uint64_t *out_files, lp_error *err);
+
+/* One physical row of a fragment. */
+typedef struct lp__row_ref {
+  uint64_t frag; /* fragment id */
+  uint32_t row;  /* physical row */
+} lp__row_ref;
+
+/* Delete the listed rows (located in version at_version; any order, repeats allowed) as one Delete commit
+ * recording `predicate` (which should select the same rows): no predicate is evaluated. Rows already
+ * deleted are not counted. Rebased over concurrent commits as long as every listed fragment still holds
+ * the same data files; otherwise LP_ECONFLICT (then delete by the predicate instead). */
+lp_status lp__db_delete_rows(lp_db *db, const char *name, uint64_t at_version, const lp__row_ref *rows, size_t n,
+                             const char *predicate, const lp_write_options *opts, uint64_t *out_deleted,
+                             uint64_t *out_version, lp_error *err);
 
 #endif

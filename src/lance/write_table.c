@@ -11,6 +11,7 @@
 
 #include "lance/commit.h"
 #include "lance/datafile_write.h"
+#include "lance/session.h"
 #include "lance/table.h"
 #include "lance/versions.h"
 #include "lance/deletion_write.h"
@@ -366,7 +367,7 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
   if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
   if (rc == LP_OK) {
     write_ctx c = {&s, &files, NULL, dir};
-    lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
     if (rc == LP_OK) rc = lp__fsync_dir(lp_db_dir(db), o.durable, err);
@@ -392,14 +393,14 @@ lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, 
   lp__written files = {0};
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK && data == NULL) rc = lp_error_set(err, LP_EINVAL, "add: no data");
-  if (rc == LP_OK) rc = lp__base_load_latest(dir, &base, err);
+  if (rc == LP_OK) rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
   if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
   if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, batches, n_batches, &files, err);
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version; /* nothing to add */
   } else if (rc == LP_OK) {
     write_ctx c = {NULL, &files, &base.m->schema, dir};
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
   }
@@ -448,7 +449,7 @@ lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version, const lp_
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK) rc = lp__base_load(dir, version, &c.old, err);
   if (rc == LP_OK) {
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
     rc = lp__commit(dir, &co, prepare_restore, &c, out_version, err);
   }
   if (rc != LP_OK) lp_error_wrap(err, "restore %s to version %" PRIu64 ": ", name ? name : "", version);

@@ -9,8 +9,8 @@
  * leads, optionally waits group_commit_window_us for company (only when writers were concurrent lately),
  * takes the whole queue and commits each run of same-kind requests as one commit; the others sleep until
  * their request is marked done. When a combined commit fails, its requests are committed one by one so
- * each caller gets its own outcome. Maintenance (compaction, version cleanup) runs through the same queue,
- * so in this process it never races a write. */
+ * each caller gets its own outcome. Maintenance (compaction, version cleanup) runs beside the queue (see
+ * "maintenance" below), so writers never wait for it. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,10 +20,14 @@
 #include <time.h>
 
 #include "lance/table.h"
+#include "lance/write_int.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 
-enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE, W_MAINTAIN };
+enum { W_ADD, W_UPSERT, W_DELETE, W_DELETE_WHERE };
+
+#define COMPACT_ATTEMPTS 3 /* a compaction that loses to a concurrent delete is redone this often */
+#define ORPHAN_SLACK_S 2   /* file times are coarse: an uncommitted file may look this much older */
 
 #define MAX_GROUP 256
 
@@ -33,8 +37,7 @@ typedef struct wreq {
   size_t n;
   const char *const *ids;      /* W_DELETE */
   const char *predicate;       /* W_DELETE_WHERE */
-  uint64_t deleted;            /* W_DELETE*: rows deleted; W_MAINTAIN: fragments rewritten */
-  bool compact;                /* W_MAINTAIN: compact first */
+  uint64_t deleted;            /* W_DELETE*: rows deleted */
   bool done;
   lp_status rc;
   lp_error err;
@@ -63,7 +66,10 @@ struct lp_store {
   wreq *head, *tail;    /* queued writes; under wmu */
   bool has_leader;      /* under wmu */
   size_t last_group;    /* requests in the last batch; under wmu */
+  time_t writing_since; /* wall time the leader began its commits; 0 when none is running; under wmu */
   uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
+  pthread_mutex_t maint_run; /* one maintenance pass (compaction, cleanup) at a time */
+  lp_db *maint_db;           /* the maintenance connection (under maint_run), or NULL */
   pthread_mutex_t mmu;  /* maintenance thread */
   pthread_cond_t mcv;
   bool maint_stop, maint_started;
@@ -201,6 +207,7 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wdone, NULL);
   pthread_mutex_init(&s->mmu, NULL);
+  pthread_mutex_init(&s->maint_run, NULL);
   pthread_cond_init(&s->mcv, NULL);
   if (cfg->create_if_missing) { /* mkdir -p */
     char path[4096];
@@ -251,11 +258,13 @@ void lp_store_close(lp_store *s) {
     if (lp_pool_close(s->pool, -1, &e) != LP_OK) fprintf(stderr, "lancepool store: %s\n", e.message);
     lp_pool_destroy(s->pool);
   }
+  lp_db_close(s->maint_db);
   lp_session_unref(s->session);
   lp__store_index_destroy(s->idx);
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wdone);
   pthread_mutex_destroy(&s->mmu);
+  pthread_mutex_destroy(&s->maint_run);
   pthread_cond_destroy(&s->mcv);
   free(s->dir);
   free(s->table);
@@ -266,27 +275,6 @@ lp_pool *lp_store_pool(lp_store *s) { return s ? s->pool : NULL; }
 
 /* ---- group commit ---------------------------------------------------------------------------------- */
 
-static lp_status maintain_on(lp_store *s, store_conn *c, wreq *r) {
-  lp_status rc = LP_OK;
-  if (r->compact) {
-    uint64_t v = 0, rewritten = 0;
-    lp_write_options o = s->wopts;
-    if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
-    rc = lp_db_compact(c->db, s->table, &o, &v, &rewritten, &r->err);
-    r->deleted = rewritten;
-  }
-  if (rc == LP_OK) {
-    uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
-    rc = lp_db_cleanup(c->db, s->table, secs, &nv, &nf, &r->err);
-    if (rc == LP_OK && nv + nf > 0) {
-      pthread_mutex_lock(&s->wmu);
-      s->cleanups++;
-      pthread_mutex_unlock(&s->wmu);
-    }
-  }
-  return rc;
-}
-
 /* Commit one request on its own. */
 static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
   switch (r->kind) {
@@ -294,12 +282,16 @@ static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
     return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, s->idx, &r->err);
   case W_UPSERT:
     return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
-  case W_DELETE:
-    return lp__store_conn_delete_ids(c->db, s->table, r->ids, r->n, &s->wopts, &r->deleted, &r->err);
-  case W_DELETE_WHERE:
-    return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
+  case W_DELETE: {
+    bool *found = malloc(r->n * sizeof *found);
+    if (found == NULL) return lp_error_set(&r->err, LP_ENOMEM, "store delete: out of memory");
+    lp_status rc = lp__store_conn_delete_located(c->db, s->table, s->idx, r->ids, r->n, &s->wopts, found,
+                                                 &r->deleted, &r->err);
+    free(found);
+    return rc;
+  }
   default:
-    return maintain_on(s, c, r);
+    return lp__store_db_delete(c->db, s->table, r->predicate, &s->wopts, &r->deleted, &r->err);
   }
 }
 
@@ -316,9 +308,9 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
     size_t k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
       for (size_t j = 0; j < g[i]->n; j++) ids[k++] = g[i]->ids[j];
-    if (rc == LP_OK) rc = lp__store_conn_exists(c->db, s->table, s->idx, ids, total, found, err);
     uint64_t deleted = 0, expected = 0;
-    if (rc == LP_OK) rc = lp__store_conn_delete_ids(c->db, s->table, ids, total, &s->wopts, &deleted, err);
+    if (rc == LP_OK)
+      rc = lp__store_conn_delete_located(c->db, s->table, s->idx, ids, total, &s->wopts, found, &deleted, err);
     /* Each row counts for the first request that named it. */
     k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
@@ -387,9 +379,7 @@ static void commit_list(lp_store *s, wreq *list, uint64_t *commits) {
     for (size_t i = 0; i < n; i++) { /* one by one: each caller gets its own outcome */
       g[i]->deleted = 0;
       g[i]->rc = commit_one(s, c, g[i]);
-      if (g[i]->rc == LP_OK && (g[i]->kind != W_DELETE_WHERE || g[i]->deleted > 0) && g[i]->kind != W_MAINTAIN)
-        committed(s, commits);
-      if (g[i]->kind == W_MAINTAIN && g[i]->rc == LP_OK && g[i]->deleted > 0) atomic_fetch_add(&s->commit_seq, 1);
+      if (g[i]->rc == LP_OK && (g[i]->kind != W_DELETE_WHERE || g[i]->deleted > 0)) committed(s, commits);
       if (is_broken_status(g[i]->rc)) lease.is_broken = true;
     }
   }
@@ -413,26 +403,21 @@ static lp_status submit(lp_store *s, wreq *r, lp_error *err) {
     pthread_mutex_lock(&s->wmu);
     wreq *list = s->head;
     s->head = s->tail = NULL;
+    s->writing_since = time(NULL);
     pthread_mutex_unlock(&s->wmu);
-    uint64_t commits = 0, writes = 0, compactions = 0, maint_errors = 0;
+    uint64_t commits = 0, writes = 0;
     commit_list(s, list, &commits);
     pthread_mutex_lock(&s->wmu);
     size_t group = 0;
     for (wreq *q = list; q != NULL; q = q->next) {
       q->done = true;
-      if (q->kind == W_MAINTAIN) {
-        compactions += q->rc == LP_OK && q->deleted > 0;
-        maint_errors += q->rc != LP_OK;
-      } else {
-        writes += q->rc == LP_OK;
-        group++;
-      }
+      writes += q->rc == LP_OK;
+      group++;
     }
     s->last_group = group;
     s->commits += commits;
     s->writes += writes;
-    s->compactions += compactions;
-    s->maint_errors += maint_errors;
+    s->writing_since = 0;
     s->has_leader = false;
     pthread_cond_broadcast(&s->wdone);
   }
@@ -542,57 +527,116 @@ lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err) {
   return rc;
 }
 
-static lp_status run_maintenance(lp_store *s, bool compact, bool *out_compacted, uint64_t *out_rewritten,
-                                 lp_error *err) {
-  wreq r = {.kind = W_MAINTAIN, .compact = compact, .n = 1};
-  lp_status rc = submit(s, &r, err);
-  if (out_compacted) *out_compacted = rc == LP_OK && r.deleted > 0;
-  if (out_rewritten) *out_rewritten = rc == LP_OK ? r.deleted : 0;
+/* ---- maintenance ----------------------------------------------------------------------------------- *
+ * Maintenance runs beside the write queue, not through it: a compaction is an ordinary Rewrite commit,
+ * which the engine rebases over the store's concurrent appends (and they over it); when a concurrent
+ * delete touched the fragments being rewritten the engine reports a conflict and the compaction is
+ * redone from the new version. Cleanup keeps every file younger than the oldest write of this store
+ * still in progress. Passes are serialized by maint_run. */
+
+static void count_maintenance(lp_store *s, uint64_t compactions, uint64_t cleanups, uint64_t errors) {
+  pthread_mutex_lock(&s->wmu);
+  s->compactions += compactions;
+  s->cleanups += cleanups;
+  s->maint_errors += errors;
+  pthread_mutex_unlock(&s->wmu);
+}
+
+/* The maintenance connection: the store's own lp_db on the shared session, outside the pool, so a long
+ * compaction never holds a connection that writers and readers wait for (caller holds maint_run). */
+static lp_status maint_db(lp_store *s, lp_db **out, lp_error *err) {
+  if (s->maint_db == NULL) LP_TRY(lp_db_open(s->dir, s->session, &s->maint_db, err));
+  *out = s->maint_db;
+  return LP_OK;
+}
+
+/* After an I/O error or corruption: open a fresh maintenance connection next time. */
+static void maint_db_settle(lp_store *s, lp_status rc) {
+  if (!is_broken_status(rc)) return;
+  lp_db_close(s->maint_db);
+  s->maint_db = NULL;
+}
+
+/* Compact (caller holds maint_run). *out_rewritten = fragments replaced. */
+static lp_status compact_on(lp_store *s, lp_db *db, uint64_t *out_rewritten, lp_error *err) {
+  lp_write_options o = s->wopts;
+  if (s->cfg.compact_target_rows > 0) o.max_rows_per_file = s->cfg.compact_target_rows;
+  lp_status rc = LP_ECONFLICT;
+  for (int i = 0; i < COMPACT_ATTEMPTS && rc == LP_ECONFLICT; i++) {
+    uint64_t v = 0;
+    *out_rewritten = 0;
+    rc = lp_db_compact(db, s->table, &o, &v, out_rewritten, err);
+  }
+  if (rc == LP_OK && *out_rewritten > 0) atomic_fetch_add(&s->commit_seq, 1);
+  return rc;
+}
+
+/* Remove old versions and unused files, sparing the files of this store's writes in progress. */
+static lp_status cleanup_on(lp_store *s, lp_db *db, lp_error *err) {
+  pthread_mutex_lock(&s->wmu);
+  time_t since = s->writing_since;
+  pthread_mutex_unlock(&s->wmu);
+  time_t spare_from = (since ? since : time(NULL)) - ORPHAN_SLACK_S;
+  uint64_t nv = 0, nf = 0, secs = (s->cfg.retention_ms + 999) / 1000;
+  lp_status rc = lp__db_cleanup(db, s->table, secs, spare_from, &nv, &nf, err);
+  if (rc == LP_OK && nv + nf > 0) count_maintenance(s, 0, 1, 0);
+  return rc;
+}
+
+/* Does the table need compacting (many fragments, or many deleted rows)? */
+static lp_status needs_compaction(lp_store *s, lp_db *db, bool *out, lp_error *err) {
+  *out = false;
+  lp_table *t = NULL;
+  LP_TRY(lp_table_open(db, s->table, LP_VERSION_LATEST, &t, err));
+  uint64_t physical = 0, deleted = 0;
+  for (size_t i = 0; i < t->m->n_fragments; i++) {
+    physical += t->m->fragments[i].physical_rows;
+    deleted += t->m->fragments[i].num_deleted_rows;
+  }
+  *out = (s->cfg.compact_min_fragments > 0 && t->m->n_fragments >= s->cfg.compact_min_fragments) ||
+         (physical > 0 && s->cfg.compact_deleted_ratio > 0 &&
+          (double)deleted >= s->cfg.compact_deleted_ratio * (double)physical);
+  lp_table_close(t);
+  return LP_OK;
+}
+
+/* One maintenance pass: compact when forced or when the thresholds are crossed, then clean up unless
+ * nothing was committed since the last pass. Counted in the stats. */
+static lp_status maintain_pass(lp_store *s, bool force_compact, uint64_t *out_rewritten, lp_error *err) {
+  *out_rewritten = 0;
+  pthread_mutex_lock(&s->maint_run);
+  uint64_t seq = atomic_load(&s->commit_seq);
+  lp_db *db = NULL;
+  bool compact = force_compact;
+  lp_status rc = maint_db(s, &db, err);
+  if (rc == LP_OK && !compact) rc = needs_compaction(s, db, &compact, err);
+  bool idle = rc == LP_OK && !compact && seq == atomic_load(&s->maint_seq);
+  if (rc == LP_OK && compact) rc = compact_on(s, db, out_rewritten, err);
+  /* A pass that kept losing to concurrent deletes compacts next time; only an explicit compaction fails. */
+  if (rc == LP_ECONFLICT && !force_compact) rc = LP_OK;
+  if (rc == LP_OK && !idle) rc = cleanup_on(s, db, err);
+  if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
+  maint_db_settle(s, rc);
+  pthread_mutex_unlock(&s->maint_run);
+  count_maintenance(s, rc == LP_OK && *out_rewritten > 0, 0, rc != LP_OK);
   return rc;
 }
 
 lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err) {
   if (out_rewritten) *out_rewritten = 0;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store compact: NULL store");
-  return run_maintenance(s, true, NULL, out_rewritten, err);
-}
-
-/* Does the table need compacting (many fragments, or many deleted rows)? */
-static lp_status needs_compaction(lp_store *s, bool *out, lp_error *err) {
-  *out = false;
-  STORE_ACQUIRE(lease, s, err);
-  lp_table *t = NULL;
-  lp_status rc = conn_table(s, lease.conn, &t, err);
-  if (rc == LP_OK) {
-    uint64_t physical = 0, deleted = 0;
-    for (size_t i = 0; i < t->m->n_fragments; i++) {
-      physical += t->m->fragments[i].physical_rows;
-      deleted += t->m->fragments[i].num_deleted_rows;
-    }
-    *out = (s->cfg.compact_min_fragments > 0 && t->m->n_fragments >= s->cfg.compact_min_fragments) ||
-           (physical > 0 && s->cfg.compact_deleted_ratio > 0 &&
-            (double)deleted >= s->cfg.compact_deleted_ratio * (double)physical);
-  }
-  lease.is_broken = is_broken_status(rc);
+  uint64_t rewritten = 0;
+  lp_status rc = maintain_pass(s, true, &rewritten, err);
+  if (out_rewritten) *out_rewritten = rewritten;
   return rc;
 }
 
 lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
   if (out_compacted) *out_compacted = false;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store maintain: NULL store");
-  bool compact = false;
-  lp_status rc = needs_compaction(s, &compact, err);
-  if (rc != LP_OK) {
-    pthread_mutex_lock(&s->wmu);
-    s->maint_errors++;
-    pthread_mutex_unlock(&s->wmu);
-    return rc;
-  }
-  /* Nothing committed since the last pass and nothing to compact: nothing to clean either. */
-  uint64_t seq = atomic_load(&s->commit_seq);
-  if (!compact && seq == atomic_load(&s->maint_seq)) return LP_OK;
-  rc = run_maintenance(s, compact, out_compacted, NULL, err);
-  if (rc == LP_OK) atomic_store(&s->maint_seq, seq);
+  uint64_t rewritten = 0;
+  lp_status rc = maintain_pass(s, false, &rewritten, err);
+  if (out_compacted) *out_compacted = rc == LP_OK && rewritten > 0;
   return rc;
 }
 

@@ -1,8 +1,19 @@
-/* The pooled store's id index: a hash map from id to live row position for one version of the table,
- * shared by every connection of the store. Moving it to a newer version costs a scan of the new rows only
- * when the newer version just appended fragments (the old fragments unchanged, so old positions hold);
- * any other change (a delete, an upsert, a compaction) rebuilds it from a scan of the id column.
- * Lookups and updates hold the index's mutex: a lookup is a few hash probes. */
+/* The pooled store's id index: a hash map from id to where the row lives -- (fragment id, physical row) --
+ * for one version of the table, shared by every connection of the store.
+ *
+ * Moving the index to another version compares the two versions' fragment lists instead of rescanning:
+ * a fragment is known by its id, data files and row count, so
+ *   - a fragment in both versions, unchanged, keeps its entries;
+ *   - a fragment in both whose deletion file changed loses the entries of the rows now deleted (checked
+ *     against its new deletion vector); if its entry count then differs from its live rows (rows came
+ *     back, as after a restore) it is rescanned;
+ *   - a fragment only in the old version (dropped by a delete, replaced by a compaction) loses its entries;
+ *   - a fragment only in the new version (appended, written by a compaction or an upsert) has its id column
+ *     scanned.
+ * So a delete costs one pass over the map, an append a scan of the new rows only, and a commit by another
+ * process or by official LanceDB is handled the same way. Live positions (what lp_table_take wants) are
+ * computed at lookup from the live rows before each fragment and its deletion vector.
+ * Lookups and updates hold the index's mutex. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +21,45 @@
 #include "lance/table.h"
 #include "store/store_index.h"
 
+#define SCAN_ROWS 65536 /* id values read at a time when scanning a fragment */
+
+enum { SLOT_EMPTY, SLOT_USED, SLOT_REMOVED };
+
+/* What identifies a fragment's rows, and its deletion file. */
 typedef struct frag_sig {
-  uint64_t id, physical_rows, deletion_id, deleted;
+  uint64_t id, physical_rows, files_hash;
+  uint64_t deletion_id, deleted;
   bool has_deletion;
 } frag_sig;
 
 typedef struct slot {
   uint64_t hash;
-  uint64_t pos;  /* live position */
-  uint32_t off;  /* id bytes in the arena */
+  uint64_t frag;  /* fragment id */
+  uint32_t row;   /* physical row in the fragment */
+  uint32_t off;   /* id bytes in the arena */
   uint32_t len;
-  bool used;
+  uint8_t state;  /* SLOT_* */
 } slot;
+
+/* A fragment id and its position in a fragment list, sorted by id for bsearch. */
+typedef struct frag_pos {
+  uint64_t id;
+  size_t i;
+} frag_pos;
 
 struct lp__store_index {
   pthread_mutex_t mu;
   bool valid;
-  uint64_t version, rows;
-  frag_sig *frags;
+  uint64_t version;
+  frag_sig *frags;       /* the indexed version's fragments, in table order */
+  uint64_t *count;       /* entries per fragment (may over-count after duplicate ids: then rescanned) */
+  uint64_t *live_before; /* live rows before fragment i; n_frags + 1 entries */
+  frag_pos *by_id;       /* frags sorted by id */
   size_t n_frags;
   slot *slots;
-  size_t n_slots, n_used;
+  size_t n_slots, n_used, n_removed;
   char *arena;
-  size_t arena_len, arena_cap;
+  size_t arena_len, arena_cap, arena_dead;
 };
 
 static uint64_t hash_bytes(const char *p, size_t n) {
@@ -52,15 +79,25 @@ lp_status lp__store_index_create(lp__store_index **out, lp_error *err) {
   return LP_OK;
 }
 
-static void clear(lp__store_index *x) {
+static void clear_frags(lp__store_index *x) {
   free(x->frags);
+  free(x->count);
+  free(x->live_before);
+  free(x->by_id);
+  x->frags = NULL;
+  x->count = x->live_before = NULL;
+  x->by_id = NULL;
+  x->n_frags = 0;
+}
+
+static void clear(lp__store_index *x) {
+  clear_frags(x);
   free(x->slots);
   free(x->arena);
-  x->frags = NULL;
   x->slots = NULL;
   x->arena = NULL;
-  x->n_frags = x->n_slots = x->n_used = x->arena_len = x->arena_cap = 0;
-  x->rows = x->version = 0;
+  x->n_slots = x->n_used = x->n_removed = x->arena_len = x->arena_cap = x->arena_dead = 0;
+  x->version = 0;
   x->valid = false;
 }
 
@@ -71,45 +108,64 @@ void lp__store_index_destroy(lp__store_index *x) {
   free(x);
 }
 
+/* ---- the hash map ------------------------------------------------------------------------------------ */
+
+/* The slot holding id, or NULL when absent. */
 static slot *find(const lp__store_index *x, const char *id, size_t len, uint64_t h) {
   if (x->n_slots == 0) return NULL;
   size_t mask = x->n_slots - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     slot *s = &x->slots[i];
-    if (!s->used) return s;
-    if (s->hash == h && s->len == len && memcmp(x->arena + s->off, id, len) == 0) return s;
+    if (s->state == SLOT_EMPTY) return NULL;
+    if (s->state == SLOT_USED && s->hash == h && s->len == len && memcmp(x->arena + s->off, id, len) == 0) return s;
   }
 }
 
-static bool grow(lp__store_index *x) {
-  size_t n = x->n_slots ? x->n_slots * 2 : 1024;
-  slot *old = x->slots;
-  size_t old_n = x->n_slots;
-  x->slots = calloc(n, sizeof *x->slots);
-  if (x->slots == NULL) {
-    x->slots = old;
+/* Rebuild the table with n slots (dropping removed ones) and, when much of it is dead, the arena. */
+static bool rehash(lp__store_index *x, size_t n) {
+  slot *ns = calloc(n, sizeof *ns);
+  if (ns == NULL) return false;
+  char *na = NULL;
+  size_t na_len = 0, na_cap = x->arena_cap;
+  bool pack = x->arena_dead > x->arena_len / 2;
+  if (pack && (na = malloc(na_cap ? na_cap : 1)) == NULL) {
+    free(ns);
     return false;
   }
-  x->n_slots = n;
-  for (size_t i = 0; i < old_n; i++)
-    if (old[i].used) {
-      size_t mask = n - 1, j = old[i].hash & mask;
-      while (x->slots[j].used) j = (j + 1) & mask;
-      x->slots[j] = old[i];
+  for (size_t i = 0; i < x->n_slots; i++) {
+    slot s = x->slots[i];
+    if (s.state != SLOT_USED) continue;
+    if (pack) {
+      memcpy(na + na_len, x->arena + s.off, s.len);
+      s.off = (uint32_t)na_len;
+      na_len += s.len;
     }
-  free(old);
+    size_t j = s.hash & (n - 1);
+    while (ns[j].state != SLOT_EMPTY) j = (j + 1) & (n - 1);
+    ns[j] = s;
+  }
+  free(x->slots);
+  x->slots = ns;
+  x->n_slots = n;
+  x->n_removed = 0;
+  if (pack) {
+    free(x->arena);
+    x->arena = na;
+    x->arena_len = na_len;
+    x->arena_dead = 0;
+  }
   return true;
 }
 
-/* Insert id at position pos (a later duplicate overwrites: ids are unique in a store table). */
-static bool insert(lp__store_index *x, const char *id, size_t len, uint64_t pos) {
-  if ((x->n_used + 1) * 4 > x->n_slots * 3 && !grow(x)) return false;
-  uint64_t h = hash_bytes(id, len);
-  slot *s = find(x, id, len, h);
-  if (s->used) {
-    s->pos = pos;
-    return true;
-  }
+/* Room for one more entry: grow when the live entries fill the table, else drop removed ones. */
+static bool reserve(lp__store_index *x) {
+  if ((x->n_used + x->n_removed + 1) * 4 <= x->n_slots * 3) return true;
+  size_t n = x->n_slots ? x->n_slots : 1024;
+  while ((x->n_used + 1) * 2 > n) n *= 2;
+  return rehash(x, n);
+}
+
+static bool arena_add(lp__store_index *x, const char *id, size_t len, uint32_t *off) {
   if (x->arena_len + len > x->arena_cap) {
     size_t cap = x->arena_cap ? x->arena_cap : 65536;
     while (cap < x->arena_len + len) cap *= 2;
@@ -120,87 +176,229 @@ static bool insert(lp__store_index *x, const char *id, size_t len, uint64_t pos)
     x->arena_cap = cap;
   }
   memcpy(x->arena + x->arena_len, id, len);
-  *s = (slot){h, pos, (uint32_t)x->arena_len, (uint32_t)len, true};
+  *off = (uint32_t)x->arena_len;
   x->arena_len += len;
-  x->n_used++;
   return true;
 }
 
-/* Scan the id column of t from live position `from` on, inserting every id. */
-static lp_status scan_from(lp__store_index *x, lp_table *t, uint64_t from, lp_error *err) {
-  static const char *const cols[] = {"id"};
-  lp_scan_options o;
-  lp_scan_options_init(&o);
-  o.columns = cols;
-  o.n_columns = 1;
-  o.offset = from;
-  struct ArrowArrayStream st = {0};
-  LP_TRY(lp_table_scan(t, &o, &st, err));
-  struct ArrowSchema s = {0};
-  lp_status rc = LP_OK;
-  if (st.get_schema(&st, &s) != 0) rc = lp_error_set(err, LP_EIO, "store index: %s", st.get_last_error(&st));
-  uint64_t pos = from;
-  while (rc == LP_OK) {
-    struct ArrowArray b = {0};
-    if (st.get_next(&st, &b) != 0) {
-      rc = lp_error_set(err, LP_EIO, "store index: %s", st.get_last_error(&st));
-      break;
-    }
-    if (b.release == NULL) break;
-    for (int64_t r = 0; r < b.length && rc == LP_OK; r++) {
+/* Insert id at (frag, row); an id already present moves there (ids are unique in a store table).
+ * *out_new = a new entry was made. */
+static bool insert(lp__store_index *x, const char *id, size_t len, uint64_t frag, uint32_t row, bool *out_new) {
+  *out_new = false;
+  if (!reserve(x)) return false;
+  uint64_t h = hash_bytes(id, len);
+  slot *s = find(x, id, len, h);
+  if (s != NULL) {
+    s->frag = frag;
+    s->row = row;
+    return true;
+  }
+  size_t mask = x->n_slots - 1, i = h & mask;
+  while (x->slots[i].state == SLOT_USED) i = (i + 1) & mask;
+  if (x->slots[i].state == SLOT_REMOVED) x->n_removed--;
+  uint32_t off;
+  if (!arena_add(x, id, len, &off)) return false;
+  x->slots[i] = (slot){h, frag, row, off, (uint32_t)len, SLOT_USED};
+  x->n_used++;
+  *out_new = true;
+  return true;
+}
+
+static void remove_slot(lp__store_index *x, slot *s) {
+  s->state = SLOT_REMOVED;
+  x->n_used--;
+  x->n_removed++;
+  x->arena_dead += s->len;
+}
+
+/* ---- fragment lists ------------------------------------------------------------------------------------ */
+
+static frag_sig sig_of(const lp__fragment *f) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t k = 0; k < f->n_files; k++) {
+    h ^= hash_bytes(f->files[k].path, strlen(f->files[k].path));
+    h *= 1099511628211ull;
+  }
+  return (frag_sig){f->id, f->physical_rows, h, f->has_deletion ? f->deletion_id : 0,
+                    f->has_deletion ? f->num_deleted_rows : 0, f->has_deletion};
+}
+
+static bool same_rows(const frag_sig *a, const frag_sig *b) {
+  return a->id == b->id && a->physical_rows == b->physical_rows && a->files_hash == b->files_hash;
+}
+
+static bool same_deletions(const frag_sig *a, const frag_sig *b) {
+  return a->has_deletion == b->has_deletion && a->deletion_id == b->deletion_id && a->deleted == b->deleted;
+}
+
+static int cmp_frag_pos(const void *a, const void *b) {
+  uint64_t x = ((const frag_pos *)a)->id, y = ((const frag_pos *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
+/* Position of fragment `id` in x's fragment list, or SIZE_MAX. */
+static size_t frag_index(const lp__store_index *x, uint64_t id) {
+  frag_pos key = {id, 0};
+  const frag_pos *p = x->n_frags ? bsearch(&key, x->by_id, x->n_frags, sizeof *x->by_id, cmp_frag_pos) : NULL;
+  return p ? p->i : SIZE_MAX;
+}
+
+/* Insert every live id of fragment f of t; *added = new entries. */
+static lp_status scan_fragment(lp__store_index *x, lp_table *t, const lp__fragment *f, uint64_t *added,
+                               lp_error *err) {
+  *added = 0;
+  const lp__field *field = lp__schema_find(&t->m->schema, "id");
+  if (field == NULL) return lp_error_set(err, LP_EINVAL, "store index: table %s has no id column", t->name);
+  if (f->physical_rows > UINT32_MAX)
+    return lp_error_set(err, LP_EUNSUPPORTED, "store index: a fragment of %s has too many rows", t->name);
+  lp__frag_reader r;
+  LP_TRY(lp__frag_reader_open(t, f, &r, err));
+  struct ArrowSchema fs = {0};
+  lp_status rc = lp__field_to_arrow(field, &fs, err);
+  for (uint64_t start = 0; rc == LP_OK && start < f->physical_rows; start += SCAN_ROWS) {
+    uint64_t n = f->physical_rows - start < SCAN_ROWS ? f->physical_rows - start : SCAN_ROWS;
+    struct ArrowArray a = {0};
+    rc = lp__frag_read_field(t, &r, field, &fs, start, NULL, n, &a, err);
+    for (uint64_t k = 0; rc == LP_OK && k < n; k++) {
+      uint32_t row = (uint32_t)(start + k);
       const char *p;
       size_t len;
-      if (lp__arrow_str(b.children[0], s.children[0], b.offset + r, &p, &len) && !insert(x, p, len, pos + (uint64_t)r))
-        rc = lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+      bool fresh;
+      if (lp__deletion_vec_has(r.deleted, row) || !lp__arrow_str(&a, &fs, (int64_t)k, &p, &len)) continue;
+      if (!insert(x, p, len, f->id, row, &fresh)) rc = lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+      *added += fresh;
     }
-    pos += (uint64_t)b.length;
-    b.release(&b);
+    if (a.release) a.release(&a);
   }
-  if (s.release) s.release(&s);
-  st.release(&st);
-  if (rc == LP_OK) x->rows = pos;
+  if (fs.release) fs.release(&fs);
+  lp__frag_reader_close(&r);
   return rc;
 }
 
-static bool same_frag(const frag_sig *a, const lp__fragment *f) {
-  return a->id == f->id && a->physical_rows == f->physical_rows && a->has_deletion == f->has_deletion &&
-         a->deletion_id == (f->has_deletion ? f->deletion_id : 0) && a->deleted == f->num_deleted_rows;
+/* What happens to each old fragment when moving to the new list. */
+enum { OLD_KEPT, OLD_GONE, OLD_DELETIONS };
+
+/* Remove the entries of old fragments that are gone, and of rows now deleted. dv[i]: the new deletion
+ * vector of old fragment i when its fate is OLD_DELETIONS. count[] (old order) is updated. */
+static void drop_entries(lp__store_index *x, const uint8_t *fate, lp__deletion_vec *const *dv, uint64_t *count) {
+  for (size_t i = 0; i < x->n_slots; i++) {
+    slot *s = &x->slots[i];
+    if (s->state != SLOT_USED) continue;
+    size_t k = frag_index(x, s->frag);
+    if (k == SIZE_MAX || fate[k] == OLD_KEPT) continue;
+    if (fate[k] == OLD_GONE || lp__deletion_vec_has(dv[k], s->row)) {
+      remove_slot(x, s);
+      count[k]--;
+    }
+  }
 }
 
-/* Bring the index to t's version (caller holds mu). */
-static lp_status sync_to(lp__store_index *x, lp_table *t, lp_error *err) {
-  const lp__manifest *m = t->m;
-  if (x->valid && x->version == m->version) return LP_OK;
-  bool append_only = x->valid && m->version > x->version && m->n_fragments >= x->n_frags;
-  for (size_t i = 0; append_only && i < x->n_frags; i++) append_only = same_frag(&x->frags[i], &m->fragments[i]);
-  frag_sig *sig = malloc((m->n_fragments + 1) * sizeof *sig);
-  if (sig == NULL) return lp_error_set(err, LP_ENOMEM, "store index: out of memory");
-  for (size_t i = 0; i < m->n_fragments; i++) {
-    const lp__fragment *f = &m->fragments[i];
-    sig[i] = (frag_sig){f->id, f->physical_rows, f->has_deletion ? f->deletion_id : 0, f->num_deleted_rows,
-                        f->has_deletion};
-  }
-  uint64_t from = x->rows;
-  if (!append_only) {
-    clear(x);
-    from = 0;
-  }
-  lp_status rc = scan_from(x, t, from, err);
-  if (rc != LP_OK) {
+/* Remove every entry of fragment `id`. */
+static void drop_fragment(lp__store_index *x, uint64_t id) {
+  for (size_t i = 0; i < x->n_slots; i++)
+    if (x->slots[i].state == SLOT_USED && x->slots[i].frag == id) remove_slot(x, &x->slots[i]);
+}
+
+/* The new fragment list's bookkeeping (signatures, id order, live rows before each). */
+static lp_status set_frags(lp__store_index *x, const lp__manifest *m, uint64_t *count, lp_error *err) {
+  size_t n = m->n_fragments;
+  frag_sig *sig = malloc((n + 1) * sizeof *sig);
+  uint64_t *live = malloc((n + 1) * sizeof *live);
+  frag_pos *by_id = malloc((n + 1) * sizeof *by_id);
+  if (sig == NULL || live == NULL || by_id == NULL) {
     free(sig);
-    clear(x);
-    return rc;
+    free(live);
+    free(by_id);
+    return lp_error_set(err, LP_ENOMEM, "store index: out of memory");
   }
-  free(x->frags);
+  live[0] = 0;
+  for (size_t i = 0; i < n; i++) {
+    const lp__fragment *f = &m->fragments[i];
+    sig[i] = sig_of(f);
+    live[i + 1] = live[i] + f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
+    by_id[i] = (frag_pos){f->id, i};
+  }
+  qsort(by_id, n, sizeof *by_id, cmp_frag_pos);
+  clear_frags(x);
   x->frags = sig;
-  x->n_frags = m->n_fragments;
+  x->live_before = live;
+  x->by_id = by_id;
+  x->count = count;
+  x->n_frags = n;
   x->version = m->version;
+  return LP_OK;
+}
+
+/* Bring the index from its version to t's (caller holds mu). See the file comment. */
+static lp_status move_to(lp__store_index *x, lp_table *t, lp_error *err) {
+  const lp__manifest *m = t->m;
+  size_t n_old = x->n_frags, n_new = m->n_fragments;
+  uint8_t *fate = calloc(n_old + 1, 1);
+  lp__deletion_vec **dv = calloc(n_old + 1, sizeof *dv);
+  size_t *old_of = malloc((n_new + 1) * sizeof *old_of); /* new fragment -> old position or SIZE_MAX */
+  uint64_t *new_count = calloc(n_new + 1, sizeof *new_count);
+  lp_status rc = fate && dv && old_of && new_count ? LP_OK : lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+  for (size_t k = 0; rc == LP_OK && k < n_old; k++) fate[k] = OLD_GONE;
+  bool any_change = false;
+  for (size_t i = 0; rc == LP_OK && i < n_new; i++) {
+    frag_sig s = sig_of(&m->fragments[i]);
+    size_t k = frag_index(x, s.id);
+    old_of[i] = k != SIZE_MAX && same_rows(&x->frags[k], &s) ? k : SIZE_MAX;
+    if (old_of[i] == SIZE_MAX) continue;
+    fate[k] = same_deletions(&x->frags[k], &s) ? OLD_KEPT : OLD_DELETIONS;
+    if (fate[k] == OLD_DELETIONS && m->fragments[i].has_deletion)
+      rc = lp__table_deletions(t, &m->fragments[i], &dv[k], err);
+  }
+  for (size_t k = 0; rc == LP_OK && k < n_old; k++) any_change |= fate[k] != OLD_KEPT;
+  if (rc == LP_OK && any_change) drop_entries(x, fate, dv, x->count);
+  for (size_t i = 0; rc == LP_OK && i < n_new; i++) {
+    const lp__fragment *f = &m->fragments[i];
+    uint64_t live = f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
+    size_t k = old_of[i];
+    if (k != SIZE_MAX && x->count[k] == live) {
+      new_count[i] = live;
+      continue;
+    }
+    if (k != SIZE_MAX) drop_fragment(x, f->id); /* rows came back, or duplicates: read it again */
+    rc = scan_fragment(x, t, f, &new_count[i], err);
+  }
+  if (rc == LP_OK) rc = set_frags(x, m, new_count, err);
+  else free(new_count);
+  for (size_t k = 0; dv && k < n_old; k++) lp__deletion_vec_unref(dv[k]);
+  free(dv);
+  free(fate);
+  free(old_of);
+  if (rc != LP_OK) clear(x);
+  return rc;
+}
+
+static lp_status sync_to(lp__store_index *x, lp_table *t, lp_error *err) {
+  if (x->valid && x->version == t->m->version) return LP_OK;
+  if (!x->valid) clear(x);
+  LP_TRY(move_to(x, t, err));
   x->valid = true;
   return LP_OK;
 }
 
-lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, const char *const *ids, size_t n, uint64_t *pos,
-                                 bool *out_used, lp_error *err) {
+/* Live position of the entry (frag, row) in t (which the index is synced to), or UINT64_MAX. */
+static lp_status live_position(lp__store_index *x, lp_table *t, const slot *s, uint64_t *out, lp_error *err) {
+  *out = UINT64_MAX;
+  size_t i = frag_index(x, s->frag);
+  if (i == SIZE_MAX) return LP_OK;
+  const lp__fragment *f = &t->m->fragments[i];
+  lp__deletion_vec *d = NULL;
+  if (f->has_deletion) LP_TRY(lp__table_deletions(t, f, &d, err));
+  if (!lp__deletion_vec_has(d, s->row)) *out = x->live_before[i] + s->row - lp__deletion_vec_rank(d, s->row);
+  lp__deletion_vec_unref(d);
+  return LP_OK;
+}
+
+/* Sync to t and call visit for every id (the index's mutex held). *out_used = false when the index
+ * already serves a newer version than t. */
+typedef lp_status (*visit_fn)(lp__store_index *x, lp_table *t, const slot *s, size_t i, void *ctx, lp_error *err);
+
+static lp_status each_id(lp__store_index *x, lp_table *t, const char *const *ids, size_t n, visit_fn visit,
+                         void *ctx, bool *out_used, lp_error *err) {
   *out_used = false;
   pthread_mutex_lock(&x->mu);
   /* An index newer than t cannot answer for t (positions may differ): the caller scans instead. */
@@ -209,14 +407,43 @@ lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, const char *co
     return LP_OK;
   }
   lp_status rc = sync_to(x, t, err);
-  if (rc == LP_OK) {
-    for (size_t i = 0; i < n; i++) {
-      size_t len = strlen(ids[i]);
-      slot *s = find(x, ids[i], len, hash_bytes(ids[i], len));
-      pos[i] = s != NULL && s->used ? s->pos : UINT64_MAX;
-    }
-    *out_used = true;
+  for (size_t i = 0; rc == LP_OK && i < n; i++) {
+    size_t len = strlen(ids[i]);
+    rc = visit(x, t, find(x, ids[i], len, hash_bytes(ids[i], len)), i, ctx, err);
   }
+  *out_used = rc == LP_OK;
   pthread_mutex_unlock(&x->mu);
   return rc;
+}
+
+static lp_status visit_position(lp__store_index *x, lp_table *t, const slot *s, size_t i, void *ctx, lp_error *err) {
+  uint64_t *pos = ctx;
+  pos[i] = UINT64_MAX;
+  return s != NULL ? live_position(x, t, s, &pos[i], err) : LP_OK;
+}
+
+lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, const char *const *ids, size_t n, uint64_t *pos,
+                                 bool *out_used, lp_error *err) {
+  return each_id(x, t, ids, n, visit_position, pos, out_used, err);
+}
+
+typedef struct locate_ctx {
+  lp__row_ref *refs;
+  bool *found;
+} locate_ctx;
+
+static lp_status visit_locate(lp__store_index *x, lp_table *t, const slot *s, size_t i, void *vctx, lp_error *err) {
+  (void)x;
+  (void)t;
+  (void)err;
+  locate_ctx *c = vctx;
+  c->found[i] = s != NULL;
+  if (s != NULL) c->refs[i] = (lp__row_ref){s->frag, s->row};
+  return LP_OK;
+}
+
+lp_status lp__store_index_locate(lp__store_index *x, lp_table *t, const char *const *ids, size_t n, lp__row_ref *refs,
+                                 bool *found, bool *out_used, lp_error *err) {
+  locate_ctx c = {refs, found};
+  return each_id(x, t, ids, n, visit_locate, &c, out_used, err);
 }

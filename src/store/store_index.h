@@ -2,6 +2,7 @@
 #ifndef LP_STORE_INDEX_H
 #define LP_STORE_INDEX_H
 
+#include "lance/write_int.h"
 #include "store/store_int.h"
 
 typedef struct lp__store_index lp__store_index;
@@ -14,5 +15,10 @@ void lp__store_index_destroy(lp__store_index *x);
  * must find the ids another way. Thread-safe. */
 LP_MUST_CHECK lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, const char *const *ids, size_t n,
                                                uint64_t *pos, bool *out_used, lp_error *err);
+
+/* Where the ids live in t: found[i], and refs[i] (fragment, physical row) when found; as lookup
+ * otherwise. Thread-safe. */
+LP_MUST_CHECK lp_status lp__store_index_locate(lp__store_index *x, lp_table *t, const char *const *ids, size_t n,
+                                               lp__row_ref *refs, bool *found, bool *out_used, lp_error *err);
 
 #endif

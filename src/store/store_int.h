@@ -75,6 +75,11 @@ LP_MUST_CHECK lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, 
 /* Which of ids[] are in the table's latest version: found[i] set true (through idx when not NULL). */
 LP_MUST_CHECK lp_status lp__store_conn_exists(lp_db *db, const char *table, struct lp__store_index *idx,
                                               const char *const *ids, size_t n, bool *found, lp_error *err);
+/* Delete by ids through the store's id index (rows located, no predicate evaluated; falls back to the
+ * predicate when the index cannot answer). found[i]: ids[i] was in the table. */
+LP_MUST_CHECK lp_status lp__store_conn_delete_located(lp_db *db, const char *table, struct lp__store_index *idx,
+                                                      const char *const *ids, size_t n, const lp_write_options *opts,
+                                                      bool *found, uint64_t *out_deleted, lp_error *err);
 LP_MUST_CHECK lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicate,
                                             const lp_write_options *opts, uint64_t *out_deleted, lp_error *err);
 /* "id IN ('a', 'b')" with quotes escaped; caller frees; NULL when out of memory. */

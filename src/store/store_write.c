@@ -139,16 +139,74 @@ char *lp__store_ids_predicate(const char *const *ids, size_t n) {
   return buf;
 }
 
+/* The predicate selecting ids[0..n) (n > 0), after checking none is NULL. Caller frees *out. */
+static lp_status ids_predicate_checked(const char *const *ids, size_t n, char **out, lp_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (ids[i] == NULL) return lp_error_set(err, LP_EINVAL, "store delete: id %zu is NULL", i);
+  *out = lp__store_ids_predicate(ids, n);
+  return *out != NULL ? LP_OK : lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+}
+
 lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
                                     const lp_write_options *opts, uint64_t *out_deleted, lp_error *err) {
   if (out_deleted) *out_deleted = 0;
   if (n == 0) return LP_OK;
-  for (size_t i = 0; i < n; i++)
-    if (ids[i] == NULL) return lp_error_set(err, LP_EINVAL, "store delete: id %zu is NULL", i);
-  char *pred = lp__store_ids_predicate(ids, n);
-  if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+  char *pred = NULL;
+  LP_TRY(ids_predicate_checked(ids, n, &pred, err));
   uint64_t deleted = 0;
   lp_status rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
+  free(pred);
+  if (out_deleted) *out_deleted = deleted;
+  return rc;
+}
+
+/* Through the index: the rows located, then deleted without evaluating a predicate. *out_used false when
+ * the index could not answer or the rows moved meanwhile (a concurrent compaction): nothing committed. */
+static lp_status delete_located(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids, size_t n,
+                                const char *pred, const lp_write_options *opts, bool *found, uint64_t *out_deleted,
+                                bool *out_used, lp_error *err) {
+  *out_used = false;
+  lp__row_ref *refs = malloc(n * sizeof *refs);
+  if (refs == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
+  lp_table *t = NULL;
+  lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
+  bool used = false;
+  if (rc == LP_OK) rc = lp__store_index_locate(idx, t, ids, n, refs, found, &used, err);
+  size_t k = 0;
+  for (size_t i = 0; rc == LP_OK && used && i < n; i++)
+    if (found[i]) refs[k++] = refs[i];
+  uint64_t v = 0;
+  if (rc == LP_OK && used && k > 0) {
+    lp_error e;
+    lp_status drc = lp__db_delete_rows(db, table, t->m->version, refs, k, pred, opts, out_deleted, &v, &e);
+    if (drc != LP_ECONFLICT) { /* a conflict: the caller deletes by predicate */
+      rc = drc;
+      if (rc != LP_OK && err) *err = e;
+      *out_used = true;
+    }
+  } else if (rc == LP_OK && used) {
+    *out_used = true; /* none of them is in the table: nothing to commit */
+  }
+  lp_table_close(t);
+  free(refs);
+  return rc;
+}
+
+lp_status lp__store_conn_delete_located(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids,
+                                        size_t n, const lp_write_options *opts, bool *found, uint64_t *out_deleted,
+                                        lp_error *err) {
+  if (out_deleted) *out_deleted = 0;
+  for (size_t i = 0; i < n; i++) found[i] = false;
+  if (n == 0) return LP_OK;
+  char *pred = NULL;
+  LP_TRY(ids_predicate_checked(ids, n, &pred, err));
+  uint64_t deleted = 0;
+  bool used = false;
+  lp_status rc = idx ? delete_located(db, table, idx, ids, n, pred, opts, found, &deleted, &used, err) : LP_OK;
+  if (rc == LP_OK && !used) {
+    rc = lp__store_conn_exists(db, table, idx, ids, n, found, err);
+    if (rc == LP_OK) rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
+  }
   free(pred);
   if (out_deleted) *out_deleted = deleted;
   return rc;

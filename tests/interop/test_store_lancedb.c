@@ -1,7 +1,8 @@
 /* A lancepool store and official LanceDB 0.31.0 writing the same table. With freshness_interval_ms 0 every
  * store call sees LanceDB's commits at once (LanceDB's own default would not); LanceDB sees the store's
- * commits; the store keeps working across LanceDB's compaction (its id index is rebuilt), and LanceDB
- * reads what the store's upsert and maintenance wrote. */
+ * commits; the store keeps working across LanceDB's compaction (its id index follows), its deletes by id
+ * interleave with LanceDB's deletes and adds, and LanceDB reads what the store's upsert and maintenance
+ * wrote. */
 #include <stdarg.h>
 
 #include "store_test_util.h"
@@ -34,6 +35,49 @@ static const char *text_of(lp_store *s, const char *id, char *buf, size_t cap) {
   snprintf(buf, cap, "%s", rows.n ? rows.rows[0].text : "-");
   lp_store_rows_reset(&rows);
   return buf;
+}
+
+static uint64_t store_delete(lp_store *s, const char *a, const char *b) {
+  const char *ids[2] = {a, b};
+  uint64_t n = 0;
+  lp_error err = {0};
+  CHECK_OK(lp_store_delete_ids(s, ids, b ? 2 : 1, &n, &err), &err);
+  return n;
+}
+
+/* The store's deletes (rows located through its id index) interleaved with LanceDB's deletes, adds and
+ * compaction: the index follows every commit, whoever made it. */
+static void interleaved_deletes(lp_store *s) {
+  char buf[256], out[4096];
+  float v[DIM];
+  st_vector(2, 1, DIM, v);
+  lp_store_record d[6];
+  char ids[6][8];
+  for (int i = 0; i < 6; i++) {
+    snprintf(ids[i], sizeof ids[i], "d%d", i);
+    d[i] = (lp_store_record){ids[i], "/d", ids[i], v, DIM, "{}", 7};
+  }
+  lp_error err = {0};
+  CHECK_OK(lp_store_add(s, d, 6, &err), &err);
+  CHECK_STR_EQ(text_of(s, "d1", buf, sizeof buf), "d1");
+  node(out, sizeof out, "delete '%s' mem \"id = 'd1'\"", g_dir);
+  CHECK_EQ(store_delete(s, "d2", NULL), 1);
+  node(out, sizeof out, "add '%s' mem d7 'lancedb d7' %d", g_dir, DIM);
+  CHECK_EQ(store_delete(s, "d1", "d7"), 1); /* d1 is gone already, d7 is LanceDB's */
+  CHECK_STR_EQ(text_of(s, "d0", buf, sizeof buf), "d0");
+  CHECK_STR_EQ(text_of(s, "d3", buf, sizeof buf), "d3");
+  CHECK_STR_EQ(text_of(s, "d2", buf, sizeof buf), "-");
+  CHECK_STR_EQ(text_of(s, "d7", buf, sizeof buf), "-");
+  CHECK_OK(lp_store_add(s, &d[1], 1, &err), &err); /* deleted by LanceDB: may be added again */
+  CHECK_EQ(lp_store_add(s, &d[3], 1, &err), LP_EEXIST);
+  node(out, sizeof out, "optimize '%s' mem", g_dir); /* rows move, deletions are materialized */
+  CHECK_EQ(store_delete(s, "d4", NULL), 1);
+  CHECK_STR_EQ(text_of(s, "d5", buf, sizeof buf), "d5");
+  CHECK_STR_EQ(text_of(s, "d1", buf, sizeof buf), "d1");
+  node(out, sizeof out, "get '%s' mem d4", g_dir);
+  CHECK_STR_EQ(out, "-");
+  node(out, sizeof out, "get '%s' mem d2", g_dir);
+  CHECK_STR_EQ(out, "-");
 }
 
 int main(void) {
@@ -92,11 +136,14 @@ int main(void) {
   CHECK(compacted);
   CHECK_OK(lp_store_count(s, &n, &err), &err);
   CHECK_EQ(n, 9); /* s2 s3 l1 l2 late0..late4 */
+  interleaved_deletes(s);
+  CHECK_OK(lp_store_count(s, &n, &err), &err);
+  CHECK_EQ(n, 13); /* and d0 d1 d3 d5 */
   lp_store_close(s);
   char *dump = st_lancedb_dump(g_dir, "mem");
   size_t lines = 0;
   for (char *p = dump; *p; p++) lines += *p == '\n';
-  CHECK_EQ(lines, 9);
+  CHECK_EQ(lines, 13);
   CHECK_CONTAINS(dump, "\"id\":\"late4\"");
   CHECK_CONTAINS(dump, "rewritten by the store");
   free(dump);
