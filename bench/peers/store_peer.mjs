@@ -306,10 +306,31 @@ async function main() {
     t.close();
     conn.close();
   }
+  // Every measurement starts from the table as built: what earlier write workloads added or deleted is
+  // rolled back first (restore of the base version, a metadata-only commit), as lancepool's side does.
+  const base = await (async () => {
+    const conn = await lancedb.connect(a.db);
+    const t = await conn.openTable(a.table);
+    const v = await t.version();
+    t.close();
+    conn.close();
+    return v;
+  })();
+  const resetTable = async () => {
+    const conn = await lancedb.connect(a.db);
+    const t = await conn.openTable(a.table);
+    if ((await t.version()) !== base) {
+      await t.checkout(base);
+      await t.restore();
+    }
+    t.close();
+    conn.close();
+  };
   if (a.header) console.log('workload,mode,threads,ops_per_sec,p50_us,p99_us');
   for (const workload of a.workloads)
     for (const mode of a.modes)
       for (const n of a.threads) {
+        await resetTable();
         const res = await measure(a, workload, mode, n);
         progressDone();
         console.log(`${workload},lancedb-${mode},${n},${res.ops.toFixed(1)},${res.p50.toFixed(0)},${res.p99.toFixed(0)}`);

@@ -41,11 +41,12 @@ typedef struct lp_store_config {
   uint32_t freshness_interval_ms;  /* how stale a pooled connection's view may be; 0 = check on every acquire */
   uint32_t group_commit_window_us; /* how long a commit waits for more writers to join it; default 1000 */
   bool durable;                    /* fsync every commit (default true) */
-  size_t cache_bytes;              /* the shared session's cache budget: manifests, file metadata, decoded
-                                      vector blocks (default 1 GiB; a flat search is fast only when every
-                                      vector block fits) */
-  /* Maintenance, run every pool.cleanup_interval_ms by the store's maintenance thread (0 interval = never;
-   * lp_store_maintain() runs one pass on demand): */
+  size_t cache_bytes;              /* the shared session's vector cache: decoded vector blocks and their
+                                      8-bit shadows (default 1 GiB; a flat search is fast only when every
+                                      block fits). Manifests and file metadata have the session's default
+                                      budget (lp_session_config.cache_bytes) */
+  /* Maintenance, run by the pool's cleanup task every pool.cleanup_interval_ms (lp_pool_factory.maintain;
+   * 0 interval = never; lp_store_maintain() runs one pass on demand): */
   uint32_t compact_min_fragments;  /* compact once the table has this many fragments (default 32) ... */
   double compact_deleted_ratio;    /* ... or this fraction of its physical rows deleted (default 0.2) */
   uint32_t compact_target_rows;    /* compaction merges fragments of fewer than half this many live rows

@@ -254,17 +254,6 @@ typedef struct worker {
   bool out_of_memory;
 } worker;
 
-/* Number of deleted rows below physical row r. */
-static size_t deleted_below(const lp__deletion_vec *d, uint64_t r) {
-  size_t lo = 0, hi = d ? d->n_rows : 0;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (d->rows[mid] < r) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /* Whether physical row r (visited in ascending order; *di counts the deleted rows below it) is a row
  * the search considers: not deleted, its vector not null, passed by the pre-filter. Sets *pos. */
 static inline bool row_eligible(const worker *w, const segment *s, uint64_t r, size_t *di, uint64_t *pos) {
@@ -281,7 +270,7 @@ static inline bool row_eligible(const worker *w, const segment *s, uint64_t r, s
 static void run_segment(worker *w, const segment *s) {
   float dist[STRIP_ROWS];
   const size_t dim = w->q->dim;
-  size_t di = deleted_below(s->del, s->lo);
+  size_t di = lp__deletion_vec_rank(s->del, s->lo);
   for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
     size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
     if (w->q->f16) w->q->f16(w->q->q, (const uint16_t *)s->b->values + r0 * dim, n, dim, dist);
@@ -330,7 +319,7 @@ static void run_segment_sq8(worker *w, const segment *s) {
   const lp__sq8 *sq = s->b->sq;
   const float *values = s->b->values;
   double limit = lp__sq8_isum_limit(sq, s->sqq, w->cut);
-  size_t di = deleted_below(s->del, s->lo);
+  size_t di = lp__deletion_vec_rank(s->del, s->lo);
   for (uint64_t r0 = s->lo; r0 < s->hi; r0 += STRIP_ROWS) {
     size_t n = s->hi - r0 < STRIP_ROWS ? (size_t)(s->hi - r0) : STRIP_ROWS;
     w->q->sq8(s->sqq->codes, sq->codes + r0 * dim, n, dim, isum);

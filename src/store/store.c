@@ -70,10 +70,7 @@ struct lp_store {
   uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
   pthread_mutex_t maint_run; /* one maintenance pass (compaction, cleanup) at a time */
   lp_db *maint_db;           /* the maintenance connection (under maint_run), or NULL */
-  pthread_mutex_t mmu;  /* maintenance thread */
-  pthread_cond_t mcv;
-  bool maint_stop, maint_started;
-  pthread_t maint;
+  _Atomic bool is_open;      /* lp_store_open finished: the pool's cleanup task may maintain the table */
 };
 
 static int64_t now_ms(void) {
@@ -176,7 +173,7 @@ static lp_status open_or_create(lp_store *s, lp_error *err) {
   return rc;
 }
 
-static void *maint_main(void *arg);
+static lp_status pool_maintain(void *ctx, lp_pool *pool, lp_error *err);
 
 lp_status lp_store_open(const char *dir, const char *table, const lp_store_config *cfg, lp_store **out,
                         lp_error *err) {
@@ -206,9 +203,7 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   s->wopts.durable = cfg->durable;
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wdone, NULL);
-  pthread_mutex_init(&s->mmu, NULL);
   pthread_mutex_init(&s->maint_run, NULL);
-  pthread_cond_init(&s->mcv, NULL);
   if (cfg->create_if_missing) { /* mkdir -p */
     char path[4096];
     if (snprintf(path, sizeof path, "%s", dir) < (int)sizeof path) {
@@ -223,17 +218,19 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   }
   lp_session_config sc;
   lp_session_config_init(&sc);
-  if (cfg->cache_bytes > 0) sc.cache_bytes = cfg->cache_bytes;
+  if (cfg->cache_bytes > 0) sc.vector_cache_bytes = cfg->cache_bytes;
   lp_status rc = lp_session_create(&sc, &s->session, err);
   if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
   lp_pool_config pc = cfg->pool;
   pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;
-  lp_pool_factory f = {.create = conn_create, .destroy = conn_destroy, .validate = conn_validate, .ctx = s};
+  lp_pool_factory f = {.create = conn_create,
+                       .destroy = conn_destroy,
+                       .validate = conn_validate,
+                       .maintain = pool_maintain,
+                       .ctx = s};
   if (rc == LP_OK) rc = lp_pool_create(&pc, &f, &s->pool, err);
   if (rc == LP_OK) rc = open_or_create(s, err);
-  if (rc == LP_OK && cfg->pool.cleanup_interval_ms > 0) {
-    if (pthread_create(&s->maint, NULL, maint_main, s) == 0) s->maint_started = true;
-  }
+  if (rc == LP_OK) atomic_store(&s->is_open, true);
   if (rc != LP_OK) {
     lp_error_wrap(err, "store %s/%s", dir, table);
     lp_store_close(s);
@@ -245,11 +242,6 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
 
 void lp_store_close(lp_store *s) {
   if (s == NULL) return;
-  pthread_mutex_lock(&s->mmu);
-  s->maint_stop = true;
-  pthread_cond_broadcast(&s->mcv);
-  pthread_mutex_unlock(&s->mmu);
-  if (s->maint_started) pthread_join(s->maint, NULL);
   pthread_mutex_lock(&s->wmu);
   while (s->has_leader || s->head != NULL) pthread_cond_wait(&s->wdone, &s->wmu);
   pthread_mutex_unlock(&s->wmu);
@@ -263,9 +255,7 @@ void lp_store_close(lp_store *s) {
   lp__store_index_destroy(s->idx);
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wdone);
-  pthread_mutex_destroy(&s->mmu);
   pthread_mutex_destroy(&s->maint_run);
-  pthread_cond_destroy(&s->mcv);
   free(s->dir);
   free(s->table);
   free(s);
@@ -640,30 +630,15 @@ lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
   return rc;
 }
 
-static void *maint_main(void *arg) {
-  lp_store *s = arg;
-  pthread_mutex_lock(&s->mmu);
-  while (!s->maint_stop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ms = s->cfg.pool.cleanup_interval_ms;
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&s->mcv, &s->mmu, &ts);
-    if (s->maint_stop) break;
-    pthread_mutex_unlock(&s->mmu);
-    lp_error e;
-    if (lp_store_maintain(s, NULL, &e) != LP_OK) {
-      /* counted in the stats (maintenance_errors); the next pass tries again */
-    }
-    pthread_mutex_lock(&s->mmu);
-  }
-  pthread_mutex_unlock(&s->mmu);
-  return NULL;
+/* The pool's maintenance task (lp_pool_factory.maintain): every cleanup pass of the store's pool, on the
+ * pool's cleanup thread, runs one maintenance pass. It uses the store's maintenance connection rather than
+ * a pooled one, so a long compaction never holds a connection that callers wait for. A failure is counted
+ * in both the store's and the pool's statistics; the next pass tries again. */
+static lp_status pool_maintain(void *ctx, lp_pool *pool, lp_error *err) {
+  (void)pool;
+  lp_store *s = ctx;
+  if (!atomic_load(&s->is_open)) return LP_OK; /* the table may not exist yet */
+  return lp_store_maintain(s, NULL, err);
 }
 
 void lp_store_stats_get(lp_store *s, lp_store_stats *out) {

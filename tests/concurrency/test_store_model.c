@@ -1,6 +1,6 @@
 /* The store against a sequential model. 8 threads share one store (4 pooled connections, so threads wait
  * for each other) and run random adds (1-3 records), upserts, deletes by id, gets and filtered searches for
- * a bounded time, while the maintenance thread compacts and cleans up underneath. Each thread owns its
+ * a bounded time, while the pool's cleanup task compacts and cleans up underneath. Each thread owns its
  * own keys, so its sequential model of them is exact: every answer must match it at once (a thread always
  * sees its own committed writes and nothing stale), adds of present keys must fail with LP_EEXIST,
  * deletes must report exactly the rows the model had. Other threads' keys are read too (gets of them
@@ -242,6 +242,8 @@ int main(void) {
   CHECK_GT(st.commits, 0);
   CHECK_LE(st.commits, st.writes); /* group commit never makes more commits than writes */
   CHECK_LE(st.pool.connections_created - st.pool.destroyed, 4);
+  CHECK_GT(st.pool.maintenance_runs, 0); /* the pool's cleanup task maintained the table during the run */
+  CHECK_EQ(st.pool.maintenance_failures, st.maintenance_errors);
   st_check_balanced(g_store);
   lp_store_close(g_store);
   /* A second store on the same table (a new pool, nothing cached) sees the same content. */
