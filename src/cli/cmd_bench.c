@@ -190,6 +190,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         c.wopts.durable = o->durable;
         snprintf(c.tag, sizeof c.tag, "%s-%u", mode_names[m], o->threads[t]);
         lp_status rc = reset_table(admin, base, err);
+        atomic_store(&delete_next, o->records - 1); /* the rows deleted last time are back */
         if (rc == LP_OK && m != LP_BENCH_PER_OP) {
           lp_store_config cfg;
           lp_store_config_init(&cfg);
@@ -218,7 +219,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         if (rc == LP_OK && (*res = grow_results(*res, *n_res)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "bench: out of memory");
         if (rc != LP_OK) {
           lp_db_close(admin);
-          return lp_error_wrap(err, "%s", label);
+          return lp_error_wrap(err, "%s: ", label);
         }
         lp_bench_result *g = *res;
         g[(*n_res)++] = r;
