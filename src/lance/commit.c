@@ -65,55 +65,6 @@ lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
   return LP_OK;
 }
 
-#define MAX_SYNC_THREADS 8 /* fsyncs issued at once; more wait for a free thread */
-
-typedef struct sync_job {
-  const char *const *paths;
-  size_t n, first, stride;
-  int *errnos; /* per path: 0 or the errno of open/fsync */
-} sync_job;
-
-static void *sync_some(void *arg) {
-  sync_job *j = arg;
-  for (size_t i = j->first; i < j->n; i += j->stride) {
-    int fd = open(j->paths[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      j->errnos[i] = errno;
-      continue;
-    }
-    if (fsync(fd) != 0) j->errnos[i] = errno;
-    close(fd);
-  }
-  return NULL;
-}
-
-lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err) {
-  if (n == 0) return LP_OK;
-  int *errnos = calloc(n, sizeof *errnos);
-  if (errnos == NULL) return lp_error_set(err, LP_ENOMEM, "fsync: out of memory");
-  size_t n_threads = n < MAX_SYNC_THREADS ? n : MAX_SYNC_THREADS;
-  sync_job jobs[MAX_SYNC_THREADS];
-  pthread_t th[MAX_SYNC_THREADS];
-  bool started[MAX_SYNC_THREADS] = {false};
-  for (size_t t = 0; t < n_threads; t++) {
-    jobs[t] = (sync_job){paths, n, t, n_threads, errnos};
-    if (t > 0) started[t] = pthread_create(&th[t], NULL, sync_some, &jobs[t]) == 0;
-  }
-  sync_some(&jobs[0]);
-  for (size_t t = 1; t < n_threads; t++) {
-    if (started[t])
-      pthread_join(th[t], NULL);
-    else
-      sync_some(&jobs[t]); /* no thread: do its share here */
-  }
-  lp_status rc = LP_OK;
-  for (size_t i = 0; i < n && rc == LP_OK; i++)
-    if (errnos[i]) rc = lp_error_set_errno(err, LP_EIO, errnos[i], "%s: fsync failed", paths[i]);
-  free(errnos);
-  return rc;
-}
-
-
 /* ---- reading a base version ------------------------------------------------------------------------ */
 
 static uint64_t rd_u64(const uint8_t *p) {

@@ -27,6 +27,11 @@ lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, con
 lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
                              lp__ptrvec *op_list, lp_error *err);
 void lp__written_unlink(const char *table_dir, lp__written *w);
+/* lp_db_add that also hands back, in *out_files (may be NULL; free with lp__written_reset), the data
+ * files the committed version gained: their names and row counts, in the order of the rows. */
+lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStream *data,
+                             const lp_write_options *opts, uint64_t *out_version, lp__written *out_files,
+                             lp_error *err);
 void lp__written_reset(lp__written *w);
 
 lp_status lp__stream_collect(struct ArrowArrayStream *s, const lp__schema *expect, lp__schema *out_schema,

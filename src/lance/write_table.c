@@ -383,6 +383,12 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
 
 lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, const lp_write_options *opts,
                     uint64_t *out_version, lp_error *err) {
+  return lp__db_add_written(db, name, data, opts, out_version, NULL, err);
+}
+
+lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStream *data,
+                             const lp_write_options *opts, uint64_t *out_version, lp__written *out_files,
+                             lp_error *err) {
   char *dir = NULL;
   lp_write_options o;
   lp__wopts_resolve(opts, &o);
@@ -405,6 +411,10 @@ lp_status lp_db_add(lp_db *db, const char *name, struct ArrowArrayStream *data, 
     if (rc != LP_OK) lp__written_unlink(dir, &files);
   }
   if (rc != LP_OK) lp_error_wrap(err, "add to %s: ", name ? name : "");
+  if (rc == LP_OK && out_files != NULL) {
+    *out_files = files; /* moved */
+    memset(&files, 0, sizeof files);
+  }
   lp__written_reset(&files);
   lp__batches_free(batches, n_batches);
   if (data && data->release) data->release(data);

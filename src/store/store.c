@@ -70,6 +70,7 @@ struct lp_store {
   uint64_t commits, writes, compactions, cleanups, maint_errors; /* under wmu */
   pthread_mutex_t maint_run; /* one maintenance pass (compaction, cleanup) at a time */
   lp_db *maint_db;           /* the maintenance connection (under maint_run), or NULL */
+  int64_t cleaned_ms;        /* when the last version cleanup ran (under maint_run); 0 = never */
   _Atomic bool is_open;      /* lp_store_open finished: the pool's cleanup task may maintain the table */
 };
 
@@ -590,9 +591,20 @@ static lp_status needs_compaction(lp_store *s, lp_db *db, bool *out, lp_error *e
   return LP_OK;
 }
 
-/* One maintenance pass: compact when forced or when the thresholds are crossed, then clean up unless
- * nothing was committed since the last pass. Counted in the stats. */
-static lp_status maintain_pass(lp_store *s, bool force_compact, uint64_t *out_rewritten, lp_error *err) {
+/* How often the pool's cleanup task cleans up versions: a quarter of the retention (so a version outlives
+ * it by at most that), between 1 s and 60 s. Cleanup reads the manifests of every kept version; doing it
+ * every pass (1 s) while writers commit hundreds of versions a second cost a fifth of a core. */
+static int64_t cleanup_period_ms(const lp_store *s) {
+  int64_t p = (int64_t)(s->cfg.retention_ms / 4);
+  return p < 1000 ? 1000 : p > 60000 ? 60000 : p;
+}
+
+/* One maintenance pass: compact when forced or when the thresholds are crossed, then clean up: a pass on
+ * demand unless nothing was committed or compacted since the last pass; a scheduled pass (the pool's
+ * cleanup task) once every cleanup period, commits or not, so versions that have aged past the retention
+ * go even when nobody writes. Counted in the stats. */
+static lp_status maintain_pass(lp_store *s, bool force_compact, bool scheduled, uint64_t *out_rewritten,
+                               lp_error *err) {
   *out_rewritten = 0;
   pthread_mutex_lock(&s->maint_run);
   uint64_t seq = atomic_load(&s->commit_seq);
@@ -600,7 +612,9 @@ static lp_status maintain_pass(lp_store *s, bool force_compact, uint64_t *out_re
   bool compact = force_compact;
   lp_status rc = maint_db(s, &db, err);
   if (rc == LP_OK && !compact) rc = needs_compaction(s, db, &compact, err);
-  bool idle = rc == LP_OK && !compact && seq == atomic_load(&s->maint_seq);
+  bool idle = scheduled ? s->cleaned_ms != 0 && now_ms() - s->cleaned_ms < cleanup_period_ms(s)
+                         : !compact && seq == atomic_load(&s->maint_seq);
+  if (rc == LP_OK && !idle) s->cleaned_ms = now_ms();
   if (rc == LP_OK && compact) rc = compact_on(s, db, out_rewritten, err);
   /* A pass that kept losing to concurrent deletes compacts next time; only an explicit compaction fails. */
   if (rc == LP_ECONFLICT && !force_compact) rc = LP_OK;
@@ -616,7 +630,7 @@ lp_status lp_store_compact(lp_store *s, uint64_t *out_rewritten, lp_error *err) 
   if (out_rewritten) *out_rewritten = 0;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store compact: NULL store");
   uint64_t rewritten = 0;
-  lp_status rc = maintain_pass(s, true, &rewritten, err);
+  lp_status rc = maintain_pass(s, true, false, &rewritten, err);
   if (out_rewritten) *out_rewritten = rewritten;
   return rc;
 }
@@ -625,7 +639,7 @@ lp_status lp_store_maintain(lp_store *s, bool *out_compacted, lp_error *err) {
   if (out_compacted) *out_compacted = false;
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store maintain: NULL store");
   uint64_t rewritten = 0;
-  lp_status rc = maintain_pass(s, false, &rewritten, err);
+  lp_status rc = maintain_pass(s, false, false, &rewritten, err);
   if (out_compacted) *out_compacted = rc == LP_OK && rewritten > 0;
   return rc;
 }
@@ -638,7 +652,8 @@ static lp_status pool_maintain(void *ctx, lp_pool *pool, lp_error *err) {
   (void)pool;
   lp_store *s = ctx;
   if (!atomic_load(&s->is_open)) return LP_OK; /* the table may not exist yet */
-  return lp_store_maintain(s, NULL, err);
+  uint64_t rewritten = 0;
+  return maintain_pass(s, false, true, &rewritten, err);
 }
 
 void lp_store_stats_get(lp_store *s, lp_store_stats *out) {

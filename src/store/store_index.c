@@ -11,7 +11,9 @@
  *   - a fragment only in the new version (appended, written by a compaction or an upsert) has its id column
  *     scanned.
  * So a delete costs one pass over the map, an append a scan of the new rows only, and a commit by another
- * process or by official LanceDB is handled the same way. Live positions (what lp_table_take wants) are
+ * process or by official LanceDB is handled the same way. The store's own appends leave a note of each
+ * data file they committed (its name and ids, in row order), so their new fragments need not even be
+ * read back: the note, matched by file name and row count, stands in for the scan. Live positions (what lp_table_take wants) are
  * computed at lookup from the live rows before each fragment and its deletion vector.
  * Lookups and updates hold the index's mutex. */
 #include <pthread.h>
@@ -22,6 +24,7 @@
 #include "store/store_index.h"
 
 #define SCAN_ROWS 65536 /* id values read at a time when scanning a fragment */
+#define MAX_NOTES 32    /* notes kept; the oldest goes first (a note never matched just costs a scan) */
 
 enum { SLOT_EMPTY, SLOT_USED, SLOT_REMOVED };
 
@@ -40,6 +43,14 @@ typedef struct slot {
   uint32_t len;
   uint8_t state;  /* SLOT_* */
 } slot;
+
+/* The ids of one data file the store committed, in row order (one allocation: the pointers, then the
+ * bytes). */
+typedef struct note {
+  char name[LP__DFW_NAME_LEN + 1];
+  uint64_t n_rows;
+  char **ids;
+} note;
 
 /* A fragment id and its position in a fragment list, sorted by id for bsearch. */
 typedef struct frag_pos {
@@ -60,6 +71,8 @@ struct lp__store_index {
   size_t n_slots, n_used, n_removed;
   char *arena;
   size_t arena_len, arena_cap, arena_dead;
+  note notes[MAX_NOTES]; /* oldest first */
+  size_t n_notes;
 };
 
 static uint64_t hash_bytes(const char *p, size_t n) {
@@ -104,6 +117,7 @@ static void clear(lp__store_index *x) {
 void lp__store_index_destroy(lp__store_index *x) {
   if (x == NULL) return;
   clear(x);
+  for (size_t i = 0; i < x->n_notes; i++) free(x->notes[i].ids);
   pthread_mutex_destroy(&x->mu);
   free(x);
 }
@@ -243,10 +257,71 @@ static size_t frag_index(const lp__store_index *x, uint64_t id) {
   return p ? p->i : SIZE_MAX;
 }
 
+/* The note for fragment f (one data file, same name and row count), taken out of the list; or NULL. */
+static char **take_note(lp__store_index *x, const lp__fragment *f) {
+  if (f->n_files != 1) return NULL;
+  for (size_t i = 0; i < x->n_notes; i++) {
+    if (x->notes[i].n_rows != f->physical_rows || strcmp(x->notes[i].name, f->files[0].path) != 0) continue;
+    char **ids = x->notes[i].ids;
+    memmove(&x->notes[i], &x->notes[i + 1], (x->n_notes - i - 1) * sizeof *x->notes);
+    x->n_notes--;
+    return ids;
+  }
+  return NULL;
+}
+
+/* Insert the live ids of fragment f from its note instead of reading them. */
+static lp_status insert_noted(lp__store_index *x, lp_table *t, const lp__fragment *f, char **ids,
+                              uint64_t *added, lp_error *err) {
+  lp__deletion_vec *dv = NULL;
+  lp_status rc = f->has_deletion ? lp__table_deletions(t, f, &dv, err) : LP_OK;
+  for (uint64_t row = 0; rc == LP_OK && row < f->physical_rows; row++) {
+    bool fresh;
+    if (lp__deletion_vec_has(dv, row)) continue;
+    if (!insert(x, ids[row], strlen(ids[row]), f->id, (uint32_t)row, &fresh))
+      rc = lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+    *added += fresh;
+  }
+  lp__deletion_vec_unref(dv);
+  return rc;
+}
+
+void lp__store_index_note(lp__store_index *x, const char *file_name, const char *const *ids, uint64_t n_rows) {
+  size_t name_len = strlen(file_name), bytes = n_rows * sizeof(char *);
+  if (name_len > LP__DFW_NAME_LEN) return;
+  for (uint64_t i = 0; i < n_rows; i++) bytes += strlen(ids[i]) + 1;
+  char **copy = malloc(bytes ? bytes : 1);
+  if (copy == NULL) return; /* no note: the fragment is read instead */
+  char *p = (char *)(copy + n_rows);
+  for (uint64_t i = 0; i < n_rows; i++) {
+    size_t len = strlen(ids[i]) + 1;
+    copy[i] = memcpy(p, ids[i], len);
+    p += len;
+  }
+  pthread_mutex_lock(&x->mu);
+  if (x->n_notes == MAX_NOTES) {
+    free(x->notes[0].ids);
+    memmove(&x->notes[0], &x->notes[1], (MAX_NOTES - 1) * sizeof *x->notes);
+    x->n_notes--;
+  }
+  note *n = &x->notes[x->n_notes++];
+  memcpy(n->name, file_name, name_len + 1);
+  n->n_rows = n_rows;
+  n->ids = copy;
+  pthread_mutex_unlock(&x->mu);
+}
+
 /* Insert every live id of fragment f of t; *added = new entries. */
 static lp_status scan_fragment(lp__store_index *x, lp_table *t, const lp__fragment *f, uint64_t *added,
                                lp_error *err) {
   *added = 0;
+  char **noted = take_note(x, f);
+  if (noted != NULL) {
+    lp_status rc = f->physical_rows <= UINT32_MAX ? insert_noted(x, t, f, noted, added, err)
+                                                   : lp_error_set(err, LP_EUNSUPPORTED, "store index: a fragment of %s has too many rows", t->name);
+    free(noted);
+    return rc;
+  }
   const lp__field *field = lp__schema_find(&t->m->schema, "id");
   if (field == NULL) return lp_error_set(err, LP_EINVAL, "store index: table %s has no id column", t->name);
   if (f->physical_rows > UINT32_MAX)

@@ -21,4 +21,9 @@ LP_MUST_CHECK lp_status lp__store_index_lookup(lp__store_index *x, lp_table *t, 
 LP_MUST_CHECK lp_status lp__store_index_locate(lp__store_index *x, lp_table *t, const char *const *ids, size_t n,
                                                lp__row_ref *refs, bool *found, bool *out_used, lp_error *err);
 
+/* The store committed data file `file_name` (inside data/) holding ids[0..n_rows) in row order: when the
+ * index next meets a new fragment made of that one file, it takes the ids from here instead of reading the
+ * file. The ids are copied. A note that is never matched is dropped after a while. Thread-safe. */
+void lp__store_index_note(lp__store_index *x, const char *file_name, const char *const *ids, uint64_t n_rows);
+
 #endif

@@ -86,6 +86,21 @@ lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *i
   return rc;
 }
 
+/* Tell the index which ids each committed data file holds (the files split the records in order). */
+static void note_files(lp__store_index *idx, const lp__written *files, const lp_store_record *recs, size_t n) {
+  const char *stack[64];
+  size_t at = 0;
+  for (size_t f = 0; f < files->n && at + files->files[f].n_rows <= n; f++) {
+    uint64_t rows = files->files[f].n_rows;
+    const char **ids = rows <= 64 ? stack : malloc(rows * sizeof *ids);
+    if (ids == NULL) return;
+    for (uint64_t i = 0; i < rows; i++) ids[i] = recs[at + i].id;
+    lp__store_index_note(idx, files->files[f].name, ids, rows);
+    if (ids != stack) free((void *)ids);
+    at += rows;
+  }
+}
+
 lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
                              const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
   if (n == 0) return LP_OK;
@@ -101,7 +116,10 @@ lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record
   struct ArrowArrayStream st = {0};
   if (rc == LP_OK) rc = lp__store_records_stream(recs, n, dim, &st, err);
   uint64_t v = 0;
-  if (rc == LP_OK) rc = lp_db_add(db, table, &st, opts, &v, err);
+  lp__written files = {0};
+  if (rc == LP_OK) rc = lp__db_add_written(db, table, &st, opts, &v, &files, err);
+  if (rc == LP_OK && idx != NULL) note_files(idx, &files, recs, n);
+  lp__written_reset(&files);
   return rc;
 }
 

@@ -2,7 +2,13 @@
  * appends, compacts (rows move to new fragments), upserts and restores an old version (deleted rows come
  * back), interleaved with the store's own adds and deletes. After every step the store's gets (answered
  * through the index) must return exactly what a scan of the table returns, adds of ids present must fail
- * with LP_EEXIST and adds of ids absent must succeed. */
+ * with LP_EEXIST and adds of ids absent must succeed. Then the notes of the store's own appends: the index
+ * takes a committed file's ids from the note, so it finds them even when the file cannot be read (which
+ * a scan would need); without the note the file is read. */
+#include <unistd.h>
+
+#include "lance/table.h"
+#include "store/store_index.h"
 #include "store/store_int.h"
 #include "store_test_util.h"
 
@@ -80,6 +86,56 @@ static void external_delete(lp_db *db, const char *a, const char *b) {
   CHECK_EQ(n, b ? 2 : 1);
 }
 
+/* Truncate the data file of table `name`'s newest fragment (so reading its ids fails). */
+static void truncate_newest_file(lp_db *db, const char *name) {
+  lp_error err = {0};
+  lp_table *t = NULL;
+  CHECK_OK(lp_table_open(db, name, LP_VERSION_LATEST, &t, &err), &err);
+  const lp__fragment *f = &t->m->fragments[t->m->n_fragments - 1];
+  char path[8192];
+  snprintf(path, sizeof path, "%s/data/%s", t->dir, f->files[0].path);
+  lp_table_close(t);
+  CHECK_EQ(truncate(path, 0), 0);
+}
+
+static void lookup_ids(lp__store_index *idx, lp_db *db, const char *name, const char *const *ids, size_t n,
+                       uint64_t *pos, lp_status want) {
+  lp_error err = {0};
+  lp_table *t = NULL;
+  CHECK_OK(lp_table_open(db, name, LP_VERSION_LATEST, &t, &err), &err);
+  bool used = false;
+  lp_status rc = lp__store_index_lookup(idx, t, ids, n, pos, &used, &err);
+  lp_table_close(t);
+  if (rc != want) LP_FAIL("lookup: %s (%s), expected %s", lp_status_name(rc), err.message, lp_status_name(want));
+  if (rc == LP_OK) CHECK(used);
+}
+
+static void test_notes(lp_db *db) {
+  const char *name = "noted";
+  lp_error err = {0};
+  CHECK_OK(lp__store_conn_create(db, name, DIM, &err), &err);
+  lp__store_index *idx = NULL;
+  CHECK_OK(lp__store_index_create(&idx, &err), &err);
+  rb r[2];
+  lp_store_record recs[2];
+  const char *ids[2] = {"n0", "n1"};
+  for (int i = 0; i < 2; i++) {
+    mk(&r[i], ids[i], "noted", (unsigned)i);
+    recs[i] = r[i].rec;
+  }
+  CHECK_OK(lp__store_conn_add(db, name, recs, 2, DIM, NULL, idx, &err), &err);
+  truncate_newest_file(db, name); /* only the note can tell its ids now */
+  uint64_t pos[2];
+  lookup_ids(idx, db, name, ids, 2, pos, LP_OK);
+  CHECK_EQ(pos[0], 0);
+  CHECK_EQ(pos[1], 1);
+  /* Without the note (a fresh index, as for another writer's append) the file must be read, and fails. */
+  lp__store_index_destroy(idx);
+  CHECK_OK(lp__store_index_create(&idx, &err), &err);
+  lookup_ids(idx, db, name, ids, 2, pos, LP_ECORRUPT);
+  lp__store_index_destroy(idx);
+}
+
 int main(void) {
   st_scratch("store_index", g_dir, sizeof g_dir);
   for (unsigned i = 0; i < N_KEYS + N_EXTRA; i++) {
@@ -143,6 +199,7 @@ int main(void) {
   CHECK_EQ(n, 1);
   check_same(s, db, "after the store's delete by predicate");
 
+  test_notes(db);
   lp_db_close(db);
   lp_store_close(s);
   return 0;
