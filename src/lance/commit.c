@@ -613,9 +613,32 @@ done:
   return rc;
 }
 
+/* The first attempt's base: the caller's preloaded one when no version came after it, else the latest
+ * read now. The preloaded base is consumed either way. */
+static lp_status take_preloaded(const char *table_dir, const lp__commit_opts *o, lp__base *out, lp_error *err) {
+  lp__base *pre = o->preloaded;
+  if (pre == NULL || pre->version == 0) {
+    lp__base_reset(pre);
+    return lp__base_load_latest(table_dir, o->hints, out, err);
+  }
+  uint64_t latest = 0;
+  lp_status rc = lp__version_latest(table_dir, o->hints, &latest, NULL, err);
+  if (rc == LP_OK && latest == pre->version) {
+    *out = *pre; /* moved */
+    memset(pre, 0, sizeof *pre);
+    return LP_OK;
+  }
+  lp__base_reset(pre);
+  if (rc != LP_OK) {
+    memset(out, 0, sizeof *out);
+    return rc;
+  }
+  return lp__base_load(table_dir, latest, out, err);
+}
+
 lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__prepare_fn prepare, void *ctx,
                      uint64_t *out_version, lp_error *err) {
-  lp__commit_opts o = {true, false, DEFAULT_ATTEMPTS, NULL};
+  lp__commit_opts o = {true, false, DEFAULT_ATTEMPTS, NULL, NULL};
   if (opts) o = *opts;
   if (o.max_attempts <= 0) o.max_attempts = DEFAULT_ATTEMPTS;
   char vdir[4096];
@@ -625,7 +648,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
   uint32_t my_op = 0;
   for (int i = 0; i < o.max_attempts; i++) {
     lp__base base;
-    lp_status rc = lp__base_load_latest(table_dir, o.hints, &base, err);
+    lp_status rc = i == 0 ? take_preloaded(table_dir, &o, &base, err) : lp__base_load_latest(table_dir, o.hints, &base, err);
     if (rc == LP_ENOTFOUND) {
       memset(&base, 0, sizeof base);
       rc = LP_OK;

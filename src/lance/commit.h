@@ -101,6 +101,9 @@ typedef struct lp__commit_opts {
   int max_attempts;   /* default 100 */
   struct lp__version_hints *hints; /* the session's latest versions (finding the base, remembering the
                                       committed version), or NULL */
+  struct lp__base *preloaded; /* a base the caller already loaded with lp__base_load_latest, or NULL:
+                                 moved in (lp__commit resets it); the first attempt uses it when it is
+                                 still the latest version instead of reading and parsing it again */
 } lp__commit_opts;
 
 /* Run prepare + commit until it lands, a conflicting concurrent operation is found (LP_ECONFLICT), or the

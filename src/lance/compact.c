@@ -177,7 +177,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   if (rc == LP_OK && c.n_groups == 0) {
     *out_version = base.version;
   } else if (rc == LP_OK) {
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_rewrite, &c, out_version, err);
   }
   for (size_t k = 0; k < c.n_groups; k++) {

@@ -330,7 +330,7 @@ static lp_status run_delete(lp_db *db, const char *name, const char *predicate, 
   c.dir = dir;
   c.predicate = predicate;
   c.durable = o.durable;
-  lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
+  lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
   lp_status rc = lp__commit(dir, &co, prepare_delete, &c, out_version, err);
   forget_written(&c, rc != LP_OK);
   forget_eval(&c);

@@ -269,7 +269,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
     c.dir = dir;
     c.durable = o.durable;
     c.files = &files;
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_upsert, &c, out_version, err);
     forget_written(&c, rc != LP_OK);
     if (rc != LP_OK) lp__written_unlink(dir, &files);

@@ -367,7 +367,7 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
   if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
   if (rc == LP_OK) {
     write_ctx c = {&s, &files, NULL, dir};
-    lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts, lp__session_version_hints(db->session)};
+    lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
     if (rc == LP_OK) rc = lp__fsync_dir(lp_db_dir(db), o.durable, err);
@@ -405,9 +405,12 @@ lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStrea
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version; /* nothing to add */
   } else if (rc == LP_OK) {
-    write_ctx c = {NULL, &files, &base.m->schema, dir};
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
+    lp__schema *schema = &base.m->schema;
+    lp__manifest *keep = lp__manifest_ref(base.m); /* the schema outlives the base, which moves below */
+    write_ctx c = {NULL, &files, schema, dir};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), &base};
     rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
+    lp__manifest_unref(keep);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
   }
   if (rc != LP_OK) lp_error_wrap(err, "add to %s: ", name ? name : "");
@@ -459,7 +462,7 @@ lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version, const lp_
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK) rc = lp__base_load(dir, version, &c.old, err);
   if (rc == LP_OK) {
-    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session)};
+    lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_restore, &c, out_version, err);
   }
   if (rc != LP_OK) lp_error_wrap(err, "restore %s to version %" PRIu64 ": ", name ? name : "", version);
