@@ -154,15 +154,19 @@ static lp_status latest_version(lp_db *db, uint64_t *out, lp_error *err) {
   return LP_OK;
 }
 
-/* Roll the table back to the version as built (a metadata-only commit that reuses its data files), so
+/* Roll the table back to the content as built (a metadata-only commit that reuses its data files), so
  * every measurement starts from the same N records whatever earlier write workloads added or deleted;
  * the peer does the same. Without it fast writers grow the table and later workloads measure another
- * table (a million rows whose vectors no longer fit the vector cache). */
-static lp_status reset_table(lp_db *db, uint64_t base, lp_error *err) {
+ * table (a million rows whose vectors no longer fit the vector cache). *base becomes the restored
+ * version: the store's maintenance removes versions older than its retention, so the one to restore
+ * must stay recent. */
+static lp_status reset_table(lp_db *db, uint64_t *base, lp_error *err) {
   uint64_t now = 0, v = 0;
   LP_TRY(latest_version(db, &now, err));
-  if (now == base) return LP_OK;
-  return lp_db_restore(db, TABLE, base, NULL, &v, err);
+  if (now == *base) return LP_OK;
+  LP_TRY(lp_db_restore(db, TABLE, *base, NULL, &v, err));
+  *base = v;
+  return LP_OK;
 }
 
 static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_result **res, size_t *n_res,
@@ -189,7 +193,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         lp_write_options_init(&c.wopts);
         c.wopts.durable = o->durable;
         snprintf(c.tag, sizeof c.tag, "%s-%u", mode_names[m], o->threads[t]);
-        lp_status rc = reset_table(admin, base, err);
+        lp_status rc = reset_table(admin, &base, err);
         atomic_store(&delete_next, o->records - 1); /* the rows deleted last time are back */
         if (rc == LP_OK && m != LP_BENCH_PER_OP) {
           lp_store_config cfg;
