@@ -40,6 +40,10 @@ LP_MUST_CHECK lp_status lp__store_rows_from_arrow(const struct ArrowArray *arr, 
 LP_MUST_CHECK lp_status lp__store_table_search(lp_table *t, const float *query, uint32_t dim, size_t k,
                                                const char *predicate, lp_metric metric, lp_store_rows *out,
                                                lp_error *err);
+/* The live positions of ids[0..n_ids) in t by scanning its id column (pos[i] = UINT64_MAX when absent;
+ * an id that appears twice gets its first position). */
+LP_MUST_CHECK lp_status lp__store_find_ids(lp_table *t, const char *const *ids, size_t n_ids, uint64_t *pos,
+                                           lp_error *err);
 /* idx: the store's id index (store_index.h), or NULL to scan the id column. */
 struct lp__store_index;
 LP_MUST_CHECK lp_status lp__store_table_get(lp_table *t, struct lp__store_index *idx, const char *const *ids,

@@ -84,44 +84,72 @@ lp_status lp__store_conn_search(lp_db *db, const char *table, const float *query
   return rc;
 }
 
-/* Find the live positions of the ids by scanning the id column. pos[i] = UINT64_MAX when absent. */
-static lp_status find_ids(lp_table *t, const char *const *ids, size_t n_ids, uint64_t *pos, lp_error *err) {
+/* One asked id, for a sorted lookup. */
+typedef struct id_key {
+  const char *s;
+  size_t len;
+  size_t i; /* its index in the caller's list */
+} id_key;
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen) {
+  int c = memcmp(a, b, alen < blen ? alen : blen);
+  return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+static int cmp_key(const void *a, const void *b) {
+  const id_key *x = a, *y = b;
+  return cmp_bytes(x->s, x->len, y->s, y->len);
+}
+
+/* Set pos[k.i] = position for every asked id equal to the row's id (ids may repeat), first row wins. */
+static void match_row(const id_key *keys, size_t n, const char *p, size_t len, uint64_t position, uint64_t *pos) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) { /* the first key not below the row's id */
+    size_t mid = lo + (hi - lo) / 2;
+    if (cmp_bytes(keys[mid].s, keys[mid].len, p, len) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < n && cmp_bytes(keys[lo].s, keys[lo].len, p, len) == 0; lo++)
+    if (pos[keys[lo].i] == UINT64_MAX) pos[keys[lo].i] = position;
+}
+
+lp_status lp__store_find_ids(lp_table *t, const char *const *ids, size_t n_ids, uint64_t *pos, lp_error *err) {
   static const char *const cols[] = {"id"};
   for (size_t i = 0; i < n_ids; i++) pos[i] = UINT64_MAX;
+  if (n_ids == 0) return LP_OK;
+  id_key *keys = malloc(n_ids * sizeof *keys);
+  if (keys == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  for (size_t i = 0; i < n_ids; i++) keys[i] = (id_key){ids[i], strlen(ids[i]), i};
+  qsort(keys, n_ids, sizeof *keys, cmp_key);
   lp_scan_options opts;
   lp_scan_options_init(&opts);
   opts.columns = cols;
   opts.n_columns = 1;
   opts.batch_rows = SCAN_BATCH_ROWS;
   struct ArrowArrayStream st = {0};
-  LP_TRY(lp_table_scan(t, &opts, &st, err));
   struct ArrowSchema s = {0};
-  lp_status rc = LP_OK;
-  if (st.get_schema(&st, &s) != 0) {
-    rc = lp_error_set(err, LP_EIO, "store get: %s", st.get_last_error(&st));
-    st.release(&st);
-    return rc;
-  }
+  lp_status rc = lp_table_scan(t, &opts, &st, err);
+  if (rc == LP_OK && st.get_schema(&st, &s) != 0) rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
   uint64_t base = 0;
-  for (;;) {
+  while (rc == LP_OK) {
     struct ArrowArray b = {0};
     if (st.get_next(&st, &b) != 0) {
-      rc = lp_error_set(err, LP_EIO, "store get: %s", st.get_last_error(&st));
+      rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
       break;
     }
     if (b.release == NULL) break;
     for (int64_t r = 0; r < b.length; r++) {
       const char *p;
       size_t len;
-      if (!lp__arrow_str(b.children[0], s.children[0], b.offset + r, &p, &len)) continue;
-      for (size_t i = 0; i < n_ids; i++)
-        if (pos[i] == UINT64_MAX && strlen(ids[i]) == len && memcmp(ids[i], p, len) == 0) pos[i] = base + (uint64_t)r;
+      if (lp__arrow_str(b.children[0], s.children[0], b.offset + r, &p, &len))
+        match_row(keys, n_ids, p, len, base + (uint64_t)r, pos);
     }
     base += (uint64_t)b.length;
     b.release(&b);
   }
-  s.release(&s);
-  st.release(&st);
+  if (s.release) s.release(&s);
+  if (st.release) st.release(&st);
+  free(keys);
   return rc;
 }
 
@@ -152,7 +180,7 @@ lp_status lp__store_table_get(lp_table *t, lp__store_index *idx, const char *con
   if (rc == LP_OK) rc = lp__store_check_schema(t, dim, err);
   bool indexed = false;
   if (rc == LP_OK && idx != NULL) rc = lp__store_index_lookup(idx, t, ids, n_ids, pos, &indexed, err);
-  if (rc == LP_OK && !indexed) rc = find_ids(t, ids, n_ids, pos, err);
+  if (rc == LP_OK && !indexed) rc = lp__store_find_ids(t, ids, n_ids, pos, err);
   size_t n_found = 0;
   if (rc == LP_OK)
     for (size_t i = 0; i < n_ids; i++)

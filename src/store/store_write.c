@@ -16,8 +16,6 @@ lp_status lp__store_conn_create(lp_db *db, const char *table, uint32_t dim, lp_e
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Through the index: one table open and n hash probes. *out_used false when the index could not answer. */
 static lp_status exists_indexed(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids,
                                 size_t n, bool *found, bool *out_used, lp_error *err) {
@@ -42,47 +40,14 @@ lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *i
     LP_TRY(exists_indexed(db, table, idx, ids, n, found, &used, err));
     if (used) return LP_OK;
   }
-  const char **sorted = malloc(n * sizeof *sorted);
-  if (sorted == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
-  memcpy(sorted, ids, n * sizeof *sorted);
-  qsort(sorted, n, sizeof *sorted, cmp_str);
+  uint64_t *pos = malloc(n * sizeof *pos);
+  if (pos == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
   lp_table *t = NULL;
   lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
-  static const char *const cols[] = {"id"};
-  lp_scan_options opts;
-  lp_scan_options_init(&opts);
-  opts.columns = cols;
-  opts.n_columns = 1;
-  struct ArrowArrayStream st = {0};
-  if (rc == LP_OK) rc = lp_table_scan(t, &opts, &st, err);
-  struct ArrowSchema s = {0};
-  if (rc == LP_OK && st.get_schema(&st, &s) != 0) rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
-  char buf[1024];
-  while (rc == LP_OK) {
-    struct ArrowArray b = {0};
-    if (st.get_next(&st, &b) != 0) {
-      rc = lp_error_set(err, LP_EIO, "store: %s", st.get_last_error(&st));
-      break;
-    }
-    if (b.release == NULL) break;
-    for (int64_t r = 0; r < b.length; r++) {
-      const char *p;
-      size_t len;
-      if (!lp__arrow_str(b.children[0], s.children[0], b.offset + r, &p, &len) || len >= sizeof buf) continue;
-      memcpy(buf, p, len);
-      buf[len] = '\0';
-      const char *key = buf;
-      const char **hit = bsearch(&key, sorted, n, sizeof *sorted, cmp_str);
-      if (hit == NULL) continue;
-      for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], buf) == 0) found[i] = true;
-    }
-    b.release(&b);
-  }
-  if (s.release) s.release(&s);
-  if (st.release) st.release(&st);
+  if (rc == LP_OK) rc = lp__store_find_ids(t, ids, n, pos, err);
+  for (size_t i = 0; rc == LP_OK && i < n; i++) found[i] = pos[i] != UINT64_MAX;
   lp_table_close(t);
-  free(sorted);
+  free(pos);
   return rc;
 }
 
