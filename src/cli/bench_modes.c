@@ -56,7 +56,7 @@ static lp_status do_add(lp_bench_ctx *c, lp_db *db, size_t n, lp_error *err) {
 static lp_status do_delete(lp_bench_ctx *c, lp_db *db, lp_error *err) {
   unsigned i = atomic_fetch_sub(c->delete_next, 1);
   if (i < c->records / 2 || i > c->records)
-    return lp_error_set(err, LP_EINVAL, "bench delete: ran out of rows to delete (raise --records)");
+    return lp_error_set(err, LP_ENOTFOUND, "bench delete: ran out of rows to delete (raise --records)");
   char id[LP_BENCH_ID_BYTES];
   lp__bench_record_id(i, id);
   const char *ids[1] = {id};

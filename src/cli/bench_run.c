@@ -64,7 +64,9 @@ static void *worker_main(void *arg) {
         w->rc = rc;
         w->err = e;
       }
-      if (rc == LP_EINVAL || rc == LP_ENOMEM) { /* the workload itself is wrong: no point going on */
+      /* The workload itself is wrong, or has used up what it works on (the delete workload's rows): stop
+         the measurement there; its rate counts the time until then. */
+      if (rc == LP_EINVAL || rc == LP_ENOMEM || rc == LP_ENOTFOUND) {
         atomic_store(w->stop, true);
         break;
       }

@@ -24,8 +24,9 @@ typedef struct {
 typedef lp_status (*lp_bench_op)(void *ctx, unsigned worker, lp_bench_rng *rng, lp_error *err);
 
 /* Run op on `threads` threads for `seconds`, fill out->ops_per_sec/p50_us/p99_us/threads. A failing
- * operation is counted (out->failed, the first error in out->first_error) and the run goes on; ops_per_sec
- * counts successful operations only. While stderr is a terminal, a progress line shows `label` and the
+ * operation is counted (out->failed, the first error in out->first_error) and the run goes on, except
+ * after LP_EINVAL, LP_ENOMEM or LP_ENOTFOUND (the workload ran out of rows): then every thread stops and
+ * the rate covers the time until then. ops_per_sec counts successful operations only. While stderr is a terminal, a progress line shows `label` and the
  * operations so far. */
 LP_MUST_CHECK lp_status lp__bench_measure(lp_bench_op op, void *ctx, unsigned threads, double seconds,
                                           const char *label, lp_bench_result *out, lp_error *err);
