@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lance/distance.h"
-#include "lance/topk.h"
+#include "query/distance.h"
+#include "query/topk.h"
 
 #define BW_BYTES (512ull << 20)
 #define N_ROWS 100000

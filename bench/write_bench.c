@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "format/arrow_util.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "lancepool/lance.h"
 
 #define DIM 128

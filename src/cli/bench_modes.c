@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store/store_int.h"
+#include "store/store_conn.h"
 
 typedef struct {
   lp_bench_record rec[100];

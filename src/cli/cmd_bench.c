@@ -12,7 +12,7 @@
 #include "cli/bench_peer.h"
 #include "cli/bench_report.h"
 #include "cli/cli.h"
-#include "store/store_int.h"
+#include "store/store_conn.h"
 
 #define USAGE                                                                                        \
   "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/write_cli.h"
-#include "lance/write_schema.h"
+#include "format/write_schema.h"
 
 #define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--no-fsync]"
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lance/distance.h" /* lp__half_to_float, lp__half_from_double */
+#include "query/distance.h" /* lp__half_to_float, lp__half_from_double */
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 

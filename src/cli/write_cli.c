@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/commit.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "write/commit.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 
 #define JSONL_BATCH_ROWS 65536 /* rows per Arrow batch built from JSON Lines */
 

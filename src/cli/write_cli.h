@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "cli/cli.h"
-#include "lance/schema.h"
+#include "format/schema.h"
 
 /* A parsed write command line: positional DB TABLE, then "--name value" / "--name=value" / "--flag". */
 typedef struct lp__wargs {

@@ -1,6 +1,6 @@
 /* Arrow C Data Interface arrays that own their buffers: allocation, release, struct assembly, null arrays,
  * slicing and concatenation. See arrow_util.h. */
-#include "lance/arrow_util.h"
+#include "format/arrow_util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * children and its dictionary; release frees them all and sets release to NULL, as the C Data Interface
  * asks. Functions that take a child array by pointer take ownership of it (they move it, leaving the
  * source with release == NULL), also when they fail. Thread-compatible: no shared state. */
-#ifndef LP_LANCE_ARROW_UTIL_H
-#define LP_LANCE_ARROW_UTIL_H
+#ifndef LP_FORMAT_ARROW_UTIL_H
+#define LP_FORMAT_ARROW_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,13 +4,13 @@
  * The decoded metadata (lp__datafile_meta) is immutable and reference counted, so the session cache can
  * share it between connections on any thread. Reading pages takes a file descriptor and is one thread at a
  * time per call (it uses pread, so several threads may share one fd). */
-#ifndef LP_LANCE_DATAFILE_H
-#define LP_LANCE_DATAFILE_H
+#ifndef LP_FORMAT_DATAFILE_H
+#define LP_FORMAT_DATAFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 
@@ -35,9 +35,6 @@ uint32_t lp__datafile_meta_num_columns(const lp__datafile_meta *m);
 /* The footer's version: (2, 1) for 2.1 files, (0, 3) for 2.0 files. */
 void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint16_t *minor);
 
-/* A struct field stored packed (field metadata "lance-encoding:packed" = true): in 2.1 one column, listed
- * in the manifest under the struct's own field id. */
-bool lp__field_is_packed(const lp__field *f);
 
 /* Columns `field` occupies in this file: its leaves in 2.1 (a packed struct is one leaf); in 2.0 every
  * field of the subtree, parents included. */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 typedef struct layer_out {
   int64_t length;

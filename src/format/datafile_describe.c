@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 
 typedef Lance__Encodings21__CompressiveEncoding cenc;
 #define C_(x) LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_##x

@@ -1,7 +1,7 @@
 /* Internals of the data-file reader shared by datafile_*.c, page_*.c and encoding_*.c. Not for other
  * modules: they use datafile.h. */
-#ifndef LP_LANCE_DATAFILE_INT_H
-#define LP_LANCE_DATAFILE_INT_H
+#ifndef LP_FORMAT_DATAFILE_INT_H
+#define LP_FORMAT_DATAFILE_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include "encodings21.pb-c.h"
 #include "file2.pb-c.h"
-#include "lance/datafile.h"
+#include "format/datafile.h"
 #include "lancepool/error.h"
 
 #define LP__MAX_LAYERS 16          /* nesting depth of one leaf column we accept */

@@ -8,7 +8,7 @@
 
 #include "encodings20.pb-c.h"
 #include "file.pb-c.h"
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 #include "wellknown.pb-c.h"
 
 #define FOOTER_BYTES 40

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 #define MAX_LEAVES 4096
 
@@ -18,15 +18,6 @@ static int type_bits(lp__type t) {
     case LP__TYPE_INT64: case LP__TYPE_UINT64: case LP__TYPE_FLOAT64: case LP__TYPE_TIMESTAMP: return 64;
     default: return 0;
   }
-}
-
-bool lp__field_is_packed(const lp__field *f) {
-  if (f->type != LP__TYPE_STRUCT) return false;
-  for (size_t i = 0; i < f->n_metadata; i++)
-    if (strcmp(f->metadata[i].key, "lance-encoding:packed") == 0 && f->metadata[i].value_len >= 4 &&
-        (memcmp(f->metadata[i].value, "true", 4) == 0 || memcmp(f->metadata[i].value, "TRUE", 4) == 0))
-      return true;
-  return false;
 }
 
 /* Fill leaves[*n] .. for every leaf under f, given the layers of f's ancestors (outermost first). */

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "encodings20.pb-c.h"
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 typedef Lance__Encodings__ArrayEncoding aenc;
 #define A_(x) LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_##x

@@ -1,5 +1,5 @@
 /* Writing Lance 2.1 data files (see datafile_write.h; layouts in file-format-2.1.md sections 1-12). */
-#include "lance/datafile_write.h"
+#include "format/datafile_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +13,11 @@
 #include "encodings20.pb-c.h"
 #include "encodings21.pb-c.h"
 #include "file2.pb-c.h"
-#include "lance/buf.h"
-#include "lance/commit.h"
+#include "io/buf.h"
+#include "io/arena.h"
+#include "io/io.h"
 #include "wellknown.pb-c.h"
-#include "lance/write_schema.h"
+#include "format/write_schema.h"
 
 #define PAGE_ALIGN 64               /* page and global buffers start at multiples of this */
 #define FLUSH_BYTES (4u << 20)      /* write to the file once this much is buffered */
@@ -28,32 +29,8 @@
 #define PAGE_TARGET_BYTES (8u << 20)
 #define MAX_PATH_DEPTH 32
 
-int lp__write_fail_errno = 0;
-uint64_t lp__write_fail_after = 0;
-
 enum { LAYER_ALL_VALID_ITEM = 1, LAYER_ALL_VALID_LIST = 2, LAYER_NULLABLE_ITEM = 3, LAYER_NULLABLE_LIST = 4,
        LAYER_EMPTYABLE_LIST = 5, LAYER_NULL_AND_EMPTY_LIST = 6 };
-
-lp_status lp__write_all(int fd, const void *p, size_t n, const char *path, lp_error *err) {
-  const uint8_t *c = p;
-  while (n > 0) {
-    size_t step = n;
-    if (lp__write_fail_errno) {
-      if (lp__write_fail_after == 0)
-        return lp_error_set_errno(err, LP_EIO, lp__write_fail_errno, "%s: write failed", path);
-      if (step > lp__write_fail_after) step = (size_t)lp__write_fail_after;
-      lp__write_fail_after -= step;
-    }
-    ssize_t k = write(fd, c, step);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return lp_error_set_errno(err, LP_EIO, errno, "%s: write failed", path);
-    }
-    c += k;
-    n -= (size_t)k;
-  }
-  return LP_OK;
-}
 
 /* ---- one leaf column: the path from the top-level field down, and its levels and values ------------- */
 

@@ -3,13 +3,13 @@
  * Encodings are the minimal valid set (encodings-2.1.md section 4): mini-block pages with Flat / Variable /
  * FixedSizeList values and Flat{16} rep/def levels, full-zip pages for values of 256 bytes and more, and
  * all-null pages. One writer is used by one thread at a time. */
-#ifndef LP_LANCE_DATAFILE_WRITE_H
-#define LP_LANCE_DATAFILE_WRITE_H
+#ifndef LP_FORMAT_DATAFILE_WRITE_H
+#define LP_FORMAT_DATAFILE_WRITE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 
@@ -51,13 +51,5 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *out, lp_error *err);
 void lp__dfw_abort(lp__dfw *w);
 
 void lp__dfw_result_reset(lp__dfw_result *r);
-
-/* Write the whole buffer at the current position of fd, retrying short writes (EIO/ENOSPC as LP_EIO). */
-lp_status lp__write_all(int fd, const void *p, size_t n, const char *path, lp_error *err);
-
-/* Test hook: when set, lp__write_all fails with this errno once `lp__write_fail_after` more bytes were
- * written (simulates a full disk). 0 = off. Not thread-safe; tests only. */
-extern int lp__write_fail_errno;
-extern uint64_t lp__write_fail_after;
 
 #endif

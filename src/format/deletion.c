@@ -5,7 +5,7 @@
  * No Debian package offers a small C reader for Arrow IPC, so the few flatbuffers tables needed (Footer,
  * Schema, Field, Int, Block, Message, RecordBatch, BodyCompression) are read by hand below, through
  * bounds-checked accessors: every offset is checked against the buffer before it is followed. */
-#include "lance/deletion.h"
+#include "format/deletion.h"
 
 #include <roaring/roaring.h>
 #include <stdbool.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "lance/io.h"
+#include "io/io.h"
 
 #define MAX_DELETED_ROWS ((size_t)1 << 32) /* row offsets are u32 */
 

@@ -2,8 +2,8 @@
  * (`.arrow`: an Arrow IPC file with one uint32 column; `.bin`: a 32-bit roaring bitmap). Internal.
  *
  * A decoded vector is immutable and reference counted, so the session cache shares it across threads. */
-#ifndef LP_LANCE_DELETION_H
-#define LP_LANCE_DELETION_H
+#ifndef LP_FORMAT_DELETION_H
+#define LP_FORMAT_DELETION_H
 
 #include <stdbool.h>
 #include <stddef.h>

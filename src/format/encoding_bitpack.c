@@ -3,7 +3,7 @@
  * Assumes a little-endian host, like the rest of the reader. */
 #include <string.h>
 
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 
 static const unsigned fl_order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
 

@@ -2,7 +2,7 @@
  * FSST). Table layout and escape rule: encodings-2.1.md section 3.7. */
 #include <string.h>
 
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 
 #define FSST_MAGIC UINT64_C(0x46535354)
 #define FSST_ESCAPE 255

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 
 #define ZSTD_MAGIC 0xFD2FB528u
 #define MAX_ZSTD_RATIO 32768u /* no zstd frame expands more than this (128 KiB blocks of a few bytes) */

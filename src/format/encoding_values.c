@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 typedef Lance__Encodings21__CompressiveEncoding cenc;
 #define C_(x) LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_##x

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 void lp__leafbuf_init(lp__leafbuf *b, lp__vkind kind, uint32_t value_bits, uint32_t fsl_dim) {
   memset(b, 0, sizeof *b);

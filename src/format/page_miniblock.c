@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 #define MAX_CHUNK_BUFFERS 8
 #define MAX_CHUNK_VALUES (32768u * 8) /* a chunk is at most 32 KiB; one bit per value at the least */

@@ -1,6 +1,6 @@
 /* Lance schemas: logical type strings, the field tree built from the manifest's flat pre-order list, and
  * export of fields as Arrow C schemas. */
-#include "lance/schema.h"
+#include "format/schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -519,4 +519,13 @@ lp_status lp__fields_to_arrow_struct(const lp__field *const *fields, size_t n, s
     out->n_children = (int64_t)i + 1;
   }
   return LP_OK;
+}
+
+bool lp__field_is_packed(const lp__field *f) {
+  if (f->type != LP__TYPE_STRUCT) return false;
+  for (size_t i = 0; i < f->n_metadata; i++)
+    if (strcmp(f->metadata[i].key, "lance-encoding:packed") == 0 && f->metadata[i].value_len >= 4 &&
+        (memcmp(f->metadata[i].value, "true", 4) == 0 || memcmp(f->metadata[i].value, "TRUE", 4) == 0))
+      return true;
+  return false;
 }

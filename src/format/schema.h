@@ -1,7 +1,7 @@
 /* The engine's model of a Lance schema: a tree of fields with Lance field ids and logical types, as the
  * manifest stores it (a flat pre-order list of lance.file.Field, parents before children). Internal. */
-#ifndef LP_LANCE_SCHEMA_H
-#define LP_LANCE_SCHEMA_H
+#ifndef LP_FORMAT_SCHEMA_H
+#define LP_FORMAT_SCHEMA_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,5 +107,9 @@ lp_status lp__field_copy(const lp__field *src, lp__field *dst, lp_error *err);
 lp_status lp__schema_copy(const lp__schema *src, lp__schema *dst, lp_error *err);
 void lp__field_reset(lp__field *f);
 void lp__schema_reset(lp__schema *s);
+
+/* A struct field stored packed (field metadata "lance-encoding:packed" = true): in 2.1 one column, listed
+ * in the manifest under the struct's own field id. */
+bool lp__field_is_packed(const lp__field *f);
 
 #endif

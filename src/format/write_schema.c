@@ -1,5 +1,5 @@
 /* Schemas on the write path (see write_schema.h). */
-#include "lance/write_schema.h"
+#include "format/write_schema.h"
 
 #include <ctype.h>
 #include <errno.h>

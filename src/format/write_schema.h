@@ -1,11 +1,11 @@
 /* Schemas on the write path: building the engine's field tree (lance/schema.h) from an Arrow C schema or
  * from the CLI's text spec, building its lance.file.Field messages (protobuf-c), and checking that incoming Arrow data matches it. Internal; thread-compatible. */
-#ifndef LP_LANCE_WRITE_SCHEMA_H
-#define LP_LANCE_WRITE_SCHEMA_H
+#ifndef LP_FORMAT_WRITE_SCHEMA_H
+#define LP_FORMAT_WRITE_SCHEMA_H
 
-#include "lance/commit.h"
+#include "io/arena.h"
 #include "file.pb-c.h"
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lancepool/arrow_c.h"
 
 /* Build *out from an Arrow struct schema ("+s"), one top-level field per child. Field ids come from

@@ -1,5 +1,5 @@
 /* Growable byte buffer (see buf.h). */
-#include "lance/buf.h"
+#include "io/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

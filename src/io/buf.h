@@ -1,7 +1,7 @@
 /* A growable byte buffer for assembling file bytes (data file pages, footers). Not protobuf: messages are
  * built and packed with protobuf-c. Internal; thread-compatible. */
-#ifndef LP_LANCE_BUF_H
-#define LP_LANCE_BUF_H
+#ifndef LP_IO_BUF_H
+#define LP_IO_BUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

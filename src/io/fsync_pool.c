@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lance/commit.h"
+#include "io/io.h"
 
 #define MAX_WORKERS 7 /* with the caller, eight fsyncs in flight */
 #define MAX_TASKS 256 /* queued at most; a larger barrier queues in rounds */

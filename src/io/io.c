@@ -1,13 +1,17 @@
-/* File helpers: reading a whole (small) metadata file, joining paths. */
-#include "lance/io.h"
+/* File helpers (see io.h). */
+#include "io/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int lp__write_fail_errno = 0;
+uint64_t lp__write_fail_after = 0;
 
 lp_status lp__read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *out_size, lp_error *err) {
   *out = NULL;
@@ -66,4 +70,61 @@ char *lp__path_join(const char *a, const char *b) {
   if (la > 0 && a[la - 1] != '/') p[w++] = '/';
   memcpy(p + w, b, lb + 1);
   return p;
+}
+
+lp_status lp__write_all(int fd, const void *p, size_t n, const char *path, lp_error *err) {
+  const uint8_t *c = p;
+  while (n > 0) {
+    size_t step = n;
+    if (lp__write_fail_errno) {
+      if (lp__write_fail_after == 0)
+        return lp_error_set_errno(err, LP_EIO, lp__write_fail_errno, "%s: write failed", path);
+      if (step > lp__write_fail_after) step = (size_t)lp__write_fail_after;
+      lp__write_fail_after -= step;
+    }
+    ssize_t k = write(fd, c, step);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      return lp_error_set_errno(err, LP_EIO, errno, "%s: write failed", path);
+    }
+    c += k;
+    n -= (size_t)k;
+  }
+  return LP_OK;
+}
+
+uint64_t lp__random_u64(void) {
+  uint64_t v = 0;
+  size_t got = 0;
+  while (got < sizeof v) {
+    ssize_t k = getrandom((uint8_t *)&v + got, sizeof v - got, 0);
+    if (k > 0) got += (size_t)k;
+  }
+  return v;
+}
+
+void lp__uuid(char out[37]) {
+  uint8_t r[16];
+  uint64_t a = lp__random_u64(), b = lp__random_u64();
+  memcpy(r, &a, 8);
+  memcpy(r + 8, &b, 8);
+  r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+  r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+  size_t n = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[n++] = '-';
+    n += (size_t)sprintf(out + n, "%02x", r[i]);
+  }
+  out[n] = 0;
+}
+
+lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
+  if (!durable) return LP_OK;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot open directory", dir);
+  int rc = fsync(fd);
+  int e = errno;
+  close(fd);
+  if (rc != 0) return lp_error_set_errno(err, LP_EIO, e, "%s: fsync failed", dir);
+  return LP_OK;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lance/distance_int.h"
+#include "query/distance_int.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>

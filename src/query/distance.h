@@ -7,8 +7,8 @@
  * Variants for SSE2, AVX2+FMA(+F16C) and AVX-512F are picked at run time from the CPU, with a portable
  * scalar fallback; any dim >= 1 works. Summation order differs between variants (results agree to about
  * 1e-6 relative). Thread-safe, no allocation. Internal. */
-#ifndef LP_LANCE_DISTANCE_H
-#define LP_LANCE_DISTANCE_H
+#ifndef LP_QUERY_DISTANCE_H
+#define LP_QUERY_DISTANCE_H
 
 #include <stddef.h>
 #include <stdint.h>

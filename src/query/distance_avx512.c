@@ -5,7 +5,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "lance/distance_int.h"
+#include "query/distance_int.h"
 
 #define TGT __attribute__((target("avx512f")))
 #define INL TGT static inline __attribute__((always_inline))

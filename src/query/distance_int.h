@@ -1,10 +1,10 @@
 /* Private to distance_*.c: each instruction-set file defines one kernel table. */
-#ifndef LP_LANCE_DISTANCE_INT_H
-#define LP_LANCE_DISTANCE_INT_H
+#ifndef LP_QUERY_DISTANCE_INT_H
+#define LP_QUERY_DISTANCE_INT_H
 
 #include <math.h>
 
-#include "lance/distance.h"
+#include "query/distance.h"
 
 extern const lp__dist_kernels lp__dist_scalar;
 #if defined(__x86_64__)

@@ -1,6 +1,6 @@
 /* Portable distance kernels in plain C, in the summation order of distance_int.h (the vector variants'
  * and LanceDB's own), so every level gives the same figures. The compiler may vectorise the lane loop. */
-#include "lance/distance_int.h"
+#include "query/distance_int.h"
 
 #define LANES 16
 

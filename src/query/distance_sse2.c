@@ -3,7 +3,7 @@
 #if defined(__x86_64__)
 #include <emmintrin.h>
 
-#include "lance/distance_int.h"
+#include "query/distance_int.h"
 
 #define TGT __attribute__((target("sse2")))
 #define INL TGT static inline __attribute__((always_inline))

@@ -24,14 +24,14 @@
  *
  * Thread safety: a parsed or bound predicate is immutable; any number of threads may evaluate one bound
  * predicate at the same time. */
-#ifndef LP_LANCE_PREDICATE_H
-#define LP_LANCE_PREDICATE_H
+#ifndef LP_QUERY_PREDICATE_H
+#define LP_QUERY_PREDICATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 

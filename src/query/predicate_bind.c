@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/predicate_int.h"
-#include "lance/predicate_like.h"
+#include "query/predicate_int.h"
+#include "query/predicate_like.h"
 
 #define NS_PER_DAY 86400000000000LL
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/predicate_int.h"
-#include "lance/predicate_like.h"
+#include "query/predicate_int.h"
+#include "query/predicate_like.h"
 
 #define CHUNK_ROWS 4096
 #define CHUNK_WORDS (CHUNK_ROWS / 64)

@@ -1,8 +1,8 @@
 /* Private to predicate_*.c: the syntax tree the parser builds and the binder reads. */
-#ifndef LP_LANCE_PREDICATE_INT_H
-#define LP_LANCE_PREDICATE_INT_H
+#ifndef LP_QUERY_PREDICATE_INT_H
+#define LP_QUERY_PREDICATE_INT_H
 
-#include "lance/predicate.h"
+#include "query/predicate.h"
 
 typedef enum pn_kind {
   PN_COLUMN,  /* path[0..n_path) */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/predicate_like.h"
+#include "query/predicate_like.h"
 
 typedef enum unit_kind { U_CHAR, U_ONE, U_ANY } unit_kind;
 

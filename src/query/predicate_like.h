@@ -1,6 +1,6 @@
 /* LIKE pattern matching for predicates (see predicate_like.c). Internal. */
-#ifndef LP_LANCE_PREDICATE_LIKE_H
-#define LP_LANCE_PREDICATE_LIKE_H
+#ifndef LP_QUERY_PREDICATE_LIKE_H
+#define LP_QUERY_PREDICATE_LIKE_H
 
 #include <stdbool.h>
 #include <stddef.h>

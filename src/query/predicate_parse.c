@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/predicate_int.h"
+#include "query/predicate_int.h"
 
 typedef enum tok_kind {
   T_EOF,

@@ -30,14 +30,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/distance.h"
-#include "lance/predicate.h"
-#include "lance/search_int.h"
-#include "lance/session.h"
-#include "lance/sq8.h"
-#include "lance/table.h"
-#include "lance/topk.h"
+#include "format/arrow_util.h"
+#include "query/distance.h"
+#include "query/predicate.h"
+#include "query/search_int.h"
+#include "table/session.h"
+#include "query/sq8.h"
+#include "table/table.h"
+#include "query/topk.h"
 
 #define STRIP_ROWS 64         /* rows per kernel call: distances stay in L1 */
 #define FILTER_BATCH_ROWS 8192 /* rows per filter batch: its buffers stay below malloc's mmap threshold and

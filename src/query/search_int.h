@@ -1,13 +1,13 @@
 /* Internals of the search module (search.c, search_where.c) shared between its files. Internal.
  * The distance kernels and the top-k heap are the project's one kernel library: distance.h, topk.h. */
-#ifndef LP_LANCE_SEARCH_INT_H
-#define LP_LANCE_SEARCH_INT_H
+#ifndef LP_QUERY_SEARCH_INT_H
+#define LP_QUERY_SEARCH_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lance/predicate.h"
+#include "query/predicate.h"
 #include "lancepool/lance.h"
 
 /* Parse and bind `where` against table t's schema; *out = NULL when where is NULL or empty. */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/search_int.h"
-#include "lance/stream.h"
-#include "lance/table.h"
+#include "format/arrow_util.h"
+#include "query/search_int.h"
+#include "table/stream.h"
+#include "table/table.h"
 
 #define DEFAULT_BATCH_ROWS 8192
 

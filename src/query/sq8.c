@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/sq8.h"
+#include "query/sq8.h"
 
 #define WILD_ABS 1e15 /* beyond this a value is not quantised (its row is always measured exactly) */
 

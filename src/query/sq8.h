@@ -12,8 +12,8 @@
  * dimension (so integer distances are isotropic): x^[d] = lo[d] + s * code[d], code in 0..255. A row
  * with a non-finite value or a value beyond +-1e15 is "wild": no bound (resid = +inf); such rows are
  * always measured exactly. */
-#ifndef LP_LANCE_SQ8_H
-#define LP_LANCE_SQ8_H
+#ifndef LP_QUERY_SQ8_H
+#define LP_QUERY_SQ8_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/topk.h"
+#include "query/topk.h"
 
 bool lp__topk_less(lp__topk_item a, lp__topk_item b) {
   bool an = isnan(a.dist), bn = isnan(b.dist);

@@ -5,8 +5,8 @@
  * or after. -0.0 and +0.0 are equal. A bounded max-heap: pushing costs O(1) when the candidate is not
  * better than the current worst (the common case) and O(log k) otherwise; nothing is allocated after
  * init. One lp__topk per thread; merge the per-thread heaps at the end. Internal. */
-#ifndef LP_LANCE_TOPK_H
-#define LP_LANCE_TOPK_H
+#ifndef LP_QUERY_TOPK_H
+#define LP_QUERY_TOPK_H
 
 #include <stdbool.h>
 #include <stddef.h>

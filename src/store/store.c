@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "lance/table.h"
-#include "lance/write_int.h"
+#include "table/table.h"
+#include "write/write.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "format/arrow_util.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "store/store_int.h"
 
 #define ARROW_FLAG_NULLABLE 2

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 #include "store/store_index.h"
 
 #define SCAN_ROWS 65536 /* id values read at a time when scanning a fragment */

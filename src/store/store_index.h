@@ -2,7 +2,7 @@
 #ifndef LP_STORE_INDEX_H
 #define LP_STORE_INDEX_H
 
-#include "lance/write_int.h"
+#include "write/write.h"
 #include "store/store_int.h"
 
 typedef struct lp__store_index lp__store_index;

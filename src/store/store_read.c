@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/predicate.h"
-#include "lance/table.h"
+#include "query/predicate.h"
+#include "table/table.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 

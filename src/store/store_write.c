@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 

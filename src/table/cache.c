@@ -1,6 +1,6 @@
 /* The session's metadata cache: a chained hash table for lookups plus a doubly linked LRU list, both under
  * one mutex. Values are reference counted by their own type (ops); the cache holds one reference each. */
-#include "lance/cache.h"
+#include "table/cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  *
  * The cache holds one reference to each value it stores; lookups hand out a new reference. Eviction only
  * drops the cache's own reference, so a value in use elsewhere stays alive until its last user lets go. */
-#ifndef LP_LANCE_CACHE_H
-#define LP_LANCE_CACHE_H
+#ifndef LP_TABLE_CACHE_H
+#define LP_TABLE_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

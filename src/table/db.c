@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 
 lp_status lp_db_open(const char *dir, lp_session *session, lp_db **out, lp_error *err) {
   if (dir == NULL || out == NULL) return lp_error_set(err, LP_EINVAL, "lp_db_open: dir and out must not be NULL");

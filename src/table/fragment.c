@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/session.h"
-#include "lance/table.h"
+#include "format/arrow_util.h"
+#include "table/session.h"
+#include "table/table.h"
 
 static void *meta_ref(void *v) { return lp__datafile_meta_ref(v); }
 static void meta_unref(void *v) { lp__datafile_meta_unref(v); }

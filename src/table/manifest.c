@@ -1,14 +1,14 @@
 /* Manifest files: the section layout (u32-length-prefixed protobuf sections and a 16-byte footer) and the
  * conversion of the protoc-c decoded lance.table.Manifest into the engine's own immutable structs, so
  * nothing outside this file depends on the generated code. */
-#include "lance/manifest.h"
+#include "table/manifest.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/io.h"
+#include "io/io.h"
 #include "table.pb-c.h"
 
 #define FOOTER_BYTES 16

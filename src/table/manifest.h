@@ -1,15 +1,15 @@
 /* Decoded manifests: one version of a table (schema, fragments, data files, deletion files). Internal.
  *
  * A manifest is immutable once decoded and reference counted, so the session cache can share it. */
-#ifndef LP_LANCE_MANIFEST_H
-#define LP_LANCE_MANIFEST_H
+#ifndef LP_TABLE_MANIFEST_H
+#define LP_TABLE_MANIFEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lance/deletion.h"
-#include "lance/schema.h"
+#include "format/deletion.h"
+#include "format/schema.h"
 #include "lancepool/error.h"
 
 /* Reader feature flags this engine understands: deletion files (1), stable row ids (2, which a reader

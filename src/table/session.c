@@ -1,8 +1,8 @@
 /* Sessions: a reference-counted, thread-safe holder of the caches shared by connections: decoded metadata,
  * and (under a budget of its own, so large vector columns never push metadata out) decoded vectors. */
-#include "lance/session.h"
+#include "table/session.h"
 
-#include "lance/versions.h"
+#include "table/versions.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* The session's internals shared with the table layer. Internal. */
-#ifndef LP_LANCE_SESSION_H
-#define LP_LANCE_SESSION_H
+#ifndef LP_TABLE_SESSION_H
+#define LP_TABLE_SESSION_H
 
-#include "lance/cache.h"
+#include "table/cache.h"
 #include "lancepool/lance.h"
 
 /* The session's metadata cache (never NULL for a live session). */

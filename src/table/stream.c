@@ -1,5 +1,5 @@
 /* The ArrowArrayStream adapter shared by the engine's producers (see stream.h). */
-#include "lance/stream.h"
+#include "table/stream.h"
 
 #include <errno.h>
 #include <stdio.h>

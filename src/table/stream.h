@@ -2,8 +2,8 @@
  * next/schema/free as lp_status functions; the adapter keeps the error text for get_last_error, makes a
  * failure sticky (later get_next calls return the same errno value), and frees the producer on release.
  * Internal. */
-#ifndef LP_LANCE_STREAM_H
-#define LP_LANCE_STREAM_H
+#ifndef LP_TABLE_STREAM_H
+#define LP_TABLE_STREAM_H
 
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/io.h"
-#include "lance/session.h"
-#include "lance/table.h"
-#include "lance/versions.h"
+#include "format/arrow_util.h"
+#include "io/io.h"
+#include "table/session.h"
+#include "table/table.h"
+#include "table/versions.h"
 
 #define MAX_NAME 255
 

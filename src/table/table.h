@@ -1,13 +1,13 @@
 /* Internals of connections and tables shared by db.c, table.c, scan.c and take.c. Internal. */
-#ifndef LP_LANCE_TABLE_H
-#define LP_LANCE_TABLE_H
+#ifndef LP_TABLE_TABLE_H
+#define LP_TABLE_TABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lance/datafile.h"
-#include "lance/deletion.h"
-#include "lance/manifest.h"
+#include "format/datafile.h"
+#include "format/deletion.h"
+#include "table/manifest.h"
 #include "lancepool/lance.h"
 
 struct lp_db {

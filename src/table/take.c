@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/table.h"
+#include "format/arrow_util.h"
+#include "table/table.h"
 
 typedef struct want {
   uint64_t pos;   /* live position asked for */

@@ -1,6 +1,6 @@
 /* Listing and resolving manifest versions. The directory listing is authoritative; the hint file
  * (latest_version_hint.json) is never trusted for correctness. */
-#include "lance/versions.h"
+#include "table/versions.h"
 
 #include <dirent.h>
 #include <errno.h>

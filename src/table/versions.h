@@ -1,7 +1,7 @@
 /* The versions of a table: manifest file names in _versions/ (V1 "<n>.manifest" and V2 "<20 digits of
  * u64::MAX - n>.manifest"), listing and resolving. Internal. */
-#ifndef LP_LANCE_VERSIONS_H
-#define LP_LANCE_VERSIONS_H
+#ifndef LP_TABLE_VERSIONS_H
+#define LP_TABLE_VERSIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lance/versions.h"
-#include "lance/write_int.h"
+#include "table/versions.h"
+#include "write/write_int.h"
 
 typedef struct str_set {
   char **s;

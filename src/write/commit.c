@@ -1,5 +1,5 @@
 /* Committing versions (see commit.h). */
-#include "lance/commit.h"
+#include "write/commit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lance/datafile_write.h"
-#include "lance/io.h"
-#include "lance/versions.h"
-#include "lance/write_schema.h"
+#include "format/datafile_write.h"
+#include "io/io.h"
+#include "table/versions.h"
+#include "format/write_schema.h"
 
 #define DEFAULT_ATTEMPTS 100
 #define BACKOFF_BASE_US 1000    /* first retry waits up to this long (randomized) */
@@ -28,42 +28,6 @@
 #define FLAG_CONFIG 8u
 #define FLAG_BASE_PATHS 16u
 #define KNOWN_FLAGS 0x3Fu
-
-uint64_t lp__random_u64(void) {
-  uint64_t v = 0;
-  size_t got = 0;
-  while (got < sizeof v) {
-    ssize_t k = getrandom((uint8_t *)&v + got, sizeof v - got, 0);
-    if (k > 0) got += (size_t)k;
-  }
-  return v;
-}
-
-void lp__uuid(char out[37]) {
-  uint8_t r[16];
-  uint64_t a = lp__random_u64(), b = lp__random_u64();
-  memcpy(r, &a, 8);
-  memcpy(r + 8, &b, 8);
-  r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-  r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-  size_t n = 0;
-  for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[n++] = '-';
-    n += (size_t)sprintf(out + n, "%02x", r[i]);
-  }
-  out[n] = 0;
-}
-
-lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
-  if (!durable) return LP_OK;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot open directory", dir);
-  int rc = fsync(fd);
-  int e = errno;
-  close(fd);
-  if (rc != 0) return lp_error_set_errno(err, LP_EIO, e, "%s: fsync failed", dir);
-  return LP_OK;
-}
 
 /* ---- reading a base version ------------------------------------------------------------------------ */
 
@@ -153,80 +117,6 @@ void lp__base_reset(lp__base *b) {
   if (b->txn) lance__table__transaction__free_unpacked(b->txn, NULL);
   lp__manifest_unref(b->m);
   memset(b, 0, sizeof *b);
-}
-
-/* ---- arena ---------------------------------------------------------------------------------------- */
-
-#define ARENA_BLOCK_BYTES 65536
-
-typedef struct arena_block {
-  struct arena_block *next;
-  size_t used, cap;
-  _Alignas(16) unsigned char data[];
-} arena_block;
-
-struct lp__arena {
-  arena_block *head;
-  bool failed;
-};
-
-lp__arena *lp__arena_new(void) { return calloc(1, sizeof(lp__arena)); }
-
-void lp__arena_free(lp__arena *a) {
-  if (a == NULL) return;
-  for (arena_block *b = a->head, *n; b; b = n) {
-    n = b->next;
-    free(b);
-  }
-  free(a);
-}
-
-void *lp__arena_alloc(lp__arena *a, size_t n) {
-  n = (n + 15) & ~(size_t)15;
-  arena_block *b = a->head;
-  if (b == NULL || b->cap - b->used < n) {
-    size_t cap = n > ARENA_BLOCK_BYTES ? n : ARENA_BLOCK_BYTES;
-    b = malloc(sizeof *b + cap);
-    if (b == NULL) {
-      a->failed = true;
-      return NULL;
-    }
-    b->used = 0;
-    b->cap = cap;
-    b->next = a->head;
-    a->head = b;
-  }
-  void *p = b->data + b->used;
-  b->used += n;
-  memset(p, 0, n);
-  return p;
-}
-
-char *lp__arena_strdup(lp__arena *a, const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = lp__arena_alloc(a, n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
-bool lp__arena_failed(const lp__arena *a) { return a->failed; }
-
-void *lp__arena_msg(lp__arena *a, const ProtobufCMessageDescriptor *desc) {
-  void *m = lp__arena_alloc(a, desc->sizeof_message);
-  if (m) protobuf_c_message_init(desc, m);
-  return m;
-}
-
-void lp__ptrvec_push(lp__arena *a, lp__ptrvec *vec, void *p) {
-  if (vec->n == vec->cap) {
-    size_t cap = vec->cap ? vec->cap * 2 : 8;
-    void **nv = lp__arena_alloc(a, cap * sizeof *nv);
-    if (nv == NULL) return; /* the arena remembers the failure */
-    if (vec->n) memcpy(nv, vec->v, vec->n * sizeof *nv);
-    vec->v = nv;
-    vec->cap = cap;
-  }
-  vec->v[vec->n++] = p;
 }
 
 lp_status lp__plan_init(lp__plan *p, lp_error *err) {

@@ -2,14 +2,15 @@
  * _versions/ and published with link() (fails with EEXIST when another writer took the version — the
  * same mechanism as LanceDB, so both can commit to one table), rebase-and-retry on a lost race, hint file,
  * and fsync of everything before it becomes visible when durable. Internal; one thread per call. */
-#ifndef LP_LANCE_COMMIT_H
-#define LP_LANCE_COMMIT_H
+#ifndef LP_WRITE_COMMIT_H
+#define LP_WRITE_COMMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lance/manifest.h"
-#include "lance/schema.h"
+#include "io/arena.h"
+#include "table/manifest.h"
+#include "format/schema.h"
 
 #include "table.pb-c.h"
 #include "transaction.pb-c.h"
@@ -17,26 +18,6 @@
 /* Transaction operation numbers (lance.table.Transaction oneof). */
 enum { LP__OP_APPEND = 100, LP__OP_DELETE = 101, LP__OP_OVERWRITE = 102, LP__OP_CREATE_INDEX = 103,
        LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108 };
-
-/* A bump allocator for the protobuf-c messages a commit builds: everything is freed at once by
- * lp__arena_free, so a message tree may mix new parts with parts borrowed from an unpacked manifest. */
-typedef struct lp__arena lp__arena;
-lp__arena *lp__arena_new(void);
-void lp__arena_free(lp__arena *a);
-/* Zeroed memory (NULL when out of memory; the arena then remembers the failure, see lp__arena_failed). */
-void *lp__arena_alloc(lp__arena *a, size_t n);
-char *lp__arena_strdup(lp__arena *a, const char *s);
-bool lp__arena_failed(const lp__arena *a);
-/* A new message of `desc`, initialized to its defaults. */
-void *lp__arena_msg(lp__arena *a, const ProtobufCMessageDescriptor *desc);
-
-/* A growable array of pointers in an arena (a repeated message field being built). */
-typedef struct lp__ptrvec {
-  void **v;
-  size_t n, cap;
-} lp__ptrvec;
-/* Append p; on allocation failure the arena's failure flag is set. */
-void lp__ptrvec_push(lp__arena *a, lp__ptrvec *vec, void *p);
 
 /* One committed version as read for a commit: the manifest file, its Manifest message unpacked by
  * protobuf-c (fields this code does not know are kept as unknown fields and written back unchanged by a
@@ -131,14 +112,5 @@ Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance
 lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, bool has_index, const uint8_t *txn,
                                   size_t txn_len, uint64_t version, const char *txn_name, uint8_t **out,
                                   size_t *out_len, lp_error *err);
-
-/* fsync a directory (no-op when !durable). */
-lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err);
-/* fsync every path (files or directories) at once, from several threads, so the file system can commit
- * them in one journal transaction instead of one after another. LP_EIO names the first that failed. */
-lp_status lp__fsync_paths(const char *const *paths, size_t n, lp_error *err);
-/* Random lowercase hyphenated UUID v4 (37 bytes with NUL). */
-void lp__uuid(char out[37]);
-uint64_t lp__random_u64(void);
 
 #endif

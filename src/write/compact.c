@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/session.h"
-#include "lance/table.h"
-#include "lance/write_int.h"
+#include "table/session.h"
+#include "table/table.h"
+#include "write/write_int.h"
 
 #define DELETED_SHARE_TO_REWRITE 10 /* a fragment with 1/10 of its rows deleted is rewritten */
 

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/deletion_write.h"
-#include "lance/predicate.h"
-#include "lance/session.h"
-#include "lance/table.h"
-#include "lance/write_int.h"
+#include "format/arrow_util.h"
+#include "write/deletion_write.h"
+#include "query/predicate.h"
+#include "table/session.h"
+#include "table/table.h"
+#include "write/write_int.h"
 
 #define EVAL_ROWS 65536 /* physical rows read and evaluated at a time */
 

@@ -1,12 +1,12 @@
 /* Writing deletion files, both kinds, as LanceDB does (deletion-files.md). Internal. */
-#ifndef LP_LANCE_DELETION_WRITE_H
-#define LP_LANCE_DELETION_WRITE_H
+#ifndef LP_WRITE_DELETION_WRITE_H
+#define LP_WRITE_DELETION_WRITE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lance/deletion.h"
+#include "format/deletion.h"
 #include "lancepool/error.h"
 
 /* LanceDB's choice: a bitmap when the fragment's previous file was a bitmap or the set has 5000 rows or

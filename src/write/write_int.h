@@ -1,18 +1,12 @@
-/* Shared internals of the write operations (write_table.c, delete, upsert, compaction). Internal. */
-#ifndef LP_LANCE_WRITE_INT_H
-#define LP_LANCE_WRITE_INT_H
+/* Shared internals of the write operations (write_table.c, delete, upsert, compaction), private to write/.
+ * What the layers above use is in write.h. Internal. */
+#ifndef LP_WRITE_WRITE_INT_H
+#define LP_WRITE_WRITE_INT_H
 
-#include <time.h>
-
-#include "lance/commit.h"
-#include "lance/datafile_write.h"
+#include "format/datafile_write.h"
 #include "lancepool/lance.h"
-
-/* Data files written for one operation, not yet committed. */
-typedef struct lp__written {
-  lp__dfw_result *files;
-  size_t n;
-} lp__written;
+#include "write/commit.h"
+#include "write/write.h"
 
 void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out);
 /* "<db dir>/<name>.lance" after checking the name. Caller frees. */
@@ -27,13 +21,6 @@ lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, con
 lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,
                              lp__ptrvec *op_list, lp_error *err);
 void lp__written_unlink(const char *table_dir, lp__written *w);
-/* lp_db_add that also hands back, in *out_files (may be NULL; free with lp__written_reset), the data
- * files the committed version gained: their names and row counts, in the order of the rows. */
-lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStream *data,
-                             const lp_write_options *opts, uint64_t *out_version, lp__written *out_files,
-                             lp_error *err);
-void lp__written_reset(lp__written *w);
-
 lp_status lp__stream_collect(struct ArrowArrayStream *s, const lp__schema *expect, lp__schema *out_schema,
                              struct ArrowArray **out, size_t *out_n, lp_error *err);
 void lp__batches_free(struct ArrowArray *b, size_t n);
@@ -65,25 +52,5 @@ struct lp_table;
 struct lp__fragment;
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
-
-/* lp_db_cleanup with a tighter rule for files no version ever used: they are removed only when they are
- * older than orphans_before too (when it is > 0 and earlier than the version cut-off). A caller that
- * knows when its own uncommitted writes started passes that time, so cleanup never takes their files. */
-lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, time_t orphans_before,
-                         uint64_t *out_versions, uint64_t *out_files, lp_error *err);
-
-/* One physical row of a fragment. */
-typedef struct lp__row_ref {
-  uint64_t frag; /* fragment id */
-  uint32_t row;  /* physical row */
-} lp__row_ref;
-
-/* Delete the listed rows (located in version at_version; any order, repeats allowed) as one Delete commit
- * recording `predicate` (which should select the same rows): no predicate is evaluated. Rows already
- * deleted are not counted. Rebased over concurrent commits as long as every listed fragment still holds
- * the same data files; otherwise LP_ECONFLICT (then delete by the predicate instead). */
-lp_status lp__db_delete_rows(lp_db *db, const char *name, uint64_t at_version, const lp__row_ref *rows, size_t n,
-                             const char *predicate, const lp_write_options *opts, uint64_t *out_deleted,
-                             uint64_t *out_version, lp_error *err);
 
 #endif

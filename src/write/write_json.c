@@ -1,5 +1,5 @@
 /* JSON rows to Arrow batches (see write_json.h). */
-#include "lance/write_json.h"
+#include "write/write_json.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/write_schema.h"
+#include "format/arrow_util.h"
+#include "format/write_schema.h"
 
 typedef struct jctx {
   const size_t *lines;

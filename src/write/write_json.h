@@ -2,13 +2,13 @@
  * Mapping: integers as JSON integers, floats as numbers or "NaN"/"Infinity"/"-Infinity", binary as
  * base64, timestamps as integers in their unit, date32 as days, lists as arrays, structs as objects,
  * null or a missing key as null. */
-#ifndef LP_LANCE_WRITE_JSON_H
-#define LP_LANCE_WRITE_JSON_H
+#ifndef LP_WRITE_WRITE_JSON_H
+#define LP_WRITE_WRITE_JSON_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lancepool/arrow_c.h"
 
 /* Build one struct array (a record batch of the schema's top-level columns) from n JSON objects.

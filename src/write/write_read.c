@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/table.h"
-#include "lance/write_int.h"
+#include "format/arrow_util.h"
+#include "table/table.h"
+#include "write/write_int.h"
 
 #define READ_ROWS 65536 /* rows per batch read back */
 

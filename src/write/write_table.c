@@ -9,14 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/commit.h"
-#include "lance/datafile_write.h"
-#include "lance/session.h"
-#include "lance/table.h"
-#include "lance/versions.h"
-#include "lance/deletion_write.h"
-#include "lance/write_int.h"
-#include "lance/write_schema.h"
+#include "io/io.h"
+#include "write/commit.h"
+#include "format/datafile_write.h"
+#include "table/session.h"
+#include "table/table.h"
+#include "table/versions.h"
+#include "write/deletion_write.h"
+#include "write/write_int.h"
+#include "format/write_schema.h"
 
 #define DEFAULT_ROWS_PER_FILE 1048576u
 #define DEFAULT_ROWS_PER_PAGE 65536u

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

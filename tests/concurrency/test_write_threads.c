@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/arrow_util.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "format/arrow_util.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

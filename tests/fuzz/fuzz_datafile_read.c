@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "fuzz_shapes.h"
-#include "lance/arrow_util.h"
-#include "lance/datafile.h"
+#include "format/arrow_util.h"
+#include "format/datafile.h"
 
 #define MAX_ROWS 20000 /* keeps allocations proportional to the input */
 

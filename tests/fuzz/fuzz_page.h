@@ -7,8 +7,8 @@
 #define LP_FUZZ_PAGE_H
 
 #include "fuzz_shapes.h"
-#include "lance/arrow_util.h"
-#include "lance/datafile.h"
+#include "format/arrow_util.h"
+#include "format/datafile.h"
 #include "unit/datafile_builder.h"
 
 #define FUZZ_PAGE_MAX_ROWS 20000

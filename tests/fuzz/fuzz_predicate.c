@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "arrow_build.h"
-#include "lance/predicate.h"
+#include "query/predicate.h"
 
 enum { NR = 70, NC = 12 };
 static lp__field g_fields[NC], g_kids[2];

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 
 #define FUZZ_N_SHAPES 13
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lance/commit.h"
-#include "lance/write_schema.h"
+#include "write/commit.h"
+#include "format/write_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 
 #define MAX_ROWS 64
 

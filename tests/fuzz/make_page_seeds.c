@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/datafile_int.h"
+#include "format/datafile_int.h"
 
 #define MAX_SEED_BYTES 12000
 

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile.h"
+#include "format/arrow_util.h"
+#include "format/datafile.h"
 #include "lp_test.h"
 
 static const char *g_table;

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "arrow_build.h"
-#include "lance/predicate.h"
+#include "query/predicate.h"
 #include "lp_test.h"
 
 enum { C_ID, C_I, C_I8, C_U, C_F, C_G, C_S, C_B, C_D, C_TS, C_ST, C_MYCOL, C_N };

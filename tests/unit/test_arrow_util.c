@@ -1,7 +1,7 @@
 /* Unit tests of arrow_util: owned arrays and their release, struct assembly, null arrays, slice copies
  * and concatenation of primitive, bool, string, list and struct arrays (offsets re-based, validity
  * merged), plus the argument errors. */
-#include "lance/arrow_util.h"
+#include "format/arrow_util.h"
 #include "lp_test.h"
 
 static void make_i32(struct ArrowArray *a, const int32_t *v, const int *valid, int64_t n) {

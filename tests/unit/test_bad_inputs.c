@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

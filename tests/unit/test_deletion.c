@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/deletion.h"
-#include "lance/table.h"
+#include "format/deletion.h"
+#include "table/table.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

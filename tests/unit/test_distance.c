@@ -2,7 +2,7 @@
  * float32 and float16 rows, zero vectors (cosine NaN), and the dispatcher's choice. */
 #include <math.h>
 
-#include "lance/distance.h"
+#include "query/distance.h"
 #include "lp_test.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;

@@ -5,8 +5,8 @@
 #include <lz4.h>
 #include <zstd.h>
 
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 #include "lp_test.h"
 
 static uint64_t rs = 88172645463325252ull;

@@ -6,8 +6,8 @@
 #include <inttypes.h>
 
 #include "datafile_builder.h"
-#include "lance/arrow_util.h"
-#include "lance/datafile_int.h"
+#include "format/arrow_util.h"
+#include "format/datafile_int.h"
 
 typedef Lance__Encodings21__CompressiveEncoding cenc;
 

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "arrow_build.h"
-#include "lance/predicate.h"
+#include "query/predicate.h"
 #include "lp_test.h"
 
 #define N 9

@@ -1,5 +1,5 @@
 /* Predicate parser: operators, precedence, literals, quoting, and every syntax error with its position. */
-#include "lance/predicate.h"
+#include "query/predicate.h"
 #include "lp_test.h"
 
 static char *render(const char *text) {

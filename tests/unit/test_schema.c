@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/schema.h"
+#include "format/schema.h"
 #include "lp_test.h"
 
 /* Parse lt, check the type, format it back to the same string and check the Arrow format. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/search_int.h"
+#include "query/search_int.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

@@ -15,11 +15,11 @@
 #include <string.h>
 
 #include "arrow_build.h"
-#include "lance/distance.h"
-#include "lance/search_int.h"
-#include "lance/sq8.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "query/distance.h"
+#include "query/search_int.h"
+#include "query/sq8.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

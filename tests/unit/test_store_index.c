@@ -7,7 +7,7 @@
  * a scan would need); without the note the file is read. */
 #include <unistd.h>
 
-#include "lance/table.h"
+#include "table/table.h"
 #include "store/store_index.h"
 #include "store/store_int.h"
 #include "store_test_util.h"

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/deletion.h"
-#include "lance/manifest.h"
-#include "lance/table.h"
-#include "lance/versions.h"
+#include "format/deletion.h"
+#include "table/manifest.h"
+#include "table/table.h"
+#include "table/versions.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

@@ -2,7 +2,7 @@
  * randomised comparison with a full sort. */
 #include <math.h>
 
-#include "lance/topk.h"
+#include "query/topk.h"
 #include "lp_test.h"
 
 static int cmp_items(const void *a, const void *b) {

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/datafile_write.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "format/datafile_write.h"
+#include "io/io.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 

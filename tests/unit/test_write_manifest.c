@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lance/commit.h"
-#include "lance/io.h"
-#include "lance/versions.h"
-#include "lance/write_json.h"
-#include "lance/write_schema.h"
+#include "write/commit.h"
+#include "io/io.h"
+#include "table/versions.h"
+#include "write/write_json.h"
+#include "format/write_schema.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
 
