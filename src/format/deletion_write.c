@@ -1,7 +1,7 @@
 /* Writing deletion files (deletion-files.md): `.arrow` (Arrow IPC file, one non-null uint32 column
  * "row_id", uncompressed, no validity buffer) and `.bin` (32-bit roaring bitmap, portable format without
  * run containers, written by CRoaring). The kind follows LanceDB's rule (lp__deletion_kind_for). */
-#include "write/deletion_write.h"
+#include "format/deletion_write.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* Writing deletion files, both kinds, as LanceDB does (deletion-files.md). Internal. */
-#ifndef LP_WRITE_DELETION_WRITE_H
-#define LP_WRITE_DELETION_WRITE_H
+#ifndef LP_FORMAT_DELETION_WRITE_H
+#define LP_FORMAT_DELETION_WRITE_H
 
 #include <stdbool.h>
 #include <stddef.h>

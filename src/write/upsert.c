@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "format/arrow_util.h"
-#include "write/deletion_write.h"
+#include "format/deletion_write.h"
 #include "table/session.h"
 #include "table/table.h"
 #include "write/write_int.h"

@@ -15,7 +15,7 @@
 #include "table/session.h"
 #include "table/table.h"
 #include "table/versions.h"
-#include "write/deletion_write.h"
+#include "format/deletion_write.h"
 #include "write/write_int.h"
 #include "format/write_schema.h"
 
