@@ -70,29 +70,6 @@ int lp__dist_kind_parse(const char *name) {
   return -1;
 }
 
-float lp__half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, x;
-  if (exp == 0x1F) {
-    x = sign | 0x7F800000 | man << 13;
-  } else if (exp == 0) {
-    if (man == 0) {
-      x = sign;
-    } else {
-      int e = -1;
-      do {
-        e++;
-        man <<= 1;
-      } while ((man & 0x400) == 0);
-      x = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3FF) << 13;
-    }
-  } else {
-    x = sign | (exp + 112) << 23 | man << 13;
-  }
-  float f;
-  memcpy(&f, &x, 4);
-  return f;
-}
-
 /* Round a double to the nearest float16 (ties to even) in one step, so no double rounding happens. */
 uint16_t lp__half_from_double(double d) {
   uint16_t sign = signbit(d) ? 0x8000u : 0;

@@ -1,5 +1,7 @@
 /* Portable distance kernels in plain C, in the summation order of distance_int.h (the vector variants'
  * and LanceDB's own), so every level gives the same figures. The compiler may vectorise the lane loop. */
+#include <string.h>
+
 #include "query/distance_int.h"
 
 #define LANES 16
@@ -70,3 +72,26 @@ static void sq8_l2(const int16_t *q, const uint8_t *rows, size_t n, size_t dim, 
 
 const lp__dist_kernels lp__dist_scalar = {
     .name = "scalar", .f32 = {l2_f32, cos_f32, dot_f32}, .f16 = {l2_f16, cos_f16, dot_f16}, .sq8_l2 = sq8_l2};
+
+float lp__half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, x;
+  if (exp == 0x1F) {
+    x = sign | 0x7F800000 | man << 13;
+  } else if (exp == 0) {
+    if (man == 0) {
+      x = sign;
+    } else {
+      int e = -1;
+      do {
+        e++;
+        man <<= 1;
+      } while ((man & 0x400) == 0);
+      x = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3FF) << 13;
+    }
+  } else {
+    x = sign | (exp + 112) << 23 | man << 13;
+  }
+  float f;
+  memcpy(&f, &x, 4);
+  return f;
+}
