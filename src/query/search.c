@@ -548,7 +548,7 @@ lp_status lp__search_compile_filter(lp_table *t, const char *where, lp__pred_bou
 
 lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_fn fn, void *ctx, lp_error *err) {
   const char **names = NULL;
-  size_t n_names, n_idx;
+  size_t n_names = 0, n_idx = 0;
   const size_t *idx;
   if (t->m->schema.n_fields == 0) return LP_OK;
   LP_TRY(filter_columns(t, pb, &names, &n_names, &idx, &n_idx, err));
@@ -596,7 +596,7 @@ static lp_status collect_bitmap(void *ctx, uint64_t first_pos, const uint8_t *se
 static lp_status postfilter(lp_table *t, const lp__pred_bound *pb, hit *hits, size_t *n, lp_error *err) {
   if (*n == 0) return LP_OK;
   const char **names = NULL;
-  size_t n_names, n_idx;
+  size_t n_names = 0, n_idx = 0;
   const size_t *idx;
   LP_TRY(filter_columns(t, pb, &names, &n_names, &idx, &n_idx, err));
   uint64_t *pos = malloc(*n * sizeof *pos);

@@ -22,7 +22,7 @@
 #define BACKOFF_BASE_US 1000    /* first retry waits up to this long (randomized) */
 #define BACKOFF_MAX_US 50000    /* the randomized wait doubles per attempt up to this */
 #define WRITER_LIBRARY "lancepool"
-#define WRITER_VERSION "0.1.0"
+#define WRITER_VERSION LP_VERSION_STRING /* the project version, from CMakeLists.txt */
 #define FLAG_DELETIONS 1u
 #define FLAG_STABLE_ROW_IDS 2u
 #define FLAG_CONFIG 8u
@@ -55,8 +55,8 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
   if (b->file_len < 20 || memcmp(b->file + b->file_len - 4, "LANC", 4) != 0)
     return lp_error_set(err, LP_ECORRUPT, "%s: not a Lance manifest (no LANC footer)", path);
   uint64_t pos = rd_u64(b->file + b->file_len - 16);
-  const uint8_t *msg;
-  size_t msg_len;
+  const uint8_t *msg = NULL; /* set by section_at; initialised for GCC's -O3 flow analysis */
+  size_t msg_len = 0;
   LP_TRY(section_at(b, pos, &msg, &msg_len, path, err));
   if (pos + 4 + msg_len != b->file_len - 16)
     return lp_error_set(err, LP_ECORRUPT, "%s: manifest does not end at the footer", path);
@@ -65,8 +65,8 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
   if (b->pb->opt_index_section_case == LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION_INDEX_SECTION)
     LP_TRY(section_at(b, b->pb->index_section, &b->index, &b->index_len, path, err));
   if (b->pb->opt_transaction_section_case == LANCE__TABLE__MANIFEST__OPT_TRANSACTION_SECTION_TRANSACTION_SECTION) {
-    const uint8_t *txn;
-    size_t txn_len;
+    const uint8_t *txn = NULL;
+    size_t txn_len = 0;
     LP_TRY(section_at(b, b->pb->transaction_section, &txn, &txn_len, path, err));
     b->txn = lance__table__transaction__unpack(NULL, txn_len, txn); /* NULL: an unknown operation */
   }

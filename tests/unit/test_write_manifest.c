@@ -21,8 +21,8 @@ static lp__schema schema;
 
 static void add_rows(lp_db *db, int first, int n) {
   lp_error err = {0};
-  json_t *rows[8];
-  size_t lines[8];
+  json_t *rows[8] = {0};
+  size_t lines[8] = {0};
   for (int i = 0; i < n; i++) {
     char buf[96];
     snprintf(buf, sizeof buf, "{\"id\": %d, \"s\": \"r%d\"}", first + i, first + i);
