@@ -44,6 +44,22 @@ static bool have_node(void) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* Copy the last LOG_TAIL_BYTES of the peer's log to stderr (its error message is at the end). */
+#define LOG_TAIL_BYTES 4096
+static void print_log_tail(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long size = ftell(f);
+    if (size > LOG_TAIL_BYTES) fseek(f, size - LOG_TAIL_BYTES, SEEK_SET);
+    else rewind(f);
+  }
+  char buf[LOG_TAIL_BYTES];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  fwrite(buf, 1, n, stderr);
+}
+
 static lp_status append(lp_bench_result **results, size_t *n, const lp_bench_result *r, lp_error *err) {
   lp_bench_result *grown = realloc(*results, (*n + 1) * sizeof *grown);
   if (grown == NULL) return lp_error_set(err, LP_ENOMEM, "bench peer: out of memory");
@@ -90,16 +106,23 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
   char *argv[] = {"node", script, "--db", (char *)a->db_dir, "--table", (char *)a->table, "--records", records,
                   "--dim", dim, "--threads", threads, "--seconds", seconds, "--workloads", (char *)a->workloads,
                   NULL};
+  int log_fd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "bench peer: cannot create its log %s", a->log_path);
   int fds[2];
-  if (pipe(fds) != 0) return lp_error_set_errno(err, LP_EIO, errno, "bench peer: pipe");
+  if (pipe(fds) != 0) {
+    close(log_fd);
+    return lp_error_set_errno(err, LP_EIO, errno, "bench peer: pipe");
+  }
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
+    close(log_fd);
     return lp_error_set_errno(err, LP_EIO, errno, "bench peer: fork");
   }
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
     setenv("LP_NODE_DIR", node_dir, 1);
@@ -108,6 +131,7 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
     _exit(127);
   }
   close(fds[1]);
+  close(log_fd);
   FILE *in = fdopen(fds[0], "r");
   lp_status rc = LP_OK;
   char line[512];
@@ -124,8 +148,10 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (rc == LP_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-    rc = lp_error_set(err, LP_EIO, "bench peer: %s failed (exit status %d); its message is above", script,
-                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  if (rc == LP_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    print_log_tail(a->log_path);
+    rc = lp_error_set(err, LP_EIO, "bench peer: %s failed (exit status %d); the end of its log %s is above",
+                      script, WIFEXITED(status) ? WEXITSTATUS(status) : -1, a->log_path);
+  }
   return rc;
 }

@@ -15,13 +15,15 @@ typedef struct {
   size_t n_threads;
   double seconds;
   const char *workloads; /* comma list */
+  const char *log_path;  /* the peer's stderr (LanceDB's own log lines) goes to this file, truncated first */
 } lp_bench_peer_args;
 
 /* Where the source tree is: $LP_SOURCE_DIR, else the directory this binary was built from. */
 const char *lp__bench_source_dir(void);
 
 /* Run the peer; append its rows to *results (realloc'd; *n_results grows). LP_ENOTFOUND with a clear
- * message when Node, the script or the pinned node_modules are missing; LP_EIO when the peer fails. */
+ * message when Node, the script or the pinned node_modules are missing; LP_EIO when the peer fails (the
+ * last lines of its log are then copied to stderr). */
 LP_MUST_CHECK lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results,
                                            size_t *n_results, lp_error *err);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/usage.h"
 #include "lancepool/error.h"
 #include "lancepool/lance.h"
 

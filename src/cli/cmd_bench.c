@@ -14,9 +14,6 @@
 #include "cli/cli.h"
 #include "store/store_conn.h"
 
-#define USAGE                                                                                        \
-  "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
-  "[--csv FILE] [--png FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
 #define TABLE "store"
 #define BUILD_BATCH 50000 /* rows per initial fragment: large enough that maintenance leaves them alone */
 
@@ -24,7 +21,7 @@ typedef struct {
   unsigned records, dim, threads[8];
   size_t n_threads;
   double seconds;
-  const char *db, *csv, *png, *workloads;
+  const char *db, *csv, *png, *workloads, *peer_log;
   bool peers, quick, durable;
   unsigned pool_max;
 } options;
@@ -39,7 +36,7 @@ static int parse(int argc, char **argv, options *o) {
     if (strcmp(a, "--quick") == 0) { o->quick = true; continue; }
     if (strcmp(a, "--no-peers") == 0) { o->peers = false; continue; }
     if (strcmp(a, "--no-durable") == 0) { o->durable = false; continue; }
-    if (v == NULL) return lp__cli_usage(USAGE, "unknown option or missing value: %s", a);
+    if (v == NULL) return lp__cli_usage(BENCH_USAGE, "unknown option or missing value: %s", a);
     i++;
     if (strcmp(a, "--records") == 0) { o->records = (unsigned)strtoul(v, NULL, 10); set_records = true; }
     else if (strcmp(a, "--dim") == 0) o->dim = (unsigned)strtoul(v, NULL, 10);
@@ -48,6 +45,7 @@ static int parse(int argc, char **argv, options *o) {
     else if (strcmp(a, "--db") == 0) o->db = v;
     else if (strcmp(a, "--csv") == 0) o->csv = v;
     else if (strcmp(a, "--png") == 0) o->png = v;
+    else if (strcmp(a, "--peer-log") == 0) o->peer_log = v;
     else if (strcmp(a, "--workloads") == 0) o->workloads = v;
     else if (strcmp(a, "--threads") == 0) {
       set_threads = true;
@@ -55,12 +53,12 @@ static int parse(int argc, char **argv, options *o) {
       for (char *p = (char *)v; *p && o->n_threads < 8;) {
         char *end;
         unsigned long t = strtoul(p, &end, 10);
-        if (end == p || t == 0 || t > 256) return lp__cli_usage(USAGE, "--threads: expected a comma list of 1..256, found '%s'", v);
+        if (end == p || t == 0 || t > 256) return lp__cli_usage(BENCH_USAGE, "--threads: expected a comma list of 1..256, found '%s'", v);
         o->threads[o->n_threads++] = (unsigned)t;
         p = *end == ',' ? end + 1 : end;
       }
     } else
-      return lp__cli_usage(USAGE, "unknown option: %s", a);
+      return lp__cli_usage(BENCH_USAGE, "unknown option: %s", a);
   }
   if (o->quick) { /* about a minute and a half with the peer on a 2-vCPU machine */
     if (!set_records) o->records = 10000;
@@ -72,7 +70,7 @@ static int parse(int argc, char **argv, options *o) {
     }
   }
   if (o->records < 1000 || o->dim == 0 || o->dim > 1024 || !(o->seconds > 0))
-    return lp__cli_usage(USAGE, "need --records >= 1000, --dim in 1..1024 and --seconds > 0");
+    return lp__cli_usage(BENCH_USAGE, "need --records >= 1000, --dim in 1..1024 and --seconds > 0");
   return 0;
 }
 
@@ -240,6 +238,28 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
   return remove(path);
 }
 
+/* The peer's log: --peer-log, else bench-peer.log beside the CSV (or the chart), else in the work directory
+ * (a temporary one is removed afterwards; a failing peer's log tail is printed either way). */
+static void default_peer_log(const options *o, const char *root, char *out, size_t cap) {
+  const char *beside = o->csv ? o->csv : o->png;
+  if (o->peer_log) {
+    snprintf(out, cap, "%s", o->peer_log);
+  } else if (beside) {
+    const char *slash = strrchr(beside, '/');
+    int dir_len = slash ? (int)(slash - beside) : 1;
+    snprintf(out, cap, "%.*s/bench-peer.log", dir_len, slash ? beside : ".");
+  } else {
+    snprintf(out, cap, "%s/bench-peer.log", root);
+  }
+}
+
+/* The last lines of a run: where its files went. */
+static void print_outputs(const options *o, const char *peer_log) {
+  if (o->csv) printf("CSV written to %s\n", o->csv);
+  if (o->png) printf("chart written to %s\n", o->png);
+  if (o->peers && (o->peer_log || o->csv || o->png)) printf("LanceDB peer log written to %s\n", peer_log);
+}
+
 int lp__cli_bench(int argc, char **argv) {
   options o;
   int prc = parse(argc, argv, &o);
@@ -258,8 +278,11 @@ int lp__cli_bench(int argc, char **argv) {
   fprintf(stderr, "lancepool bench: %u records, dim %u, %g s per measurement, in %s\n", o.records, o.dim, o.seconds, root);
   lp_status rc = build_store(dir, &o, &err);
   if (rc == LP_OK) rc = measure_lancepool(dir, &o, &res, &n_res, &err);
+  char peer_log[4096];
+  default_peer_log(&o, root, peer_log, sizeof peer_log);
   if (rc == LP_OK && o.peers) {
-    lp_bench_peer_args pa = {peer_dir, TABLE, o.records, o.dim, o.threads, o.n_threads, o.seconds, o.workloads};
+    lp_bench_peer_args pa = {peer_dir, TABLE, o.records, o.dim, o.threads, o.n_threads, o.seconds, o.workloads,
+                             peer_log};
     lp__bench_progress("official LanceDB: building and measuring");
     rc = lp__bench_peer_run(&pa, &res, &n_res, &err);
     lp__bench_progress_clear();
@@ -271,6 +294,7 @@ int lp__cli_bench(int argc, char **argv) {
     if (o.csv && lp__bench_write_csv(o.csv, res, n_res, &err) != LP_OK) exit_code = lp__cli_fail("%s", err.message);
     if (o.png && lp__bench_write_chart(o.png, res, n_res, o.records, o.dim, &err) != LP_OK)
       exit_code = lp__cli_fail("%s", err.message);
+    if (exit_code == 0) print_outputs(&o, peer_log);
   }
   free(res);
   if (o.db == NULL) nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -5,7 +5,6 @@
 
 #include "cli/write_cli.h"
 
-#define CLEANUP_USAGE "lancepool cleanup DB TABLE --older-than SECONDS"
 
 int lp__cli_cleanup(int argc, char **argv) {
   lp__wargs a;

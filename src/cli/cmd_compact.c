@@ -5,7 +5,6 @@
 
 #include "cli/write_cli.h"
 
-#define COMPACT_USAGE "lancepool compact DB TABLE [--max-rows-per-file N] [--no-fsync]"
 
 static lp_status run(lp_db *db, const lp__wargs *a, const lp_write_options *o, struct ArrowArrayStream *rows,
                      char *out, size_t cap, lp_error *err) {

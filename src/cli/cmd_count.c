@@ -4,7 +4,6 @@
 
 #include "cli/cli.h"
 
-#define COUNT_USAGE "lancepool count DB TABLE [--version N] [--where PRED]"
 
 int lp__cli_count(int argc, char **argv) {
   lp__cli_args a;

@@ -1,12 +1,12 @@
-/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]`: create a table (prints its version). */
+/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]`: create a table (prints its version),
+ * and the database directory with its parents when they are missing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/write_cli.h"
 #include "format/write_schema.h"
-
-#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--no-fsync]"
+#include "io/io.h"
 
 int lp__cli_create(int argc, char **argv) {
   lp__wargs a;
@@ -26,6 +26,8 @@ int lp__cli_create(int argc, char **argv) {
     data = &stream;
   }
   lp_db *db = NULL;
+  /* Like LanceDB's connect + createTable, creating a table creates the database directory too. */
+  if (rc == 0 && lp__mkdir_p(a.pos[0], &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   if (rc == 0) {
     lp_write_options o;

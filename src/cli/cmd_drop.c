@@ -3,7 +3,6 @@
 
 #include "cli/write_cli.h"
 
-#define DROP_USAGE "lancepool drop DB TABLE"
 
 int lp__cli_drop(int argc, char **argv) {
   lp__wargs a;

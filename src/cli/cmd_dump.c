@@ -5,7 +5,6 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 
-#define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
 #define DUMP_BUFFER_BYTES (1u << 20)
 
 /* Drain the stream into out. Returns 0 or the exit status after printing the error. */

@@ -4,7 +4,6 @@
 
 #include "cli/write_cli.h"
 
-#define RESTORE_USAGE "lancepool restore DB TABLE --version N [--no-fsync]"
 
 static lp_status run(lp_db *db, const lp__wargs *a, const lp_write_options *o, struct ArrowArrayStream *rows,
                      char *out, size_t cap, lp_error *err) {

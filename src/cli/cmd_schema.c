@@ -6,7 +6,6 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 
-#define SCHEMA_USAGE "lancepool schema DB TABLE [--version N]"
 
 static int print_schema(const struct ArrowSchema *s) {
   lp_error err = {0};

@@ -10,9 +10,6 @@
 #include "cli/cli.h"
 #include "cli/json_out.h"
 
-#define SEARCH_USAGE                                                                                   \
-  "lancepool search DB TABLE --vector '[0.1, 0.2, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]" \
-  " [--where PRED] [--postfilter] [--columns a,b] [--version N]"
 #define MAX_DIM (1u << 20)
 
 /* Parse "[1, 2.5, -3e-2]" (JSON array of numbers; nan/inf are read too, for the engine to refuse). */

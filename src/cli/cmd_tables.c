@@ -3,7 +3,6 @@
 
 #include "cli/cli.h"
 
-#define TABLES_USAGE "lancepool tables DB"
 
 int lp__cli_tables(int argc, char **argv) {
   lp__cli_args a;

@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 
-#define VERSIONS_USAGE "lancepool versions DB TABLE"
 
 int lp__cli_versions(int argc, char **argv) {
   lp__cli_args a;

@@ -1,5 +1,6 @@
 /* lancepool command line: dispatches to one sub-command per file (see cli.h for the exit-code contract). */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,28 +10,27 @@
 typedef struct {
   const char *name;
   lp_cli_fn run;
+  const char *usage; /* cli/usage.h */
   const char *summary;
 } command;
 
 static const command commands[] = {
-    {"version", lp__cli_version, "print the lancepool version"},
-    {"bench", lp__cli_bench, "benchmark the store: per-op vs persistent vs pooled, and official LanceDB"},
-    {"tables", lp__cli_tables, "DB: list the tables, one per line"},
-    {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
-    {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},
-    {"versions", lp__cli_versions, "DB TABLE: one line per version: number, commit time (us)"},
-    {"search", lp__cli_search,
-     "DB TABLE --vector '[..]' [--column C] [--k 10] [--metric l2|cosine|dot] [--where P] [--postfilter]"
-     " [--columns a,b] [--version N]: nearest rows as JSON Lines"},
-    {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]: create a table"},
-    {"add", lp__cli_add, "DB TABLE --jsonl FILE|-: append rows, print the new version"},
-    {"delete", lp__cli_delete, "DB TABLE --where PRED: delete rows, print count and new version"},
-    {"upsert", lp__cli_upsert, "DB TABLE --on KEY --jsonl FILE|-: replace matching rows, insert the rest"},
-    {"compact", lp__cli_compact, "DB TABLE: rewrite small fragments into larger ones"},
-    {"cleanup", lp__cli_cleanup, "DB TABLE --older-than SECONDS: remove old versions and unused files"},
-    {"restore", lp__cli_restore, "DB TABLE --version N: make version N the latest again"},
-    {"drop", lp__cli_drop, "DB TABLE: remove a table"},
-    {"dump", lp__cli_dump, "DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]: JSON Lines"},
+    {"version", lp__cli_version, VERSION_USAGE, "print the lancepool version"},
+    {"bench", lp__cli_bench, BENCH_USAGE, "benchmark the store: per-op vs persistent vs pooled, and official LanceDB"},
+    {"tables", lp__cli_tables, TABLES_USAGE, "list the tables, one per line"},
+    {"schema", lp__cli_schema, SCHEMA_USAGE, "one line per column: name, type, nullability"},
+    {"count", lp__cli_count, COUNT_USAGE, "number of live rows"},
+    {"versions", lp__cli_versions, VERSIONS_USAGE, "one line per version: number, commit time (us)"},
+    {"search", lp__cli_search, SEARCH_USAGE, "the nearest rows to a vector, as JSON Lines"},
+    {"create", lp__cli_create, CREATE_USAGE, "create a table"},
+    {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},
+    {"delete", lp__cli_delete, DELETE_USAGE, "delete rows, print count and new version"},
+    {"upsert", lp__cli_upsert, UPSERT_USAGE, "replace matching rows, insert the rest"},
+    {"compact", lp__cli_compact, COMPACT_USAGE, "rewrite small fragments into larger ones"},
+    {"cleanup", lp__cli_cleanup, CLEANUP_USAGE, "remove old versions and unused files"},
+    {"restore", lp__cli_restore, RESTORE_USAGE, "make an old version the latest again"},
+    {"drop", lp__cli_drop, DROP_USAGE, "remove a table"},
+    {"dump", lp__cli_dump, DUMP_USAGE, "the rows as JSON Lines"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -59,13 +59,47 @@ int lp__cli_usage(const char *usage, const char *fmt, ...) {
 int lp__cli_version(int argc, char **argv) {
   (void)argc;
   (void)argv;
-  puts("lancepool 0.1.0");
+  puts("lancepool " LP_VERSION_STRING);
   return 0;
 }
 
 static void print_help(FILE *out) {
-  fputs("usage: lancepool COMMAND [ARGS...]\n\ncommands:\n", out);
+  fputs("usage: lancepool COMMAND [ARGS...]\n"
+        "       lancepool help COMMAND | lancepool COMMAND --help   that command's usage\n"
+        "       lancepool --version | -V\n\ncommands:\n",
+        out);
   for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(name, commands[i].name) == 0) return &commands[i];
+  return NULL;
+}
+
+static int print_command_help(const command *c) {
+  printf("usage: %s\n%s\n", c->usage, c->summary);
+  return 0;
+}
+
+static bool is_help_flag(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
+
+static int unknown_command(const char *name) {
+  fprintf(stderr, "lancepool: unknown command '%s'\n", name);
+  print_help(stderr);
+  return LP_CLI_EXIT_USAGE;
+}
+
+/* `lancepool help [COMMAND]`. */
+static int run_help(int argc, char **argv) {
+  if (argc == 0) {
+    print_help(stdout);
+    return 0;
+  }
+  const command *c = find_command(argv[0]);
+  if (c == NULL) return unknown_command(argv[0]);
+  if (argc > 1) return lp__cli_usage("lancepool help [COMMAND]", "unexpected argument '%s'", argv[1]);
+  return print_command_help(c);
 }
 
 int main(int argc, char **argv) {
@@ -74,13 +108,14 @@ int main(int argc, char **argv) {
     print_help(stderr);
     return LP_CLI_EXIT_USAGE;
   }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-    print_help(stdout);
-    return 0;
-  }
-  for (size_t i = 0; i < N_COMMANDS; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "lancepool: unknown command '%s'\n", argv[1]);
-  print_help(stderr);
-  return LP_CLI_EXIT_USAGE;
+  const char *name = argv[1];
+  if (is_help_flag(name)) return run_help(argc - 2, argv + 2);
+  if (strcmp(name, "help") == 0) return run_help(argc - 2, argv + 2);
+  if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) return lp__cli_version(argc - 1, argv + 1);
+  const command *c = find_command(name);
+  if (c == NULL) return unknown_command(name);
+  /* `CMD --help` (or -h) among the arguments: no option of ours takes "--help" or "-h" as its value. */
+  for (int i = 2; i < argc; i++)
+    if (is_help_flag(argv[i])) return print_command_help(c);
+  return c->run(argc - 1, argv + 1);
 }

@@ -128,3 +128,31 @@ lp_status lp__fsync_dir(const char *dir, bool durable, lp_error *err) {
   if (rc != 0) return lp_error_set_errno(err, LP_EIO, e, "%s: fsync failed", dir);
   return LP_OK;
 }
+
+/* mkdir of one path, where an existing directory counts as made. */
+static lp_status mkdir_one(const char *path, lp_error *err) {
+  if (mkdir(path, 0777) == 0) return LP_OK;
+  int e = errno;
+  struct stat st;
+  if (e == EEXIST && stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return LP_OK;
+    return lp_error_set(err, LP_EIO, "%s: exists and is not a directory", path);
+  }
+  return lp_error_set_errno(err, LP_EIO, e, "%s: cannot create directory", path);
+}
+
+lp_status lp__mkdir_p(const char *dir, lp_error *err) {
+  if (dir == NULL || dir[0] == '\0') return lp_error_set(err, LP_EINVAL, "mkdir: empty directory name");
+  char *path = strdup(dir);
+  if (path == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", dir);
+  lp_status rc = LP_OK;
+  for (char *p = path + 1; rc == LP_OK && *p; p++) {
+    if (*p != '/' || p[-1] == '/') continue;
+    *p = '\0';
+    rc = mkdir_one(path, err);
+    *p = '/';
+  }
+  if (rc == LP_OK) rc = mkdir_one(path, err);
+  free(path);
+  return rc;
+}

@@ -18,6 +18,10 @@ lp_status lp__read_file(const char *path, size_t max_bytes, uint8_t **out, size_
 /* snprintf into a new string. NULL on failure. */
 char *lp__path_join(const char *a, const char *b);
 
+/* Create directory `dir` and its missing parents (mode 0777 less the umask), as `mkdir -p`. LP_EIO names the
+ * component that could not be made; an existing directory is fine, an existing non-directory is not. */
+lp_status lp__mkdir_p(const char *dir, lp_error *err);
+
 /* Write the whole buffer at the current position of fd, retrying short writes (EIO/ENOSPC as LP_EIO). */
 lp_status lp__write_all(int fd, const void *p, size_t n, const char *path, lp_error *err);
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "io/io.h"
 #include "table/table.h"
 #include "write/write.h"
 #include "store/store_index.h"
@@ -205,22 +206,11 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wdone, NULL);
   pthread_mutex_init(&s->maint_run, NULL);
-  if (cfg->create_if_missing) { /* mkdir -p */
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) < (int)sizeof path) {
-      for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-          *p = '\0';
-          (void)mkdir(path, 0777);
-          *p = '/';
-        }
-      (void)mkdir(path, 0777);
-    }
-  }
+  lp_status rc = cfg->create_if_missing ? lp__mkdir_p(dir, err) : LP_OK;
   lp_session_config sc;
   lp_session_config_init(&sc);
   if (cfg->cache_bytes > 0) sc.vector_cache_bytes = cfg->cache_bytes;
-  lp_status rc = lp_session_create(&sc, &s->session, err);
+  if (rc == LP_OK) rc = lp_session_create(&sc, &s->session, err);
   if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
   lp_pool_config pc = cfg->pool;
   pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of `lancepool bench --quick --seconds 1`: every workload table is printed, every CSV row has
 # positive throughput and latencies, every mode (ours and the LanceDB peer's) is present, the ratio lines
-# and the pool statistics after each pooled run are there, and the chart is written when gnuplot exists.
+# and the pool statistics after each pooled run are there, the chart is written when gnuplot exists, the
+# run names its files, and LanceDB's own log lines go to the peer's log file.
 # Timings are never asserted.
 set -euo pipefail
 : "${LANCEPOOL:?}" "${LP_TEST_TMP:?}"
@@ -26,4 +27,10 @@ rows=$(($(wc -l <"$out/bench.csv") - 1))
   echo "pool statistics missing"; cat "$out/tables.txt"; exit 1; }
 [ "$(grep -c "^threads *pooled/per-op *pooled/persistent *pooled/lancedb-best" "$out/tables.txt")" -eq 6 ]
 if [ ${#png[@]} -gt 0 ]; then [ -s "$out/bench.png" ] || { echo "no chart"; exit 1; }; fi
+# The run ends by saying where its files went; LanceDB's own log lines go to the peer's log, not the terminal.
+grep -qx "CSV written to $out/bench.csv" "$out/tables.txt" || { echo "no line naming the CSV"; exit 1; }
+if [ ${#png[@]} -gt 0 ]; then grep -qx "chart written to $out/bench.png" "$out/tables.txt" || { echo "no line naming the chart"; exit 1; }; fi
+grep -qx "LanceDB peer log written to $out/bench-peer.log" "$out/tables.txt" || { echo "no line naming the peer log"; exit 1; }
+[ -f "$out/bench-peer.log" ] || { echo "no peer log file"; exit 1; }
+if grep -E "lance(db)?::|WARN|INFO" "$out/stderr.txt"; then echo "LanceDB log lines reached the terminal"; exit 1; fi
 echo "bench smoke: $rows measurements"

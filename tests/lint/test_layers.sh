@@ -3,16 +3,11 @@
 # and of the layers beneath it, and a folder's private header (*_int.h) only inside that folder.
 set -euo pipefail
 src="${LP_SOURCE_DIR:-$(dirname "$0")/../..}/src"
-rank() {
-  case "$1" in
-    common) echo 0 ;; pool | io) echo 1 ;; format) echo 2 ;; table) echo 3 ;; query) echo 4 ;;
-    write) echo 5 ;; store) echo 6 ;; cli) echo 7 ;; *) echo -1 ;;
-  esac
-}
+declare -A rank=([common]=0 [pool]=1 [io]=1 [format]=2 [table]=3 [query]=4 [write]=5 [store]=6 [cli]=7)
 bad=0 checked=0
 for file in "$src"/*/*.[ch]; do
-  dir=$(basename "$(dirname "$file")")
-  own=$(rank "$dir")
+  dir=${file%/*} dir=${dir##*/} name=${file##*/}
+  own=${rank[$dir]:--1}
   if [ "$own" -lt 0 ]; then
     echo "FAIL: $file is in a folder that is no layer ($dir)"; bad=$((bad + 1)); continue
   fi
@@ -22,12 +17,12 @@ for file in "$src"/*/*.[ch]; do
     [ "$idir" = lancepool ] && continue
     [ "$idir" = "$inc" ] && continue # generated protobuf headers
     checked=$((checked + 1))
-    theirs=$(rank "$idir")
+    theirs=${rank[$idir]:--1}
     if [ "$idir" != "$dir" ] && { [ "$theirs" -lt 0 ] || [ "$theirs" -ge "$own" ]; }; then
-      echo "FAIL: $dir/$(basename "$file") includes $inc, which is not beneath $dir"; bad=$((bad + 1))
+      echo "FAIL: $dir/$name includes $inc, which is not beneath $dir"; bad=$((bad + 1))
     fi
     if [ "$idir" != "$dir" ] && [[ "$ihdr" == *_int.h ]]; then
-      echo "FAIL: $dir/$(basename "$file") includes $inc, private to $idir/"; bad=$((bad + 1))
+      echo "FAIL: $dir/$name includes $inc, private to $idir/"; bad=$((bad + 1))
     fi
   done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$file")
 done

@@ -1,0 +1,27 @@
+/* The usage line of every sub-command, in one place: each command prints its own on a usage error, and
+ * `lancepool help CMD` / `lancepool CMD --help` print it on stdout. */
+#ifndef LP_CLI_USAGE_H
+#define LP_CLI_USAGE_H
+
+#define VERSION_USAGE "lancepool version | lancepool --version | lancepool -V"
+#define ADD_USAGE "lancepool add DB TABLE --jsonl FILE|- [--no-fsync]"
+#define BENCH_USAGE                                                                                        \
+  "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
+  "[--csv FILE] [--png FILE] [--peer-log FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
+#define CLEANUP_USAGE "lancepool cleanup DB TABLE --older-than SECONDS"
+#define COMPACT_USAGE "lancepool compact DB TABLE [--max-rows-per-file N] [--no-fsync]"
+#define COUNT_USAGE "lancepool count DB TABLE [--version N] [--where PRED]"
+#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--no-fsync]"
+#define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
+#define DROP_USAGE "lancepool drop DB TABLE"
+#define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
+#define RESTORE_USAGE "lancepool restore DB TABLE --version N [--no-fsync]"
+#define SCHEMA_USAGE "lancepool schema DB TABLE [--version N]"
+#define SEARCH_USAGE                                                                                   \
+  "lancepool search DB TABLE --vector '[0.1, 0.2, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]" \
+  " [--where PRED] [--postfilter] [--columns a,b] [--version N]"
+#define TABLES_USAGE "lancepool tables DB"
+#define UPSERT_USAGE "lancepool upsert DB TABLE --on KEY --jsonl FILE|- [--no-fsync]"
+#define VERSIONS_USAGE "lancepool versions DB TABLE"
+
+#endif
