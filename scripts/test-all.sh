@@ -4,6 +4,8 @@
 #   build-asan/  AddressSanitizer + UBSan: unit tests and the fuzz corpus replays
 #   build-tsan/  ThreadSanitizer: concurrency tests
 #   build-fuzz/  clang + libFuzzer: each fuzz target for a bounded time on its committed corpus
+#   build-release/  GCC -O3 (Release), build-clang/  Clang: warnings as errors (optimisation-only and
+#                   compiler-specific warnings), then the unit tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -29,6 +31,14 @@ echo "== ThreadSanitizer: concurrency tests"
 configure_build build-tsan -DLP_SANITIZE=thread
 # TSan needs the low-entropy address layout some kernels no longer give by default.
 setarch "$(uname -m)" -R ctest --test-dir build-tsan --output-on-failure --no-tests=error -L '^concurrency$'
+
+echo "== Release (-O3) with GCC, warnings as errors: every target, then the unit tests"
+configure_build build-release -DCMAKE_BUILD_TYPE=Release
+ctest_run build-release -L '^unit$'
+
+echo "== Clang, warnings as errors: every target, then the unit tests"
+configure_build build-clang -DCMAKE_C_COMPILER=clang
+ctest_run build-clang -L '^unit$'
 
 echo "== libFuzzer: bounded runs"
 configure_build build-fuzz -DCMAKE_C_COMPILER=clang -DLP_FUZZ=ON -DLP_SANITIZE=address,undefined -DBUILD_TESTING=ON
