@@ -25,7 +25,7 @@ static inline void fuzz_page(const uint8_t *data, size_t size, Lance__Encodings2
   if (size < 1) return;
   const uint8_t *p = data + 1;
   size_t left = size - 1;
-  uint32_t rows, ll;
+  uint32_t rows = 0, ll = 0; /* set by fuzz_u32; initialised for GCC -Og, which cannot see that */
   if (fuzz_u32(&p, &left, &rows) || rows > FUZZ_PAGE_MAX_ROWS || fuzz_u32(&p, &left, &ll) || ll > left) return;
   Lance__Encodings21__PageLayout *pl = lance__encodings21__page_layout__unpack(NULL, ll, p);
   p += ll;
