@@ -15,6 +15,8 @@ debian_packages=(
   clang libclang-rt-14-dev                    # libFuzzer targets
   valgrind                                    # leak checks of the pool tests
   gnuplot-nox                                 # the benchmark chart
+  libcurl4-openssl-dev libssl-dev libexpat1-dev  # S3 client: HTTP(S), SigV4 hashes, XML responses
+  radosgw ceph-mon ceph-osd openssl iproute2 curl  # the throw-away S3 server of the s3 tests (scripts/rgw.sh)
 )
 
 missing=()

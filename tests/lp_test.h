@@ -55,6 +55,12 @@
     if (lp_st_ != LP_OK) LP_FAIL("%s: %s: %s", #call, lp_status_name(lp_st_), (errp)->message); \
   } while (0)
 
+#define RUN_TEST_ARGS(fn, ...)                \
+  do {                                        \
+    fprintf(stderr, "-- %s\n", #fn);          \
+    fn(__VA_ARGS__);                          \
+  } while (0)
+
 #define RUN_TEST(fn)                          \
   do {                                        \
     fprintf(stderr, "-- %s\n", #fn);          \

@@ -1,0 +1,74 @@
+/* For the s3 tests: the gateway's settings from the env file scripts/rgw.sh wrote ($LP_S3_ENV_FILE), a
+ * client made from them, and a fresh bucket per test. A missing or unreadable file fails the test: the
+ * tests never skip. */
+#ifndef LP_S3_TEST_ENV_H
+#define LP_S3_TEST_ENV_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/io.h"
+#include "io/s3.h"
+#include "lp_test.h"
+
+typedef struct s3_env {
+  char endpoint[256], endpoint_https[256], ca_file[512], access_key[128], secret_key[128], region[64];
+} s3_env;
+
+static void s3_env_field(const char *line, const char *name, char *out, size_t size) {
+  size_t n = strlen(name);
+  if (strncmp(line, name, n) != 0 || line[n] != '=') return;
+  snprintf(out, size, "%s", line + n + 1);
+  out[strcspn(out, "\r\n")] = '\0';
+}
+
+static s3_env s3_env_load(void) {
+  s3_env e;
+  memset(&e, 0, sizeof e);
+  const char *path = getenv("LP_S3_ENV_FILE");
+  if (path == NULL) LP_FAIL("LP_S3_ENV_FILE is not set: run through ctest (the rgw fixture) or scripts/rgw.sh run");
+  FILE *f = fopen(path, "r");
+  if (f == NULL) LP_FAIL("cannot read %s: did scripts/rgw.sh start the gateway?", path);
+  char line[1024];
+  while (fgets(line, sizeof line, f)) {
+    s3_env_field(line, "LP_S3_ENDPOINT", e.endpoint, sizeof e.endpoint);
+    s3_env_field(line, "LP_S3_ENDPOINT_HTTPS", e.endpoint_https, sizeof e.endpoint_https);
+    s3_env_field(line, "LP_S3_CA_FILE", e.ca_file, sizeof e.ca_file);
+    s3_env_field(line, "LP_S3_ACCESS_KEY", e.access_key, sizeof e.access_key);
+    s3_env_field(line, "LP_S3_SECRET_KEY", e.secret_key, sizeof e.secret_key);
+    s3_env_field(line, "LP_S3_REGION", e.region, sizeof e.region);
+  }
+  fclose(f);
+  if (!*e.endpoint || !*e.endpoint_https || !*e.access_key || !*e.secret_key) LP_FAIL("%s lacks a setting", path);
+  return e;
+}
+
+/* Options for the gateway's HTTP endpoint, as LanceDB's storage options would give them. */
+static void s3_env_options(const s3_env *e, lp__s3_options *o) {
+  lp_error err;
+  lp__s3_options_init(o);
+  CHECK_OK(lp__s3_options_set(o, "endpoint", e->endpoint, &err), &err);
+  CHECK_OK(lp__s3_options_set(o, "allow_http", "true", &err), &err);
+  CHECK_OK(lp__s3_options_set(o, "aws_access_key_id", e->access_key, &err), &err);
+  CHECK_OK(lp__s3_options_set(o, "aws_secret_access_key", e->secret_key, &err), &err);
+  CHECK_OK(lp__s3_options_set(o, "region", e->region, &err), &err);
+}
+
+static lp__s3_client *s3_env_client(const s3_env *e) {
+  lp__s3_options o;
+  s3_env_options(e, &o);
+  lp__s3_client *c = NULL;
+  lp_error err;
+  CHECK_OK(lp__s3_client_create(&o, &c, &err), &err);
+  lp__s3_options_reset(&o);
+  return c;
+}
+
+/* A bucket name no other test or run uses. */
+static void s3_unique_bucket(const char *stem, char *out, size_t size) {
+  snprintf(out, size, "%s-%d-%08llx", stem, (int)getpid(), (unsigned long long)(lp__random_u64() & 0xffffffffu));
+}
+
+#endif
