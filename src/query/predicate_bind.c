@@ -690,7 +690,9 @@ lp_status lp__pred_bind(const lp__pred *p, const lp__field *fields, size_t n_fie
     return lp_error_set(err, LP_EINVAL, "predicate: at character %u: the filter is a %s literal, not a condition",
                         r->pos, lit_name(r->lit));
   }
-  b->root = bind_bool(&bd, r);
+  /* LanceDB makes a filter that is a bare regexp_match(...) (a list) the test that it is not NULL. */
+  if (r->kind == PN_FUNC && strcmp(r->s, "regexp_match") == 0) b->root = lp__vbind_isnull(&bd, r, true);
+  else b->root = bind_bool(&bd, r);
   if (b->root == NULL) {
     lp__pred_bound_free(b);
     return err != NULL && err->code != LP_OK ? err->code : LP_EINVAL;

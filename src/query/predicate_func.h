@@ -16,13 +16,18 @@ typedef lp_status (*lp__vfunc_type_fn)(lp__binder *bd, const lp__vfunc_def *def,
 /* Computes out (validity and values) for the rows of act; the arguments are already evaluated. */
 typedef lp_status (*lp__vfunc_eval_fn)(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *out);
 
+/* Optional: prepares state once the node has its arguments (compiles a constant regex into v->aux). */
+typedef lp_status (*lp__vfunc_prepare_fn)(lp__binder *bd, vnode *v);
+
 struct lp__vfunc_def {
   const char *name;
   int id;
   int min_args, max_args;
   lp__vfunc_type_fn type;
   lp__vfunc_eval_fn eval;
-  bool is_volatile; /* never folded at bind time (now()) */
+  bool is_volatile; /* never folded at bind time */
+  int unit_arg;     /* a timestamp result has the unit of this argument (-1: nanoseconds) */
+  lp__vfunc_prepare_fn prepare;
 };
 
 /* By name (lower case) or by id; NULL when there is none. */

@@ -148,6 +148,8 @@ struct vnode {
   } ks;
   vnode **args;         /* operands (owned) */
   size_t n_args;
+  void *aux;            /* V_FUNC: state compiled at bind time (a regex), freed with aux_free */
+  void (*aux_free)(void *);
 };
 
 void lp__vnode_free(vnode *v);

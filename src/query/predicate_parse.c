@@ -26,6 +26,8 @@ typedef enum tok_kind {
   T_ARITH,   /* * / % (aop) */
   T_CONCAT,  /* || */
   T_DCOLON,  /* :: */
+  T_LBRACK,  /* [ */
+  T_RBRACK,  /* ] */
 } tok_kind;
 
 typedef struct tok {
@@ -157,6 +159,8 @@ static lp_status next(parser *ps) {
     t->end = i + 1;
     switch (c) {
     case '(': t->kind = T_LPAREN; break;
+    case '[': t->kind = T_LBRACK; break;
+    case ']': t->kind = T_RBRACK; break;
     case ')': t->kind = T_RPAREN; break;
     case ',': t->kind = T_COMMA; break;
     case '.': t->kind = T_DOT; break;
@@ -552,7 +556,8 @@ static pn_node *parse_primary(parser *ps) {
       return NULL;
     }
     if (is_kw(ps, "interval") || is_kw(ps, "extract") || is_kw(ps, "position") || is_kw(ps, "overlay") ||
-        is_kw(ps, "exists")) {
+        is_kw(ps, "exists") || is_kw(ps, "substr") || is_kw(ps, "substring") || is_kw(ps, "trim") ||
+        is_kw(ps, "floor") || is_kw(ps, "ceil") || is_kw(ps, "ceiling")) {
       /* sqlparser gives these their own syntax, which LanceDB's planner does not take */
       size_t save = ps->at;
       while (save < ps->len && isspace((unsigned char)ps->text[save])) save++;
@@ -574,6 +579,18 @@ static pn_node *parse_primary(parser *ps) {
       if (save < ps->len && ps->text[save] == '(') {
         if (is_kw(ps, "cast") || is_kw(ps, "try_cast")) return parse_cast(ps, is_kw(ps, "try_cast"));
         return parse_function(ps);
+      }
+      if (is_kw(ps, "current_date") || is_kw(ps, "current_timestamp")) { /* niladic functions */
+        pn_node *f = node_new(ps, PN_FUNC, start);
+        if (f == NULL) return NULL;
+        f->s = strdup(is_kw(ps, "current_date") ? "current_date" : "now");
+        if (f->s == NULL || next(ps) != LP_OK) {
+          if (f->s == NULL) oom(ps);
+          lp__pn_free(f);
+          return NULL;
+        }
+        f->s_len = strlen(f->s);
+        return f;
       }
     }
     return parse_column(ps);
@@ -665,6 +682,21 @@ fail:
 
 #define MAX_FUNC_ARGS 8
 
+/* get_field(column, 'name') is the column's member: the function node becomes the longer path. */
+static pn_node *member_of(parser *ps, pn_node *f) {
+  pn_node *col = f->list[0], *name = f->list[1];
+  char *part = name->s;
+  name->s = NULL;
+  f->list[0] = NULL;
+  col->pos = f->pos;
+  lp__pn_free(f);
+  if (!push_path(ps, col, part)) {
+    lp__pn_free(col);
+    return NULL;
+  }
+  return col;
+}
+
 /* name '(' [expr (',' expr)*] ')'; the name is the current token. */
 static pn_node *parse_function(parser *ps) {
   pn_node *n = node_new(ps, PN_FUNC, ps->cur.start);
@@ -707,16 +739,46 @@ static pn_node *parse_function(parser *ps) {
   ps->depth--;
   if (next(ps) != LP_OK) goto fail;
   n->height = h + 1;
+  if (strcmp(n->s, "get_field") == 0 && n->n_list == 2 && n->list[0]->kind == PN_COLUMN &&
+      n->list[1]->kind == PN_LITERAL && n->list[1]->lit == LIT_STRING)
+    return member_of(ps, n);
   return n;
 fail:
   lp__pn_free(n);
   return NULL;
 }
 
-/* postfix := primary ('::' type)* */
+/* column '[' 'name' ']': a struct member, as a.name; an index into a list is not supported. */
+static pn_node *parse_subscript(parser *ps, pn_node *e) {
+  size_t start = ps->cur.start;
+  if (next(ps) != LP_OK) goto fail;
+  if (ps->cur.kind != T_STRING || e->kind != PN_COLUMN) {
+    fail_at(ps, LP_EUNSUPPORTED, start, "only a struct member by name, as col['name'], may be subscripted");
+    goto fail;
+  }
+  char *part = ps->cur.val;
+  ps->cur.val = NULL;
+  if (!push_path(ps, e, part)) goto fail;
+  if (next(ps) != LP_OK) goto fail;
+  if (ps->cur.kind != T_RBRACK) {
+    expected(ps, "']'");
+    goto fail;
+  }
+  if (next(ps) != LP_OK) goto fail;
+  return e;
+fail:
+  lp__pn_free(e);
+  return NULL;
+}
+
+/* postfix := primary ('::' type | '[' 'name' ']')* */
 static pn_node *parse_postfix(parser *ps) {
   pn_node *e = parse_primary(ps);
-  while (e != NULL && ps->cur.kind == T_DCOLON) {
+  while (e != NULL && (ps->cur.kind == T_DCOLON || ps->cur.kind == T_LBRACK)) {
+    if (ps->cur.kind == T_LBRACK) {
+      e = parse_subscript(ps, e);
+      continue;
+    }
     pn_node *c = node_new(ps, PN_CAST, ps->cur.start);
     if (c == NULL) {
       lp__pn_free(e);

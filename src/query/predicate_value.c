@@ -59,6 +59,7 @@ void lp__vnode_free(vnode *v) {
   for (size_t i = 0; i < v->n_args; i++) lp__vnode_free(v->args[i]);
   free(v->args);
   free(v->ks.p);
+  if (v->aux_free != NULL) v->aux_free(v->aux);
   free(v);
 }
 
@@ -327,8 +328,22 @@ static vnode *vfunc(lp__binder *bd, const pn_node *n) {
     return NULL;
   }
   vnode *v = vnew(bd, V_FUNC, rt, n->pos);
-  if (v != NULL) v->fn = def->id;
-  return vwith(bd, v, args, na);
+  if (v != NULL) {
+    v->fn = def->id;
+    v->unit = def->unit_arg >= 0 && (size_t)def->unit_arg < na ? args[def->unit_arg]->unit : LP__UNIT_NS;
+  }
+  if (def->prepare == NULL) return vwith(bd, v, args, na);
+  bool saved = v != NULL;
+  if (saved) v->kind = V_COL; /* not foldable while it has no state yet */
+  v = vwith(bd, v, args, na);
+  if (v == NULL) return NULL;
+  v->kind = V_FUNC;
+  if (def->prepare(bd, v) != LP_OK) {
+    lp__vnode_free(v);
+    return NULL;
+  }
+  lp__vfold(v);
+  return v;
 }
 
 lp_status lp__vcoerce_arg(lp__binder *bd, vnode **arg, lp__type to, uint32_t pos) {
