@@ -386,6 +386,10 @@ static void clear_error(lp_error *err) {
 
 static bnode *bind_cmp(binder *bd, const pn_node *n, bool top) {
   const pn_node *x = n->a, *y = n->b;
+  if (top && x->kind == PN_COLUMN && (y->kind == PN_CMP || y->kind == PN_AND || y->kind == PN_OR)) {
+    int ci = resolve(bd, x);
+    if (ci < 0 || lp__lance_check_literals(bd, y, &bd->b->cols[ci]) != LP_OK) return NULL;
+  }
   if (is_condition(x) || is_condition(y)) {
     /* A comparison between conditions: only = and != have a meaning we support. */
     if (n->op != CMP_EQ && n->op != CMP_NE) {
@@ -682,7 +686,8 @@ lp_status lp__pred_bind(const lp__pred *p, const lp__field *fields, size_t n_fie
     return lp_error_set(err, LP_EINVAL, "predicate: bind: no predicate or no fields");
   lp__pred_bound *b = calloc(1, sizeof *b);
   if (b == NULL) return lp_error_set(err, LP_ENOMEM, "predicate: out of memory");
-  binder bd = {.fields = fields, .n_fields = n_fields, .b = b, .text = p->text, .err = err, .top = true};
+  binder bd = {.fields = fields, .n_fields = n_fields, .b = b, .text = p->text, .err = err, .top = true,
+               .root_node = p->root};
   b->n_fields = n_fields;
   const pn_node *r = p->root;
   if (r->kind == PN_LITERAL && r->lit != LIT_BOOL) {

@@ -343,9 +343,7 @@ static lp_status type_math(lp__binder *bd, const lp__vfunc_def *def, vnode **arg
     LP_TRY(want_arg(bd, def, args, k, W_NUM, pos));
     all_f32 &= args[k]->type == LP__TYPE_FLOAT32;
   }
-  bool ints = def->id == F_POWER;
-  for (size_t k = 0; k < n; k++) ints &= args[k]->type >= LP__TYPE_INT8 && args[k]->type <= LP__TYPE_UINT32;
-  *out = ints ? LP__TYPE_INT64 : all_f32 && def->id != F_POWER && def->id != F_LOG ? LP__TYPE_FLOAT32 : LP__TYPE_FLOAT64;
+  *out = all_f32 && def->id != F_POWER && def->id != F_LOG ? LP__TYPE_FLOAT32 : LP__TYPE_FLOAT64;
   for (size_t k = 0; k < n; k++) LP_TRY(lp__vcoerce_arg(bd, &args[k], *out, pos));
   return LP_OK;
 }
@@ -671,17 +669,6 @@ static lp_status eval_math(lp__ectx *x, const vnode *v, const uint64_t *act, lp_
   strict_valid(x, v, act, o);
   const lp__vslot *a = ARG(0), *b = v->n_args > 1 ? ARG(1) : NULL;
   bool f32 = v->type == LP__TYPE_FLOAT32;
-  if (v->fn == F_POWER && v->rep == R_I64) {
-    FOR_LIVE(o->valid, j) {
-      int64_t base = a->v.i[j], e = b->v.i[j], r = 1;
-      if (e < 0) return lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: power: a negative integer exponent", v->pos);
-      for (int64_t k = 0; k < e && !(r == 0 || (r == 1 && base == 1)); k++)
-        if (__builtin_mul_overflow(r, base, &r))
-          return lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: power overflows int64", v->pos);
-      o->v.i[j] = r;
-    }
-    return LP_OK;
-  }
   FOR_LIVE(o->valid, j) {
     double d = a->v.f[j], r;
     switch (v->fn) {

@@ -201,6 +201,7 @@ typedef struct lp__binder {
   const char *text;
   lp_error *err;
   bool top; /* LanceDB converts literals to column types only at the top, and through AND / OR */
+  const pn_node *root_node; /* the whole filter */
 } lp__binder;
 
 /* Resolves a column reference; its index in b->cols, or -1 with the error set. */
@@ -217,6 +218,8 @@ LP_MUST_CHECK lp_status lp__vcoerce_arg(lp__binder *bd, vnode **arg, lp__type to
 LP_MUST_CHECK lp_status lp__vcoerce_common(lp__binder *bd, vnode **a, vnode **b, uint32_t pos, lp__type *out);
 /* Gives the value nodes that survived folding consecutive slots (after binding). */
 void lp__vslots_compact(lp__pred_bound *b);
+/* LanceDB's literal check of `column op <binary expression>` (see predicate_value.c). */
+LP_MUST_CHECK lp_status lp__lance_check_literals(lp__binder *bd, const pn_node *y, const bcol *c);
 /* Binds a computed expression in a boolean position, IS [NOT] NULL of one, and [NOT] [I]LIKE over one. */
 bnode *lp__vbind_bool(lp__binder *bd, const pn_node *n);
 bnode *lp__vbind_isnull(lp__binder *bd, const pn_node *n, bool negated);

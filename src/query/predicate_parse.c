@@ -37,6 +37,7 @@ typedef struct tok {
   size_t val_len;
   pn_cmp op;
   char aop;
+  bool dq; /* T_STRING in double quotes */
 } tok;
 
 typedef struct parser {
@@ -45,6 +46,7 @@ typedef struct parser {
   size_t at;  /* tokenizer byte cursor */
   tok cur;
   int depth;
+  int fn_depth; /* inside a function's arguments, which DataFusion's own SQL planner reads */
   lp_error *err;
   lp_status rc;
 } parser;
@@ -135,6 +137,7 @@ static lp_status next(parser *ps) {
   size_t i = ps->at;
   if (c == '\'' || c == '"') {
     t->kind = T_STRING;
+    t->dq = c == '"';
     LP_TRY(lex_quoted(ps, (char)c, t));
   } else if (c == '`') {
     t->kind = T_QIDENT;
@@ -378,7 +381,10 @@ static pn_node *parse_number(parser *ps, bool negative, size_t start) {
   bool is_int = strspn(buf + 1, "0123456789") == n;
   errno = 0;
   if (is_int) {
-    long long v = strtoll(buf, &endp, 10);
+    /* LanceDB reads the digits before applying the sign: -9223372036854775808 is a float; DataFusion,
+     * which reads a function's arguments, takes it whole */
+    long long v = ps->fn_depth > 0 ? strtoll(buf, &endp, 10) : strtoll(buf + 1, &endp, 10);
+    if (negative && ps->fn_depth == 0) v = -v;
     if (errno == 0 && *endp == '\0') {
       lit->lit = LIT_INT;
       lit->i = v;
@@ -519,6 +525,10 @@ static pn_node *parse_primary(parser *ps) {
   }
   case T_NUMBER: return parse_number(ps, false, start);
   case T_STRING: {
+    if (t->dq && ps->fn_depth > 0) { /* DataFusion reads "..." as a quoted column name */
+      t->kind = T_QIDENT;
+      return parse_column(ps);
+    }
     pn_node *lit = node_new(ps, PN_LITERAL, start);
     if (lit == NULL) return NULL;
     lit->lit = LIT_STRING;
@@ -710,6 +720,7 @@ static pn_node *parse_function(parser *ps) {
     fail_at(ps, LP_EINVAL, ps->cur.start, "expression nested too deeply");
     goto fail;
   }
+  ps->fn_depth++;
   uint32_t h = 0;
   while (n->n_list > 0 || ps->cur.kind != T_RPAREN) {
     if (n->n_list == MAX_FUNC_ARGS) {
@@ -737,6 +748,7 @@ static pn_node *parse_function(parser *ps) {
     break;
   }
   ps->depth--;
+  ps->fn_depth--;
   if (next(ps) != LP_OK) goto fail;
   n->height = h + 1;
   if (strcmp(n->s, "get_field") == 0 && n->n_list == 2 && n->list[0]->kind == PN_COLUMN &&

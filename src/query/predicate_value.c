@@ -114,7 +114,7 @@ static vnode *vwith(lp__binder *bd, vnode *v, vnode **args, size_t n) {
 typedef enum cast_ok { CAST_NO, CAST_YES, CAST_UNSUPPORTED } cast_ok;
 
 /* Which casts Arrow performs, and which of them lancepool reproduces. */
-static cast_ok cast_allowed(lp__type from, lp__time_unit fu, lp__type to, lp__time_unit tu) {
+static cast_ok cast_allowed(lp__type from, lp__type to) {
   if (from == LP__TYPE_NULL) return CAST_YES;
   if ((is_num(from) || from == LP__TYPE_BOOL) && (is_num(to) || to == LP__TYPE_BOOL)) return CAST_YES;
   if ((is_int(from) || from == LP__TYPE_BOOL) && is_str(to)) return CAST_YES;
@@ -124,8 +124,11 @@ static cast_ok cast_allowed(lp__type from, lp__time_unit fu, lp__type to, lp__ti
   }
   if (from == LP__TYPE_DATE32 && is_time(to)) return CAST_YES;
   if (from == LP__TYPE_TIMESTAMP && to == LP__TYPE_DATE32) return CAST_YES;
-  if (from == LP__TYPE_TIMESTAMP && to == LP__TYPE_TIMESTAMP) return tu >= fu ? CAST_YES : CAST_UNSUPPORTED;
+  if (from == LP__TYPE_TIMESTAMP && to == LP__TYPE_TIMESTAMP) return CAST_YES;
   if (is_float(from) && is_str(to)) return CAST_UNSUPPORTED; /* Rust's float formatting, not reproduced */
+  if ((from == LP__TYPE_DATE32 && (to == LP__TYPE_INT32 || to == LP__TYPE_INT64)) ||
+      (from == LP__TYPE_TIMESTAMP && to == LP__TYPE_INT64))
+    return CAST_YES; /* the stored number: days, or the timestamp's units */
   if (is_time(from) && (is_str(to) || is_int(to))) return CAST_UNSUPPORTED;
   if (from == LP__TYPE_BINARY && is_str(to)) return CAST_UNSUPPORTED;
   return CAST_NO;
@@ -140,7 +143,7 @@ static vnode *vcast(lp__binder *bd, vnode *v, lp__type to, lp__time_unit unit, b
     v->type = to, v->unit = unit, v->rep = rep_of(to);
     return v;
   }
-  switch (cast_allowed(v->type, v->unit, to, unit)) {
+  switch (cast_allowed(v->type, to)) {
   case CAST_YES: break;
   case CAST_UNSUPPORTED:
     lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: a cast from %s to %s is not supported", pos,
@@ -255,8 +258,17 @@ static vnode *varith(lp__binder *bd, char op, vnode *a, vnode *b, uint32_t pos) 
     if (numeric_common(bd, a, b, pos, &t) != LP_OK) goto fail;
     a = vcast(bd, a, t, 0, false, pos);
     b = vcast(bd, b, t, 0, false, pos);
+  } else if (a->type == LP__TYPE_DATE32 && (op == '+' || op == '-') && is_int(b->type) && b->type != LP__TYPE_UINT64) {
+    /* a date plus or minus whole days is a date */
+    t = LP__TYPE_DATE32;
+    b = vcast(bd, b, LP__TYPE_INT64, 0, false, pos);
+    a = vcast(bd, a, LP__TYPE_DATE32, 0, false, pos);
+  } else if (a->type == LP__TYPE_DATE32 && b->type == LP__TYPE_DATE32 && op == '-') {
+    t = LP__TYPE_INT64; /* the days between */
+    a = vcast(bd, a, LP__TYPE_INT64, 0, false, pos);
+    b = vcast(bd, b, LP__TYPE_INT64, 0, false, pos);
   } else if (is_time(a->type) || is_time(b->type)) {
-    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: arithmetic on dates and timestamps is not supported",
+    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: this arithmetic on dates and timestamps is not supported",
                  pos);
     goto fail;
   } else {
@@ -469,6 +481,23 @@ static void unwrap_int_cast(vnode **side, const vnode *other) {
   lp__vnode_free(c);
 }
 
+/* LanceDB's planner converts every literal under `column op <binary expression>` (through + - * / %,
+ * comparisons, AND and OR) to the column's type before anything else, and refuses the filter when one
+ * does not convert: `b = (1 + 1)` with b boolean is refused. */
+lp_status lp__lance_check_literals(lp__binder *bd, const pn_node *y, const bcol *c) {
+  if (y->kind == PN_LITERAL) {
+    vnode *v = vliteral_as(bd, y, c);
+    if (v == NULL) return bd->err->code;
+    lp__vnode_free(v); /* a probe only (slots are renumbered after binding) */
+    return LP_OK;
+  }
+  if (y->kind == PN_ARITH || y->kind == PN_CMP || y->kind == PN_AND || y->kind == PN_OR) {
+    LP_TRY(lp__lance_check_literals(bd, y->a, c));
+    return lp__lance_check_literals(bd, y->b, c);
+  }
+  return LP_OK;
+}
+
 bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node *y, uint32_t pos, bool resolve) {
   vnode *a, *b;
   /* LanceDB's planner converts the literals of `column op expression` to the column's type first. */
@@ -559,7 +588,23 @@ bnode *lp__vbind_bool(lp__binder *bd, const pn_node *n) {
 }
 
 bnode *lp__vbind_isnull(lp__binder *bd, const pn_node *n, bool negated) {
-  bnode *e = bnode_of(bd, B_VISNULL, lp__vbind(bd, n));
+  vnode *v = lp__vbind(bd, n);
+  if (v != NULL && v->type == LP__TYPE_LIST && bd->b->root == NULL && negated && n == bd->root_node) {
+    /* a bare regexp_match(...) filter: LanceDB tests that it matched */
+  } else if (v != NULL && v->type == LP__TYPE_LIST) {
+    /* LanceDB's DataFusion declares regexp_match's result never NULL and folds IS [NOT] NULL of it */
+    lp__vnode_free(v);
+    bnode *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+      lp_error_set(bd->err, LP_ENOMEM, "predicate: out of memory");
+      return NULL;
+    }
+    c->kind = B_CONST;
+    c->cst = negated ? 1 : 0;
+    c->col = c->col2 = -1;
+    return c;
+  }
+  bnode *e = bnode_of(bd, B_VISNULL, v);
   if (e != NULL) e->negated = negated;
   return e;
 }

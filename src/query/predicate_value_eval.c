@@ -187,9 +187,13 @@ static lp_status concat2(lp__ectx *x, const uint64_t *live, const lp__vslot *a, 
   return LP_OK;
 }
 
+/* Numbers are computed, and their errors (a division by zero) reported, on every row, as DataFusion
+ * evaluates both sides of AND and OR on the whole batch; strings only on the rows of act. */
+static uint64_t rows_of(const vnode *v, const uint64_t *act, int64_t w) { return v->rep == R_STR ? act[w] : ~0ULL; }
+
 static lp_status eval_arith(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
   const lp__vslot *a = &x->slots[v->args[0]->slot], *b = &x->slots[v->args[1]->slot];
-  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w] & b->valid[w] & act[w];
+  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w] & b->valid[w] & rows_of(v, act, w);
   switch (v->rep) {
   case R_I64: return arith_int(x, v, o->valid, a, b, o);
   case R_U64: return arith_uint(x, v, o->valid, a, b, o);
@@ -199,9 +203,9 @@ static lp_status eval_arith(lp__ectx *x, const vnode *v, const uint64_t *act, lp
   return LP_OK;
 }
 
-static void eval_neg(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
+static void eval_neg(lp__ectx *x, const vnode *v, lp__vslot *o) {
   const lp__vslot *a = &x->slots[v->args[0]->slot];
-  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w] & act[w];
+  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w];
   if (v->rep == R_F64) {
     for (int64_t j = 0; j < x->cnt; j++) o->v.f[j] = -a->v.f[j];
   } else {
@@ -340,8 +344,11 @@ static bool cast_one(const vnode *to, const vnode *from, const lp__vslot *a, int
       return !__builtin_mul_overflow(v, 86400 * unit_per_s(to->unit), &o->v.i[j]);
     if (ft == LP__TYPE_TIMESTAMP && tt == LP__TYPE_DATE32)
       return o->v.i[j] = floor_div(v, 86400 * unit_per_s(from->unit)), true;
-    if (ft == LP__TYPE_TIMESTAMP && tt == LP__TYPE_TIMESTAMP)
+    if (ft == LP__TYPE_TIMESTAMP && tt == LP__TYPE_TIMESTAMP) {
+      if (to->unit < from->unit) /* coarser: Arrow divides, truncating toward zero */
+        return o->v.i[j] = v / (unit_per_s(from->unit) / unit_per_s(to->unit)), true;
       return !__builtin_mul_overflow(v, unit_per_s(to->unit) / unit_per_s(from->unit), &o->v.i[j]);
+    }
     return o->v.i[j] = v, true;
   }
   /* numbers and booleans */
@@ -381,7 +388,7 @@ static void describe_value(const vnode *from, const lp__vslot *a, int64_t j, cha
 static lp_status eval_cast(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
   const vnode *from = v->args[0];
   const lp__vslot *a = &x->slots[from->slot];
-  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w] & act[w];
+  for (int64_t w = 0; w < x->nw; w++) o->valid[w] = a->valid[w] & (from->rep == R_STR ? act[w] : rows_of(v, act, w));
   bool to_text = v->rep == R_STR && from->rep != R_STR;
   if (to_text) { /* at most 21 bytes a number */
     size_t rows = 0;
@@ -415,7 +422,7 @@ lp_status lp__veval(lp__ectx *x, const vnode *v, const uint64_t *act) {
   switch (v->kind) {
   case V_CONST: eval_const(x, v, o); return LP_OK;
   case V_COL: return eval_column(x, v, act, o);
-  case V_NEG: eval_neg(x, v, act, o); return LP_OK;
+  case V_NEG: eval_neg(x, v, o); return LP_OK;
   case V_ARITH: return eval_arith(x, v, act, o);
   case V_CAST: return eval_cast(x, v, act, o);
   case V_FUNC: {
