@@ -105,6 +105,12 @@ int lp__pred_resolve(binder *bd, const pn_node *c) {
       col.top = i;
       break;
     }
+  if (f == NULL && (strcmp(c->path[0], "_rowid") == 0 || strcmp(c->path[0], "_rowaddr") == 0)) {
+    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: the pseudo-column %s is not supported yet", c->pos,
+                 c->path[0]);
+    free(name);
+    return -1;
+  }
   if (f == NULL) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: no column named '%s'", c->pos, c->path[0]);
     free(name);
