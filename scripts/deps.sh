@@ -10,6 +10,7 @@ debian_packages=(
   protobuf-c-compiler libprotobuf-c-dev       # manifests and file metadata are protobuf
   libzstd-dev liblz4-dev                      # general compression inside Lance pages
   libjansson-dev                              # JSON (CLI input, store metadata)
+  libpcre2-dev                                # regular expressions of filters (regexp_like, ...)
   libroaring-dev                              # roaring-bitmap deletion files
   libaprutil1-dev                             # apr_reslist, the pool benchmark's peer
   clang libclang-rt-14-dev                    # libFuzzer targets

@@ -1,26 +1,25 @@
-/* Row filters: the SQL subset LanceDB 0.31.0 accepts in `where(...)`, `countRows(...)` and `delete(...)`,
- * parsed, bound to a table schema and evaluated column-at-a-time over Arrow record batches. Internal.
+/* Row filters: the language LanceDB 0.31.0 accepts in `where(...)`, `countRows(...)` and `delete(...)`,
+ * parsed, bound to a table schema and evaluated a chunk of rows at a time over Arrow record batches.
+ * Internal. README.md ("Filters") lists the language; tests/interop/test_predicate_oracle.c checks it
+ * against official LanceDB 0.31.0.
  *
- * Language (checked against official LanceDB 0.31.0 by tests/interop/test_predicate_oracle.c):
- *   comparisons  = != <> < <= > >=      between columns and/or literals
  *   logic        AND OR NOT, parentheses; precedence NOT > AND > OR, a comparison binds tighter than NOT
- *   x [NOT] IN (lit, ...)   x [NOT] BETWEEN a AND b   x IS [NOT] NULL   e IS [NOT] TRUE|FALSE
- *   s [NOT] LIKE 'pat' [ESCAPE '\']   s [NOT] ILIKE 'pat'    % any run, _ one UTF-8 character, \ escapes
- *   literals     42 -7 1.5 2e-3 'it''s' "double quoted is a string too" TRUE FALSE NULL
- *                date 'YYYY-MM-DD'  timestamp 'YYYY-MM-DD[ |T]HH:MM:SS[.fffffffff]' (read as UTC)
- *   columns      plain identifiers (folded to lower case, as DataFusion does), `back quoted` names kept
- *                as written (`` doubles a back quote), struct members as a.b.c
- * Keywords are case-insensitive. Not supported (LP_EUNSUPPORTED with the position): arithmetic, function
- * calls, CASE, casts.
+ *   comparisons  = != <> < <= > >=, [NOT] IN (...), [NOT] BETWEEN a AND b, IS [NOT] NULL|TRUE|FALSE,
+ *                [NOT] [I]LIKE 'pat' [ESCAPE '\']   (% any run, _ one UTF-8 character, \ escapes)
+ *   values       columns (plain identifiers fold to lower case, `back quoted` names are kept, a.b.c and
+ *                a['b'] are struct members), literals (42 -7 1.5 2e-3 'it''s' "str" TRUE FALSE NULL
+ *                date '...' timestamp '...'), + - * / % || and unary minus, CAST / TRY_CAST / ::, and the
+ *                scalar functions of predicate_func.c and predicate_regex.c
+ * Keywords are case-insensitive. What LanceDB refuses (CASE, IS DISTINCT FROM, SIMILAR TO, INTERVAL, ...)
+ * is refused with the position.
  *
- * Typing follows LanceDB: a literal compared with a column is converted to the column's type and the
- * predicate is rejected (LP_EINVAL naming the column) when it cannot be: a float literal against an
- * integer column, an integer outside the column type's range, a string against a number, an integer
- * against a date or timestamp. Two columns compare in a common type (exact integers; float64 when either
- * side is a float; timestamps and dates on one time line). Floats compare in IEEE-754 total order as Arrow
- * does: NaN equals NaN and is greater than every number, -0.0 < +0.0. Strings and binaries compare
- * bytewise. NULLs follow SQL three-valued logic; a row is selected only when the predicate is TRUE.
- * ILIKE folds ASCII and Latin-1 letters only.
+ * Typing follows LanceDB: at the top of the filter and through AND/OR, a literal compared with a column
+ * (directly or inside `column op expression`) is converted to the column's type and the filter is
+ * rejected (LP_EINVAL naming the column) when it cannot be; elsewhere DataFusion's coercion gives both
+ * sides a common type. Floats compare in IEEE-754 total order as Arrow does: NaN equals NaN and is greater
+ * than every number, -0.0 < +0.0. Strings and binaries compare bytewise. NULLs follow SQL three-valued
+ * logic; a row is selected only when the predicate is TRUE. ILIKE folds ASCII and Latin-1 letters only.
+ * Evaluation errors (a division by zero, a failed CAST) are LP_EINVAL with the position.
  *
  * Thread safety: a parsed or bound predicate is immutable; any number of threads may evaluate one bound
  * predicate at the same time. */

@@ -11,13 +11,7 @@
 
 #define NS_PER_DAY 86400000000000LL
 
-typedef struct binder {
-  const lp__field *fields;
-  size_t n_fields;
-  lp__pred_bound *b;
-  const char *text;
-  lp_error *err;
-} binder;
+typedef lp__binder binder;
 
 vclass lp__pred_type_class(lp__type t) {
   switch (t) {
@@ -33,7 +27,7 @@ vclass lp__pred_type_class(lp__type t) {
   }
 }
 
-static const char *type_name(lp__type t) {
+const char *lp__pred_type_name(lp__type t) {
   static const char *const names[] = {"null", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                                       "uint32", "uint64", "float16", "float32", "float64", "utf8",
                                       "large_utf8", "binary", "large_binary", "date32", "timestamp",
@@ -56,6 +50,8 @@ void lp__bnode_free(bnode *n) {
     for (size_t i = 0; i < n->n_items; i++) free(n->strs[i].p);
   free(n->strs);
   lp__like_free(n->like);
+  lp__vnode_free(n->va);
+  lp__vnode_free(n->vb);
   free(n);
 }
 
@@ -97,7 +93,8 @@ static char *dotted(const pn_node *c) {
 }
 
 /* Resolve a column reference; returns its index in b->cols or -1 with the error set. */
-static int resolve(binder *bd, const pn_node *c) {
+#define resolve lp__pred_resolve
+int lp__pred_resolve(binder *bd, const pn_node *c) {
   char *name = dotted(c);
   if (name == NULL) return lp_error_set(bd->err, LP_ENOMEM, "predicate: out of memory"), -1;
   bcol col = {0};
@@ -108,6 +105,12 @@ static int resolve(binder *bd, const pn_node *c) {
       col.top = i;
       break;
     }
+  if (f == NULL && (strcmp(c->path[0], "_rowid") == 0 || strcmp(c->path[0], "_rowaddr") == 0)) {
+    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: the pseudo-column %s is not supported yet", c->pos,
+                 c->path[0]);
+    free(name);
+    return -1;
+  }
   if (f == NULL) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: no column named '%s'", c->pos, c->path[0]);
     free(name);
@@ -212,7 +215,7 @@ typedef struct conv {
 static lp_status mismatch(binder *bd, const bcol *c, const pn_node *lit, const char *why) {
   return lp_error_set(bd->err, LP_EINVAL,
                       "predicate: at character %u: column '%.100s' (%s) cannot be compared with %s literal%s%s",
-                      lit->pos, c->name, type_name(c->type), lit_name(lit->lit), why ? ": " : "", why ? why : "");
+                      lit->pos, c->name, lp__pred_type_name(c->type), lit_name(lit->lit), why ? ": " : "", why ? why : "");
 }
 
 static lp_status convert(binder *bd, const bcol *c, const pn_node *lit, conv *out) {
@@ -283,7 +286,7 @@ static lp_status convert(binder *bd, const bcol *c, const pn_node *lit, conv *ou
   case VC_NESTED: break;
   }
   return lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: column '%.100s' is a %s and cannot be compared",
-                      lit->pos, c->name, type_name(c->type));
+                      lit->pos, c->name, lp__pred_type_name(c->type));
 }
 
 static pn_cmp flip(pn_cmp op) {
@@ -379,11 +382,21 @@ static bool comparable(vclass a, vclass b) {
 
 static bnode *bind_bool(binder *bd, const pn_node *n);
 
-static bool is_value(const pn_node *n) { return n->kind == PN_COLUMN || n->kind == PN_LITERAL; }
+static bool is_condition(const pn_node *n) {
+  return !(n->kind == PN_COLUMN || n->kind == PN_LITERAL || lp__pn_is_computed(n));
+}
 
-static bnode *bind_cmp(binder *bd, const pn_node *n) {
+static void clear_error(lp_error *err) {
+  if (err != NULL) err->code = LP_OK, err->message[0] = '\0';
+}
+
+static bnode *bind_cmp(binder *bd, const pn_node *n, bool top) {
   const pn_node *x = n->a, *y = n->b;
-  if (!is_value(x) || !is_value(y)) {
+  if (top && x->kind == PN_COLUMN && (y->kind == PN_CMP || y->kind == PN_AND || y->kind == PN_OR)) {
+    int ci = resolve(bd, x);
+    if (ci < 0 || lp__lance_check_literals(bd, y, &bd->b->cols[ci]) != LP_OK) return NULL;
+  }
+  if (is_condition(x) || is_condition(y)) {
     /* A comparison between conditions: only = and != have a meaning we support. */
     if (n->op != CMP_EQ && n->op != CMP_NE) {
       lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: only = and != compare conditions", n->pos);
@@ -398,15 +411,24 @@ static bnode *bind_cmp(binder *bd, const pn_node *n) {
     }
     return e;
   }
+  if (lp__pn_is_computed(x) || lp__pn_is_computed(y)) return lp__vbind_cmp(bd, x, n->op, y, n->pos, top);
   if (x->kind == PN_LITERAL && y->kind == PN_LITERAL) return bind_lit_lit(bd, x, n->op, y, n->pos);
-  if (x->kind == PN_LITERAL) return bind_cmp_lit(bd, y, flip(n->op), x);
-  if (y->kind == PN_LITERAL) return bind_cmp_lit(bd, x, n->op, y);
+  if (x->kind == PN_LITERAL || y->kind == PN_LITERAL) {
+    bnode *e = x->kind == PN_LITERAL ? bind_cmp_lit(bd, y, flip(n->op), x) : bind_cmp_lit(bd, x, n->op, y);
+    /* Below NOT, IS, ... LanceDB leaves the literal alone and DataFusion coerces both sides (i > 1.5
+     * compares as float64 there) */
+    if (e == NULL && !top && bd->err != NULL && bd->err->code == LP_EINVAL) {
+      clear_error(bd->err);
+      return lp__vbind_cmp(bd, x, n->op, y, n->pos, false);
+    }
+    return e;
+  }
   int c1 = resolve(bd, x), c2 = c1 < 0 ? -1 : resolve(bd, y);
   if (c2 < 0) return NULL;
   const bcol *a = &bd->b->cols[c1], *b = &bd->b->cols[c2];
   if (!comparable(lp__pred_type_class(a->type), lp__pred_type_class(b->type))) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: column '%.80s' (%s) cannot be compared with column '%.80s' (%s)",
-                 n->pos, a->name, type_name(a->type), b->name, type_name(b->type));
+                 n->pos, a->name, lp__pred_type_name(a->type), b->name, lp__pred_type_name(b->type));
     return NULL;
   }
   bnode *e = bnew(bd, B_CMP_COL);
@@ -508,7 +530,7 @@ static bnode *bind_like(binder *bd, const pn_node *n) {
   vclass vc = lp__pred_type_class(c->type);
   if (vc != VC_STR && vc != VC_BIN) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: column '%.100s' (%s) is not a string: LIKE needs one",
-                 n->pos, c->name, type_name(c->type));
+                 n->pos, c->name, lp__pred_type_name(c->type));
     return NULL;
   }
   bnode *e = bnew(bd, B_LIKE);
@@ -522,17 +544,71 @@ static bnode *bind_like(binder *bd, const pn_node *n) {
   return e;
 }
 
+static bnode *bind_bool_in(binder *bd, const pn_node *n, bool top);
+
 /* Any expression in a boolean position. */
 static bnode *bind_bool(binder *bd, const pn_node *n) {
+  bool top = bd->top;
+  if (n->kind != PN_AND && n->kind != PN_OR) bd->top = false;
+  bnode *e = bind_bool_in(bd, n, top);
+  bd->top = top;
+  return e;
+}
+
+/* x [NOT] IN (a, b, ...) over a computed x: x = a OR x = b ..., which has the same three-valued result. */
+#define MAX_COMPUTED_IN 64
+static bnode *bind_in_computed(binder *bd, const pn_node *n) {
+  if (n->n_list > MAX_COMPUTED_IN) {
+    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: IN over a computed value takes at most %d items",
+                 n->pos, MAX_COMPUTED_IN);
+    return NULL;
+  }
+  bnode *acc = NULL;
+  for (size_t i = 0; i < n->n_list; i++) {
+    bnode *eq = lp__vbind_cmp(bd, n->a, CMP_EQ, n->list[i], n->list[i]->pos, false);
+    if (eq == NULL) {
+      lp__bnode_free(acc);
+      return NULL;
+    }
+    if (acc == NULL) {
+      acc = eq;
+      continue;
+    }
+    bnode *o = bnew(bd, B_OR);
+    if (o == NULL) {
+      lp__bnode_free(acc);
+      lp__bnode_free(eq);
+      return NULL;
+    }
+    o->a = acc, o->b = eq, o->col = o->col2 = -1;
+    acc = o;
+  }
+  if (acc != NULL && n->negated) {
+    bnode *no = bnew(bd, B_NOT);
+    if (no == NULL) {
+      lp__bnode_free(acc);
+      return NULL;
+    }
+    no->a = acc, no->col = no->col2 = -1;
+    acc = no;
+  }
+  return acc;
+}
+
+static bnode *bind_bool_in(binder *bd, const pn_node *n, bool top) {
   bnode *e;
   switch (n->kind) {
+  case PN_ARITH:
+  case PN_NEG:
+  case PN_CAST:
+  case PN_FUNC: return lp__vbind_bool(bd, n);
   case PN_COLUMN: {
     int ci = resolve(bd, n);
     if (ci < 0) return NULL;
     const bcol *c = &bd->b->cols[ci];
     if (c->type != LP__TYPE_BOOL) {
       lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: column '%.100s' (%s) is not boolean", n->pos,
-                   c->name, type_name(c->type));
+                   c->name, lp__pred_type_name(c->type));
       return NULL;
     }
     e = bnew(bd, B_BOOLCOL);
@@ -545,9 +621,9 @@ static bnode *bind_bool(binder *bd, const pn_node *n) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: a %s literal is not a condition", n->pos,
                  lit_name(n->lit));
     return NULL;
-  case PN_CMP: return bind_cmp(bd, n);
-  case PN_IN: return bind_in(bd, n);
-  case PN_LIKE: return bind_like(bd, n);
+  case PN_CMP: return bind_cmp(bd, n, top);
+  case PN_IN: return lp__pn_is_computed(n->a) ? bind_in_computed(bd, n) : bind_in(bd, n);
+  case PN_LIKE: return lp__pn_is_computed(n->a) ? lp__vbind_like(bd, n) : bind_like(bd, n);
   case PN_AND:
   case PN_OR:
   case PN_NOT:
@@ -562,6 +638,7 @@ static bnode *bind_bool(binder *bd, const pn_node *n) {
     }
     return e;
   case PN_IS_NULL:
+    if (lp__pn_is_computed(n->a)) return lp__vbind_isnull(bd, n->a, n->negated);
     if (n->a->kind == PN_LITERAL) return bconst(bd, (int8_t)((n->a->lit == LIT_NULL) != n->negated));
     if (n->a->kind == PN_COLUMN) {
       int ci = resolve(bd, n->a);
@@ -615,7 +692,8 @@ lp_status lp__pred_bind(const lp__pred *p, const lp__field *fields, size_t n_fie
     return lp_error_set(err, LP_EINVAL, "predicate: bind: no predicate or no fields");
   lp__pred_bound *b = calloc(1, sizeof *b);
   if (b == NULL) return lp_error_set(err, LP_ENOMEM, "predicate: out of memory");
-  binder bd = {.fields = fields, .n_fields = n_fields, .b = b, .text = p->text, .err = err};
+  binder bd = {.fields = fields, .n_fields = n_fields, .b = b, .text = p->text, .err = err, .top = true,
+               .root_node = p->root};
   b->n_fields = n_fields;
   const pn_node *r = p->root;
   if (r->kind == PN_LITERAL && r->lit != LIT_BOOL) {
@@ -623,11 +701,14 @@ lp_status lp__pred_bind(const lp__pred *p, const lp__field *fields, size_t n_fie
     return lp_error_set(err, LP_EINVAL, "predicate: at character %u: the filter is a %s literal, not a condition",
                         r->pos, lit_name(r->lit));
   }
-  b->root = bind_bool(&bd, r);
+  /* LanceDB makes a filter that is a bare regexp_match(...) (a list) the test that it is not NULL. */
+  if (r->kind == PN_FUNC && strcmp(r->s, "regexp_match") == 0) b->root = lp__vbind_isnull(&bd, r, true);
+  else b->root = bind_bool(&bd, r);
   if (b->root == NULL) {
     lp__pred_bound_free(b);
     return err != NULL && err->code != LP_OK ? err->code : LP_EINVAL;
   }
+  lp__vslots_compact(b);
   lp_status rc = finish(b, err);
   if (rc != LP_OK) {
     lp__pred_bound_free(b);

@@ -9,32 +9,17 @@
 #include "query/predicate_int.h"
 #include "query/predicate_like.h"
 
-#define CHUNK_ROWS 4096
-#define CHUNK_WORDS (CHUNK_ROWS / 64)
+#define CHUNK_ROWS LP__CHUNK_ROWS
+#define CHUNK_WORDS LP__CHUNK_WORDS
 #define NS_PER_DAY 86400000000000LL
 
-/* A column located in the batch for this call: its leaf array and every validity bitmap on the way. */
-typedef struct rcol {
-  const struct ArrowArray *leaf;
-  int64_t off; /* index of row 0 in the leaf's buffers */
-  int n_valid;
-  const uint8_t *valid[LP__PRED_MAX_PATH + 2];
-  int64_t voff[LP__PRED_MAX_PATH + 2];
-} rcol;
-
-typedef struct ectx {
-  const lp__pred_bound *b;
-  rcol *rc;
-  uint64_t *scratch; /* levels * 2 * CHUNK_WORDS */
-  uint64_t *v1, *v2, *tmp;
-  void *mat1, *mat2; /* CHUNK_ROWS * 16 bytes each, B_CMP_COL only */
-  int64_t start, cnt, nw;
-  lp_error *err;
-} ectx;
+typedef lp__rcol rcol;
+typedef lp__ectx ectx;
 
 /* ---- bit helpers --------------------------------------------------------------------------------- */
 
-static uint64_t tail_mask(int64_t cnt, int64_t w) {
+#define tail_mask lp__tail_mask
+uint64_t lp__tail_mask(int64_t cnt, int64_t w) {
   int64_t left = cnt - w * 64;
   return left >= 64 ? ~0ULL : (1ULL << left) - 1;
 }
@@ -61,7 +46,8 @@ static void get_bits(const uint8_t *bm, int64_t bit0, int64_t cnt, uint64_t *out
 }
 
 /* Validity of a column for the current chunk into out. */
-static void validity(const ectx *x, const rcol *c, uint64_t *out) {
+#define validity lp__ectx_validity
+void lp__ectx_validity(const ectx *x, const rcol *c, uint64_t *out) {
   for (int64_t w = 0; w < x->nw; w++) out[w] = tail_mask(x->cnt, w);
   for (int i = 0; i < c->n_valid; i++) {
     get_bits(c->valid[i], c->voff[i] + x->start, x->cnt, x->tmp);
@@ -84,7 +70,8 @@ static inline int64_t fkey64(uint64_t b) { return (int64_t)(b ^ ((uint64_t)((int
 static inline int32_t fkey32(uint32_t b) { return (int32_t)(b ^ ((uint32_t)((int32_t)b >> 31) >> 1)); }
 static inline int16_t fkey16(uint16_t b) { return (int16_t)(b ^ (uint16_t)((uint16_t)((int16_t)b >> 15) >> 1)); }
 
-static float half_to_float(uint16_t h) {
+#define half_to_float lp__half_to_float_pred
+float lp__half_to_float_pred(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, x;
   if (exp == 0x1F) {
     x = sign | 0x7F800000 | man << 13;
@@ -181,7 +168,8 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
 static bool is_large(lp__type t) { return t == LP__TYPE_LARGE_UTF8 || t == LP__TYPE_LARGE_BINARY; }
 
 /* Row i's bytes of a (large) utf8/binary column; false when the offsets are not ascending. */
-static inline bool str_at(const rcol *c, bool large, int64_t i, const uint8_t **s, size_t *n) {
+#define str_at lp__ectx_str_at
+bool lp__ectx_str_at(const rcol *c, bool large, int64_t i, const uint8_t **s, size_t *n) {
   const uint8_t *data = c->leaf->buffers[2];
   int64_t a, b;
   if (large) {
@@ -395,7 +383,12 @@ static lp_status cmp_cols(ectx *x, const bnode *n, uint64_t *r) {
 
 /* ---- the tree ------------------------------------------------------------------------------------ */
 
-static lp_status eval_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, uint32_t level) {
+/* Value expression results as T/F bitmaps. */
+static lp_status eval_value_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, const uint64_t *act);
+
+/* act: rows whose result matters (the others may get any result); value expressions compute, and report
+ * errors such as a division by zero, on those rows only. */
+static lp_status eval_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, uint32_t level, const uint64_t *act) {
   int64_t nw = x->nw;
   uint64_t *t2 = x->scratch + (size_t)(level + 1) * 2 * CHUNK_WORDS, *f2 = t2 + CHUNK_WORDS;
   const rcol *c = n->col >= 0 && (size_t)n->col < x->b->n_cols ? &x->rc[n->col] : NULL;
@@ -459,9 +452,14 @@ static lp_status eval_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, ui
       f[w] = n->negated ? isnull : x->v1[w];
     }
     return LP_OK;
+  case B_VCMP:
+  case B_VBOOL:
+  case B_VISNULL:
+  case B_VLIKE:
+    return eval_value_node(x, n, t, f, act);
   case B_ISNULL_EXPR:
   case B_IS_BOOL:
-    LP_TRY(eval_node(x, n->a, t, f, level));
+    LP_TRY(eval_node(x, n->a, t, f, level, act));
     for (int64_t w = 0; w < nw; w++) {
       uint64_t m = tail_mask(x->cnt, w), hit;
       if (n->kind == B_ISNULL_EXPR) hit = ~(t[w] | f[w]) & m;
@@ -471,13 +469,23 @@ static lp_status eval_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, ui
     }
     return LP_OK;
   case B_NOT:
-    LP_TRY(eval_node(x, n->a, f, t, level)); /* swapped */
+    LP_TRY(eval_node(x, n->a, f, t, level, act)); /* swapped */
     return LP_OK;
   case B_AND:
   case B_OR:
   case B_BOOLEQ:
-    LP_TRY(eval_node(x, n->a, t, f, level));
-    LP_TRY(eval_node(x, n->b, t2, f2, level + 1));
+    LP_TRY(eval_node(x, n->a, t, f, level, act));
+    if (n->kind != B_BOOLEQ) {
+      /* Short circuit on the selection: b matters only where a has not decided, i.e. where an AND's a
+       * is not FALSE or an OR's a is not TRUE; when no such row is left b is not evaluated at all. */
+      uint64_t *act2 = x->acts + (size_t)(level + 1) * CHUNK_WORDS, any = 0;
+      const uint64_t *decided = n->kind == B_AND ? f : t;
+      for (int64_t w = 0; w < nw; w++) any |= act2[w] = act[w] & ~decided[w];
+      if (any == 0) return LP_OK; /* a alone gives the result on every row that matters */
+      LP_TRY(eval_node(x, n->b, t2, f2, level + 1, act2));
+    } else {
+      LP_TRY(eval_node(x, n->b, t2, f2, level + 1, act));
+    }
     for (int64_t w = 0; w < nw; w++) {
       uint64_t at = t[w], af = f[w], bt = t2[w], bf = f2[w];
       if (n->kind == B_AND) {
@@ -491,6 +499,92 @@ static lp_status eval_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, ui
       }
     }
     return LP_OK;
+  }
+  return lp_error_set(x->err, LP_EINVAL, "predicate: unknown node kind %d", (int)n->kind);
+}
+
+/* ---- value expressions ---------------------------------------------------------------------------- */
+
+/* Comparison of two value vectors of one representation: bits of rows in live. */
+static void vcmp_kernel(const ectx *x, const bnode *n, vrep rep, const lp__vslot *a, const lp__vslot *b,
+                        const uint64_t *live, uint64_t *r) {
+  for (int64_t w = 0; w < x->nw; w++) {
+    uint64_t bits = 0;
+    for (uint64_t m = live[w]; m != 0; m &= m - 1) {
+      int j0 = __builtin_ctzll(m);
+      int64_t j = w * 64 + j0;
+      int c;
+      switch (rep) {
+      case R_I64: c = (a->v.i[j] > b->v.i[j]) - (a->v.i[j] < b->v.i[j]); break;
+      case R_U64: c = (a->v.u[j] > b->v.u[j]) - (a->v.u[j] < b->v.u[j]); break;
+      case R_F64: { /* IEEE total order, as Arrow compares floats */
+        uint64_t pa, pb;
+        memcpy(&pa, &a->v.f[j], 8);
+        memcpy(&pb, &b->v.f[j], 8);
+        int64_t ka = fkey64(pa), kb = fkey64(pb);
+        c = (ka > kb) - (ka < kb);
+        break;
+      }
+      default: c = bytes_cmp(a->v.s[j].p, a->v.s[j].n, b->v.s[j].p, b->v.s[j].n); break;
+      }
+      bits |= (uint64_t)op_holds(n->op, c) << j0;
+    }
+    r[w] = bits;
+  }
+}
+
+static lp_status eval_value_node(ectx *x, const bnode *n, uint64_t *t, uint64_t *f, const uint64_t *act) {
+  LP_TRY(lp__veval(x, n->va, act));
+  const lp__vslot *a = &x->slots[n->va->slot];
+  int64_t nw = x->nw;
+  uint64_t *live = x->v1;
+  for (int64_t w = 0; w < nw; w++) live[w] = a->valid[w] & act[w];
+  switch (n->kind) {
+  case B_VISNULL:
+    for (int64_t w = 0; w < nw; w++) {
+      uint64_t isnull = ~live[w] & act[w];
+      t[w] = n->negated ? live[w] : isnull;
+      f[w] = n->negated ? isnull : live[w];
+    }
+    return LP_OK;
+  case B_VBOOL:
+    for (int64_t w = 0; w < nw; w++) {
+      uint64_t bits = 0;
+      for (uint64_t m = live[w]; m != 0; m &= m - 1) {
+        int j0 = __builtin_ctzll(m);
+        bits |= (uint64_t)(a->v.i[w * 64 + j0] != 0) << j0;
+      }
+      t[w] = bits;
+    }
+    finish_tf(x, live, t, f);
+    return LP_OK;
+  case B_VLIKE:
+    for (int64_t w = 0; w < nw; w++) {
+      uint64_t bits = 0;
+      for (uint64_t m = live[w]; m != 0; m &= m - 1) {
+        int j0 = __builtin_ctzll(m);
+        const vstr *s = &a->v.s[w * 64 + j0];
+        bits |= (uint64_t)lp__like_match(n->like, s->p, s->n) << j0;
+      }
+      t[w] = bits;
+    }
+    finish_tf(x, live, t, f);
+    if (n->negated)
+      for (int64_t w = 0; w < nw; w++) {
+        uint64_t sw = t[w];
+        t[w] = f[w];
+        f[w] = sw;
+      }
+    return LP_OK;
+  case B_VCMP: {
+    LP_TRY(lp__veval(x, n->vb, act));
+    const lp__vslot *b = &x->slots[n->vb->slot];
+    for (int64_t w = 0; w < nw; w++) live[w] &= b->valid[w];
+    vcmp_kernel(x, n, n->va->rep, a, b, live, t);
+    finish_tf(x, live, t, f);
+    return LP_OK;
+  }
+  default: break;
   }
   return lp_error_set(x->err, LP_EINVAL, "predicate: unknown node kind %d", (int)n->kind);
 }
@@ -558,7 +652,7 @@ static lp_status run(const lp__pred_bound *b, const struct ArrowArray *const *co
   if (out_n) *out_n = 0;
   if (b == NULL || out_sel == NULL || n_rows < 0) return lp_error_set(err, LP_EINVAL, "predicate: eval: bad arguments");
   ectx x = {.b = b, .err = err};
-  size_t words = (size_t)b->levels * 2 * CHUNK_WORDS + 3 * CHUNK_WORDS;
+  size_t words = (size_t)b->levels * 3 * CHUNK_WORDS + 3 * CHUNK_WORDS;
   x.rc = calloc(b->n_cols + 1, sizeof *x.rc);
   x.scratch = malloc(words * 8);
   if (b->needs_mat) {
@@ -570,7 +664,15 @@ static lp_status run(const lp__pred_bound *b, const struct ArrowArray *const *co
     rc = lp_error_set(err, LP_ENOMEM, "predicate: eval: out of memory");
     goto done;
   }
-  x.v1 = x.scratch + (size_t)b->levels * 2 * CHUNK_WORDS;
+  if (b->n_slots > 0) {
+    x.slots = calloc((size_t)b->n_slots, sizeof *x.slots);
+    if (x.slots == NULL) {
+      rc = lp_error_set(err, LP_ENOMEM, "predicate: eval: out of memory");
+      goto done;
+    }
+  }
+  x.acts = x.scratch + (size_t)b->levels * 2 * CHUNK_WORDS;
+  x.v1 = x.acts + (size_t)b->levels * CHUNK_WORDS;
   x.v2 = x.v1 + CHUNK_WORDS;
   x.tmp = x.v2 + CHUNK_WORDS;
   for (size_t i = 0; i < b->n_cols; i++) {
@@ -588,7 +690,8 @@ static lp_status run(const lp__pred_bound *b, const struct ArrowArray *const *co
     x.cnt = n_rows - x.start < CHUNK_ROWS ? n_rows - x.start : CHUNK_ROWS;
     x.nw = (x.cnt + 63) / 64;
     uint64_t *t = x.scratch, *f = t + CHUNK_WORDS;
-    rc = eval_node(&x, b->root, t, f, 0);
+    for (int64_t w = 0; w < x.nw; w++) x.acts[w] = tail_mask(x.cnt, w);
+    rc = eval_node(&x, b->root, t, f, 0, x.acts);
     if (rc != LP_OK) goto done;
     t[x.nw - 1] &= tail_mask(x.cnt, x.nw - 1);
     for (int64_t w = 0; w < x.nw; w++) total += __builtin_popcountll(t[w]);
@@ -596,6 +699,8 @@ static lp_status run(const lp__pred_bound *b, const struct ArrowArray *const *co
   }
   if (out_n) *out_n = total;
 done:
+  for (int i = 0; x.slots != NULL && i < b->n_slots; i++) free(x.slots[i].arena);
+  free(x.slots);
   free(x.rc);
   free(x.scratch);
   free(x.mat1);

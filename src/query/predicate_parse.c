@@ -23,7 +23,11 @@ typedef enum tok_kind {
   T_DOT,
   T_MINUS,
   T_PLUS,
-  T_ARITH,   /* * / % || and other operators we do not support */
+  T_ARITH,   /* * / % (aop) */
+  T_CONCAT,  /* || */
+  T_DCOLON,  /* :: */
+  T_LBRACK,  /* [ */
+  T_RBRACK,  /* ] */
 } tok_kind;
 
 typedef struct tok {
@@ -32,6 +36,8 @@ typedef struct tok {
   char *val;         /* decoded text of identifiers and strings (owned) */
   size_t val_len;
   pn_cmp op;
+  char aop;
+  bool dq; /* T_STRING in double quotes */
 } tok;
 
 typedef struct parser {
@@ -40,6 +46,7 @@ typedef struct parser {
   size_t at;  /* tokenizer byte cursor */
   tok cur;
   int depth;
+  int fn_depth; /* inside a function's arguments, which DataFusion's own SQL planner reads */
   lp_error *err;
   lp_status rc;
 } parser;
@@ -130,6 +137,7 @@ static lp_status next(parser *ps) {
   size_t i = ps->at;
   if (c == '\'' || c == '"') {
     t->kind = T_STRING;
+    t->dq = c == '"';
     LP_TRY(lex_quoted(ps, (char)c, t));
   } else if (c == '`') {
     t->kind = T_QIDENT;
@@ -154,6 +162,8 @@ static lp_status next(parser *ps) {
     t->end = i + 1;
     switch (c) {
     case '(': t->kind = T_LPAREN; break;
+    case '[': t->kind = T_LBRACK; break;
+    case ']': t->kind = T_RBRACK; break;
     case ')': t->kind = T_RPAREN; break;
     case ',': t->kind = T_COMMA; break;
     case '.': t->kind = T_DOT; break;
@@ -176,8 +186,22 @@ static lp_status next(parser *ps) {
       t->kind = T_OP, t->op = CMP_GT;
       if (d == '=') t->op = CMP_GE, t->end = i + 2;
       break;
-    case '*': case '/': case '%': case '|': case '&': case '^': case '~':
-      t->kind = T_ARITH;
+    case '*': case '/': case '%':
+      t->kind = T_ARITH, t->aop = (char)c;
+      break;
+    case '|': case '&': case '^': case '~': case '#': {
+      if (c == '|' && d == '|') {
+        t->kind = T_CONCAT, t->end = i + 2;
+        break;
+      }
+      /* LanceDB's planner has no bitwise operators */
+      char msg[64];
+      snprintf(msg, sizeof msg, "operator '%c' is not supported", c);
+      return fail_at(ps, LP_EINVAL, i, msg);
+    }
+    case ':':
+      if (d != ':') return fail_at(ps, LP_EINVAL, i, "expected '::' (a cast)");
+      t->kind = T_DCOLON, t->end = i + 2;
       break;
     default: {
       char msg[64];
@@ -197,7 +221,7 @@ static bool is_kw(const parser *ps, const char *kw) {
 
 static bool is_reserved(const char *w) {
   static const char *const words[] = {"and", "or", "not", "in", "between", "like", "ilike", "is", "null",
-                                      "true", "false", "escape"};
+                                      "true", "false", "escape", "case", "when", "then", "else", "end"};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (strcasecmp(w, words[i]) == 0) return true;
   return false;
@@ -213,6 +237,35 @@ static pn_node *node_new(parser *ps, pn_kind kind, size_t byte_off) {
   n->pos = char_pos(ps->text, byte_off);
   n->height = 1;
   return n;
+}
+
+pn_node *lp__pn_clone(const pn_node *n) {
+  if (n == NULL) return NULL;
+  pn_node *c = calloc(1, sizeof *c);
+  if (c == NULL) return NULL;
+  *c = *n;
+  c->a = c->b = NULL, c->list = NULL, c->n_list = 0, c->path = NULL, c->n_path = 0, c->s = NULL;
+  bool ok = true;
+  if (n->s != NULL) {
+    c->s = malloc(n->s_len + 1);
+    ok = c->s != NULL;
+    if (ok) memcpy(c->s, n->s, n->s_len + 1);
+  }
+  if (ok && n->a != NULL) ok = (c->a = lp__pn_clone(n->a)) != NULL;
+  if (ok && n->b != NULL) ok = (c->b = lp__pn_clone(n->b)) != NULL;
+  if (ok && n->n_path > 0) {
+    ok = (c->path = calloc(n->n_path, sizeof *c->path)) != NULL;
+    for (size_t k = 0; ok && k < n->n_path; k++, c->n_path++) ok = (c->path[k] = strdup(n->path[k])) != NULL;
+  }
+  if (ok && n->n_list > 0) {
+    ok = (c->list = calloc(n->n_list, sizeof *c->list)) != NULL;
+    for (size_t k = 0; ok && k < n->n_list; k++, c->n_list++) ok = (c->list[k] = lp__pn_clone(n->list[k])) != NULL;
+  }
+  if (!ok) {
+    lp__pn_free(c);
+    return NULL;
+  }
+  return c;
 }
 
 void lp__pn_free(pn_node *n) {
@@ -305,6 +358,13 @@ static bool parse_timestamp(const char *s, size_t len, int64_t *out_ns) {
   return true;
 }
 
+bool lp__pred_text_to_date(const char *s, size_t len, int64_t *out_days) {
+  const char *p = s, *end = s + len;
+  return parse_date(&p, end, out_days) && p == end;
+}
+
+bool lp__pred_text_to_timestamp(const char *s, size_t len, int64_t *out_ns) { return parse_timestamp(s, len, out_ns); }
+
 static pn_node *parse_number(parser *ps, bool negative, size_t start) {
   size_t n = ps->cur.end - ps->cur.start;
   char buf[400];
@@ -321,7 +381,10 @@ static pn_node *parse_number(parser *ps, bool negative, size_t start) {
   bool is_int = strspn(buf + 1, "0123456789") == n;
   errno = 0;
   if (is_int) {
-    long long v = strtoll(buf, &endp, 10);
+    /* LanceDB reads the digits before applying the sign: -9223372036854775808 is a float; DataFusion,
+     * which reads a function's arguments, takes it whole */
+    long long v = ps->fn_depth > 0 ? strtoll(buf, &endp, 10) : strtoll(buf + 1, &endp, 10);
+    if (negative && ps->fn_depth == 0) v = -v;
     if (errno == 0 && *endp == '\0') {
       lit->lit = LIT_INT;
       lit->i = v;
@@ -387,6 +450,7 @@ static pn_node *parse_typed_literal(parser *ps, bool is_date) {
 /* ---- expressions --------------------------------------------------------------------------------- */
 
 static pn_node *parse_or(parser *ps);
+static pn_node *binary(parser *ps, pn_kind kind, pn_node *a, pn_node *b, uint32_t pos);
 
 static bool push_path(parser *ps, pn_node *col, char *part) {
   char **np = realloc(col->path, (col->n_path + 1) * sizeof *np);
@@ -419,7 +483,7 @@ static pn_node *parse_column(parser *ps) {
     }
   }
   if (ps->cur.kind == T_LPAREN) {
-    fail_at(ps, LP_EUNSUPPORTED, ps->cur.start, "function calls are not supported");
+    fail_at(ps, LP_EINVAL, ps->cur.start, "a function name has one part (no '.')");
     goto fail;
   }
   return col;
@@ -428,8 +492,14 @@ fail:
   return NULL;
 }
 
-/* operand := '(' expr ')' | literal | column | ('-'|'+') number */
-static pn_node *parse_operand(parser *ps) {
+static pn_node *parse_function(parser *ps);
+static pn_node *parse_cast(parser *ps, bool try_cast);
+static pn_node *parse_unary(parser *ps);
+static pn_node *parse_additive(parser *ps);
+#define parse_operand parse_additive
+
+/* primary := '(' expr ')' | literal | column | function '(' args ')' | CAST(...) | TRY_CAST(...) */
+static pn_node *parse_primary(parser *ps) {
   tok *t = &ps->cur;
   size_t start = t->start;
   switch (t->kind) {
@@ -454,21 +524,11 @@ static pn_node *parse_operand(parser *ps) {
     return e;
   }
   case T_NUMBER: return parse_number(ps, false, start);
-  case T_MINUS:
-  case T_PLUS: {
-    bool neg = t->kind == T_MINUS;
-    if (next(ps) != LP_OK) return NULL;
-    if (ps->cur.kind != T_NUMBER) {
-      if (ps->cur.kind == T_IDENT || ps->cur.kind == T_QIDENT || ps->cur.kind == T_LPAREN) {
-        fail_at(ps, LP_EUNSUPPORTED, start, "arithmetic is not supported (a sign applies to numbers only)");
-        return NULL;
-      }
-      expected(ps, "a number after the sign");
-      return NULL;
-    }
-    return parse_number(ps, neg, start);
-  }
   case T_STRING: {
+    if (t->dq && ps->fn_depth > 0) { /* DataFusion reads "..." as a quoted column name */
+      t->kind = T_QIDENT;
+      return parse_column(ps);
+    }
     pn_node *lit = node_new(ps, PN_LITERAL, start);
     if (lit == NULL) return NULL;
     lit->lit = LIT_STRING;
@@ -501,15 +561,300 @@ static pn_node *parse_operand(parser *ps) {
       if (save < ps->len && (ps->text[save] == '\'' || ps->text[save] == '"'))
         return parse_typed_literal(ps, is_kw(ps, "date"));
     }
+    if (is_kw(ps, "case")) {
+      fail_at(ps, LP_EINVAL, start, "CASE is not supported by LanceDB's filter planner");
+      return NULL;
+    }
+    if (is_kw(ps, "interval") || is_kw(ps, "extract") || is_kw(ps, "position") || is_kw(ps, "overlay") ||
+        is_kw(ps, "exists") || is_kw(ps, "substr") || is_kw(ps, "substring") || is_kw(ps, "trim") ||
+        is_kw(ps, "floor") || is_kw(ps, "ceil") || is_kw(ps, "ceiling")) {
+      /* sqlparser gives these their own syntax, which LanceDB's planner does not take */
+      size_t save = ps->at;
+      while (save < ps->len && isspace((unsigned char)ps->text[save])) save++;
+      if (save < ps->len && (ps->text[save] == '(' || ps->text[save] == '\'')) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%s is not supported by LanceDB's filter planner", ps->cur.val);
+        for (char *c = msg; *c && *c != ' '; c++) *c = (char)toupper((unsigned char)*c);
+        fail_at(ps, LP_EINVAL, start, msg);
+        return NULL;
+      }
+    }
     if (is_reserved(t->val)) {
       expected(ps, "an expression");
       return NULL;
+    }
+    {
+      size_t save = ps->at;
+      while (save < ps->len && isspace((unsigned char)ps->text[save])) save++;
+      if (save < ps->len && ps->text[save] == '(') {
+        if (is_kw(ps, "cast") || is_kw(ps, "try_cast")) return parse_cast(ps, is_kw(ps, "try_cast"));
+        return parse_function(ps);
+      }
+      if (is_kw(ps, "current_date") || is_kw(ps, "current_timestamp")) { /* niladic functions */
+        pn_node *f = node_new(ps, PN_FUNC, start);
+        if (f == NULL) return NULL;
+        f->s = strdup(is_kw(ps, "current_date") ? "current_date" : "now");
+        if (f->s == NULL || next(ps) != LP_OK) {
+          if (f->s == NULL) oom(ps);
+          lp__pn_free(f);
+          return NULL;
+        }
+        f->s_len = strlen(f->s);
+        return f;
+      }
     }
     return parse_column(ps);
   }
   default: expected(ps, "an expression"); return NULL;
   }
 }
+
+/* A type name of CAST: the ones LanceDB's planner knows (DECIMAL excepted, which lancepool lacks). */
+static bool parse_type(parser *ps, lp__type *out, lp__time_unit *unit) {
+  static const struct { const char *name; lp__type t; } names[] = {
+      {"tinyint", LP__TYPE_INT8},   {"smallint", LP__TYPE_INT16}, {"int", LP__TYPE_INT32},
+      {"integer", LP__TYPE_INT32},  {"bigint", LP__TYPE_INT64},   {"float", LP__TYPE_FLOAT32},
+      {"double", LP__TYPE_FLOAT64}, {"string", LP__TYPE_UTF8},    {"binary", LP__TYPE_BINARY},
+      {"date", LP__TYPE_DATE32},    {"timestamp", LP__TYPE_TIMESTAMP}, {"datetime", LP__TYPE_TIMESTAMP},
+      {"boolean", LP__TYPE_BOOL}};
+  size_t start = ps->cur.start;
+  if (ps->cur.kind != T_IDENT) {
+    expected(ps, "a type name");
+    return false;
+  }
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (!is_kw(ps, names[i].name)) continue;
+    *out = names[i].t;
+    *unit = LP__UNIT_US; /* LanceDB's default precision, as PyArrow's */
+    if (next(ps) != LP_OK) return false;
+    if (*out >= LP__TYPE_INT8 && *out <= LP__TYPE_INT64 && is_kw(ps, "unsigned")) {
+      *out = (lp__type)(*out + (LP__TYPE_UINT8 - LP__TYPE_INT8));
+      if (next(ps) != LP_OK) return false;
+    }
+    if (*out == LP__TYPE_TIMESTAMP && ps->cur.kind == T_LPAREN) {
+      if (next(ps) != LP_OK) return false;
+      size_t n = ps->cur.end - ps->cur.start;
+      const char *d = ps->text + ps->cur.start;
+      int prec = ps->cur.kind == T_NUMBER && n == 1 ? d[0] - '0' : -1;
+      if (prec != 0 && prec != 3 && prec != 6 && prec != 9) {
+        fail_at(ps, LP_EINVAL, ps->cur.start, "a timestamp precision is 0, 3, 6 or 9");
+        return false;
+      }
+      *unit = prec == 0 ? LP__UNIT_S : prec == 3 ? LP__UNIT_MS : prec == 6 ? LP__UNIT_US : LP__UNIT_NS;
+      if (next(ps) != LP_OK) return false;
+      if (ps->cur.kind != T_RPAREN) {
+        expected(ps, "')'");
+        return false;
+      }
+      if (next(ps) != LP_OK) return false;
+    }
+    if (*out == LP__TYPE_TIMESTAMP && (is_kw(ps, "with") || is_kw(ps, "without"))) {
+      fail_at(ps, LP_EINVAL, ps->cur.start, "a timestamp with a time zone is not supported by LanceDB");
+      return false;
+    }
+    return true;
+  }
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s type '%.40s'",
+           is_kw(ps, "decimal") || is_kw(ps, "numeric") ? "unsupported" : "LanceDB does not support the", ps->cur.val);
+  fail_at(ps, is_kw(ps, "decimal") || is_kw(ps, "numeric") ? LP_EUNSUPPORTED : LP_EINVAL, start, msg);
+  return false;
+}
+
+/* CAST '(' expr AS type ')' and TRY_CAST likewise; the keyword is the current token. */
+static pn_node *parse_cast(parser *ps, bool try_cast) {
+  pn_node *n = node_new(ps, PN_CAST, ps->cur.start);
+  if (n == NULL) return NULL;
+  n->try_cast = try_cast;
+  if (next(ps) != LP_OK || next(ps) != LP_OK) goto fail; /* the keyword and '(' */
+  if (++ps->depth > LP__PRED_MAX_DEPTH) {
+    fail_at(ps, LP_EINVAL, ps->cur.start, "expression nested too deeply");
+    goto fail;
+  }
+  if ((n->a = parse_or(ps)) == NULL) goto fail;
+  ps->depth--;
+  if (!is_kw(ps, "as")) {
+    expected(ps, "AS in CAST");
+    goto fail;
+  }
+  if (next(ps) != LP_OK || !parse_type(ps, &n->cast_type, &n->cast_unit)) goto fail;
+  if (ps->cur.kind != T_RPAREN) {
+    expected(ps, "')' after the type");
+    goto fail;
+  }
+  if (next(ps) != LP_OK) goto fail;
+  n->height = n->a->height + 1;
+  return n;
+fail:
+  lp__pn_free(n);
+  return NULL;
+}
+
+#define MAX_FUNC_ARGS 8
+
+/* get_field(column, 'name') is the column's member: the function node becomes the longer path. */
+static pn_node *member_of(parser *ps, pn_node *f) {
+  pn_node *col = f->list[0], *name = f->list[1];
+  char *part = name->s;
+  name->s = NULL;
+  f->list[0] = NULL;
+  col->pos = f->pos;
+  lp__pn_free(f);
+  if (!push_path(ps, col, part)) {
+    lp__pn_free(col);
+    return NULL;
+  }
+  return col;
+}
+
+/* name '(' [expr (',' expr)*] ')'; the name is the current token. */
+static pn_node *parse_function(parser *ps) {
+  pn_node *n = node_new(ps, PN_FUNC, ps->cur.start);
+  if (n == NULL) return NULL;
+  n->s = ps->cur.val; /* the name, folded to lower case unless quoted */
+  n->s_len = ps->cur.val_len;
+  ps->cur.val = NULL;
+  for (char *c = n->s; *c; c++) *c = (char)tolower((unsigned char)*c);
+  if (next(ps) != LP_OK || next(ps) != LP_OK) goto fail;
+  if (++ps->depth > LP__PRED_MAX_DEPTH) {
+    fail_at(ps, LP_EINVAL, ps->cur.start, "expression nested too deeply");
+    goto fail;
+  }
+  ps->fn_depth++;
+  uint32_t h = 0;
+  while (n->n_list > 0 || ps->cur.kind != T_RPAREN) {
+    if (n->n_list == MAX_FUNC_ARGS) {
+      fail_at(ps, LP_EINVAL, ps->cur.start, "too many function arguments");
+      goto fail;
+    }
+    pn_node **nl = realloc(n->list, (n->n_list + 1) * sizeof *nl);
+    if (nl == NULL) {
+      oom(ps);
+      goto fail;
+    }
+    n->list = nl;
+    pn_node *arg = parse_or(ps);
+    if (arg == NULL) goto fail;
+    n->list[n->n_list++] = arg;
+    if (arg->height > h) h = arg->height;
+    if (ps->cur.kind == T_COMMA) {
+      if (next(ps) != LP_OK) goto fail;
+      continue;
+    }
+    if (ps->cur.kind != T_RPAREN) {
+      expected(ps, "',' or ')' in the arguments");
+      goto fail;
+    }
+    break;
+  }
+  ps->depth--;
+  ps->fn_depth--;
+  if (next(ps) != LP_OK) goto fail;
+  n->height = h + 1;
+  if (strcmp(n->s, "get_field") == 0 && n->n_list == 2 && n->list[0]->kind == PN_COLUMN &&
+      n->list[1]->kind == PN_LITERAL && n->list[1]->lit == LIT_STRING)
+    return member_of(ps, n);
+  return n;
+fail:
+  lp__pn_free(n);
+  return NULL;
+}
+
+/* column '[' 'name' ']': a struct member, as a.name; an index into a list is not supported. */
+static pn_node *parse_subscript(parser *ps, pn_node *e) {
+  size_t start = ps->cur.start;
+  if (next(ps) != LP_OK) goto fail;
+  if (ps->cur.kind != T_STRING || e->kind != PN_COLUMN) {
+    fail_at(ps, LP_EUNSUPPORTED, start, "only a struct member by name, as col['name'], may be subscripted");
+    goto fail;
+  }
+  char *part = ps->cur.val;
+  ps->cur.val = NULL;
+  if (!push_path(ps, e, part)) goto fail;
+  if (next(ps) != LP_OK) goto fail;
+  if (ps->cur.kind != T_RBRACK) {
+    expected(ps, "']'");
+    goto fail;
+  }
+  if (next(ps) != LP_OK) goto fail;
+  return e;
+fail:
+  lp__pn_free(e);
+  return NULL;
+}
+
+/* postfix := primary ('::' type | '[' 'name' ']')* */
+static pn_node *parse_postfix(parser *ps) {
+  pn_node *e = parse_primary(ps);
+  while (e != NULL && (ps->cur.kind == T_DCOLON || ps->cur.kind == T_LBRACK)) {
+    if (ps->cur.kind == T_LBRACK) {
+      e = parse_subscript(ps, e);
+      continue;
+    }
+    pn_node *c = node_new(ps, PN_CAST, ps->cur.start);
+    if (c == NULL) {
+      lp__pn_free(e);
+      return NULL;
+    }
+    c->a = e;
+    c->height = e->height + 1;
+    e = c;
+    if (next(ps) != LP_OK || !parse_type(ps, &c->cast_type, &c->cast_unit)) {
+      lp__pn_free(e);
+      return NULL;
+    }
+  }
+  return e;
+}
+
+/* unary := ('-'|'+') unary | postfix; a sign on a number literal makes a negative literal. */
+static pn_node *parse_unary(parser *ps) {
+  if (ps->cur.kind != T_MINUS && ps->cur.kind != T_PLUS) return parse_postfix(ps);
+  size_t start = ps->cur.start;
+  bool neg = ps->cur.kind == T_MINUS;
+  if (++ps->depth > LP__PRED_MAX_DEPTH) {
+    fail_at(ps, LP_EINVAL, start, "expression nested too deeply");
+    return NULL;
+  }
+  if (next(ps) != LP_OK) return NULL;
+  pn_node *e;
+  if (ps->cur.kind == T_NUMBER) {
+    e = parse_number(ps, neg, start);
+  } else {
+    pn_node *a = parse_unary(ps);
+    e = a == NULL || !neg ? a : binary(ps, PN_NEG, a, NULL, char_pos(ps->text, start));
+  }
+  ps->depth--;
+  return e;
+}
+
+/* The arithmetic operator of the current token at a precedence level, or '\0': level 1 holds * / % and
+ * || (sqlparser gives || the precedence of *), level 0 holds + and -. */
+static char arith_op(const parser *ps, int level) {
+  if (level == 1) return ps->cur.kind == T_CONCAT ? '|' : ps->cur.kind == T_ARITH ? ps->cur.aop : '\0';
+  return ps->cur.kind == T_PLUS ? '+' : ps->cur.kind == T_MINUS ? '-' : '\0';
+}
+
+/* level 0: additive := multiplicative (('+' | '-') multiplicative)*
+ * level 1: multiplicative := unary (('*' | '/' | '%' | '||') unary)* */
+static pn_node *parse_arith_level(parser *ps, int level) {
+  pn_node *a = level == 1 ? parse_unary(ps) : parse_arith_level(ps, 1);
+  char op;
+  while (a != NULL && (op = arith_op(ps, level)) != '\0') {
+    uint32_t pos = char_pos(ps->text, ps->cur.start);
+    if (next(ps) != LP_OK) goto fail;
+    pn_node *b = level == 1 ? parse_unary(ps) : parse_arith_level(ps, 1);
+    if (b == NULL) goto fail;
+    a = binary(ps, PN_ARITH, a, b, pos);
+    if (a != NULL) a->aop = op;
+  }
+  return a;
+fail:
+  lp__pn_free(a);
+  return NULL;
+}
+
+static pn_node *parse_additive(parser *ps) { return parse_arith_level(ps, 0); }
 
 static pn_node *binary(parser *ps, pn_kind kind, pn_node *a, pn_node *b, uint32_t pos) {
   pn_node *n = calloc(1, sizeof *n);
@@ -580,7 +925,7 @@ static pn_node *parse_like(parser *ps, pn_node *lhs, bool negated, bool ilike) {
     expected(ps, ilike ? "a quoted pattern after ILIKE" : "a quoted pattern after LIKE");
     goto fail;
   }
-  n->b = parse_operand(ps);
+  n->b = parse_primary(ps);
   if (n->b == NULL) goto fail;
   if (is_kw(ps, "escape")) {
     if (next(ps) != LP_OK) goto fail;
@@ -616,14 +961,21 @@ static pn_node *parse_cmp(parser *ps) {
       if (lhs != NULL) lhs->op = op;
       continue;
     }
-    if (t->kind == T_MINUS || t->kind == T_PLUS || t->kind == T_ARITH) {
-      fail_at(ps, LP_EUNSUPPORTED, op_start, "arithmetic and other operators are not supported");
+    bool negated = false;
+    if (is_kw(ps, "similar") || is_kw(ps, "rlike") || is_kw(ps, "regexp")) {
+      char msg[120];
+      snprintf(msg, sizeof msg, "%s is not supported by LanceDB's filter planner (regexp_like is)",
+               is_kw(ps, "similar") ? "SIMILAR TO" : is_kw(ps, "rlike") ? "RLIKE" : "REGEXP");
+      fail_at(ps, LP_EINVAL, op_start, msg);
       goto fail;
     }
-    bool negated = false;
     if (is_kw(ps, "not")) {
       /* NOT here must introduce IN / BETWEEN / LIKE / ILIKE. */
       if (next(ps) != LP_OK) goto fail;
+      if (is_kw(ps, "similar")) {
+        fail_at(ps, LP_EINVAL, op_start, "SIMILAR TO is not supported by LanceDB's filter planner (regexp_like is)");
+        goto fail;
+      }
       if (!(is_kw(ps, "in") || is_kw(ps, "between") || is_kw(ps, "like") || is_kw(ps, "ilike"))) {
         expected(ps, "IN, BETWEEN, LIKE or ILIKE after NOT");
         goto fail;
@@ -654,30 +1006,9 @@ static pn_node *parse_cmp(parser *ps) {
         lp__pn_free(lo);
         goto fail;
       }
-      pn_node *copy = NULL;
-      /* The tested operand appears twice: parse trees own their children, so re-parse is avoided by
-       * cloning a column or literal; anything else is rejected. */
-      if (lhs->kind == PN_COLUMN || lhs->kind == PN_LITERAL) {
-        copy = calloc(1, sizeof *copy);
-        if (copy != NULL) {
-          *copy = *lhs;
-          copy->path = NULL, copy->n_path = 0, copy->s = NULL;
-          bool ok = true;
-          if (lhs->s != NULL) ok = (copy->s = strdup(lhs->s)) != NULL;
-          for (size_t k = 0; ok && k < lhs->n_path; k++) {
-            char *part = strdup(lhs->path[k]);
-            ok = part != NULL && push_path(ps, copy, part);
-            if (part == NULL) oom(ps);
-          }
-          if (!ok) {
-            lp__pn_free(copy);
-            copy = NULL;
-          }
-        }
-        if (copy == NULL) oom(ps);
-      } else {
-        fail_at(ps, LP_EUNSUPPORTED, op_start, "BETWEEN applies to a column or literal only");
-      }
+      /* The tested operand appears twice: the tree owns its children, so it is copied. */
+      pn_node *copy = lp__pn_clone(lhs);
+      if (copy == NULL) oom(ps);
       if (copy == NULL) {
         lp__pn_free(lo);
         lp__pn_free(hi);
@@ -723,6 +1054,12 @@ static pn_node *parse_is(parser *ps) {
       bool truth = is_kw(ps, "true");
       n = binary(ps, PN_IS_BOOL, e, NULL, e->pos);
       if (n != NULL) n->truth = truth;
+    } else if (is_kw(ps, "unknown") || is_kw(ps, "distinct")) {
+      char msg[120];
+      snprintf(msg, sizeof msg, "IS %s%s is not supported by LanceDB's filter planner", negated ? "NOT " : "",
+               is_kw(ps, "unknown") ? "UNKNOWN" : "DISTINCT FROM");
+      fail_at(ps, LP_EINVAL, ps->cur.start, msg);
+      goto fail;
     } else {
       expected(ps, "NULL, TRUE or FALSE after IS");
       goto fail;
@@ -911,6 +1248,34 @@ static void render(sbuf *b, const pn_node *n) {
     sb_str(b, n->negated ? " NOT" : "");
     sb_str(b, n->ilike ? " ILIKE " : " LIKE ");
     render(b, n->b);
+    sb_str(b, ")");
+    break;
+  case PN_ARITH:
+    sb_str(b, "(");
+    render(b, n->a);
+    snprintf(tmp, sizeof tmp, " %s ", n->aop == '|' ? "||" : (char[]){n->aop, '\0'});
+    sb_str(b, tmp);
+    render(b, n->b);
+    sb_str(b, ")");
+    break;
+  case PN_NEG:
+    sb_str(b, "(-");
+    render(b, n->a);
+    sb_str(b, ")");
+    break;
+  case PN_CAST:
+    sb_str(b, n->try_cast ? "TRY_CAST(" : "CAST(");
+    render(b, n->a);
+    snprintf(tmp, sizeof tmp, " AS %d)", (int)n->cast_type);
+    sb_str(b, tmp);
+    break;
+  case PN_FUNC:
+    sb_str(b, n->s);
+    sb_str(b, "(");
+    for (size_t i = 0; i < n->n_list; i++) {
+      if (i) sb_str(b, ", ");
+      render(b, n->list[i]);
+    }
     sb_str(b, ")");
     break;
   case PN_IS_NULL:

@@ -395,6 +395,108 @@ static void test_offsets_and_chunks(void) {
   free(nul);
 }
 
+/* Computed values (arithmetic, functions, the short circuit of AND / OR) over offsets and several chunks,
+ * against a plain loop over the same rows. */
+static bool value_row(int which, int32_t v, const char *s, bool null) {
+  switch (which) {
+  case 0: return null || v % 7 == 3;                                  /* v % 7 = 3 OR v IS NULL */
+  case 1: return !null && strncmp(s, "w1", 2) == 0 && v + 1 > 500;    /* lower(s) LIKE 'w1%' AND v + 1 > 500 */
+  case 2: return !null && v < 100 && strlen(s) > 3;                   /* v < 100 AND length(s) > 3 */
+  default: return !null && (v * 3 - 1) / 2 >= 700;                   /* (v * 3 - 1) / 2 >= 700 */
+  }
+}
+
+static void test_values_over_chunks(void) {
+  enum { M = 10000 };
+  static const char *const filters[] = {"v % 7 = 3 OR v IS NULL", "lower(s) LIKE 'w1%' AND v + 1 > 500",
+                                        "v < 100 AND length(s) > 3", "(v * 3 - 1) / 2 >= 700"};
+  int32_t *v = malloc(M * sizeof *v);
+  bool *nul = malloc(M);
+  char **text = malloc(M * sizeof *text);
+  for (int r = 0; r < M; r++) {
+    v[r] = (int32_t)((r * 7919) % 1000);
+    nul[r] = r % 13 == 0;
+    text[r] = malloc(16);
+    snprintf(text[r], 16, "W%d", v[r]);
+  }
+  lp__field fl[2];
+  field(&fl[0], "v", LP__TYPE_INT32);
+  field(&fl[1], "s", LP__TYPE_UTF8);
+  const char **tv = malloc(M * sizeof *tv);
+  for (int r = 0; r < M; r++) tv[r] = nul[r] ? NULL : text[r];
+  struct ArrowArray *cols[2] = {ab_prim(M, 4, v, nul), ab_str(M, tv, NULL, false)};
+  free(tv);
+  struct ArrowArray *batch = ab_struct(M, cols, 2, NULL);
+  uint8_t *bits = malloc(M / 8 + 1);
+  lp_error err = {0};
+  for (int f = 0; f < 4; f++) {
+    lp__pred_bound *b;
+    CHECK_OK(lp__pred_compile(filters[f], fl, 2, &b, &err), &err);
+    for (int64_t off = 0; off < 70; off += 7) {
+      batch->offset = off;
+      batch->length = M - off;
+      memset(bits, 0xFF, M / 8 + 1);
+      int64_t cnt, want = 0;
+      CHECK_OK(lp__pred_eval(b, batch, bits, &cnt, &err), &err);
+      for (int64_t r = 0; r < M - off; r++) {
+        char lower[16];
+        snprintf(lower, sizeof lower, "w%d", v[r + off]);
+        bool hit = value_row(f, v[r + off], lower, nul[r + off]);
+        want += hit;
+        if (((bits[r / 8] >> (r % 8)) & 1) != hit)
+          LP_FAIL("%s: offset %lld row %lld", filters[f], (long long)off, (long long)r);
+      }
+      CHECK_EQ(cnt, want);
+    }
+    lp__pred_bound_free(b);
+  }
+  /* A division by zero in any row is an error, also where the other side of OR is already TRUE, as in
+   * DataFusion (v is 0 in rows 0, 1000, ...; row 0 is NULL, row 1000 is not). */
+  lp__pred_bound *b;
+  batch->offset = 0;
+  batch->length = M;
+  CHECK_OK(lp__pred_compile("v < 1000 OR 10 / v > 2", fl, 2, &b, &err), &err);
+  CHECK_EQ(lp__pred_eval(b, batch, bits, NULL, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "at character 16: division by zero");
+  lp__pred_bound_free(b);
+  free(bits);
+  ab_free(batch);
+  for (int r = 0; r < M; r++) free(text[r]);
+  free(text);
+  free(v);
+  free(nul);
+}
+
+/* Binding errors of computed values name the position. */
+static void test_value_errors(void) {
+  check_bind_error("i + s > 1", "predicate: at character 3: cannot apply '+' to int32 and utf8");
+  check_bind_error("nosuch(i) = 1", "predicate: at character 1: unknown function 'nosuch'");
+  check_bind_error("lower(s, s) = 'a'", "predicate: at character 1: lower takes 1 argument, got 2");
+  check_bind_error("abs(s) = 1", "predicate: at character 1: argument 1 of abs must be a number, not utf8");
+  check_bind_error("regexp_like(s, 'a(?=b)')",
+                   "predicate: at character 1: regexp_like: the pattern uses a look-ahead, which Rust's regex (LanceDB's) does not take");
+  check_bind_error("regexp_like(s, '(a)\\1')",
+                   "predicate: at character 1: regexp_like: the pattern uses a back-reference or octal escape (\\digit), which Rust's regex (LanceDB's) does not take");
+  check_bind_error("regexp_like(s, '[')", "predicate: at character 1: regexp_like: bad pattern at byte 1: missing terminating ] for character class");
+  check_bind_error("regexp_like(s, 'a', 'g')", "predicate: at character 1: regexp_like does not support the global flag 'g'");
+  check_bind_error("regexp_like(s, s)", "predicate: at character 1: the pattern of regexp_like must be a quoted string");
+  check_bind_error("CAST(g AS STRING) = '1'", "predicate: at character 1: a cast from float64 to utf8 is not supported");
+  check_bind_error("-u > 1", "predicate: at character 1: cannot negate a value of type uint64");
+  check_bind_error("i8 = 100 + 1000", "predicate: at character 12: column 'i8' (int8) cannot be compared with int64 literal");
+  /* constants fold when binding; an error while folding is left for evaluation to report */
+  lp__pred_bound *b;
+  lp_error err = {0};
+  CHECK_OK(lp__pred_compile("i = 1 / 0", g_fields, C_NCOLS, &b, &err), &err);
+  uint8_t bits[2];
+  CHECK_EQ(lp__pred_eval(b, g_batch, bits, NULL, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "division by zero");
+  lp__pred_bound_free(b);
+  CHECK_EQ(lp__pred_compile("lpad(s, 100000000) = 'a'", g_fields, C_NCOLS, &b, &err), LP_OK);
+  CHECK_EQ(lp__pred_eval(b, g_batch, bits, NULL, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "lpad would build a string longer than");
+  lp__pred_bound_free(b);
+}
+
 static void test_arrow_schema_bind(void) {
   /* Bind through an Arrow schema: "+s" with children "l" id and "u" s. */
   struct ArrowSchema kids[2] = {{.format = "l", .name = "id"}, {.format = "u", .name = "s"}};
@@ -435,6 +537,8 @@ int main(void) {
   RUN_TEST(test_columns_needed);
   RUN_TEST(test_bad_arrays);
   RUN_TEST(test_offsets_and_chunks);
+  RUN_TEST(test_values_over_chunks);
+  RUN_TEST(test_value_errors);
   RUN_TEST(test_arrow_schema_bind);
   ab_free(g_batch);
   return 0;
