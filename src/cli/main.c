@@ -19,6 +19,8 @@ static const command commands[] = {
     {"schema", lp__cli_schema, "DB TABLE [--version N]: one line per column: name, type, nullability"},
     {"count", lp__cli_count, "DB TABLE [--version N]: number of live rows"},
     {"versions", lp__cli_versions, "DB TABLE: one line per version: number, commit time (us)"},
+    {"indices", lp__cli_indices,
+     "DB TABLE [--version N]: LanceDB's indexes: name, type, columns, indexed rows, unindexed rows"},
     {"search", lp__cli_search,
      "DB TABLE --vector '[..]' [--column C] [--k 10] [--metric l2|cosine|dot] [--where P] [--postfilter]"
      " [--columns a,b] [--version N]: nearest rows as JSON Lines"},

@@ -10,7 +10,9 @@
 #include "format/deletion.h"
 #include "io/io.h"
 #include "table.pb-c.h"
+#include "table/table.h"
 #include "table/versions.h"
+#include "vector_index.pb-c.h"
 
 #define FOOTER_BYTES 16
 
@@ -175,4 +177,149 @@ bool lp__index_list_covers(const lp__index_list *l, uint64_t fragment_id) {
   for (size_t i = 0; i < l->n; i++)
     if (lp__index_covers(&l->v[i], fragment_id)) return true;
   return false;
+}
+
+/* ---- the table's indexes as LanceDB lists them ---------------------------------------------------- */
+
+static const char *suffix_after_slash(const char *url) {
+  const char *slash = strrchr(url, '/');
+  return slash ? slash + 1 : url;
+}
+
+static const char *vector_type_name(const lp__index_meta *m) {
+  Lance__Index__Pb__VectorIndexDetails *d =
+      lance__index__pb__vector_index_details__unpack(NULL, m->details_len, m->details);
+  if (d == NULL) return "Unknown";
+  bool hnsw = d->hnsw_index_config != NULL;
+  const char *name = "Unknown"; /* empty details: LanceDB reads the type from index.idx, lancepool does not yet */
+  switch (d->compression_case) {
+  case LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_PQ: name = hnsw ? "IvfHnswPq" : "IvfPq"; break;
+  case LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_SQ: name = hnsw ? "IvfHnswSq" : "IvfSq"; break;
+  case LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_RQ: name = "IvfRq"; break;
+  case LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_FLAT: name = hnsw ? "IvfHnswFlat" : "IvfFlat"; break;
+  default: break;
+  }
+  lance__index__pb__vector_index_details__free_unpacked(d, NULL);
+  return name;
+}
+
+/* LanceDB's name for the type of an index entry, from its details message. */
+static const char *type_name(const lp__index_meta *m) {
+  static const struct {
+    const char *details, *name;
+  } scalar[] = {
+      {"lance.table.BTreeIndexDetails", "BTree"},
+      {"lance.table.BitmapIndexDetails", "Bitmap"},
+      {"lance.table.LabelListIndexDetails", "LabelList"},
+      {"lance.table.InvertedIndexDetails", "FTS"},
+  };
+  const char *details = suffix_after_slash(m->details_type);
+  if (strcmp(details, "lance.index.pb.VectorIndexDetails") == 0) return vector_type_name(m);
+  for (size_t i = 0; i < sizeof scalar / sizeof *scalar; i++)
+    if (strcmp(details, scalar[i].details) == 0) return scalar[i].name;
+  return "Unknown";
+}
+
+/* LanceDB's own bookkeeping indexes (fragment reuse, memory WAL) are not user indexes. */
+static bool is_system_index(const lp__index_meta *m) { return strncmp(m->name, "__lance_", 8) == 0; }
+
+/* The dotted path of field `id` below `fields` into buf; false when absent. */
+static bool field_path(const lp__field *fields, size_t n, int32_t id, char *buf, size_t cap) {
+  for (size_t i = 0; i < n; i++) {
+    const lp__field *f = &fields[i];
+    if (f->id == id) {
+      snprintf(buf, cap, "%s", f->name);
+      return true;
+    }
+    char below[512];
+    if (field_path(f->children, f->n_children, id, below, sizeof below)) {
+      snprintf(buf, cap, "%s.%s", f->name, below);
+      return true;
+    }
+  }
+  return false;
+}
+
+static char *columns_text(const lp__schema *s, const lp__index_meta *m) {
+  char out[2048] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < m->n_fields && len < sizeof out; i++) {
+    char path[600];
+    if (!field_path(s->fields, s->n_fields, m->fields[i], path, sizeof path))
+      snprintf(path, sizeof path, "<field %" PRId32 ">", m->fields[i]);
+    len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "," : "", path);
+  }
+  return strdup(out);
+}
+
+/* Is fragment `id` covered by any entry named `name`? */
+static bool name_covers(const lp__index_list *l, const char *name, uint64_t id) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].name, name) == 0 && lp__index_covers(&l->v[i], id)) return true;
+  return false;
+}
+
+static void summarize(const lp__manifest *man, const lp__index_list *l, const lp__index_meta *first,
+                      lp_index_info *out) {
+  for (size_t i = 0; i < l->n; i++) out->n_deltas += strcmp(l->v[i].name, first->name) == 0;
+  for (size_t i = 0; i < man->n_fragments; i++) {
+    const lp__fragment *f = &man->fragments[i];
+    uint64_t live = f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
+    if (name_covers(l, first->name, f->id)) out->indexed_rows += live;
+    else out->unindexed_rows += live;
+  }
+}
+
+static int cmp_info(const void *a, const void *b) {
+  return strcmp(((const lp_index_info *)a)->name, ((const lp_index_info *)b)->name);
+}
+
+void lp_index_info_free(lp_index_info *v, size_t n) {
+  if (v == NULL) return;
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].name);
+    free(v[i].type);
+    free(v[i].columns);
+  }
+  free(v);
+}
+
+/* The first entry of each name: out gets one lp_index_info per user index. */
+static lp_status infos_build(const lp__manifest *man, const lp__index_list *l, lp_index_info **out, size_t *out_n,
+                             lp_error *err) {
+  lp_index_info *v = calloc(l->n + 1, sizeof *v);
+  if (v == NULL) return lp_error_set(err, LP_ENOMEM, "out of memory");
+  size_t n = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    const lp__index_meta *m = &l->v[i];
+    bool seen = is_system_index(m);
+    for (size_t j = 0; j < n && !seen; j++) seen = strcmp(v[j].name, m->name) == 0;
+    if (seen) continue;
+    lp_index_info *info = &v[n++];
+    info->name = strdup(m->name);
+    info->type = strdup(type_name(m));
+    info->columns = columns_text(&man->schema, m);
+    if (info->name == NULL || info->type == NULL || info->columns == NULL) {
+      lp_index_info_free(v, n);
+      return lp_error_set(err, LP_ENOMEM, "out of memory");
+    }
+    summarize(man, l, m, info);
+  }
+  if (n > 1) qsort(v, n, sizeof *v, cmp_info);
+  *out = v;
+  *out_n = n;
+  return LP_OK;
+}
+
+lp_status lp_table_indices(lp_table *t, lp_index_info **out, size_t *out_n, lp_error *err) {
+  if (out == NULL || out_n == NULL) return lp_error_set(err, LP_EINVAL, "lp_table_indices: out and out_n are required");
+  *out = NULL;
+  *out_n = 0;
+  if (t == NULL) return lp_error_set(err, LP_EINVAL, "lp_table_indices: no table");
+  lp__index_list l;
+  LP_TRY(lp__index_list_read(t->dir, t->m->version, &l, err));
+  lp_status rc = infos_build(t->m, &l, out, out_n, err);
+  lp__index_list_reset(&l);
+  if (rc != LP_OK) lp_error_wrap(err, "indices of %s: ", t->name);
+  return rc;
 }

@@ -6,10 +6,15 @@
 //                                       version 1: 3000 rows, the four indexes, then five appends of 120
 //                                       unindexed rows each (small fragments), then a delete touching both
 //                                       indexed and unindexed fragments
+//   node indexed_table.mjs kinds DB     table "kinds" with one index of every other kind LanceDB's Node API builds:
+//                                       IVF_FLAT (cosine, on a column with null vectors), IVF_HNSW_SQ,
+//                                       IVF_HNSW_PQ, IVF_RQ, 4-bit IVF_PQ (dot), LABEL_LIST; then an append, a
+//                                       delete of the whole appended fragment, a delete of indexed rows and
+//                                       another append
 //   node indexed_table.mjs state DB     what LanceDB says about the table, one JSON line per fact: the index
 //                                       list, each index's statistics, whether the plans use the indexes,
 //                                       and the answers of indexed queries (vector, scalar, full text)
-//   node indexed_table.mjs stats DB     one line per index: name TAB type TAB columns TAB indexed TAB unindexed
+//   node indexed_table.mjs stats DB [TABLE]  (default docs) one line per index: name TAB type TAB columns TAB indexed TAB unindexed
 //   node indexed_table.mjs optimize DB  LanceDB's own optimize() (compaction + index maintenance), then one
 //                                       more append, as a later LanceDB writer would do
 // Values come from a seeded PRNG, so two runs write the same table.
@@ -18,7 +23,7 @@ import * as arrow from "apache-arrow";
 import { prng } from "./prng.mjs";
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|state|stats|optimize <db-dir>");
+if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|state|stats|optimize <db-dir> [table]");
 
 const DIM = 32;
 const CATS = ["red", "green", "blue", "cyan", "plum"];
@@ -99,9 +104,46 @@ async function state() {
   }
 }
 
+async function kinds() {
+  const rnd = prng(2727);
+  const f32 = (dim) => new arrow.FixedSizeList(dim, new arrow.Field("item", new arrow.Float32(), true));
+  const kschema = new arrow.Schema([
+    new arrow.Field("id", new arrow.Int32(), false),
+    new arrow.Field("tags", new arrow.List(new arrow.Field("item", new arrow.Utf8(), true)), true),
+    ...["a", "b", "c", "d", "e"].map((c) => new arrow.Field(c, f32(16), true)),
+  ]);
+  const vec = () => Array.from({ length: 16 }, () => Math.fround(rnd() * 2 - 1));
+  const krows = (start, n) => {
+    const out = [];
+    for (let i = start; i < start + n; i++)
+      out.push({
+        id: i,
+        tags: [CATS[i % 5], CATS[(i * 7) % 5]],
+        a: i % 9 === 0 ? null : vec(),
+        b: vec(),
+        c: vec(),
+        d: vec(),
+        e: vec(),
+      });
+    return lancedb.makeArrowTable(out, { schema: kschema });
+  };
+  const db = await lancedb.connect(dir);
+  const t = await db.createTable("kinds", krows(0, 1000), { mode: "overwrite" });
+  await t.createIndex("a", { config: lancedb.Index.ivfFlat({ numPartitions: 2, distanceType: "cosine" }) });
+  await t.createIndex("b", { config: lancedb.Index.hnswSq({ numPartitions: 2 }) });
+  await t.createIndex("c", { config: lancedb.Index.hnswPq({ numPartitions: 2, numSubVectors: 4 }) });
+  await t.createIndex("d", { config: lancedb.Index.ivfRq({ numPartitions: 2 }) });
+  await t.createIndex("e", { config: lancedb.Index.ivfPq({ numPartitions: 2, numSubVectors: 4, numBits: 4, distanceType: "dot" }) });
+  await t.createIndex("tags", { config: lancedb.Index.labelList() });
+  await t.add(krows(1000, 100));
+  await t.delete("id >= 1000");
+  await t.delete("id % 10 = 3");
+  await t.add(krows(2000, 70));
+}
+
 async function stats() {
   const db = await lancedb.connect(dir);
-  const t = await db.openTable("docs");
+  const t = await db.openTable(process.argv[4] || "docs");
   const list = await t.listIndices();
   list.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const i of list) {
@@ -118,6 +160,6 @@ async function optimize() {
   console.log("rows", await t.countRows());
 }
 
-const modes = { gen, state, stats, optimize };
+const modes = { gen, kinds, state, stats, optimize };
 if (!modes[mode]) throw new Error(`unknown mode ${mode}`);
 await modes[mode]();
