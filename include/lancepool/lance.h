@@ -110,6 +110,23 @@ LP_API LP_MUST_CHECK lp_status lp_table_schema(lp_table *t, struct ArrowSchema *
 /* Number of live rows, from the manifest alone. */
 LP_API LP_MUST_CHECK lp_status lp_table_count_rows(lp_table *t, uint64_t *out, lp_error *err);
 
+/* One of LanceDB's indexes on the table, as LanceDB's listIndices and indexStats show it: the entries
+ * (an index and its deltas) sharing one name, taken together. */
+typedef struct lp_index_info {
+  char *name;               /* e.g. "vec_idx" */
+  char *type;               /* LanceDB's type name: IvfPq, IvfFlat, IvfSq, IvfRq, IvfHnswPq, IvfHnswSq,
+                               BTree, Bitmap, LabelList, FTS; "Unknown" for details lancepool cannot read */
+  char *columns;            /* the indexed columns, comma-separated (nested fields as a.b) */
+  uint64_t indexed_rows;    /* live rows of the fragments the index covers */
+  uint64_t unindexed_rows;  /* live rows of the other fragments */
+  size_t n_deltas;          /* index entries under this name */
+} lp_index_info;
+
+/* The table's indexes at its version, sorted by name (system indexes left out). Caller frees with
+ * lp_index_info_free. LP_ECORRUPT when the manifest's index section does not decode. */
+LP_API LP_MUST_CHECK lp_status lp_table_indices(lp_table *t, lp_index_info **out, size_t *out_n, lp_error *err);
+LP_API void lp_index_info_free(lp_index_info *v, size_t n);
+
 typedef struct lp_scan_options {
   const char *const *columns; /* top-level column names to return, in this order; NULL = all, schema order */
   size_t n_columns;

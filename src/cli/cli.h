@@ -69,6 +69,7 @@ int lp__cli_tables(int argc, char **argv);
 int lp__cli_schema(int argc, char **argv);
 int lp__cli_count(int argc, char **argv);
 int lp__cli_versions(int argc, char **argv);
+int lp__cli_indices(int argc, char **argv);
 int lp__cli_dump(int argc, char **argv);
 int lp__cli_search(int argc, char **argv);
 

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"schema", lp__cli_schema, SCHEMA_USAGE, "one line per column: name, type, nullability"},
     {"count", lp__cli_count, COUNT_USAGE, "number of live rows"},
     {"versions", lp__cli_versions, VERSIONS_USAGE, "one line per version: number, commit time (us)"},
+    {"indices", lp__cli_indices, INDICES_USAGE, "LanceDB's indexes: name, type, columns, indexed and unindexed rows"},
     {"search", lp__cli_search, SEARCH_USAGE, "the nearest rows to a vector, as JSON Lines"},
     {"create", lp__cli_create, CREATE_USAGE, "create a table"},
     {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},

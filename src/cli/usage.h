@@ -15,6 +15,7 @@
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 #define DROP_USAGE "lancepool drop DB TABLE"
 #define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
+#define INDICES_USAGE "lancepool indices DB TABLE [--version N]"
 #define RESTORE_USAGE "lancepool restore DB TABLE --version N [--no-fsync]"
 #define SCHEMA_USAGE "lancepool schema DB TABLE [--version N]"
 #define SEARCH_USAGE                                                                                   \

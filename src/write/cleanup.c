@@ -1,6 +1,8 @@
 /* Cleanup of old versions: manifests committed before the cut-off (never the latest) are removed, then
- * every file of data/, _deletions/ and _transactions/ that no remaining version uses and that either a
- * removed version used or is itself older than the cut-off (a failed commit's leftover). Files of commits
+ * every file of data/, _deletions/, _transactions/ and _indices/<uuid>/ that no remaining version uses and
+ * that either a removed version used or is itself older than the cut-off (a failed commit's leftover). An
+ * index directory is used by a version whose index section lists its uuid; its files go with it (the
+ * emptied directory stays, as LanceDB leaves it). Files of commits
  * still in progress are younger than any cut-off of a few seconds or more, so they are never touched;
  * with a cut-off of 0 seconds a concurrent writer's uncommitted files could be removed (as in LanceDB). */
 #include <dirent.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "table/indices.h"
 #include "table/versions.h"
 #include "write/write_int.h"
 
@@ -48,6 +51,19 @@ static void set_free(str_set *set) {
   free(set->s);
 }
 
+/* Every index directory a version uses ("_indices/<uuid>"). A section that does not decode stops the cleanup:
+ * nothing may be removed on a guess. */
+static lp_status add_version_indices(const lp__base *b, str_set *set, lp_error *err) {
+  if (b->index == NULL) return LP_OK;
+  lp__index_list idx;
+  LP_TRY(lp__index_section_decode(b->index, b->index_len, "manifest", &idx, err));
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < idx.n; i++)
+    if (!set_add(set, "_indices", idx.v[i].uuid)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+  lp__index_list_reset(&idx);
+  return rc;
+}
+
 /* Every file a version uses, relative to the table directory. */
 static bool add_version_files(const lp__base *b, str_set *set) {
   const lp__manifest *m = b->m;
@@ -67,8 +83,11 @@ static bool add_version_files(const lp__base *b, str_set *set) {
   return true;
 }
 
-static lp_status sweep(const char *table_dir, const char *sub, const str_set *keep, const str_set *removed,
-                       time_t orphan_cutoff, uint64_t *n_files, lp_error *err) {
+/* Remove the regular files of table_dir/sub that no remaining version uses and that a removed version used
+ * or that are older than orphan_cutoff. A file is known to the sets as "sub/<name>", or, when owner is
+ * given, as owner (the files of an index directory come and go together). */
+static lp_status sweep(const char *table_dir, const char *sub, const char *owner, const str_set *keep,
+                       const str_set *removed, time_t orphan_cutoff, uint64_t *n_files, lp_error *err) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/%s", table_dir, sub);
   DIR *d = opendir(dir);
@@ -79,6 +98,7 @@ static lp_status sweep(const char *table_dir, const char *sub, const str_set *ke
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
     char rel[4400], path[8600];
     snprintf(rel, sizeof rel, "%s/%s", sub, de->d_name);
+    if (owner) snprintf(rel, sizeof rel, "%s", owner);
     if (set_has(keep, rel)) continue;
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
     struct stat st;
@@ -89,6 +109,32 @@ static lp_status sweep(const char *table_dir, const char *sub, const str_set *ke
       break;
     }
     (*n_files)++;
+  }
+  closedir(d);
+  return rc;
+}
+
+/* The index directories under _indices/: the files of one that no remaining version lists go when a removed
+ * version listed it, or when the file is older than the orphan cut-off (an index built but never
+ * committed). */
+static lp_status sweep_indices(const char *table_dir, const str_set *keep, const str_set *removed,
+                               time_t orphan_cutoff, uint64_t *n_files, lp_error *err) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/_indices", table_dir);
+  DIR *d = opendir(dir);
+  if (d == NULL) return errno == ENOENT ? LP_OK : lp_error_set_errno(err, LP_EIO, errno, "%s: cannot list", dir);
+  struct dirent *de;
+  lp_status rc = LP_OK;
+  while (rc == LP_OK && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    char rel[4400];
+    snprintf(rel, sizeof rel, "_indices/%s", de->d_name);
+    if (set_has(keep, rel)) continue;
+    char path[4600];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    rc = sweep(table_dir, rel, rel, keep, removed, orphan_cutoff, n_files, err);
   }
   closedir(d);
   return rc;
@@ -121,6 +167,7 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
     if (rc != LP_OK) break;
     bool keep_it = i + 1 == nv || b.m->timestamp_us >= cutoff_us;
     if (!add_version_files(&b, keep_it ? &keep : &removed)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+    if (rc == LP_OK) rc = add_version_indices(&b, keep_it ? &keep : &removed, err);
     if (!keep_it) drop[n_drop++] = versions[i];
     lp__base_reset(&b);
   }
@@ -137,7 +184,8 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
     free(path);
   }
   static const char *subs[] = {"data", "_deletions", "_transactions"};
-  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], &keep, &removed, orphan_cutoff, &n_files, err);
+  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], NULL, &keep, &removed, orphan_cutoff, &n_files, err);
+  if (rc == LP_OK) rc = sweep_indices(dir, &keep, &removed, orphan_cutoff, &n_files, err);
   if (rc != LP_OK) lp_error_wrap(err, "cleanup %s: ", name);
   if (out_versions) *out_versions = n_versions;
   if (out_files) *out_files = n_files;

@@ -5,12 +5,21 @@
  * alone, so a big fragment is not rewritten again and again only to absorb a few small ones. Groups are
  * runs of neighbouring candidates of at most max_rows_per_file live rows; a group that is a single
  * fragment without deletions is left alone. After losing a commit race the rewrite still lands on top of
- * concurrent appends; any other concurrent change to the table is a conflict (LP_ECONFLICT). */
+ * concurrent appends; any other concurrent change to the table is a conflict (LP_ECONFLICT).
+ *
+ * LanceDB's indexes (the manifest's index section) hold row addresses (fragment id << 32 | row offset) and
+ * name the fragments they cover in a bitmap. Rewriting a covered fragment would leave the index pointing at
+ * a fragment that no longer exists: LanceDB then counts none of its rows as indexed and every query falls
+ * back to a flat scan (or, with the bitmap moved to the new ids, fails). lancepool cannot yet rewrite index
+ * files the way LanceDB remaps them, so a fragment that any index covers is never compacted: the index
+ * section is carried over unchanged and stays exact. Only unindexed fragments (appends since the last
+ * index build) are merged. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "table/indices.h"
 #include "table/session.h"
 #include "table/table.h"
 #include "write/write_int.h"
@@ -30,9 +39,33 @@ typedef struct compact_ctx {
   const char *dir;          /* the table directory */
 } compact_ctx;
 
+/* The index list of a base version (empty when it has no index section). */
+static lp_status base_indices(const lp__base *b, lp__index_list *out, lp_error *err) {
+  memset(out, 0, sizeof *out);
+  if (b->index == NULL) return LP_OK;
+  return lp__index_section_decode(b->index, b->index_len, "manifest", out, err);
+}
+
+/* An index built by someone else while we compacted may cover fragments we rewrote: then the rewrite would
+ * orphan it, so it is a conflict. */
+static lp_status check_groups_unindexed(const compact_ctx *c, const lp__base *base, lp_error *err) {
+  lp__index_list idx;
+  LP_TRY(base_indices(base, &idx, err));
+  lp_status rc = LP_OK;
+  for (size_t k = 0; rc == LP_OK && k < c->n_groups; k++)
+    for (size_t j = 0; rc == LP_OK && j < c->groups[k].n; j++) {
+      uint64_t id = c->src->fragments[c->groups[k].first + j].id;
+      if (lp__index_list_covers(&idx, id))
+        rc = lp_error_set(err, LP_ECONFLICT, "an index on fragment %" PRIu64 " was built while compacting", id);
+    }
+  lp__index_list_reset(&idx);
+  return rc;
+}
+
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   compact_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  LP_TRY(check_groups_unindexed(c, base, err));
   /* the compacted fragments must be unchanged in base, and in the same order */
   size_t bi = 0;
   for (size_t i = 0; i < c->src->n_fragments; i++) {
@@ -104,8 +137,10 @@ static uint64_t live_rows(const lp__fragment *f) {
   return f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
 }
 
-/* Is f worth rewriting: small, or carrying many deleted rows? */
-static bool is_candidate(const lp__fragment *f, uint64_t target) {
+/* Is f worth rewriting (small, or carrying many deleted rows), and free to be rewritten (no index holds its
+ * row addresses)? */
+static bool is_candidate(const lp__fragment *f, uint64_t target, const lp__index_list *idx) {
+  if (lp__index_list_covers(idx, f->id)) return false;
   if (live_rows(f) < target / 2) return true;
   return f->has_deletion && f->num_deleted_rows * DELETED_SHARE_TO_REWRITE >= f->physical_rows;
 }
@@ -120,7 +155,9 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   lp_table *t = NULL;
   compact_ctx c;
   memset(&c, 0, sizeof c);
+  lp__index_list idx = {0};
   lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_OK) rc = base_indices(&base, &idx, err);
   if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
   if (rc == LP_OK) {
     c.src = base.m;
@@ -133,7 +170,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   uint64_t target = o.max_rows_per_file;
   uint64_t rewritten = 0;
   for (size_t i = 0; rc == LP_OK && i < base.m->n_fragments;) {
-    if (!is_candidate(&base.m->fragments[i], target)) {
+    if (!is_candidate(&base.m->fragments[i], target, &idx)) {
       i++;
       continue;
     }
@@ -143,7 +180,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     while (i < base.m->n_fragments) {
       const lp__fragment *g = &base.m->fragments[i];
       uint64_t gl = live_rows(g);
-      if (!is_candidate(g, target) || (i > start && sum + gl > target)) break;
+      if (!is_candidate(g, target, &idx) || (i > start && sum + gl > target)) break;
       sum += gl;
       dels |= g->has_deletion;
       i++;
@@ -185,6 +222,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     lp__written_reset(&c.groups[k].files);
   }
   free(c.groups);
+  lp__index_list_reset(&idx);
   if (out_rewritten) *out_rewritten = rc == LP_OK ? rewritten : 0;
   lp_table_close(t);
   if (base.file) lp__base_reset(&base);
