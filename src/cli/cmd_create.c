@@ -1,4 +1,5 @@
-/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]`: create a table (prints its version). */
+/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite] [--data-storage-version V]`: create a
+ * table (prints its version). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,11 +7,11 @@
 #include "cli/write_cli.h"
 #include "format/write_schema.h"
 
-#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--no-fsync]"
+#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1] [--no-fsync]"
 
 int lp__cli_create(int argc, char **argv) {
   lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, CREATE_USAGE, W_SCHEMA | W_JSONL | W_OVERWRITE, W_SCHEMA, &a);
+  int rc = lp__wargs_parse(argc, argv, CREATE_USAGE, W_SCHEMA | W_JSONL | W_OVERWRITE | W_STORAGE, W_SCHEMA, &a);
   if (rc != 0) return rc;
   lp_error err = {0};
   lp__schema s;

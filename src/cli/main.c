@@ -22,7 +22,7 @@ static const command commands[] = {
     {"search", lp__cli_search,
      "DB TABLE --vector '[..]' [--column C] [--k 10] [--metric l2|cosine|dot] [--where P] [--postfilter]"
      " [--columns a,b] [--version N]: nearest rows as JSON Lines"},
-    {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]: create a table"},
+    {"create", lp__cli_create, "DB TABLE --schema SPEC [--jsonl FILE] [--overwrite] [--data-storage-version 2.0|2.1]: create a table"},
     {"add", lp__cli_add, "DB TABLE --jsonl FILE|-: append rows, print the new version"},
     {"delete", lp__cli_delete, "DB TABLE --where PRED: delete rows, print count and new version"},
     {"upsert", lp__cli_upsert, "DB TABLE --on KEY --jsonl FILE|-: replace matching rows, insert the rest"},

@@ -28,11 +28,13 @@ typedef struct compact_ctx {
   group *groups;
   size_t n_groups;
   const char *dir;          /* the table directory */
+  lp__file_version version; /* of the new data files: the table's */
 } compact_ctx;
 
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   compact_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  LP_TRY(lp__check_file_version(base, c->version, err));
   /* the compacted fragments must be unchanged in base, and in the same order */
   size_t bi = 0;
   for (size_t i = 0; i < c->src->n_fragments; i++) {
@@ -76,7 +78,7 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
     for (size_t j = 0; j < g->n; j++) olds[j] = c->src_base->pb->fragments[g->first + j];
     for (size_t j = 0; j < g->files.n; j++) {
       const lp__dfw_result *r = &g->files.files[j];
-      news[j] = lp__fragment_new(plan->arena, next++, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      news[j] = lp__fragment_new(plan->arena, next++, r);
       if (news[j] == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
       lp__ptrvec_push(plan->arena, &plan->fragments, news[j]);
       char path[4400];
@@ -121,6 +123,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   compact_ctx c;
   memset(&c, 0, sizeof c);
   lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_OK) rc = lp__table_file_version(&base, name, &c.version, err);
   if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
   if (rc == LP_OK) {
     c.src = base.m;
@@ -170,7 +173,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
       n_all += nb;
       free(b);
     }
-    if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, all, n_all, &g->files, err);
+    if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, c.version, all, n_all, &g->files, err);
     lp__batches_free(all, n_all);
     rewritten += g->n;
   }
