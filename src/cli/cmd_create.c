@@ -1,5 +1,5 @@
-/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite]`: create a table (prints its version),
- * and the database directory with its parents when they are missing. */
+/* `lancepool create DB TABLE --schema SPEC [--jsonl FILE] [--overwrite] [--data-storage-version V]`: create a
+ * table (prints its version), and the database directory with its parents when they are missing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 int lp__cli_create(int argc, char **argv) {
   lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, CREATE_USAGE, W_SCHEMA | W_JSONL | W_OVERWRITE, W_SCHEMA, &a);
+  int rc = lp__wargs_parse(argc, argv, CREATE_USAGE, W_SCHEMA | W_JSONL | W_OVERWRITE | W_STORAGE, W_SCHEMA, &a);
   if (rc != 0) return rc;
   lp_error err = {0};
   lp__schema s;

@@ -39,7 +39,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     static const struct { const char *name; unsigned bit; } opts[] = {
         {"schema", W_SCHEMA}, {"jsonl", W_JSONL}, {"where", W_WHERE}, {"on", W_ON},
         {"version", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
-        {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
+        {"data-storage-version", W_STORAGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
     int k = -1;
     for (int j = 0; j < (int)(sizeof opts / sizeof opts[0]); j++)
       if (strlen(opts[j].name) == nl && strncmp(name, opts[j].name, nl) == 0) k = j;
@@ -59,6 +59,11 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
       case W_JSONL: out->jsonl = val; break;
       case W_WHERE: out->where = val; break;
       case W_ON: out->on = val; break;
+      case W_STORAGE:
+        if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0)
+          return lp__cli_usage(usage, "--data-storage-version: expected 2.0 or 2.1, found '%s'", val);
+        out->storage_version = val;
+        break;
       case W_VERSION:
         if (!parse_u64(val, &out->version) || out->version == 0) return lp__cli_usage(usage, "--version: expected a positive integer, found '%s'", val);
         out->has_version = true;
@@ -77,7 +82,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     }
   }
   if (out->n_pos != 2) return lp__cli_usage(usage, "expected DB and TABLE");
-  for (unsigned bit = 1; bit <= W_OVERWRITE; bit <<= 1)
+  for (unsigned bit = 1; bit <= W_STORAGE; bit <<= 1)
     if ((required & bit) && !(seen & bit)) return lp__cli_usage(usage, "a required option is missing");
   return 0;
 }
@@ -163,6 +168,7 @@ void lp__wargs_options(const lp__wargs *a, lp_write_options *o) {
   o->durable = !a->no_fsync;
   if (a->rows_per_file) o->max_rows_per_file = (uint32_t)a->rows_per_file;
   if (a->rows_per_page) o->max_rows_per_page = (uint32_t)a->rows_per_page;
+  o->data_storage_version = a->storage_version;
 }
 
 static void free_rows(json_t **rows, size_t n) {

@@ -13,12 +13,14 @@ typedef struct lp__wargs {
   const char *pos[2];
   int n_pos;
   const char *schema, *jsonl, *where, *on;
+  const char *storage_version; /* --data-storage-version (create) */
   uint64_t version, older_than;
   bool has_version, has_older_than, overwrite, no_fsync;
   uint64_t rows_per_file, rows_per_page; /* tuning (--max-rows-per-file/--max-rows-per-page); 0 = default */
 } lp__wargs;
 
-enum { W_SCHEMA = 1, W_JSONL = 2, W_WHERE = 4, W_ON = 8, W_VERSION = 16, W_OLDER = 32, W_OVERWRITE = 64 };
+enum { W_SCHEMA = 1, W_JSONL = 2, W_WHERE = 4, W_ON = 8, W_VERSION = 16, W_OLDER = 32, W_OVERWRITE = 64,
+       W_STORAGE = 128 };
 
 /* Parse; returns 0 or the exit status after printing the usage error. --no-fsync, --max-rows-per-file N
  * and --max-rows-per-page N are always accepted. */

@@ -804,8 +804,18 @@ static lp_status collect_leaves(lp__dfw *w, const lp__field *f, leaf_path *cur, 
   return LP_OK;
 }
 
+const char *lp__file_version_name(lp__file_version v) { return v == LP__FILE_V2_0 ? "2.0" : "2.1"; }
+
+void lp__file_version_numbers(lp__file_version v, uint32_t *major, uint32_t *minor) {
+  *major = 2;
+  *minor = v == LP__FILE_V2_0 ? 0 : 1;
+}
+
 lp_status lp__dfw_open(const char *data_dir, const lp__schema *schema, const lp__dfw_options *opts, lp__dfw **out,
                        lp_error *err) {
+  if (opts && opts->version != LP__FILE_V2_1)
+    return lp_error_set(err, LP_EUNSUPPORTED, "%s: data files of format %s are not written", data_dir,
+                        lp__file_version_name(opts->version));
   lp__dfw *w = calloc(1, sizeof *w);
   if (w == NULL) return lp_error_set(err, LP_ENOMEM, "data file: out of memory");
   w->fd = -1;
@@ -984,6 +994,7 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   if (rc == LP_OK) {
     for (size_t i = 0; i < w->n_leaves; i++) res->field_ids[i] = w->leaves[i].leaf_id;
     res->n_columns = w->n_leaves;
+    res->version = w->opts.version;
     res->n_rows = w->n_rows;
     res->size_bytes = w->pos;
     char final_path[4096 + 64];

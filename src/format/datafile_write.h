@@ -1,4 +1,4 @@
-/* Writing Lance data files, format 2.1, from Arrow arrays. Internal.
+/* Writing Lance data files, format 2.1 (and 2.0, see lp__file_version), from Arrow arrays. Internal.
  *
  * Encodings are the minimal valid set (encodings-2.1.md section 4): mini-block pages with Flat / Variable /
  * FixedSizeList values and Flat{16} rep/def levels, full-zip pages for values of 256 bytes and more, and
@@ -15,17 +15,30 @@
 
 #define LP__DFW_NAME_LEN 56 /* 50 characters + ".lance" */
 
+/* The data file format versions this writer produces; a table's data files must all have the table's
+ * data storage version (its manifest's data_format). */
+typedef enum lp__file_version {
+  LP__FILE_V2_1 = 0, /* footer 2.1, manifest "2.1": LanceDB 0.31.0's default ("stable") */
+  LP__FILE_V2_0 = 1, /* footer 0.3, manifest "2.0": LanceDB's default of 2024 */
+} lp__file_version;
+
+/* The manifest's name of a version ("2.0", "2.1"), and its numbers in a DataFile message. */
+const char *lp__file_version_name(lp__file_version v);
+void lp__file_version_numbers(lp__file_version v, uint32_t *major, uint32_t *minor);
+
 typedef struct lp__dfw_options {
   uint32_t page_rows;   /* rows per page at most (vectors may get fewer); default 65536 */
   bool durable;         /* fsync the file before it is renamed into place */
+  lp__file_version version; /* default 2.1 */
 } lp__dfw_options;
 
 typedef struct lp__dfw_result {
   char name[LP__DFW_NAME_LEN + 1]; /* file name inside data/ */
   uint64_t size_bytes;
   uint64_t n_rows;
-  int32_t *field_ids;   /* leaf field ids, one per column; owned (free()) */
+  int32_t *field_ids;   /* the field id of each column; owned (free()) */
   size_t n_columns;
+  lp__file_version version;
 } lp__dfw_result;
 
 typedef struct lp__dfw lp__dfw;

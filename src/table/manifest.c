@@ -213,9 +213,11 @@ static lp_status check_flags(const Lance__Table__Manifest *pm, const char *path,
                         path);
   if (pm->data_format != NULL && pm->data_format->version != NULL && pm->data_format->version[0] != '\0' &&
       strcmp(pm->data_format->version, "2.1") != 0 && strcmp(pm->data_format->version, "2.0") != 0)
-    return lp_error_set(err, LP_EUNSUPPORTED, "%s: data format %s %s not supported (2.0 and 2.1 are)", path,
-                        pm->data_format->file_format ? pm->data_format->file_format : "",
-                        pm->data_format->version);
+    return lp_error_set(err, LP_EUNSUPPORTED,
+                        "%s: the table uses data storage version %s%s (data format %s %s), which lancepool neither reads "
+                        "nor writes (it does 2.0 and 2.1)",
+                        path, pm->data_format->version, pm->data_format->version[0] == '0' ? " (legacy)" : "",
+                        pm->data_format->file_format ? pm->data_format->file_format : "", pm->data_format->version);
   return LP_OK;
 }
 

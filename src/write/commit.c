@@ -150,15 +150,15 @@ lp_status lp__plan_sync(lp__plan *p, const char *path, lp_error *err) {
 
 /* ---- fragments ------------------------------------------------------------------------------------- */
 
-Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const char *file_name,
-                                             const int32_t *field_ids, size_t n_columns, uint64_t size_bytes,
-                                             uint64_t physical_rows) {
+Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const lp__dfw_result *file) {
+  const int32_t *field_ids = file->field_ids;
+  size_t n_columns = file->n_columns;
   Lance__Table__DataFragment *fr = lp__arena_msg(a, &lance__table__data_fragment__descriptor);
   Lance__Table__DataFile *df = lp__arena_msg(a, &lance__table__data_file__descriptor);
   Lance__Table__DataFile **files = lp__arena_alloc(a, sizeof *files);
   int32_t *ids = lp__arena_alloc(a, (n_columns ? n_columns : 1) * sizeof *ids);
   int32_t *cols = lp__arena_alloc(a, (n_columns ? n_columns : 1) * sizeof *cols);
-  char *path = lp__arena_strdup(a, file_name);
+  char *path = lp__arena_strdup(a, file->name);
   if (!fr || !df || !files || !ids || !cols || !path) return NULL;
   for (size_t i = 0; i < n_columns; i++) {
     ids[i] = field_ids[i];
@@ -168,14 +168,13 @@ Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const ch
   df->n_fields = df->n_column_indices = n_columns;
   df->fields = ids;
   df->column_indices = cols;
-  df->file_major_version = 2; /* data file format 2.1 */
-  df->file_minor_version = 1;
-  df->file_size_bytes = size_bytes;
+  lp__file_version_numbers(file->version, &df->file_major_version, &df->file_minor_version);
+  df->file_size_bytes = file->size_bytes;
   files[0] = df;
   fr->id = id;
   fr->n_files = 1;
   fr->files = files;
-  fr->physical_rows = physical_rows;
+  fr->physical_rows = file->n_rows;
   return fr;
 }
 
@@ -245,11 +244,11 @@ static Lance__Table__Manifest *build_manifest(const lp__plan *plan, const lp__ba
   wv->library = (char *)WRITER_LIBRARY;
   wv->version = (char *)WRITER_VERSION;
   m->writer_version = wv;
-  if (m->data_format == NULL) {
+  if (m->data_format == NULL || plan->data_format != NULL) {
     Lance__Table__Manifest__DataStorageFormat *df = lp__arena_msg(a, &lance__table__manifest__data_storage_format__descriptor);
     if (df == NULL) goto oom;
     df->file_format = (char *)"lance";
-    df->version = (char *)"2.1";
+    df->version = (char *)(plan->data_format ? plan->data_format : "2.1");
     m->data_format = df;
   }
   m->opt_transaction_section_case = LANCE__TABLE__MANIFEST__OPT_TRANSACTION_SECTION_TRANSACTION_SECTION;

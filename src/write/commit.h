@@ -53,6 +53,8 @@ typedef struct lp__plan {
   uint64_t max_fragment_id;
   bool has_deletions;         /* some fragment in `fragments` has a deletion file */
   const lp__schema *schema;   /* non-NULL: replace the schema (create/overwrite) */
+  const char *data_format;    /* non-NULL: the table's new data storage version, "2.0" or "2.1" (create/
+                                 overwrite); else the base's is kept ("2.1" when it has none) */
   const lp__base *content;    /* non-NULL: carry fields over from this version instead of the base (restore) */
   bool keep_index;            /* copy the carried-over version's index section */
   bool noop;                  /* nothing to commit: lp__commit returns the base version */
@@ -98,10 +100,10 @@ typedef struct lp__deletion_ref {
   uint64_t read_version, id, num_deleted_rows;
 } lp__deletion_ref;
 
-/* A DataFragment with one data file of format 2.1 (id 0 in transactions). NULL when out of memory. */
-Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const char *file_name,
-                                             const int32_t *field_ids, size_t n_columns, uint64_t size_bytes,
-                                             uint64_t physical_rows);
+/* A DataFragment with one data file, the one `file` describes (id 0 in transactions). NULL when out of
+ * memory. */
+struct lp__dfw_result;
+Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const struct lp__dfw_result *file);
 /* A copy of fragment `f` (its other fields and unknown fields shared) with its deletion file replaced
  * (del == NULL: removed). NULL when out of memory. */
 Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance__Table__DataFragment *f,

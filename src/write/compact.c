@@ -37,6 +37,7 @@ typedef struct compact_ctx {
   group *groups;
   size_t n_groups;
   const char *dir;          /* the table directory */
+  lp__file_version version; /* of the new data files: the table's */
 } compact_ctx;
 
 /* The index list of a base version (empty when it has no index section). */
@@ -65,6 +66,7 @@ static lp_status check_groups_unindexed(const compact_ctx *c, const lp__base *ba
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   compact_ctx *c = vctx;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  LP_TRY(lp__check_file_version(base, c->version, err));
   LP_TRY(check_groups_unindexed(c, base, err));
   /* the compacted fragments must be unchanged in base, and in the same order */
   size_t bi = 0;
@@ -109,7 +111,7 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
     for (size_t j = 0; j < g->n; j++) olds[j] = c->src_base->pb->fragments[g->first + j];
     for (size_t j = 0; j < g->files.n; j++) {
       const lp__dfw_result *r = &g->files.files[j];
-      news[j] = lp__fragment_new(plan->arena, next++, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+      news[j] = lp__fragment_new(plan->arena, next++, r);
       if (news[j] == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
       lp__ptrvec_push(plan->arena, &plan->fragments, news[j]);
       char path[4400];
@@ -157,6 +159,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   memset(&c, 0, sizeof c);
   lp__index_list idx = {0};
   lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_OK) rc = lp__table_file_version(&base, name, &c.version, err);
   if (rc == LP_OK) rc = base_indices(&base, &idx, err);
   if (rc == LP_OK) rc = lp_table_open(db, name, base.version, &t, err);
   if (rc == LP_OK) {
@@ -207,7 +210,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
       n_all += nb;
       free(b);
     }
-    if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, all, n_all, &g->files, err);
+    if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, c.version, all, n_all, &g->files, err);
     lp__batches_free(all, n_all);
     rewritten += g->n;
   }

@@ -84,6 +84,7 @@ typedef struct ups_ctx {
   lp__type key_type;
   key_set keys;
   const lp__written *files;
+  lp__file_version version; /* of the new data files: the table's */
   uint64_t n_input, n_updated;
   char **written;
   size_t n_written;
@@ -145,6 +146,7 @@ static lp_status prepare_upsert(void *vctx, const lp__base *base, lp__plan *plan
   memset(c->keys.matched, 0, c->keys.cap);
   c->n_updated = 0;
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
+  LP_TRY(lp__check_file_version(base, c->version, err));
   lp_table *t = NULL;
   LP_TRY(lp_table_open(c->db, c->name, base->version, &t, err));
   Lance__Table__Transaction__Update *op = lp__arena_msg(plan->arena, &lance__table__transaction__update__descriptor);
@@ -226,6 +228,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK && (data == NULL || key == NULL)) rc = lp_error_set(err, LP_EINVAL, "upsert: data and key are needed");
   if (rc == LP_OK) rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_OK) rc = lp__table_file_version(&base, name, &c.version, err);
   if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
   if (rc == LP_OK) {
     const lp__field *kf = lp__schema_find(&base.m->schema, key);
@@ -260,7 +263,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
       c.keys.len[slot] = (uint32_t)n;
     }
   }
-  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, c.version, batches, n_batches, &files, err);
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version;
   } else if (rc == LP_OK) {

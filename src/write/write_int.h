@@ -12,10 +12,20 @@ void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out);
 /* "<db dir>/<name>.lance" after checking the name. Caller frees. */
 lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err);
 
-/* Write the batches as data files of at most o->max_rows_per_file rows each (fsynced when durable). On
- * failure nothing is left behind. */
+/* Write the batches as data files of format `version`, at most o->max_rows_per_file rows each (fsynced when
+ * durable). On failure nothing is left behind. */
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
-                            struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err);
+                            lp__file_version version, struct ArrowArray *batches, size_t n_batches, lp__written *out,
+                            lp_error *err);
+/* The data file version for new files of the table whose latest version is `base`: its data storage
+ * version. LP_EUNSUPPORTED, naming the table (`table`) and the version, when lancepool cannot write it:
+ * every write that adds data files checks this first, so that no table ever mixes versions. */
+lp_status lp__table_file_version(const lp__base *base, const char *table, lp__file_version *out, lp_error *err);
+/* LP_ECONFLICT unless version `base` (met when rebasing) still has the data storage version the new files
+ * were written in. */
+lp_status lp__check_file_version(const lp__base *base, lp__file_version written, lp_error *err);
+/* A data storage version by its manifest name ("2.0", "2.1"); LP_EUNSUPPORTED for others. */
+lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_error *err);
 /* Add the data files of w to plan: as fragments first_id, first_id+1... of the new manifest, as fragments
  * (id 0) to op_list (a fragment list of the operation message), and to the files the commit fsyncs. */
 lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__written *w, uint64_t first_id,

@@ -27,6 +27,7 @@ void lp_write_options_init(lp_write_options *opts) {
   opts->max_rows_per_file = DEFAULT_ROWS_PER_FILE;
   opts->max_rows_per_page = DEFAULT_ROWS_PER_PAGE;
   opts->max_commit_attempts = 100;
+  opts->data_storage_version = NULL;
 }
 
 void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out) {
@@ -84,10 +85,9 @@ lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__wr
     const lp__dfw_result *r = &w->files[i];
     char path[4400];
     snprintf(path, sizeof path, "%s/data/%s", table_dir, r->name);
-    Lance__Table__DataFragment *in_manifest =
-        lp__fragment_new(plan->arena, first_id + i, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
-    Lance__Table__DataFragment *in_txn = /* transactions carry new fragments with id 0 */
-        lp__fragment_new(plan->arena, 0, r->name, r->field_ids, r->n_columns, r->size_bytes, r->n_rows);
+    Lance__Table__DataFragment *in_manifest = lp__fragment_new(plan->arena, first_id + i, r);
+    /* transactions carry new fragments with id 0 */
+    Lance__Table__DataFragment *in_txn = lp__fragment_new(plan->arena, 0, r);
     if (in_manifest == NULL || in_txn == NULL) return lp_error_set(err, LP_ENOMEM, "commit: out of memory");
     lp__ptrvec_push(plan->arena, &plan->fragments, in_manifest);
     lp__ptrvec_push(plan->arena, op_list, in_txn);
@@ -96,11 +96,54 @@ lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__wr
   return lp__plan_status(plan, "commit", err);
 }
 
+/* Data storage versions as the manifest names them: lancepool writes data files of the first two. */
+static const struct {
+  const char *name;
+  bool writable;
+  lp__file_version version;
+} STORAGE_VERSIONS[] = {{"2.1", true, LP__FILE_V2_1}, {"2.0", false, LP__FILE_V2_0}};
+
+lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_error *err) {
+  for (size_t i = 0; name && i < sizeof STORAGE_VERSIONS / sizeof *STORAGE_VERSIONS; i++)
+    if (strcmp(name, STORAGE_VERSIONS[i].name) == 0 && STORAGE_VERSIONS[i].writable) {
+      *out = STORAGE_VERSIONS[i].version;
+      return LP_OK;
+    }
+  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of version 2.1 only",
+                      name ? name : "(none)");
+}
+
+/* The manifest's data_format, else (older manifests have none) the version of its data files, as LanceDB
+ * infers it; an empty table without one gets 2.1. */
+static const char *table_storage_version(const lp__manifest *m) {
+  if (m->data_format[0]) return m->data_format;
+  for (size_t i = 0; i < m->n_fragments; i++)
+    if (m->fragments[i].n_files > 0) return m->fragments[i].files[0].minor == 0 ? "2.0" : "2.1";
+  return "2.1";
+}
+
+lp_status lp__table_file_version(const lp__base *base, const char *table, lp__file_version *out, lp_error *err) {
+  const char *name = table_storage_version(base->m);
+  if (lp__storage_version_parse(name, out, NULL) == LP_OK) return LP_OK;
+  return lp_error_set(err, LP_EUNSUPPORTED,
+                      "table %s uses data storage version %s; lancepool writes data files of version 2.1 only, and "
+                      "LanceDB refuses tables whose data files mix versions",
+                      table, name);
+}
+
+lp_status lp__check_file_version(const lp__base *base, lp__file_version written, lp_error *err) {
+  const char *now = table_storage_version(base->m);
+  if (strcmp(now, lp__file_version_name(written)) == 0) return LP_OK;
+  return lp_error_set(err, LP_ECONFLICT, "the table's data storage version changed to %s while files of %s were written",
+                      now, lp__file_version_name(written));
+}
+
 lp_status lp__write_batches(const char *table_dir, const lp__schema *schema, const lp_write_options *o,
-                            struct ArrowArray *batches, size_t n_batches, lp__written *out, lp_error *err) {
+                            lp__file_version version, struct ArrowArray *batches, size_t n_batches, lp__written *out,
+                            lp_error *err) {
   char data_dir[4200];
   snprintf(data_dir, sizeof data_dir, "%s/data", table_dir);
-  lp__dfw_options dopts = {o->max_rows_per_page, false}; /* the commit fsyncs them (lp__plan_sync) */
+  lp__dfw_options dopts = {o->max_rows_per_page, false, version}; /* the commit fsyncs them (lp__plan_sync) */
   lp__dfw *w = NULL;
   lp_status rc = LP_OK;
   for (size_t b = 0; b < n_batches && rc == LP_OK; b++) {
@@ -276,6 +319,8 @@ typedef struct write_ctx {
   const lp__written *files;
   const lp__schema *append_schema; /* append: the schema the files were written for */
   const char *dir;                 /* the table directory */
+  const char *data_format;         /* overwrite/create: the table's new data storage version */
+  lp__file_version version;        /* append: the version the files were written in */
 } write_ctx;
 
 static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
@@ -291,6 +336,7 @@ static lp_status prepare_append(void *vctx, const lp__base *base, lp__plan *plan
   free(b);
   if (rc != LP_OK) return rc;
   if (!same) return lp_error_set(err, LP_ECONFLICT, "the table's schema changed while appending");
+  LP_TRY(lp__check_file_version(base, c->version, err));
   bool has_max;
   uint64_t max_id, next = lp__next_fragment_id(base, &has_max, &max_id);
   Lance__Table__Transaction__Append *op = lp__arena_msg(plan->arena, &lance__table__transaction__append__descriptor);
@@ -331,12 +377,28 @@ static lp_status prepare_overwrite(void *vctx, const lp__base *base, lp__plan *p
     plan->max_fragment_id = max_id;
   }
   plan->schema = c->schema;
+  plan->data_format = c->data_format;
   plan->keep_index = false;
   plan->op = LP__OP_OVERWRITE;
   return lp__plan_status(plan, "overwrite", err);
 }
 
 /* ---- public API ----------------------------------------------------------------------------------- */
+
+/* The data storage version of a created or overwritten table: the one asked for, else on overwrite the
+ * table's own (as LanceDB keeps it), else 2.1. */
+static lp_status new_table_version(lp_db *db, const char *name, const char *dir, bool overwrite, const char *asked,
+                                   lp__file_version *out, lp_error *err) {
+  *out = LP__FILE_V2_1;
+  if (asked != NULL) return lp__storage_version_parse(asked, out, err);
+  if (!overwrite) return LP_OK;
+  lp__base base;
+  lp_status rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_ENOTFOUND) return LP_OK; /* nothing to overwrite yet */
+  if (rc == LP_OK) rc = lp__table_file_version(&base, name, out, err);
+  lp__base_reset(&base);
+  return rc;
+}
 
 lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSchema *schema,
                              struct ArrowArrayStream *data, bool overwrite, const lp_write_options *opts,
@@ -363,11 +425,13 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
       rc = lp_error_set(err, LP_EEXIST, "table %s already exists", name);
     free(v);
   }
+  lp__file_version version = LP__FILE_V2_1;
+  if (rc == LP_OK) rc = new_table_version(db, name, dir, overwrite, o.data_storage_version, &version, err);
   if (rc == LP_OK && mkdir(dir, 0755) != 0 && errno != EEXIST)
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create the table directory", dir);
-  if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK) rc = lp__write_batches(dir, &s, &o, version, batches, n_batches, &files, err);
   if (rc == LP_OK) {
-    write_ctx c = {&s, &files, NULL, dir};
+    write_ctx c = {&s, &files, NULL, dir, lp__file_version_name(version), version};
     lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
@@ -398,17 +462,19 @@ lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStrea
   struct ArrowArray *batches = NULL;
   size_t n_batches = 0;
   lp__written files = {0};
+  lp__file_version version = LP__FILE_V2_1;
   lp_status rc = lp__table_dir(db, name, &dir, err);
   if (rc == LP_OK && data == NULL) rc = lp_error_set(err, LP_EINVAL, "add: no data");
   if (rc == LP_OK) rc = lp__base_load_latest(dir, lp__session_version_hints(db->session), &base, err);
+  if (rc == LP_OK) rc = lp__table_file_version(&base, name, &version, err);
   if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
-  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, batches, n_batches, &files, err);
+  if (rc == LP_OK) rc = lp__write_batches(dir, &base.m->schema, &o, version, batches, n_batches, &files, err);
   if (rc == LP_OK && files.n == 0) {
     *out_version = base.version; /* nothing to add */
   } else if (rc == LP_OK) {
     lp__schema *schema = &base.m->schema;
     lp__manifest *keep = lp__manifest_ref(base.m); /* the schema outlives the base, which moves below */
-    write_ctx c = {NULL, &files, schema, dir};
+    write_ctx c = {NULL, &files, schema, dir, NULL, version};
     lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), &base};
     rc = lp__commit(dir, &co, prepare_append, &c, out_version, err);
     lp__manifest_unref(keep);
