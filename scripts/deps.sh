@@ -11,6 +11,7 @@ debian_packages=(
   libzstd-dev liblz4-dev                      # general compression inside Lance pages
   libjansson-dev                              # JSON (CLI input, store metadata)
   libroaring-dev                              # roaring-bitmap deletion files
+  libicu-dev libstemmer-dev                   # full-text search: Unicode properties, Snowball stemmers
   libaprutil1-dev                             # apr_reslist, the pool benchmark's peer
   clang libclang-rt-14-dev                    # libFuzzer targets
   valgrind                                    # leak checks of the pool tests
