@@ -12,6 +12,7 @@ debian_packages=(
   libjansson-dev                              # JSON (CLI input, store metadata)
   libpcre2-dev                                # regular expressions of filters (regexp_like, ...)
   libroaring-dev                              # roaring-bitmap deletion files
+  libicu-dev libstemmer-dev                   # full-text search: Unicode properties, Snowball stemmers
   libaprutil1-dev                             # apr_reslist, the pool benchmark's peer
   clang libclang-rt-14-dev                    # libFuzzer targets
   valgrind                                    # leak checks of the pool tests
