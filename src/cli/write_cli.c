@@ -240,6 +240,8 @@ int lp__cli_read_jsonl(const char *path, const lp__schema *schema, struct ArrowA
 }
 
 int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) {
+  if (strncmp(db_dir, "s3://", 5) == 0)   /* the engine reads buckets but does not write them yet */
+    return lp__cli_fail("table %s in %s: writing to object storage is not supported yet", name, db_dir);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/%s.lance", db_dir, name);
   lp__base b;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "format/schema.h"
+#include "io/storage.h"
 #include "lancepool/arrow_c.h"
 #include "lancepool/error.h"
 
@@ -21,6 +22,11 @@ typedef struct lp__datafile_meta lp__datafile_meta;
  * *out. LP_ECORRUPT (naming the file and what was wrong) on bad bytes, LP_EIO on a failed read. */
 lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, lp__datafile_meta **out,
                                  lp_error *err);
+
+/* The same for the object `path` of a store (a table on S3): three ranged reads, footer, global buffer
+ * offsets, then the metadata tail, as with a local file. */
+lp_status lp__datafile_meta_read_store(lp__storage *store, const char *path, uint64_t file_size,
+                                       lp__datafile_meta **out, lp_error *err);
 
 /* The same from bytes in memory holding the whole file (tests and fuzzing). */
 lp_status lp__datafile_meta_parse(const uint8_t *file, size_t file_size, const char *path,
@@ -41,12 +47,14 @@ void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint
 uint32_t lp__datafile_field_num_columns(const lp__datafile_meta *m, const lp__field *field);
 
 /* Where the pages of a field are: the file and its metadata, borrowed for the duration of a call. Reads go
- * through pread(fd) unless `bytes` is non-NULL (then the whole file is in memory: tests and fuzzing). */
+ * through pread(fd) unless `bytes` is non-NULL (then the whole file is in memory: tests and fuzzing) or
+ * `store` is (then they are ranged reads of `path`, relative to the store: a table on S3). */
 typedef struct lp__datafile_src {
   int fd;
   const uint8_t *bytes;
   const char *path;
   const lp__datafile_meta *meta;
+  lp__storage *store;
 } lp__datafile_src;
 
 /* Decode rows [row_start, row_start + n_rows) of `field` (a top-level field of the table schema) whose

@@ -237,30 +237,55 @@ static lp_status pread_all(int fd, uint64_t off, uint64_t len, void *dst, const 
   return LP_OK;
 }
 
+/* A ranged read of exactly len bytes of a store's object into dst. */
+static lp_status store_read_all(lp__storage *store, uint64_t off, uint64_t len, void *dst, const char *path,
+                                lp_error *err) {
+  if (len > (uint64_t)INT64_MAX) return lp_error_set(err, LP_ECORRUPT, "%s: read of %llu bytes", path, (unsigned long long)len);
+  uint8_t *bytes = NULL;
+  size_t got = 0;
+  LP_TRY(lp__storage_read(store, path, off, (int64_t)len, &bytes, &got, err));
+  lp_status rc = LP_OK;
+  if (got != len) rc = lp_error_set(err, LP_ECORRUPT, "%s: object ends before byte %llu", path, (unsigned long long)(off + len));
+  else memcpy(dst, bytes, len);
+  free(bytes);
+  return rc;
+}
+
 lp_status lp__src_read(const lp__datafile_src *src, uint64_t off, uint64_t len, void *dst, lp_error *err) {
   if (src->bytes != NULL) {
     memcpy(dst, src->bytes + off, len); /* ranges were checked against the file size when parsing */
     return LP_OK;
   }
+  if (src->store != NULL) return store_read_all(src->store, off, len, dst, src->path ? src->path : src->meta->path, err);
   return pread_all(src->fd, off, len, dst, src->path ? src->path : src->meta->path, err);
 }
 
-lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, lp__datafile_meta **out,
-                                 lp_error *err) {
+/* Where the metadata reader gets its bytes: a local file (fd) or a store's object. */
+typedef struct meta_source {
+  int fd;
+  lp__storage *store;
+} meta_source;
+
+static lp_status source_read(const meta_source *s, uint64_t off, uint64_t len, void *dst, const char *path, lp_error *err) {
+  return s->store ? store_read_all(s->store, off, len, dst, path, err) : pread_all(s->fd, off, len, dst, path, err);
+}
+
+static lp_status meta_read(const meta_source *s, uint64_t file_size, const char *path, lp__datafile_meta **out,
+                           lp_error *err) {
   *out = NULL;
   if (path == NULL) path = "(data file)";
   if (file_size < FOOTER_BYTES)
     return lp_error_set(err, LP_ECORRUPT, "%s: %llu bytes is too short for a Lance data file", path,
                         (unsigned long long)file_size);
   uint8_t footer[FOOTER_BYTES];
-  LP_TRY(pread_all(fd, file_size - FOOTER_BYTES, FOOTER_BYTES, footer, path, err));
+  LP_TRY(source_read(s, file_size - FOOTER_BYTES, FOOTER_BYTES, footer, path, err));
   lp__datafile_meta *m = NULL;
   uint64_t tail_off = 0;
   LP_TRY(meta_begin(path, footer, file_size, &m, &tail_off, err));
   /* the schema buffer normally sits just before the column metadata: include it in the tail */
   uint64_t gbo_off = rd64(footer + 16);
   uint8_t gbo[16];
-  lp_status rc = pread_all(fd, gbo_off, 16, gbo, path, err);
+  lp_status rc = source_read(s, gbo_off, 16, gbo, path, err);
   if (rc == LP_OK && rd64(gbo) < tail_off) tail_off = rd64(gbo);
   uint64_t tail_len = file_size - tail_off;
   uint8_t *tail = NULL;
@@ -270,7 +295,7 @@ lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, l
     tail = malloc(tail_len);
     if (tail == NULL) rc = lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
   }
-  if (rc == LP_OK) rc = pread_all(fd, tail_off, tail_len, tail, path, err);
+  if (rc == LP_OK) rc = source_read(s, tail_off, tail_len, tail, path, err);
   if (rc == LP_OK) rc = parse_tail(m, tail, tail_off, file_size, err);
   free(tail);
   if (rc != LP_OK) {
@@ -279,4 +304,16 @@ lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, l
   }
   *out = m;
   return LP_OK;
+}
+
+lp_status lp__datafile_meta_read(int fd, uint64_t file_size, const char *path, lp__datafile_meta **out,
+                                 lp_error *err) {
+  meta_source s = {fd, NULL};
+  return meta_read(&s, file_size, path, out, err);
+}
+
+lp_status lp__datafile_meta_read_store(lp__storage *store, const char *path, uint64_t file_size,
+                                       lp__datafile_meta **out, lp_error *err) {
+  meta_source s = {-1, store};
+  return meta_read(&s, file_size, path, out, err);
 }

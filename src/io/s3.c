@@ -142,6 +142,9 @@ lp_status lp__s3_options_from_env(lp__s3_options *o, lp_error *err) {
   LP_TRY(from_env(&o->region, "AWS_REGION", err));
   LP_TRY(from_env(&o->region, "AWS_DEFAULT_REGION", err));
   LP_TRY(from_env(&o->endpoint, "AWS_ENDPOINT_URL", err));
+  LP_TRY(from_env(&o->ca_file, "AWS_CA_BUNDLE", err));
+  const char *allow_http = getenv("AWS_ALLOW_HTTP");   /* the variable LanceDB's object store reads */
+  if (allow_http && *allow_http) LP_TRY(parse_bool("AWS_ALLOW_HTTP", allow_http, &o->allow_http, err));
   return LP_OK;
 }
 

@@ -54,7 +54,8 @@ void lp__s3_options_init(lp__s3_options *o);
 void lp__s3_options_reset(lp__s3_options *o);
 /* One storage option. LP_EINVAL for an unknown key or a bad value (naming both). */
 lp_status lp__s3_options_set(lp__s3_options *o, const char *key, const char *value, lp_error *err);
-/* Fill unset credentials, region and endpoint from AWS_* variables. */
+/* Fill unset credentials, region, endpoint and CA file from AWS_* variables (AWS_CA_BUNDLE for the CA
+ * file), and allow_http from AWS_ALLOW_HTTP when that is set. */
 lp_status lp__s3_options_from_env(lp__s3_options *o, lp_error *err);
 
 typedef struct lp__s3_client lp__s3_client;

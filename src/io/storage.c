@@ -122,7 +122,7 @@ lp_status lp__storage_list(lp__storage *st, const char *dir, lp__storage_list_fn
   LP_TRY(check_path(d, true, err));
   children c = {0};
   lp_status rc = st->ops->list(st, d, gather, &c, err);
-  if (rc == LP_OK) qsort(c.items, c.n, sizeof *c.items, by_name);
+  if (rc == LP_OK && c.n > 1) qsort(c.items, c.n, sizeof *c.items, by_name);
   for (size_t i = 0; i < c.n && rc == LP_OK; i++) rc = fn(ctx, c.items[i].name, c.items[i].size_bytes, err);
   for (size_t i = 0; i < c.n; i++) free(c.items[i].name);
   free(c.items);

@@ -3,8 +3,8 @@
  * optionally only if absent (the commit primitive: a local link(), an S3 If-None-Match PUT); listings give
  * the immediate children of a folder in lexical order, as S3 lists them.
  *
- * This is the layer the engine's reads are meant to go through; today the engine still uses io.c and
- * pread() on local paths directly (README, "Object storage"). Internal; a store is thread-safe. */
+ * The engine reads databases given as s3:// URIs through it; local folders it still reads with its own
+ * open()/pread() path, unchanged (README, "Object storage"). Internal; a store is thread-safe. */
 #ifndef LP_IO_STORAGE_H
 #define LP_IO_STORAGE_H
 

@@ -7,9 +7,36 @@
 
 #include "table/table.h"
 
+/* A database in object storage: its settings come from the AWS_* variables LanceDB also reads. */
+static lp_status open_store(const char *uri, lp_session *session, lp_db **out, lp_error *err) {
+  lp__s3_options o;
+  lp__s3_options_init(&o);
+  lp_status rc = lp__s3_options_from_env(&o, err);
+  lp__storage *store = NULL;
+  if (rc == LP_OK) rc = lp__storage_open(uri, &o, &store, err);
+  lp__s3_options_reset(&o);
+  if (rc != LP_OK) {
+    lp_error_wrap(err, "database %s: ", uri);
+    return rc;
+  }
+  lp_db *db = calloc(1, sizeof *db);
+  if (db == NULL || (db->dir = strdup(uri)) == NULL) {
+    free(db);
+    lp__storage_close(store);
+    return lp_error_set(err, LP_ENOMEM, "database %s: out of memory", uri);
+  }
+  db->store = store;
+  db->session = lp_session_ref(session);
+  *out = db;
+  return LP_OK;
+}
+
+bool lp__db_is_store(const lp_db *db) { return db->store != NULL; }
+
 lp_status lp_db_open(const char *dir, lp_session *session, lp_db **out, lp_error *err) {
   if (dir == NULL || out == NULL) return lp_error_set(err, LP_EINVAL, "lp_db_open: dir and out must not be NULL");
   *out = NULL;
+  if (strncmp(dir, "s3://", 5) == 0) return open_store(dir, session, out, err);
   struct stat st;
   if (stat(dir, &st) != 0) {
     int e = errno;
@@ -30,6 +57,7 @@ void lp_db_close(lp_db *db) {
   if (db == NULL) return;
   while (db->tables) lp_table_close(db->tables);
   lp_session_unref(db->session);
+  lp__storage_close(db->store);
   free(db->dir);
   free(db);
 }
@@ -48,10 +76,47 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct name_list {
+  char **names;
+  size_t n, cap;
+} name_list;
+
+/* A child "<name>.lance/" of the store's root is a table, as a "<name>.lance" folder is locally. */
+static lp_status add_store_table(void *ctx, const char *name, uint64_t size_bytes, lp_error *err) {
+  (void)size_bytes;
+  name_list *l = ctx;
+  size_t len = strlen(name);
+  if (len <= 7 || strcmp(name + len - 7, ".lance/") != 0) return LP_OK;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    char **nn = realloc(l->names, cap * sizeof *nn);
+    if (nn == NULL) return lp_error_set(err, LP_ENOMEM, "out of memory");
+    l->names = nn;
+    l->cap = cap;
+  }
+  if ((l->names[l->n] = strndup(name, len - 7)) == NULL) return lp_error_set(err, LP_ENOMEM, "out of memory");
+  l->n++;
+  return LP_OK;
+}
+
+static lp_status store_table_names(lp_db *db, char ***out_names, size_t *out_n, lp_error *err) {
+  name_list l = {0};
+  lp_status rc = lp__storage_list(db->store, "", add_store_table, &l, err);   /* sorted by the store */
+  if (rc != LP_OK) {
+    lp_strings_free(l.names, l.n);
+    lp_error_wrap(err, "database %s: ", db->dir);
+    return rc;
+  }
+  *out_names = l.names;
+  *out_n = l.n;
+  return LP_OK;
+}
+
 /* Table names are directory entries "<name>.lance" (name non-empty), as LanceDB lists them. */
 lp_status lp_db_table_names(lp_db *db, char ***out_names, size_t *out_n, lp_error *err) {
   *out_names = NULL;
   *out_n = 0;
+  if (db->store) return store_table_names(db, out_names, out_n, err);
   DIR *d = opendir(db->dir);
   if (d == NULL) return lp_error_set_errno(err, LP_EIO, errno, "database %s: cannot list", db->dir);
   char **names = NULL;

@@ -49,6 +49,33 @@ void lp__frag_reader_close(lp__frag_reader *r) {
   memset(r, 0, sizeof *r);
 }
 
+static lp_status check_rows(const lp__frag_reader *r, const char *path, lp__datafile_meta *meta, lp_error *err) {
+  if (lp__datafile_meta_num_rows(meta) == r->frag->physical_rows) return LP_OK;
+  lp_status rc = lp_error_set(err, LP_ECORRUPT, "%s: holds %" PRIu64 " rows, but fragment %" PRIu64 " says %" PRIu64,
+                              path, lp__datafile_meta_num_rows(meta), r->frag->id, r->frag->physical_rows);
+  lp__datafile_meta_unref(meta);
+  return rc;
+}
+
+/* Data file i of a fragment of a table in a store: its size from the manifest (a HEAD when the manifest
+ * has none), its metadata by ranged reads, cached under the store's URI. */
+static lp_status open_store_file(lp_table *t, lp__frag_reader *r, size_t i, lp_error *err) {
+  lp__open_file *of = &r->files[i];
+  uint64_t size = r->frag->files[i].size_bytes;
+  if (size == 0) LP_TRY(lp__storage_size(t->db->store, of->path, &size, err));
+  char key[4300];
+  snprintf(key, sizeof key, "D|%s/%s|%" PRIu64, t->db->dir, of->path, size);
+  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  lp__datafile_meta *meta = cache ? lp__cache_get(cache, key) : NULL;
+  if (meta == NULL) {
+    LP_TRY(lp__datafile_meta_read_store(t->db->store, of->path, size, &meta, err));
+    if (cache) lp__cache_put(cache, key, meta, lp__datafile_meta_size_bytes(meta), &META_OPS);
+  }
+  LP_TRY(check_rows(r, of->path, meta, err));
+  of->meta = meta;
+  return LP_OK;
+}
+
 /* Open data file i of the fragment and get its metadata (from the cache when the session has it). */
 static lp_status open_file(lp_table *t, lp__frag_reader *r, size_t i, lp_error *err) {
   lp__open_file *of = &r->files[i];
@@ -58,6 +85,7 @@ static lp_status open_file(lp_table *t, lp__frag_reader *r, size_t i, lp_error *
   if (of->path == NULL && (of->path = malloc(pl)) == NULL)
     return lp_error_set(err, LP_ENOMEM, "table %s: out of memory", t->name);
   snprintf(of->path, pl, "%s/data/%s", t->dir, df->path);
+  if (t->db->store) return open_store_file(t, r, i, err);
   if (of->fd < 0) of->fd = open(of->path, O_RDONLY | O_CLOEXEC);
   if (of->fd < 0) {
     int e = errno;
@@ -77,12 +105,7 @@ static lp_status open_file(lp_table *t, lp__frag_reader *r, size_t i, lp_error *
     LP_TRY(lp__datafile_meta_read(of->fd, (uint64_t)st.st_size, of->path, &meta, err));
     if (cache) lp__cache_put(cache, key, meta, lp__datafile_meta_size_bytes(meta), &META_OPS);
   }
-  if (lp__datafile_meta_num_rows(meta) != r->frag->physical_rows) {
-    lp_status rc = lp_error_set(err, LP_ECORRUPT, "%s: holds %" PRIu64 " rows, but fragment %" PRIu64 " says %" PRIu64,
-                                of->path, lp__datafile_meta_num_rows(meta), r->frag->id, r->frag->physical_rows);
-    lp__datafile_meta_unref(meta);
-    return rc;
-  }
+  LP_TRY(check_rows(r, of->path, meta, err));
   of->meta = meta;
   return LP_OK;
 }
@@ -132,7 +155,7 @@ lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *
     if ((uint64_t)column + n_cols > have)
       return lp_error_set(err, LP_ECORRUPT, "%s: field \"%s\" (id %d) at column %" PRId64 " spans %u columns, but the file has %u",
                           r->files[i].path, field->name, id, column, n_cols, have);
-    lp__datafile_src src = {r->files[i].fd, NULL, r->files[i].path, meta};
+    lp__datafile_src src = {r->files[i].fd, NULL, r->files[i].path, meta, t->db->store};
     if (rows == NULL) return lp__datafile_read_range(&src, field, (uint32_t)column, row_start, n, out, err);
     return lp__datafile_take(&src, field, (uint32_t)column, rows, (size_t)n, out, err);
   }

@@ -43,10 +43,38 @@ static bool valid_name(const char *name) {
 
 /* Decode (or find in the cache) the manifest of `version`. The cache key includes the file's inode, size
  * and modification time, so a table dropped and re-created under the same name is never served stale. */
+/* The manifest of `version` of a table in a store: the V2 name, else the V1 one. Not cached: a bucket
+ * offers no cheap identity (inode, mtime) to tell a re-created table's manifest from the old one. */
+static lp_status load_store_manifest(const lp_db *db, const char *table_dir, uint64_t version, lp__manifest **out,
+                                     lp_error *err) {
+  char path[4200], name[32];
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  lp_status rc = LP_ENOTFOUND;
+  for (int v2 = 1; v2 >= 0 && rc == LP_ENOTFOUND; v2--) {
+    lp__version_manifest_name(version, v2, name);
+    snprintf(path, sizeof path, "%s/_versions/%s", table_dir, name);
+    rc = lp__storage_read(db->store, path, 0, -1, &bytes, &size, err);
+  }
+  if (rc == LP_ENOTFOUND)
+    return lp_error_set(err, LP_ENOTFOUND, "%s/%s: version %" PRIu64 " does not exist", db->dir, table_dir, version);
+  if (rc != LP_OK) return rc;
+  rc = lp__manifest_decode(bytes, size, path, out, err);
+  free(bytes);
+  if (rc == LP_OK && (*out)->version != version) {
+    rc = lp_error_set(err, LP_ECORRUPT, "%s: file name says version %" PRIu64 " but the manifest says %" PRIu64, path,
+                      version, (*out)->version);
+    lp__manifest_unref(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
 static lp_status load_manifest(const lp_db *db, const char *table_dir, uint64_t version, lp__manifest **out,
                                lp_error *err) {
   char *path = NULL;
   *out = NULL;
+  if (db->store) return load_store_manifest(db, table_dir, version, out, err);
   LP_TRY(lp__version_manifest_path(table_dir, version, &path, err));
   struct stat st;
   if (stat(path, &st) != 0) {
@@ -75,6 +103,17 @@ static lp_status load_manifest(const lp_db *db, const char *table_dir, uint64_t 
   return rc;
 }
 
+/* The newest version of a table in a store: one listing of _versions/. LanceDB keeps no hint file in a
+ * bucket, and a remembered version could not be checked as cheaply as with stat(). */
+static lp_status latest_in_store(const lp_db *db, const char *table_dir, uint64_t *out, lp_error *err) {
+  uint64_t *versions = NULL;
+  size_t n = 0;
+  LP_TRY(lp__versions_list_store(db->store, table_dir, &versions, &n, err));
+  *out = versions[n - 1];
+  free(versions);
+  return LP_OK;
+}
+
 lp_status lp_table_open(lp_db *db, const char *name, uint64_t version, lp_table **out, lp_error *err) {
   if (db == NULL || name == NULL || out == NULL)
     return lp_error_set(err, LP_EINVAL, "lp_table_open: db, name and out must not be NULL");
@@ -85,16 +124,19 @@ lp_status lp_table_open(lp_db *db, const char *name, uint64_t version, lp_table 
   t->db = db;
   t->name = strdup(name);
   size_t dl = strlen(db->dir) + strlen(name) + 8;
-  t->dir = malloc(dl);
+  t->dir = malloc(dl);   /* in a store: relative to it */
   if (t->name == NULL || t->dir == NULL) {
     free(t->name);
     free(t->dir);
     free(t);
     return lp_error_set(err, LP_ENOMEM, "table %s: out of memory", name);
   }
-  snprintf(t->dir, dl, "%s/%s.lance", db->dir, name);
+  if (db->store) snprintf(t->dir, dl, "%s.lance", name);
+  else snprintf(t->dir, dl, "%s/%s.lance", db->dir, name);
   lp_status rc = LP_OK;
-  if (version == LP_VERSION_LATEST) {
+  if (version == LP_VERSION_LATEST && db->store) {
+    rc = latest_in_store(db, t->dir, &version, err);
+  } else if (version == LP_VERSION_LATEST) {
     rc = lp__version_latest(t->dir, lp__session_version_hints(db->session), &version, NULL, err);
   }
   if (rc == LP_OK) rc = load_manifest(db, t->dir, version, &t->m, err);
@@ -131,7 +173,8 @@ lp_status lp_table_versions(lp_table *t, lp_version_info **out, size_t *out_n, l
   size_t n = 0;
   *out = NULL;
   *out_n = 0;
-  LP_TRY(lp__versions_list(t->dir, &versions, &n, err));
+  if (t->db->store) LP_TRY(lp__versions_list_store(t->db->store, t->dir, &versions, &n, err));
+  else LP_TRY(lp__versions_list(t->dir, &versions, &n, err));
   lp_version_info *info = calloc(n, sizeof *info);
   if (info == NULL) {
     free(versions);
@@ -190,16 +233,27 @@ lp_status lp_table_count_rows(lp_table *t, uint64_t *out, lp_error *err) {
 
 /* ---- fragment access ------------------------------------------------------------------------------ */
 
+static lp_status read_store_deletions(lp__storage *store, const char *path, lp__deletion_kind kind,
+                                     lp__deletion_vec **out, lp_error *err) {
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  LP_TRY(lp__storage_read(store, path, 0, -1, &bytes, &size, err));
+  lp_status rc = lp__deletion_parse(bytes, size, kind, path, out, err);
+  free(bytes);
+  return rc;
+}
+
 lp_status lp__table_deletions(lp_table *t, const lp__fragment *frag, lp__deletion_vec **out, lp_error *err) {
   char path[4200];
   snprintf(path, sizeof path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", t->dir, frag->id,
            frag->deletion_read_version, frag->deletion_id, frag->deletion_kind == LP__DELETION_BITMAP ? "bin" : "arrow");
   char key[4300];
-  snprintf(key, sizeof key, "X|%s", path);
+  snprintf(key, sizeof key, "X|%s%s%s", t->db->store ? t->db->dir : "", t->db->store ? "/" : "", path);
   lp__cache *cache = db_cache(t->db);
   lp__deletion_vec *dv = cache ? lp__cache_get(cache, key) : NULL;
   if (dv == NULL) {
-    LP_TRY(lp__deletion_read(path, frag->deletion_kind, &dv, err));
+    if (t->db->store) LP_TRY(read_store_deletions(t->db->store, path, frag->deletion_kind, &dv, err));
+    else LP_TRY(lp__deletion_read(path, frag->deletion_kind, &dv, err));
     /* Both numbers matter: counts come from the manifest, scans from the file; they must agree. */
     if (dv->n_rows != frag->num_deleted_rows || (dv->n_rows > 0 && dv->rows[dv->n_rows - 1] >= frag->physical_rows)) {
       lp_status rc = lp_error_set(err, LP_ECORRUPT, "%s: holds %zu deleted rows (largest %u), but the manifest says %"

@@ -11,7 +11,9 @@
 #include "lancepool/lance.h"
 
 struct lp_db {
-  char *dir;
+  char *dir;           /* a local folder, or the URI of the store ("s3://bucket/prefix") */
+  lp__storage *store;  /* NULL for a local folder (read with the file helpers); else every read goes here
+                          and the tables' dir fields are relative to it */
   lp_session *session; /* a reference, or NULL */
   lp_table *tables;    /* open tables, closed with the connection */
 };
@@ -23,6 +25,9 @@ struct lp_table {
   lp__manifest *m;      /* a reference: the pinned version */
   lp_table *prev, *next; /* in db->tables */
 };
+
+/* True when db is a store (S3) rather than a local folder; writing there is not supported yet. */
+bool lp__db_is_store(const lp_db *db);
 
 /* One data file of a fragment, opened for reading. */
 typedef struct lp__open_file {

@@ -102,6 +102,57 @@ lp_status lp__versions_list(const char *table_dir, uint64_t **out, size_t *out_n
   return LP_OK;
 }
 
+typedef struct version_set {
+  uint64_t *v;
+  size_t n, cap;
+  bool seen_v1, seen_v2;
+} version_set;
+
+static lp_status add_version(void *ctx, const char *name, uint64_t size_bytes, lp_error *err) {
+  (void)size_bytes;
+  version_set *s = ctx;
+  uint64_t ver;
+  bool is_v2;
+  if (!lp__version_parse_name(name, &ver, &is_v2)) return LP_OK;
+  s->seen_v1 |= !is_v2;
+  s->seen_v2 |= is_v2;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    uint64_t *nv = realloc(s->v, cap * sizeof *nv);
+    if (nv == NULL) return lp_error_set(err, LP_ENOMEM, "versions: out of memory");
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n++] = ver;
+  return LP_OK;
+}
+
+lp_status lp__versions_list_store(lp__storage *store, const char *table_dir, uint64_t **out, size_t *out_n,
+                                  lp_error *err) {
+  char dir[4096];
+  *out = NULL;
+  *out_n = 0;
+  snprintf(dir, sizeof dir, "%s/_versions", table_dir);
+  version_set s = {0};
+  lp_status rc = lp__storage_list(store, dir, add_version, &s, err);
+  if (rc == LP_OK && s.seen_v1 && s.seen_v2)
+    rc = lp_error_set(err, LP_ECORRUPT, "%s: both V1 and V2 manifest names in one directory", dir);
+  if (rc == LP_OK && s.n == 0) rc = lp_error_set(err, LP_ENOTFOUND, "%s: no manifest: not a committed Lance table", table_dir);
+  if (rc != LP_OK) {
+    free(s.v);
+    return rc;
+  }
+  qsort(s.v, s.n, sizeof *s.v, cmp_u64);
+  *out = s.v;
+  *out_n = s.n;
+  return LP_OK;
+}
+
+void lp__version_manifest_name(uint64_t version, bool v2, char out[32]) {
+  if (v2) snprintf(out, 32, "%020" PRIu64 ".manifest", UINT64_MAX - version);
+  else snprintf(out, 32, "%" PRIu64 ".manifest", version);
+}
+
 lp_status lp__version_manifest_path(const char *table_dir, uint64_t version, char **out, lp_error *err) {
   char path[4096];
   struct stat st;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/storage.h"
 #include "lancepool/error.h"
 
 /* Parse a file name of _versions/: true and *version for a manifest name; *is_v2 tells the scheme. Names
@@ -16,6 +17,13 @@ bool lp__version_parse_name(const char *name, uint64_t *version, bool *is_v2);
 /* Every version in table_dir/_versions, ascending (caller frees *out). LP_ENOTFOUND when the directory
  * is missing or holds no manifest (not a Lance table); LP_ECORRUPT when both naming schemes are mixed. */
 lp_status lp__versions_list(const char *table_dir, uint64_t **out, size_t *out_n, lp_error *err);
+
+/* The same for a table in a store (table_dir relative to it): one listing of _versions/. */
+lp_status lp__versions_list_store(lp__storage *store, const char *table_dir, uint64_t **out, size_t *out_n,
+                                  lp_error *err);
+
+/* The file name of version's manifest in _versions/ under either scheme ("<n>.manifest" for V1). */
+void lp__version_manifest_name(uint64_t version, bool v2, char out[32]);
 
 /* Path of version `version`'s manifest: the V2 name when that file exists, else the V1 name. Caller frees
  * *out. LP_ENOTFOUND when neither exists. */

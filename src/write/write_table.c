@@ -41,6 +41,9 @@ lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err) 
   *out = NULL;
   if (db == NULL || name == NULL || name[0] == 0)
     return lp_error_set(err, LP_EINVAL, "table name must not be empty");
+  if (lp__db_is_store(db))   /* every change goes through here: none reaches a bucket yet */
+    return lp_error_set(err, LP_EUNSUPPORTED, "table %s in %s: writing to object storage is not supported yet", name,
+                        lp_db_dir(db));
   for (const char *p = name; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
       return lp_error_set(err, LP_EINVAL, "table name \"%s\": only letters, digits, '_', '-' and '.' are allowed", name);

@@ -2,8 +2,10 @@
  * storage interface's S3 backend: the layout object-storage.md describes (no latest_version_hint.json; the
  * first key of _versions/ in S3's lexical order is the newest version), the manifest decoded by the engine
  * with LanceDB's version and live row count, data files that end in Lance's magic, the conditional PUT that
- * would collide with LanceDB's own commit, and the whole table copied out byte for byte to a local folder
- * where the engine opens it and counts what LanceDB counted. */
+ * would collide with LanceDB's own commit, the whole table copied out byte for byte to a local folder
+ * where the engine opens it and counts what LanceDB counted; then the engine reading the bucket itself
+ * (lp_db_open("s3://...")), and `lancepool tables/count/schema/versions/dump/search s3://...` printing
+ * what LanceDB prints for the same bucket (s3_cli_compare.sh). */
 #include <jansson.h>
 #include <inttypes.h>
 #include <sys/stat.h>
@@ -161,6 +163,53 @@ static void check_copy_opens_locally(lp__storage *s3, lancedb_view want) {
   CHECK_EQ(system(cmd), 0);
 }
 
+/* The engine on the bucket itself, with its settings from the AWS_* variables as LanceDB takes them. */
+static void set_aws_env(void) {
+  setenv("AWS_ACCESS_KEY_ID", env.access_key, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", env.secret_key, 1);
+  setenv("AWS_ENDPOINT_URL", env.endpoint, 1);
+  setenv("AWS_ALLOW_HTTP", "true", 1);
+  setenv("AWS_REGION", env.region, 1);
+}
+
+static void check_engine_on_bucket(lancedb_view want) {
+  set_aws_env();
+  char uri[128];
+  snprintf(uri, sizeof uri, "s3://%s/db", bucket);
+  lp_session *s;
+  lp_db *db;
+  lp_table *t;
+  lp_error err;
+  CHECK_OK(lp_session_create(NULL, &s, &err), &err);
+  CHECK_OK(lp_db_open(uri, s, &db, &err), &err);
+  char **tables;
+  size_t n;
+  CHECK_OK(lp_db_table_names(db, &tables, &n, &err), &err);
+  CHECK_EQ(n, 1);
+  CHECK_STR_EQ(tables[0], "docs");
+  lp_strings_free(tables, n);
+  CHECK_OK(lp_table_open(db, "docs", LP_VERSION_LATEST, &t, &err), &err);
+  CHECK_EQ(lp_table_version(t), want.version);
+  uint64_t rows;
+  CHECK_OK(lp_table_count_rows(t, &rows, &err), &err);
+  CHECK_EQ(rows, want.rows);
+  lp_table_close(t);
+  CHECK_EQ(lp_table_open(db, "nope", LP_VERSION_LATEST, &t, &err), LP_ENOTFOUND);
+  CHECK_CONTAINS(err.message, "not a committed Lance table");
+  lp_db_close(db);
+  lp_session_unref(s);
+}
+
+static void check_cli_against_lancedb(void) {
+  set_aws_env();
+  const char *src = getenv("LP_SOURCE_DIR"), *tmp = getenv("LP_TEST_TMP");
+  CHECK(src != NULL && getenv("LANCEPOOL") != NULL);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "bash '%s/tests/s3/s3_cli_compare.sh' s3://%s/db '%s/s3-cli-%d' >&2", src, bucket,
+           tmp ? tmp : "/tmp", (int)getpid());
+  CHECK_EQ(system(cmd), 0);
+}
+
 static lp_status collect_key(void *ctx, const lp__s3_entry *e, const char *prefix, lp_error *err) {
   (void)prefix, (void)err;
   names *n = ctx;
@@ -198,6 +247,8 @@ int main(void) {
   lp__s3_options_reset(&o);
   RUN_TEST_ARGS(check_layout_and_manifest, st, want);
   RUN_TEST_ARGS(check_copy_opens_locally, st, want);
+  RUN_TEST_ARGS(check_engine_on_bucket, want);
+  RUN_TEST(check_cli_against_lancedb);
   lp__storage_close(st);
   delete_bucket(c);
   lp__s3_client_destroy(c);
