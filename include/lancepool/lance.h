@@ -181,6 +181,12 @@ typedef struct lp_search_options {
   const char *const *columns; /* columns to return, in this order; NULL = all, schema order */
   size_t n_columns;
   int n_threads;              /* worker threads for this query; 0 = one per core, at most 8 */
+  /* LanceDB's own vector index on the column (IVF_FLAT or 8-bit IVF_PQ, with the query's metric) is used
+   * as LanceDB uses it; any other index, or none, means an exact search. */
+  int nprobes;                /* partitions probed per index delta; 0 = LanceDB's default, 20 */
+  int refine_factor;          /* > 0: re-rank the k * refine_factor index candidates by exact distance */
+  bool bypass_index;          /* search exactly even when an index exists */
+  bool fast_search;           /* search only the fragments the index covers (skip unindexed rows) */
 } lp_search_options;
 
 /* Fill opts with: auto column, no vector, L2, k = 10, offset 0, no filter, all columns, auto threads. */

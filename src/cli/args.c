@@ -19,6 +19,10 @@ static const struct {
     {"--k", LP_CLI_OPT_K},
     {"--metric", LP_CLI_OPT_METRIC},
     {"--postfilter", LP_CLI_OPT_POSTFILTER},
+    {"--nprobes", LP_CLI_OPT_NPROBES},
+    {"--refine-factor", LP_CLI_OPT_REFINE},
+    {"--bypass-index", LP_CLI_OPT_BYPASS_INDEX},
+    {"--fast-search", LP_CLI_OPT_FAST_SEARCH},
 };
 
 static bool parse_u64(const char *text, uint64_t *out) {
@@ -67,6 +71,8 @@ static int set_option(lp__cli_args *a, unsigned bit, const char *name, const cha
   case LP_CLI_OPT_COLUMN: a->column = value; return 0;
   case LP_CLI_OPT_K: a->k = value; return 0;
   case LP_CLI_OPT_METRIC: a->metric = value; return 0;
+  case LP_CLI_OPT_NPROBES: a->nprobes = value; return 0;
+  case LP_CLI_OPT_REFINE: a->refine = value; return 0;
   default:
     if (a->columns != NULL) return lp__cli_usage(usage, "%s given twice", name);
     return split_columns(a, value, usage);
@@ -96,9 +102,11 @@ int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned 
       }
     if ((bit & allowed) == 0) return lp__cli_usage(usage, "unknown option '%.*s'", (int)name_len, arg);
     const char *value = eq ? eq + 1 : NULL;
-    if (bit == LP_CLI_OPT_POSTFILTER) { /* a flag */
+    if (bit == LP_CLI_OPT_POSTFILTER || bit == LP_CLI_OPT_BYPASS_INDEX || bit == LP_CLI_OPT_FAST_SEARCH) { /* flags */
       if (value != NULL) return lp__cli_usage(usage, "%s takes no value", name);
-      out->postfilter = true;
+      if (bit == LP_CLI_OPT_POSTFILTER) out->postfilter = true;
+      if (bit == LP_CLI_OPT_BYPASS_INDEX) out->bypass_index = true;
+      if (bit == LP_CLI_OPT_FAST_SEARCH) out->fast_search = true;
       continue;
     }
     if (value == NULL) {

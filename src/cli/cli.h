@@ -32,6 +32,10 @@ enum {
   LP_CLI_OPT_K = 128,
   LP_CLI_OPT_METRIC = 256,
   LP_CLI_OPT_POSTFILTER = 512,
+  LP_CLI_OPT_NPROBES = 1024,       /* LanceDB's vector index (search): --nprobes N, --refine-factor R, */
+  LP_CLI_OPT_REFINE = 2048,        /* and the flags --bypass-index and --fast-search */
+  LP_CLI_OPT_BYPASS_INDEX = 4096,
+  LP_CLI_OPT_FAST_SEARCH = 8192,
 };
 
 /* A parsed command line: positional arguments, then the options given. */
@@ -51,6 +55,10 @@ typedef struct lp__cli_args {
   const char *k;         /* --k text, or NULL */
   const char *metric;    /* --metric, or NULL */
   bool postfilter;       /* --postfilter given */
+  const char *nprobes;   /* --nprobes text, or NULL */
+  const char *refine;    /* --refine-factor text, or NULL */
+  bool bypass_index;     /* --bypass-index given */
+  bool fast_search;      /* --fast-search given */
 } lp__cli_args;
 
 /* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in

@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 
-
 int lp__cli_indices(int argc, char **argv) {
   lp__cli_args a;
   int rc = lp__cli_parse(argc, argv, INDICES_USAGE, 2, LP_CLI_OPT_VERSION, &a);

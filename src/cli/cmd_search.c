@@ -1,6 +1,8 @@
 /* `lancepool search DB TABLE --vector '[0.1, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]
- * [--where PRED] [--postfilter] [--columns a,b] [--version N]`: the k nearest live rows, one JSON object
- * per line in rank order, in the `dump` mapping, with `_distance` (float32) last. */
+ * [--where PRED] [--postfilter] [--columns a,b] [--version N] [--nprobes N] [--refine-factor R]
+ * [--bypass-index] [--fast-search]`: the k nearest live rows, one JSON object per line in rank order, in
+ * the `dump` mapping, with `_distance` (float32) last. LanceDB's IVF_FLAT / IVF_PQ index on the column is
+ * used as LanceDB uses it (nprobes, refine factor, fast search); --bypass-index searches exactly. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +68,17 @@ static int parse_vector(const char *text, float **out, size_t *out_n) {
   return 0;
 }
 
+/* A count option (--nprobes, --refine-factor): a positive integer. */
+static int parse_count(const char *name, const char *text, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v <= 0 || v > (1L << 20))
+    return lp__cli_usage(SEARCH_USAGE, "%s: expected a positive integer, found '%s'", name, text);
+  *out = (int)v;
+  return 0;
+}
+
 static int parse_k(const char *text, int64_t *out) {
   char *end;
   errno = 0;
@@ -92,7 +105,8 @@ static int write_result(const struct ArrowArray *a, const struct ArrowSchema *s)
 int lp__cli_search(int argc, char **argv) {
   lp__cli_args a;
   unsigned allowed = LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_WHERE | LP_CLI_OPT_VECTOR | LP_CLI_OPT_COLUMN |
-                     LP_CLI_OPT_K | LP_CLI_OPT_METRIC | LP_CLI_OPT_POSTFILTER;
+                     LP_CLI_OPT_K | LP_CLI_OPT_METRIC | LP_CLI_OPT_POSTFILTER | LP_CLI_OPT_NPROBES | LP_CLI_OPT_REFINE |
+                     LP_CLI_OPT_BYPASS_INDEX | LP_CLI_OPT_FAST_SEARCH;
   int rc = lp__cli_parse(argc, argv, SEARCH_USAGE, 2, allowed, &a);
   lp_search_options o;
   lp_search_options_init(&o);
@@ -101,6 +115,10 @@ int lp__cli_search(int argc, char **argv) {
   if (rc == 0 && a.vector == NULL) rc = lp__cli_usage(SEARCH_USAGE, "--vector is required");
   if (rc == 0) rc = parse_vector(a.vector, &vec, &o.dim);
   if (rc == 0 && a.k) rc = parse_k(a.k, &o.k);
+  if (rc == 0 && a.nprobes) rc = parse_count("--nprobes", a.nprobes, &o.nprobes);
+  if (rc == 0 && a.refine) rc = parse_count("--refine-factor", a.refine, &o.refine_factor);
+  o.bypass_index = a.bypass_index;
+  o.fast_search = a.fast_search;
   if (rc == 0 && a.metric && lp_metric_parse(a.metric, &o.metric, &err) != LP_OK)
     rc = lp__cli_fail("--metric: %s", err.message); /* a value error, like k <= 0: exit 1 */
   lp_db *db = NULL;

@@ -20,7 +20,8 @@
 #define SCHEMA_USAGE "lancepool schema DB TABLE [--version N]"
 #define SEARCH_USAGE                                                                                   \
   "lancepool search DB TABLE --vector '[0.1, 0.2, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]" \
-  " [--where PRED] [--postfilter] [--columns a,b] [--version N]"
+  " [--where PRED] [--postfilter] [--columns a,b] [--version N] [--nprobes 20] [--refine-factor R]"    \
+  " [--bypass-index] [--fast-search]"
 #define TABLES_USAGE "lancepool tables DB"
 #define UPSERT_USAGE "lancepool upsert DB TABLE --on KEY --jsonl FILE|- [--no-fsync]"
 #define VERSIONS_USAGE "lancepool versions DB TABLE"

@@ -7,6 +7,7 @@
 #ifndef LP_FORMAT_DATAFILE_H
 #define LP_FORMAT_DATAFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,13 @@ void lp__datafile_meta_unref(lp__datafile_meta *m);               /* thread-safe
 size_t lp__datafile_meta_size_bytes(const lp__datafile_meta *m);  /* memory held, for the cache budget */
 uint64_t lp__datafile_meta_num_rows(const lp__datafile_meta *m);
 uint32_t lp__datafile_meta_num_columns(const lp__datafile_meta *m);
+
+/* The value of `key` in the file schema's metadata (*len bytes, not NUL-terminated), or NULL. */
+const uint8_t *lp__datafile_meta_schema_value(const lp__datafile_meta *m, const char *key, size_t *len);
+
+/* Position of global buffer `i` (0 = the FileDescriptor; index files keep payloads in 1, 2...), checked to
+ * lie inside the file when the metadata was read. false when there is no such buffer. */
+bool lp__datafile_meta_global_buffer(const lp__datafile_meta *m, uint32_t i, uint64_t *off, uint64_t *len);
 
 /* The footer's version: (2, 1) for 2.1 files, (0, 3) for 2.0 files. */
 void lp__datafile_meta_version(const lp__datafile_meta *m, uint16_t *major, uint16_t *minor);

@@ -41,6 +41,10 @@ struct lp__datafile_meta {
   lp__column *columns;
   size_t size_bytes;
   char *path;
+  lp__kv *schema_meta;      /* the file schema's key/value metadata (index files keep their parameters here) */
+  size_t n_schema_meta;
+  uint64_t *gb_off, *gb_len; /* the global buffer table: entry 0 is the FileDescriptor, others are payloads */
+  uint32_t n_gb;
 };
 
 static inline bool lp__meta_is_v20(const lp__datafile_meta *m) {

@@ -44,6 +44,13 @@ static void meta_free(lp__datafile_meta *m) {
     if (col->cm) lance__file__v2__column_metadata__free_unpacked(col->cm, NULL);
   }
   free(m->columns);
+  for (size_t i = 0; i < m->n_schema_meta; i++) {
+    free(m->schema_meta[i].key);
+    free(m->schema_meta[i].value);
+  }
+  free(m->schema_meta);
+  free(m->gb_off);
+  free(m->gb_len);
   free(m->path);
   free(m);
 }
@@ -108,6 +115,58 @@ static lp_status check_range(const char *path, const char *what, uint64_t off, u
   return LP_OK;
 }
 
+/* Keep the schema-level metadata of the FileDescriptor (index files' parameters live there). */
+static lp_status keep_schema_meta(lp__datafile_meta *m, const Lance__File__FileDescriptor *fd, lp_error *err) {
+  if (fd->schema == NULL || fd->schema->n_metadata == 0) return LP_OK;
+  size_t n = fd->schema->n_metadata;
+  m->schema_meta = calloc(n, sizeof *m->schema_meta);
+  if (m->schema_meta == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", m->path);
+  for (size_t i = 0; i < n; i++) {
+    const Lance__File__Schema__MetadataEntry *e = fd->schema->metadata[i];
+    lp__kv *kv = &m->schema_meta[m->n_schema_meta++];
+    kv->key = strdup(e->key ? e->key : "");
+    kv->value = malloc(e->value.len + 1);
+    if (kv->key == NULL || kv->value == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", m->path);
+    if (e->value.len) memcpy(kv->value, e->value.data, e->value.len);
+    kv->value[e->value.len] = 0;
+    kv->value_len = e->value.len;
+    m->size_bytes += strlen(kv->key) + kv->value_len;
+  }
+  return LP_OK;
+}
+
+/* Keep the global buffer table (offsets and sizes), each entry checked to lie inside the body. */
+static lp_status keep_global_buffers(lp__datafile_meta *m, const uint8_t *tail, uint64_t tail_off, uint64_t gbo_off,
+                                     uint32_t n_gb, uint64_t body, lp_error *err) {
+  m->gb_off = calloc(n_gb, sizeof *m->gb_off);
+  m->gb_len = calloc(n_gb, sizeof *m->gb_len);
+  if (m->gb_off == NULL || m->gb_len == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", m->path);
+  m->n_gb = n_gb;
+  for (uint32_t i = 0; i < n_gb; i++) {
+    const uint8_t *e = tail + (gbo_off - tail_off) + (uint64_t)i * 16;
+    m->gb_off[i] = rd64(e);
+    m->gb_len[i] = rd64(e + 8);
+    LP_TRY(check_range(m->path, "global buffer", m->gb_off[i], m->gb_len[i], body, err));
+  }
+  return LP_OK;
+}
+
+const uint8_t *lp__datafile_meta_schema_value(const lp__datafile_meta *m, const char *key, size_t *len) {
+  for (size_t i = 0; i < m->n_schema_meta; i++)
+    if (strcmp(m->schema_meta[i].key, key) == 0) {
+      *len = m->schema_meta[i].value_len;
+      return m->schema_meta[i].value;
+    }
+  return NULL;
+}
+
+bool lp__datafile_meta_global_buffer(const lp__datafile_meta *m, uint32_t i, uint64_t *off, uint64_t *len) {
+  if (i >= m->n_gb) return false;
+  *off = m->gb_off[i];
+  *len = m->gb_len[i];
+  return true;
+}
+
 /* Parse the file's tail. `tail` holds bytes [tail_off, file_size) of the file. */
 static lp_status parse_tail(lp__datafile_meta *m, const uint8_t *tail, uint64_t tail_off, uint64_t file_size,
                             lp_error *err) {
@@ -131,7 +190,10 @@ static lp_status parse_tail(lp__datafile_meta *m, const uint8_t *tail, uint64_t 
   Lance__File__FileDescriptor *fd = lance__file__file_descriptor__unpack(NULL, gb0_len, tail + (gb0 - tail_off));
   if (fd == NULL) return lp_error_set(err, LP_ECORRUPT, "%s: global buffer 0 is not a FileDescriptor", path);
   m->num_rows = fd->length;
+  lp_status krc = keep_schema_meta(m, fd, err);
   lance__file__file_descriptor__free_unpacked(fd, NULL);
+  LP_TRY(krc);
+  LP_TRY(keep_global_buffers(m, tail, tail_off, gbo_off, n_gb, body, err));
 
   m->columns = calloc(n_cols ? n_cols : 1, sizeof *m->columns);
   if (m->columns == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);

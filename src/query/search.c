@@ -732,6 +732,133 @@ static lp_status build_result(lp_table *t, const lp_search_options *o, const hit
   return rc;
 }
 
+/* ---- LanceDB's vector index ------------------------------------------------------------------------ */
+
+/* Exact distances (the query's kernel) of the rows at live positions pos[0..n) into out; NaN for a null
+ * vector. */
+static lp_status exact_dists(lp_table *t, const lp__field *vf, const query *q, const uint64_t *pos, size_t n,
+                             float *out, lp_error *err) {
+  if (n == 0) return LP_OK;
+  const char *cols[] = {vf->name};
+  struct ArrowArray a = {0};
+  struct ArrowSchema sch = {0};
+  LP_TRY(lp_table_take(t, pos, n, cols, 1, &a, &sch, err));
+  const struct ArrowArray *fsl = a.children[0], *vals = fsl->children[0];
+  const float *v = (const float *)vals->buffers[1] + vals->offset;
+  for (size_t i = 0; i < n; i++) {
+    int64_t r = fsl->offset + (int64_t)i;
+    bool valid = fsl->null_count == 0 || fsl->buffers[0] == NULL || lp__bit_get(fsl->buffers[0], r);
+    if (valid) q->f32(q->q, v + (size_t)r * q->dim, 1, q->dim, &out[i]);
+    else out[i] = NAN;
+  }
+  a.release(&a);
+  sch.release(&sch);
+  return LP_OK;
+}
+
+static int cmp_hit(const void *a, const void *b) {
+  const hit *x = a, *y = b;
+  return lp__topk_less(*x, *y) ? -1 : lp__topk_less(*y, *x) ? 1 : 0;
+}
+
+static int cmp_ivf_hit(const void *a, const void *b) {
+  const lp__ivf_hit *x = a, *y = b;
+  if (x->dist != y->dist) return isnan(x->dist) ? 1 : isnan(y->dist) ? -1 : x->dist < y->dist ? -1 : 1;
+  return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* Replace the index distances of h[0..n) by exact ones, drop null vectors, sort by (distance, row address). */
+static lp_status make_exact(lp_table *t, const lp__field *vf, const query *q, lp__ivf_hit *h, size_t *n,
+                            lp_error *err) {
+  uint64_t *pos = malloc((*n ? *n : 1) * sizeof *pos);
+  float *d = malloc((*n ? *n : 1) * sizeof *d);
+  lp_status rc = pos && d ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; rc == LP_OK && i < *n; i++) pos[i] = h[i].pos;
+  if (rc == LP_OK) rc = exact_dists(t, vf, q, pos, *n, d, err);
+  size_t kept = 0;
+  for (size_t i = 0; rc == LP_OK && i < *n; i++)
+    if (!isnan(d[i])) h[kept++] = (lp__ivf_hit){d[i], h[i].rowid, h[i].pos};
+  if (rc == LP_OK) {
+    *n = kept;
+    qsort(h, kept, sizeof *h, cmp_ivf_hit);
+  }
+  free(pos);
+  free(d);
+  return rc;
+}
+
+/* A bitmap of the live positions of the fragments the index does not cover, and'ed with sel. NULL (no
+ * allocation) with *any false when there are none. */
+static lp_status unindexed_selection(const lp_table *t, const lp__ivf *ivf, const uint8_t *sel, uint8_t **out,
+                                     bool *any, lp_error *err) {
+  *out = NULL;
+  *any = false;
+  uint64_t n_live = lp__manifest_live_rows(t->m), base = 0;
+  for (size_t i = 0; i < t->m->n_fragments; i++) {
+    const lp__fragment *f = &t->m->fragments[i];
+    uint64_t live = f->physical_rows - f->num_deleted_rows;
+    if (live > 0 && !lp__ivf_covers(ivf, f->id)) {
+      if (*out == NULL && (*out = calloc(n_live / 8 + 8, 1)) == NULL)
+        return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+      *any = true;
+      for (uint64_t r = base; r < base + live; r++)
+        if (sel == NULL || lp__bit_get(sel, (int64_t)r)) lp__bit_set(*out, (int64_t)r);
+    }
+    base += live;
+  }
+  return LP_OK;
+}
+
+/* LanceDB's indexed search (indices.md 3.6): the best K * refine candidates of the index; refined to exact
+ * distances when asked; then, unless fast_search, the exact distances of those K rows merged with an exact
+ * search of the fragments the index does not cover. */
+static lp_status indexed_nearest(lp_table *t, const lp__field *vf, const lp_search_options *o, const query *q,
+                                 const lp__ivf *ivf, const uint8_t *sel, size_t K, hit **out, size_t *out_n,
+                                 lp_error *err) {
+  size_t kp = K * (size_t)(o->refine_factor > 0 ? o->refine_factor : 1);
+  lp__ivf_hit *ah = NULL;
+  size_t n_ah = 0;
+  lp_status rc = lp__ivf_search(t, ivf, q->q, q->dim, o->nprobes > 0 ? o->nprobes : 20, sel, kp, &ah, &n_ah, err);
+  bool exact = false;
+  if (rc == LP_OK && o->refine_factor > 0) {
+    rc = make_exact(t, vf, q, ah, &n_ah, err);
+    exact = true;
+  }
+  if (rc == LP_OK && n_ah > K) n_ah = K;
+  uint8_t *usel = NULL;
+  bool any = false;
+  if (rc == LP_OK && !o->fast_search) rc = unindexed_selection(t, ivf, sel, &usel, &any, err);
+  hit *flat = NULL;
+  size_t n_flat = 0;
+  if (rc == LP_OK && any) {
+    if (!exact) rc = make_exact(t, vf, q, ah, &n_ah, err);
+    if (rc == LP_OK) rc = nearest(t, vf, q, usel, K, o->n_threads, &flat, &n_flat, err);
+  }
+  hit *all = rc == LP_OK ? malloc((n_ah + n_flat + 1) * sizeof *all) : NULL;
+  if (rc == LP_OK && all == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  if (rc == LP_OK) {
+    for (size_t i = 0; i < n_ah; i++) all[i] = (hit){.dist = ah[i].dist, .pos = ah[i].pos};
+    if (n_flat) memcpy(all + n_ah, flat, n_flat * sizeof *flat);
+    size_t n = n_ah + n_flat;
+    if (n_flat) qsort(all, n, sizeof *all, cmp_hit);
+    *out = all;
+    *out_n = n < K ? n : K;
+    all = NULL;
+  }
+  free(all);
+  free(flat);
+  free(usel);
+  free(ah);
+  return rc;
+}
+
+/* Does the index cover any fragment of this version? (If not, LanceDB searches flat.) */
+static bool covers_any(const lp_table *t, const lp__ivf *ivf) {
+  for (size_t i = 0; i < t->m->n_fragments; i++)
+    if (lp__ivf_covers(ivf, t->m->fragments[i].id)) return true;
+  return false;
+}
+
 /* ---- the query ---------------------------------------------------------------------------------- */
 
 static lp_status check_query(const lp_table *t, const lp_search_options *o, const lp__field *vf, lp_error *err) {
@@ -744,6 +871,8 @@ static lp_status check_query(const lp_table *t, const lp_search_options *o, cons
     if (!isfinite(o->vector[i]))
       return lp_error_set(err, LP_EINVAL, "search: query vector value %zu is %s", i,
                           isnan(o->vector[i]) ? "NaN" : "infinite");
+  if (o->nprobes < 0 || o->refine_factor < 0)
+    return lp_error_set(err, LP_EINVAL, "search: nprobes and refine_factor must not be negative");
   if (o->metric != LP_METRIC_L2 && o->metric != LP_METRIC_COSINE && o->metric != LP_METRIC_DOT)
     return lp_error_set(err, LP_EINVAL, "search: unknown metric %d", (int)o->metric);
   return LP_OK;
@@ -791,7 +920,20 @@ lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowA
     if ((sel = calloc(n_live / 8 + 8, 1)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
     if (rc == LP_OK) rc = lp__search_filter_pass(t, pb, collect_bitmap, sel, err);
   }
-  if (rc == LP_OK && K > 0) rc = nearest(t, vf, &q, sel, K, o->n_threads, &hits, &n_hits, err);
+  lp__ivf *ivf = NULL;
+  const char *why = NULL;
+  if (rc == LP_OK && K > 0 && !o->bypass_index && !half) rc = lp__ivf_open(t, vf, dist_kind(o->metric), &ivf, &why, err);
+  if (ivf && !covers_any(t, ivf)) {
+    lp__ivf_free(ivf);
+    ivf = NULL;
+  }
+  /* LanceDB 0.31.0 ignores an index of another metric and searches flat, but with fast_search (indexed rows
+     only) that flat search covers nothing: the answer is empty. */
+  bool nothing = o->fast_search && why != NULL && strcmp(why, LP__IVF_OTHER_METRIC) == 0;
+  if (rc == LP_OK && nothing) n_hits = 0;
+  else if (rc == LP_OK && K > 0 && ivf) rc = indexed_nearest(t, vf, o, &q, ivf, sel, K, &hits, &n_hits, err);
+  else if (rc == LP_OK && K > 0) rc = nearest(t, vf, &q, sel, K, o->n_threads, &hits, &n_hits, err);
+  lp__ivf_free(ivf);
   if (rc == LP_OK && pb && o->postfilter) rc = postfilter(t, pb, hits, &n_hits, err);
   if (rc == LP_OK) {
     size_t skip = o->offset < n_hits ? (size_t)o->offset : n_hits;

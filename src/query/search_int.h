@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/schema.h"
+#include "query/distance.h"
 #include "query/predicate.h"
 #include "lancepool/lance.h"
 
@@ -24,5 +26,36 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
 /* Counters since the process started (tests check that the bounded pass ran, and how much it pruned):
  * chunks searched through an 8-bit shadow, and candidates measured exactly after them. */
 void lp__search_sq8_counts(uint64_t *bounded_chunks, uint64_t *refined_rows);
+
+/* ---- LanceDB's IVF indexes (search_ivf.c) ---- */
+
+typedef struct lp__ivf lp__ivf;
+
+/* lp__ivf_open's reason when the column's index has another metric than the query (compare with strcmp). */
+#define LP__IVF_OTHER_METRIC "the query metric differs from the index's"
+
+/* One approximate nearest row: its index distance, row address and live position. */
+typedef struct lp__ivf_hit {
+  float dist;
+  uint64_t rowid, pos;
+} lp__ivf_hit;
+
+/* Load the IVF_FLAT or 8-bit IVF_PQ index (all its deltas) on vector column vf of t's version, when it can
+ * answer a query of `metric` exactly as LanceDB would. *out NULL (and *why a static reason) when the column
+ * has no index, or one lancepool does not search: the caller then searches exactly. Errors: unreadable or
+ * damaged index files (LP_ECORRUPT, LP_EIO). */
+lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, lp__ivf **out, const char **why,
+                       lp_error *err);
+void lp__ivf_free(lp__ivf *x);
+/* Parse one delta from its two files held in memory (index.idx and auxiliary.idx) as lp__ivf_open would, and
+ * free it again: the fuzz target of the index file readers. */
+lp_status lp__ivf_parse_files(const uint8_t *index_idx, size_t index_len, const uint8_t *aux, size_t aux_len, bool pq,
+                              uint32_t dim, lp_error *err);
+/* Does the index hold rows of fragment frag_id? */
+bool lp__ivf_covers(const lp__ivf *x, uint64_t frag_id);
+/* The best kp rows of the nprobes nearest partitions of every delta, by (index distance, row address),
+ * skipping rows LanceDB's prefilter masks (gone fragments, deleted rows, sel bit 0 when sel is given). */
+lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size_t dim, int nprobes,
+                         const uint8_t *sel, size_t kp, lp__ivf_hit **out, size_t *out_n, lp_error *err);
 
 #endif

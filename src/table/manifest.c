@@ -245,6 +245,7 @@ static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *
   LP_TRY(check_flags(pm, path, err));
   m->version = pm->version;
   m->reader_flags = pm->reader_feature_flags;
+  m->has_index_section = pm->opt_index_section_case == LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION_INDEX_SECTION;
   m->writer_flags = pm->writer_feature_flags;
   if (pm->timestamp != NULL) {
     int64_t sec = pm->timestamp->seconds;

@@ -47,6 +47,7 @@ typedef struct lp__manifest {
   lp__fragment *fragments;
   size_t n_fragments;
   char data_format[16];      /* data_format.version, e.g. "2.1"; empty when absent */
+  bool has_index_section;    /* the version lists indexes (read them with table/indices.h) */
   size_t size_bytes;         /* approximate memory held, for the cache budget */
 } lp__manifest;
 

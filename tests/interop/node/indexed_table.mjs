@@ -11,6 +11,9 @@
 //                                       IVF_HNSW_PQ, IVF_RQ, 4-bit IVF_PQ (dot), LABEL_LIST; then an append, a
 //                                       delete of the whole appended fragment, a delete of indexed rows and
 //                                       another append
+//   node indexed_table.mjs vectors DB   table "vt": 2000 rows of four 32-d float32 columns, indexed IVF_PQ (8-bit)
+//                                       l2, IVF_PQ cosine, IVF_PQ dot and IVF_FLAT l2 (4 partitions each), then
+//                                       two appends (unindexed) and a delete across indexed and unindexed rows
 //   node indexed_table.mjs state DB     what LanceDB says about the table, one JSON line per fact: the index
 //                                       list, each index's statistics, whether the plans use the indexes,
 //                                       and the answers of indexed queries (vector, scalar, full text)
@@ -23,7 +26,7 @@ import * as arrow from "apache-arrow";
 import { prng } from "./prng.mjs";
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|state|stats|optimize <db-dir> [table]");
+if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|vectors|state|stats|optimize <db-dir> [table]");
 
 const DIM = 32;
 const CATS = ["red", "green", "blue", "cyan", "plum"];
@@ -141,6 +144,32 @@ async function kinds() {
   await t.add(krows(2000, 70));
 }
 
+async function vectors() {
+  const rnd = prng(6161);
+  const f32 = new arrow.FixedSizeList(DIM, new arrow.Field("item", new arrow.Float32(), true));
+  const cols = ["l2", "cs", "dt", "fl"];
+  const vschema = new arrow.Schema([
+    new arrow.Field("id", new arrow.Int32(), false),
+    ...cols.map((c) => new arrow.Field(c, f32, true)),
+  ]);
+  const vec = () => Array.from({ length: DIM }, () => Math.fround(rnd() * 2 - 1));
+  const vrows = (start, n) => {
+    const out = [];
+    for (let i = start; i < start + n; i++) out.push({ id: i, l2: vec(), cs: vec(), dt: vec(), fl: vec() });
+    return lancedb.makeArrowTable(out, { schema: vschema });
+  };
+  const db = await lancedb.connect(dir);
+  const t = await db.createTable("vt", vrows(0, 2000), { mode: "overwrite" });
+  const pq = (distanceType) => lancedb.Index.ivfPq({ numPartitions: 4, numSubVectors: 8, distanceType });
+  await t.createIndex("l2", { config: pq("l2") });
+  await t.createIndex("cs", { config: pq("cosine") });
+  await t.createIndex("dt", { config: pq("dot") });
+  await t.createIndex("fl", { config: lancedb.Index.ivfFlat({ numPartitions: 4 }) });
+  await t.add(vrows(2000, 150));
+  await t.add(vrows(2150, 90));
+  await t.delete("id % 11 = 5");
+}
+
 async function stats() {
   const db = await lancedb.connect(dir);
   const t = await db.openTable(process.argv[4] || "docs");
@@ -160,6 +189,6 @@ async function optimize() {
   console.log("rows", await t.countRows());
 }
 
-const modes = { gen, kinds, state, stats, optimize };
+const modes = { gen, kinds, vectors, state, stats, optimize };
 if (!modes[mode]) throw new Error(`unknown mode ${mode}`);
 await modes[mode]();
