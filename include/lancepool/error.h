@@ -55,7 +55,8 @@ LP_API lp_status lp_error_set(lp_error *err, lp_status code, const char *fmt, ..
 LP_API lp_status lp_error_set_errno(lp_error *err, lp_status code, int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Prefix an existing message with context ("table foo: " + old message). Returns err->code. */
+/* Prefix an existing message with context ("table foo: " + old message). Returns err->code, and LP_OK when err
+ * is NULL: so write `lp_error_wrap(err, ...); return rc;`, never `return lp_error_wrap(err, ...);`. */
 LP_API lp_status lp_error_wrap(lp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset err to LP_OK with an empty message. Accepts NULL. */

@@ -221,7 +221,8 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         if (rc == LP_OK && (*res = grow_results(*res, *n_res)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "bench: out of memory");
         if (rc != LP_OK) {
           lp_db_close(admin);
-          return lp_error_wrap(err, "%s: ", label);
+          lp_error_wrap(err, "%s: ", label);
+          return rc;
         }
         lp_bench_result *g = *res;
         g[(*n_res)++] = r;

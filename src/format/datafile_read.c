@@ -124,7 +124,10 @@ static lp_status leaf_read_range(const lp__datafile_src *src, uint32_t c, uint64
     uint64_t lo = row_start > pg->row_start ? row_start - pg->row_start : 0;
     uint64_t hi = end - pg->row_start < pg->n_rows ? end - pg->row_start : pg->n_rows;
     lp_status rc = page_read(src, pg, lo, hi, b, err);
-    if (rc != LP_OK) return lp_error_wrap(err, "%s: column %u page %zu: ", src->meta->path, c, p);
+    if (rc != LP_OK) {
+      lp_error_wrap(err, "%s: column %u page %zu: ", src->meta->path, c, p);
+      return rc;
+    }
   }
   uint64_t got = lp__leafbuf_count_rows(b);
   if (got != n_rows)
@@ -169,7 +172,7 @@ static lp_status leaf_take(const lp__datafile_src *src, uint32_t c, const uint64
         q += run - 1;
       }
     }
-    if (rc != LP_OK) rc = lp_error_wrap(err, "%s: column %u page %zu: ", src->meta->path, c, p);
+    if (rc != LP_OK) lp_error_wrap(err, "%s: column %u page %zu: ", src->meta->path, c, p);
     i += k;
   }
   free(rel);

@@ -325,7 +325,10 @@ static lp_status check_flat(lp__field *flat, size_t n, const char *where, lp_err
       return lp_error_set(err, LP_ECORRUPT, "%s: field %zu has no name or a negative id (%" PRId32 ")", where, i,
                           f->id);
     lp_status rc = lp__logical_type_parse(f->logical_type, f, err);
-    if (rc != LP_OK) return lp_error_wrap(err, "%s: field \"%s\" (id %" PRId32 "): ", where, f->name, f->id);
+    if (rc != LP_OK) {
+      lp_error_wrap(err, "%s: field \"%s\" (id %" PRId32 "): ", where, f->name, f->id);
+      return rc;
+    }
     bool parent_seen = f->parent_id == -1;
     for (size_t j = 0; j < i; j++) {
       if (flat[j].id == f->id)

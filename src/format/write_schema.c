@@ -591,7 +591,8 @@ static lp_status check_field(const lp__field *f, const struct ArrowSchema *a, co
   lp_status rc = field_from_arrow(a, &tmp, 0, err);
   if (rc != LP_OK) {
     lp__field_reset(&tmp);
-    return lp_error_wrap(err, "column %s: ", path);
+    lp_error_wrap(err, "column %s: ", path);
+    return rc;
   }
   bool same = tmp.type == f->type;
   if (same && f->type == LP__TYPE_TIMESTAMP)

@@ -542,7 +542,10 @@ lp_status lp__search_compile_filter(lp_table *t, const char *where, lp__pred_bou
   *out = NULL;
   if (where == NULL || where[0] == '\0') return LP_OK;
   lp_status rc = lp__pred_compile(where, t->m->schema.fields, t->m->schema.n_fields, out, err);
-  if (rc != LP_OK) return lp_error_wrap(err, "table %s: filter: ", t->name);
+  if (rc != LP_OK) {
+    lp_error_wrap(err, "table %s: filter: ", t->name);
+    return rc;
+  }
   return LP_OK;
 }
 

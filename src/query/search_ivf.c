@@ -177,7 +177,7 @@ static lp_status load_model(const idx_file *fp, const char *want_type, ivf_delta
 /* Read the whole column `col` of the aux file as `field` (one Arrow array, caller releases). */
 static lp_status read_column(const idx_file *f, const lp__field *field, uint32_t col, struct ArrowArray *out,
                              lp_error *err) {
-  lp__datafile_src src = {f->fd, f->bytes, f->path, f->meta};
+  lp__datafile_src src = {.fd = f->fd, .bytes = f->bytes, .path = f->path, .meta = f->meta};
   return lp__datafile_read_range(&src, field, col, 0, lp__datafile_meta_num_rows(f->meta), out, err);
 }
 

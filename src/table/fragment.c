@@ -30,7 +30,8 @@ lp_status lp__frag_reader_open(lp_table *t, const lp__fragment *frag, lp__frag_r
     lp_status rc = lp__table_deletions(t, frag, &out->deleted, err);
     if (rc != LP_OK) {
       lp__frag_reader_close(out);
-      return lp_error_wrap(err, "table %s: fragment %" PRIu64 ": ", t->name, frag->id);
+      lp_error_wrap(err, "table %s: fragment %" PRIu64 ": ", t->name, frag->id);
+      return rc;
     }
   }
   return LP_OK;

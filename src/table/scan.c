@@ -126,8 +126,10 @@ static lp_status scan_next(scan *s, struct ArrowArray *out, lp_error *err) {
       continue;
     }
     lp_status rc = read_batch(s, n, contiguous, out, err);
-    if (rc != LP_OK)
-      return lp_error_wrap(err, "table %s: fragment %" PRIu64 ": ", s->t->name, s->fr.frag->id);
+    if (rc != LP_OK) {
+      lp_error_wrap(err, "table %s: fragment %" PRIu64 ": ", s->t->name, s->fr.frag->id);
+      return rc;
+    }
     s->remaining -= n;
     return LP_OK;
   }

@@ -186,7 +186,8 @@ lp_status lp_table_versions(lp_table *t, lp_version_info **out, size_t *out_n, l
     if (rc != LP_OK) {
       free(versions);
       free(info);
-      return lp_error_wrap(err, "table %s: ", t->name);
+      lp_error_wrap(err, "table %s: ", t->name);
+      return rc;
     }
     info[i].version = versions[i];
     info[i].timestamp_us = m->timestamp_us;
