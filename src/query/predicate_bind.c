@@ -252,6 +252,8 @@ static lp_status convert(binder *bd, const bcol *c, const pn_node *lit, conv *ou
   case VC_STR:
   case VC_BIN:
     if (lit->lit != LIT_STRING) return mismatch(bd, c, lit, NULL);
+    if (lp__pred_type_class(c->type) == VC_BIN) /* LanceDB converts no string literal to binary */
+      return mismatch(bd, c, lit, NULL);
     out->s.p = malloc(lit->s_len + 1);
     if (out->s.p == NULL) return lp_error_set(bd->err, LP_ENOMEM, "predicate: out of memory");
     memcpy(out->s.p, lit->s, lit->s_len);
