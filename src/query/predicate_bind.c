@@ -396,7 +396,9 @@ static bnode *bind_cmp(binder *bd, const pn_node *n, bool top) {
   const pn_node *x = n->a, *y = n->b;
   if (top && x->kind == PN_COLUMN && (y->kind == PN_CMP || y->kind == PN_AND || y->kind == PN_OR)) {
     int ci = resolve(bd, x);
-    if (ci < 0 || lp__lance_check_literals(bd, y, &bd->b->cols[ci]) != LP_OK) return NULL;
+    if (ci < 0) return NULL;
+    bcol col = bd->b->cols[ci]; /* a copy: b->cols may grow */
+    if (lp__lance_check_literals(bd, y, &col) != LP_OK) return NULL;
   }
   if (is_condition(x) || is_condition(y)) {
     /* A comparison between conditions: only = and != have a meaning we support. */

@@ -510,7 +510,8 @@ bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node 
   /* LanceDB's planner converts the literals of `column op expression` to the column's type first. */
   if (resolve && x->kind == PN_COLUMN && y->kind == PN_ARITH) {
     a = vcolumn(bd, x);
-    b = a != NULL ? vbind_resolved(bd, y, &bd->b->cols[a->col]) : NULL;
+    bcol col = a != NULL ? bd->b->cols[a->col] : (bcol){0}; /* a copy: binding y may grow b->cols */
+    b = a != NULL ? vbind_resolved(bd, y, &col) : NULL;
   } else {
     a = lp__vbind(bd, x);
     b = a != NULL ? lp__vbind(bd, y) : NULL;
