@@ -182,7 +182,14 @@ static lp_status eval_case(lp__ectx *x, const vnode *v, const uint64_t *act, lp_
     const uint8_t *s = a->v.s[j].p;
     size_t n = a->v.s[j].n, i = 0;
     uint8_t *dst = o->arena + at, *p = dst;
-    while (i < n) p += utf8_put(p, case_map(utf8_next(s, n, &i), upper));
+    while (i < n) {
+      if (s[i] < 0x80) { /* ASCII, byte by byte */
+        uint8_t c = s[i++];
+        *p++ = upper ? (c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : c) : (c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c);
+        continue;
+      }
+      p += utf8_put(p, case_map(utf8_next(s, n, &i), upper));
+    }
     o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
     at += (size_t)(p - dst);
   }
