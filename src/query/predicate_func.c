@@ -24,6 +24,8 @@ enum {
 
 /* Longest string a function may build (lpad, repeat): beyond it the row is an error, not an allocation. */
 #define MAX_BUILT_BYTES (1u << 20)
+/* What replace may add to one row's string (its input may be longer than MAX_BUILT_BYTES). */
+#define MAX_GROWTH_BYTES (64u << 20)
 
 #define ARG(k) (&x->slots[v->args[k]->slot])
 
@@ -419,7 +421,7 @@ static size_t char_offset(const uint8_t *s, size_t n, size_t chars) {
 
 static lp_status too_long(lp__ectx *x, const vnode *v) {
   return lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: %s would build a string longer than %u bytes",
-                      v->pos, lp__vfunc_get(v->fn)->name, MAX_BUILT_BYTES);
+                      v->pos, lp__vfunc_get(v->fn)->name, v->fn == F_REPLACE ? MAX_GROWTH_BYTES : MAX_BUILT_BYTES);
 }
 
 static lp_status eval_left_right(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
@@ -476,9 +478,19 @@ static lp_status eval_replace(lp__ectx *x, const vnode *v, const uint64_t *act, 
   size_t need = 0;
   FOR_LIVE(o->valid, j) {
     size_t n = a->v.s[j].n, fn = b->v.s[j].n, tn = c->v.s[j].n;
-    size_t hits = fn == 0 ? utf8_chars(a->v.s[j].p, n) + 1 : n / fn;
+    size_t hits = 0; /* the matches, counted exactly, so the result's size is known */
+    if (fn == 0) {
+      hits = utf8_chars(a->v.s[j].p, n) + 1;
+    } else {
+      for (size_t i = 0; i + fn <= n;) {
+        const uint8_t *hit = find_bytes(a->v.s[j].p + i, n - i, b->v.s[j].p, fn);
+        if (hit == NULL) break;
+        hits++;
+        i = (size_t)(hit - a->v.s[j].p) + fn;
+      }
+    }
+    if (tn > 0 && hits > MAX_GROWTH_BYTES / tn) return too_long(x, v);
     need += n + hits * tn;
-    if (need > (size_t)MAX_BUILT_BYTES * LP__CHUNK_ROWS) return too_long(x, v);
   }
   if (!lp__vslot_reserve(o, need)) return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory");
   size_t at = 0;
