@@ -419,6 +419,17 @@ static size_t char_offset(const uint8_t *s, size_t n, size_t chars) {
   return i;
 }
 
+/* Writes `total` bytes (a multiple of n) of src repeated, doubling what is written: few large copies. */
+static void repeat_bytes(uint8_t *dst, const uint8_t *src, size_t n, size_t total) {
+  if (total == 0 || n == 0) return;
+  memcpy(dst, src, n);
+  for (size_t done = n; done < total;) {
+    size_t c = done < total - done ? done : total - done;
+    memcpy(dst + done, dst, c);
+    done += c;
+  }
+}
+
 static lp_status too_long(lp__ectx *x, const vnode *v) {
   return lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: %s would build a string longer than %u bytes",
                       v->pos, lp__vfunc_get(v->fn)->name, v->fn == F_REPLACE ? MAX_GROWTH_BYTES : MAX_BUILT_BYTES);
@@ -572,14 +583,14 @@ static lp_status eval_pad(lp__ectx *x, const vnode *v, const uint64_t *act, lp__
       continue;
     }
     uint8_t *dst = o->arena + at, *p = dst;
-    size_t pad = target - chars, fi = 0;
+    size_t pad = target - chars, fill_chars = utf8_chars(f, fn);
+    if (fill_chars == 0) fill_chars = 1; /* a fill of stray continuation bytes counts as one character */
     if (v->fn == F_RPAD) memcpy(p, s, n), p += n;
-    for (size_t k = 0; k < pad; k++) { /* the fill's characters, cycled */
-      if (fi >= fn) fi = 0;
-      size_t e = fi;
-      utf8_next(f, fn, &e);
-      memcpy(p, f + fi, e - fi), p += e - fi, fi = e;
-    }
+    /* the fill's characters, cycled: whole copies of the fill, then the first characters of one more */
+    size_t whole = pad / fill_chars * fn, part = char_offset(f, fn, pad % fill_chars);
+    repeat_bytes(p, f, fn, whole);
+    p += whole;
+    memcpy(p, f, part), p += part;
     if (v->fn == F_LPAD) memcpy(p, s, n), p += n;
     o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
     at += (size_t)(p - dst);
@@ -657,11 +668,10 @@ static lp_status eval_repeat(lp__ectx *x, const vnode *v, const uint64_t *act, l
   if (!lp__vslot_reserve(o, need)) return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory");
   size_t at = 0;
   FOR_LIVE(o->valid, j) {
-    uint8_t *dst = o->arena + at, *p = dst;
-    for (int64_t k = 0; k < b->v.i[j]; k++)
-      if (a->v.s[j].n) memcpy(p, a->v.s[j].p, a->v.s[j].n), p += a->v.s[j].n;
-    o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
-    at += (size_t)(p - dst);
+    size_t len = b->v.i[j] > 0 ? (size_t)b->v.i[j] * a->v.s[j].n : 0;
+    repeat_bytes(o->arena + at, a->v.s[j].p, a->v.s[j].n, len);
+    o->v.s[j] = (vstr){o->arena + at, len};
+    at += len;
   }
   return LP_OK;
 }
