@@ -252,6 +252,8 @@ static lp_status convert(binder *bd, const bcol *c, const pn_node *lit, conv *ou
   case VC_STR:
   case VC_BIN:
     if (lit->lit != LIT_STRING) return mismatch(bd, c, lit, NULL);
+    if (lp__pred_type_class(c->type) == VC_BIN) /* LanceDB converts no string literal to binary */
+      return mismatch(bd, c, lit, NULL);
     out->s.p = malloc(lit->s_len + 1);
     if (out->s.p == NULL) return lp_error_set(bd->err, LP_ENOMEM, "predicate: out of memory");
     memcpy(out->s.p, lit->s, lit->s_len);
@@ -394,7 +396,9 @@ static bnode *bind_cmp(binder *bd, const pn_node *n, bool top) {
   const pn_node *x = n->a, *y = n->b;
   if (top && x->kind == PN_COLUMN && (y->kind == PN_CMP || y->kind == PN_AND || y->kind == PN_OR)) {
     int ci = resolve(bd, x);
-    if (ci < 0 || lp__lance_check_literals(bd, y, &bd->b->cols[ci]) != LP_OK) return NULL;
+    if (ci < 0) return NULL;
+    bcol col = bd->b->cols[ci]; /* a copy: b->cols may grow */
+    if (lp__lance_check_literals(bd, y, &col) != LP_OK) return NULL;
   }
   if (is_condition(x) || is_condition(y)) {
     /* A comparison between conditions: only = and != have a meaning we support. */

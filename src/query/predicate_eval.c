@@ -281,7 +281,7 @@ static int64_t unit_ns(lp__time_unit u) {
 }
 
 /* Exact values on one scale (time in ns) as 128-bit integers. */
-static void mat_exact(const ectx *x, const rcol *c, const bcol *bc, __int128 *out) {
+static void mat_exact(const ectx *x, const rcol *c, const bcol *bc, int64_t coarse_ns, __int128 *out) {
   const void *d = c->leaf->buffers[1];
   int64_t k0 = c->off + x->start;
   switch (bc->type) {
@@ -300,8 +300,9 @@ static void mat_exact(const ectx *x, const rcol *c, const bcol *bc, __int128 *ou
     for (int64_t j = 0; j < x->cnt; j++) out[j] = (__int128)((const int32_t *)d)[k0 + j] * NS_PER_DAY;
     break;
   case LP__TYPE_TIMESTAMP: {
-    int64_t per = unit_ns(bc->unit);
-    for (int64_t j = 0; j < x->cnt; j++) out[j] = (__int128)((const int64_t *)d)[k0 + j] * per;
+    /* two timestamps compare in the coarser unit, the finer truncated toward zero, as in DataFusion */
+    int64_t per = unit_ns(bc->unit), coarse = coarse_ns > per ? coarse_ns : per;
+    for (int64_t j = 0; j < x->cnt; j++) out[j] = (__int128)(((const int64_t *)d)[k0 + j] / (coarse / per)) * coarse;
     break;
   }
   default: memset(out, 0, (size_t)x->cnt * sizeof *out); break;
@@ -374,8 +375,11 @@ static lp_status cmp_cols(ectx *x, const bnode *n, uint64_t *r) {
     mat_fkey(x, cb, bb, x->mat2);
     CMP_ARR(int64_t);
   } else {
-    mat_exact(x, ca, ba, x->mat1);
-    mat_exact(x, cb, bb, x->mat2);
+    int64_t coarse = 1; /* ns per unit of the coarser timestamp when both are timestamps */
+    if (ba->type == LP__TYPE_TIMESTAMP && bb->type == LP__TYPE_TIMESTAMP)
+      coarse = unit_ns(ba->unit) > unit_ns(bb->unit) ? unit_ns(ba->unit) : unit_ns(bb->unit);
+    mat_exact(x, ca, ba, coarse, x->mat1);
+    mat_exact(x, cb, bb, coarse, x->mat2);
     CMP_ARR(__int128);
   }
   return LP_OK;

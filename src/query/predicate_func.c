@@ -24,6 +24,8 @@ enum {
 
 /* Longest string a function may build (lpad, repeat): beyond it the row is an error, not an allocation. */
 #define MAX_BUILT_BYTES (1u << 20)
+/* What replace may add to one row's string (its input may be longer than MAX_BUILT_BYTES). */
+#define MAX_GROWTH_BYTES (64u << 20)
 
 #define ARG(k) (&x->slots[v->args[k]->slot])
 
@@ -182,7 +184,14 @@ static lp_status eval_case(lp__ectx *x, const vnode *v, const uint64_t *act, lp_
     const uint8_t *s = a->v.s[j].p;
     size_t n = a->v.s[j].n, i = 0;
     uint8_t *dst = o->arena + at, *p = dst;
-    while (i < n) p += utf8_put(p, case_map(utf8_next(s, n, &i), upper));
+    while (i < n) {
+      if (s[i] < 0x80) { /* ASCII, byte by byte */
+        uint8_t c = s[i++];
+        *p++ = upper ? (c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : c) : (c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c);
+        continue;
+      }
+      p += utf8_put(p, case_map(utf8_next(s, n, &i), upper));
+    }
     o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
     at += (size_t)(p - dst);
   }
@@ -410,9 +419,20 @@ static size_t char_offset(const uint8_t *s, size_t n, size_t chars) {
   return i;
 }
 
+/* Writes `total` bytes (a multiple of n) of src repeated, doubling what is written: few large copies. */
+static void repeat_bytes(uint8_t *dst, const uint8_t *src, size_t n, size_t total) {
+  if (total == 0 || n == 0) return;
+  memcpy(dst, src, n);
+  for (size_t done = n; done < total;) {
+    size_t c = done < total - done ? done : total - done;
+    memcpy(dst + done, dst, c);
+    done += c;
+  }
+}
+
 static lp_status too_long(lp__ectx *x, const vnode *v) {
   return lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: %s would build a string longer than %u bytes",
-                      v->pos, lp__vfunc_get(v->fn)->name, MAX_BUILT_BYTES);
+                      v->pos, lp__vfunc_get(v->fn)->name, v->fn == F_REPLACE ? MAX_GROWTH_BYTES : MAX_BUILT_BYTES);
 }
 
 static lp_status eval_left_right(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
@@ -469,9 +489,19 @@ static lp_status eval_replace(lp__ectx *x, const vnode *v, const uint64_t *act, 
   size_t need = 0;
   FOR_LIVE(o->valid, j) {
     size_t n = a->v.s[j].n, fn = b->v.s[j].n, tn = c->v.s[j].n;
-    size_t hits = fn == 0 ? utf8_chars(a->v.s[j].p, n) + 1 : n / fn;
+    size_t hits = 0; /* the matches, counted exactly, so the result's size is known */
+    if (fn == 0) {
+      hits = utf8_chars(a->v.s[j].p, n) + 1;
+    } else {
+      for (size_t i = 0; i + fn <= n;) {
+        const uint8_t *hit = find_bytes(a->v.s[j].p + i, n - i, b->v.s[j].p, fn);
+        if (hit == NULL) break;
+        hits++;
+        i = (size_t)(hit - a->v.s[j].p) + fn;
+      }
+    }
+    if (tn > 0 && hits > MAX_GROWTH_BYTES / tn) return too_long(x, v);
     need += n + hits * tn;
-    if (need > (size_t)MAX_BUILT_BYTES * LP__CHUNK_ROWS) return too_long(x, v);
   }
   if (!lp__vslot_reserve(o, need)) return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory");
   size_t at = 0;
@@ -553,14 +583,14 @@ static lp_status eval_pad(lp__ectx *x, const vnode *v, const uint64_t *act, lp__
       continue;
     }
     uint8_t *dst = o->arena + at, *p = dst;
-    size_t pad = target - chars, fi = 0;
+    size_t pad = target - chars, fill_chars = utf8_chars(f, fn);
+    if (fill_chars == 0) fill_chars = 1; /* a fill of stray continuation bytes counts as one character */
     if (v->fn == F_RPAD) memcpy(p, s, n), p += n;
-    for (size_t k = 0; k < pad; k++) { /* the fill's characters, cycled */
-      if (fi >= fn) fi = 0;
-      size_t e = fi;
-      utf8_next(f, fn, &e);
-      memcpy(p, f + fi, e - fi), p += e - fi, fi = e;
-    }
+    /* the fill's characters, cycled: whole copies of the fill, then the first characters of one more */
+    size_t whole = pad / fill_chars * fn, part = char_offset(f, fn, pad % fill_chars);
+    repeat_bytes(p, f, fn, whole);
+    p += whole;
+    memcpy(p, f, part), p += part;
     if (v->fn == F_LPAD) memcpy(p, s, n), p += n;
     o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
     at += (size_t)(p - dst);
@@ -638,11 +668,10 @@ static lp_status eval_repeat(lp__ectx *x, const vnode *v, const uint64_t *act, l
   if (!lp__vslot_reserve(o, need)) return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory");
   size_t at = 0;
   FOR_LIVE(o->valid, j) {
-    uint8_t *dst = o->arena + at, *p = dst;
-    for (int64_t k = 0; k < b->v.i[j]; k++)
-      if (a->v.s[j].n) memcpy(p, a->v.s[j].p, a->v.s[j].n), p += a->v.s[j].n;
-    o->v.s[j] = (vstr){dst, (size_t)(p - dst)};
-    at += (size_t)(p - dst);
+    size_t len = b->v.i[j] > 0 ? (size_t)b->v.i[j] * a->v.s[j].n : 0;
+    repeat_bytes(o->arena + at, a->v.s[j].p, a->v.s[j].n, len);
+    o->v.s[j] = (vstr){o->arena + at, len};
+    at += len;
   }
   return LP_OK;
 }

@@ -14,6 +14,9 @@
 #include "query/predicate_func.h"
 #include "query/predicate_regex.h"
 
+/* Longest string regexp_replace may build for one row: beyond it the row is an error, not an allocation. */
+#define MAX_REPLACED_BYTES (64u << 20)
+
 typedef struct lp__regex {
   pcre2_code *code;
   bool global; /* regexp_replace with the 'g' flag: every match, not the first */
@@ -251,8 +254,9 @@ lp_status lp__regex_eval_replace(lp__ectx *x, const vnode *v, const uint64_t *ac
       }
       if (pass) o->v.s[j] = (vstr){dst, len};
       total += len;
-      if (total > ((size_t)1 << 31)) {
-        st = lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: regexp_replace builds too long strings", v->pos);
+      if (len > MAX_REPLACED_BYTES || total > ((size_t)1 << 31)) {
+        st = lp_error_set(x->err, LP_EINVAL, "predicate: at character %u: regexp_replace would build a string longer than %u bytes",
+                          v->pos, MAX_REPLACED_BYTES);
         break;
       }
     }

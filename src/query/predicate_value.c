@@ -381,11 +381,11 @@ lp_status lp__vcoerce_common(lp__binder *bd, vnode **a, vnode **b, uint32_t pos,
     return lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: %s and %s have no common type", pos,
                         vtype_name(x), vtype_name(y));
   lp__time_unit unit = LP__UNIT_NS;
-  if (t == LP__TYPE_TIMESTAMP) { /* the finer of the units (a date has none) */
-    unit = LP__UNIT_S;
-    if (x->type == LP__TYPE_TIMESTAMP && x->unit > unit) unit = x->unit;
-    if (y->type == LP__TYPE_TIMESTAMP && y->unit > unit) unit = y->unit;
-    if (x->type == LP__TYPE_DATE32 || y->type == LP__TYPE_DATE32) unit = unit < LP__UNIT_MS ? LP__UNIT_MS : unit;
+  if (t == LP__TYPE_TIMESTAMP) {
+    /* DataFusion compares two timestamps in the coarser unit (the finer one truncated toward zero); a
+     * date takes the timestamp's unit */
+    bool xt = x->type == LP__TYPE_TIMESTAMP, yt = y->type == LP__TYPE_TIMESTAMP;
+    unit = xt && yt ? (x->unit < y->unit ? x->unit : y->unit) : xt ? x->unit : yt ? y->unit : LP__UNIT_NS;
   }
   *a = vcast(bd, x, t, unit, false, pos);
   if (*a == NULL) {
@@ -481,6 +481,13 @@ static void unwrap_int_cast(vnode **side, const vnode *other) {
   lp__vnode_free(c);
 }
 
+/* A non-negative integer constant compared with a uint64 takes its type (an exact comparison); DataFusion
+ * would compare the two as decimals, with the same answer. */
+static vnode *const_as_uint64(lp__binder *bd, vnode *k, const vnode *other, uint32_t pos) {
+  if (other->type != LP__TYPE_UINT64 || !is_int_const(k) || k->rep != R_I64 || k->ki < 0) return k;
+  return vcast(bd, k, LP__TYPE_UINT64, 0, false, pos);
+}
+
 /* LanceDB's planner converts every literal under `column op <binary expression>` (through + - * / %,
  * comparisons, AND and OR) to the column's type before anything else, and refuses the filter when one
  * does not convert: `b = (1 + 1)` with b boolean is refused. */
@@ -503,7 +510,8 @@ bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node 
   /* LanceDB's planner converts the literals of `column op expression` to the column's type first. */
   if (resolve && x->kind == PN_COLUMN && y->kind == PN_ARITH) {
     a = vcolumn(bd, x);
-    b = a != NULL ? vbind_resolved(bd, y, &bd->b->cols[a->col]) : NULL;
+    bcol col = a != NULL ? bd->b->cols[a->col] : (bcol){0}; /* a copy: binding y may grow b->cols */
+    b = a != NULL ? vbind_resolved(bd, y, &col) : NULL;
   } else {
     a = lp__vbind(bd, x);
     b = a != NULL ? lp__vbind(bd, y) : NULL;
@@ -532,6 +540,13 @@ bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node 
       return NULL;
     }
     unwrap_int_cast(&b, a);
+  }
+  a = const_as_uint64(bd, a, b, pos);
+  b = a != NULL ? const_as_uint64(bd, b, a, pos) : b;
+  if (a == NULL || b == NULL) {
+    lp__vnode_free(a);
+    lp__vnode_free(b);
+    return NULL;
   }
   if (lp__vcoerce_common(bd, &a, &b, pos, &t) != LP_OK) {
     lp__vnode_free(a);

@@ -18,6 +18,7 @@
 #define NS_PER_DAY 86400000000000LL
 
 bool lp__vslot_reserve(lp__vslot *s, size_t need) {
+  if (need == 0) need = 1; /* an arena always exists, so arena + 0 is a valid pointer */
   if (need <= s->arena_cap) return true;
   size_t cap = s->arena_cap ? s->arena_cap : 4096;
   while (cap < need) cap *= 2;

@@ -1,6 +1,7 @@
 /* Fuzz target: predicate text -> parse -> bind against a fixed schema -> evaluate on a small fixed batch
- * with nulls (every column type the evaluator reads). Failures are crashes, sanitizer reports and leaks;
- * also checks that the selection count matches the bitmap. */
+ * with nulls (every column type the evaluator reads, under the names the oracle's filters use, so its
+ * seeds reach the evaluator: arithmetic, casts, functions, regexes). Failures are crashes, sanitizer
+ * reports and leaks; also checks that the selection count matches the bitmap. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,17 +9,21 @@
 #include "arrow_build.h"
 #include "query/predicate.h"
 
-enum { NR = 70, NC = 12 };
+enum { NR = 70, NC = 19 };
 static lp__field g_fields[NC], g_kids[2];
 static struct ArrowArray *g_batch;
 
 static void setup(void) {
-  static const char *names[NC] = {"id", "i", "u", "f", "g", "h", "s", "ls", "b", "d", "ts", "st"};
+  static const char *names[NC] = {"id", "i", "u", "f", "g", "h", "s", "ls", "b", "d", "ts", "st",
+                                  "i8", "my col", "a", "c", "e", "bn", "tsm"};
   static const lp__type types[NC] = {LP__TYPE_INT64, LP__TYPE_INT8, LP__TYPE_UINT16, LP__TYPE_FLOAT32,
                                      LP__TYPE_FLOAT64, LP__TYPE_FLOAT16, LP__TYPE_UTF8, LP__TYPE_LARGE_BINARY,
-                                     LP__TYPE_BOOL, LP__TYPE_DATE32, LP__TYPE_TIMESTAMP, LP__TYPE_STRUCT};
+                                     LP__TYPE_BOOL, LP__TYPE_DATE32, LP__TYPE_TIMESTAMP, LP__TYPE_STRUCT,
+                                     LP__TYPE_INT8, LP__TYPE_INT32, LP__TYPE_INT16, LP__TYPE_UINT16,
+                                     LP__TYPE_UINT64, LP__TYPE_BINARY, LP__TYPE_TIMESTAMP};
   for (int c = 0; c < NC; c++) g_fields[c].name = (char *)names[c], g_fields[c].type = types[c];
   g_fields[10].unit = LP__UNIT_NS;
+  g_fields[18].unit = LP__UNIT_MS;
   g_kids[0].name = "x", g_kids[0].type = LP__TYPE_UINT64;
   g_kids[1].name = "y", g_kids[1].type = LP__TYPE_STRUCT; /* empty struct member */
   g_fields[11].children = g_kids;
@@ -29,7 +34,8 @@ static void setup(void) {
   float f[NR];
   double g[NR];
   bool b[NR], nul[NR];
-  int32_t d[NR];
+  int32_t d[NR], i32[NR];
+  int16_t i16[NR];
   uint64_t u64[NR];
   const char *s[NR];
   static const char *words[] = {"abc", "", "ä", "日本", "a%b", "a_b", "\\", "x y", NULL};
@@ -45,12 +51,17 @@ static void setup(void) {
     d[r] = r * 400 - 10000;
     u64[r] = (uint64_t)r << 58;
     s[r] = words[r % 9];
+    i32[r] = r % 5 - 2;
+    i16[r] = (int16_t)(r * 1013 - 32768);
   }
   struct ArrowArray *kids[2] = {ab_prim(NR, 8, u64, nul), ab_struct(NR, NULL, 0, NULL)};
   struct ArrowArray *cols[NC] = {ab_prim(NR, 8, i64, NULL), ab_prim(NR, 1, i8, nul), ab_prim(NR, 2, u16, nul),
                                  ab_prim(NR, 4, f, nul),    ab_prim(NR, 8, g, NULL), ab_prim(NR, 2, h, nul),
                                  ab_str(NR, s, NULL, false), ab_str(NR, s, NULL, true), ab_bool(NR, b, nul),
-                                 ab_prim(NR, 4, d, nul),    ab_prim(NR, 8, i64, nul), ab_struct(NR, kids, 2, b)};
+                                 ab_prim(NR, 4, d, nul),    ab_prim(NR, 8, i64, nul), ab_struct(NR, kids, 2, b),
+                                 ab_prim(NR, 1, i8, NULL),  ab_prim(NR, 4, i32, nul), ab_prim(NR, 2, i16, nul),
+                                 ab_prim(NR, 2, h, NULL),   ab_prim(NR, 8, u64, nul), ab_str(NR, s, NULL, false),
+                                 ab_prim(NR, 8, i64, NULL)};
   g_batch = ab_struct(NR, cols, NC, NULL);
   g_batch->offset = 3; /* rows 3..69 */
   g_batch->length = NR - 3;

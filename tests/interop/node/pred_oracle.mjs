@@ -525,8 +525,78 @@ for (const p of preds) {
   }
 }
 
+// A second table for the other column types: int16, uint8/16/64 (uint64 near 2^64 so sums wrap),
+// binary, timestamps in seconds, milliseconds and nanoseconds.
+const N2 = 60;
+const big = [0n, 1n, 2n, 9223372036854775807n, 9223372036854775808n, 18446744073709551615n, 12345678901234n];
+const rows2 = [];
+firstRow = true;
+for (let id = 0; id < N2; id++) {
+  const ms = Math.floor(rnd() * 4e9) * 1000 - 5e11;
+  rows2.push({
+    id,
+    a: maybe(Math.floor(rnd() * 65536) - 32768),
+    b: maybe(Math.floor(rnd() * 256)),
+    c: maybe(Math.floor(rnd() * 65536)),
+    e: maybe(pick(big)),
+    bn: maybe(pick(['', 'ab', 'abc', 'zz'])),
+    tss: maybe(ms),
+    tsm: maybe(ms + Math.floor(rnd() * 1000)),
+    tsn: maybe(ms + 7),
+  });
+  firstRow = false;
+}
+const schema2 = new arrow.Schema([
+  new arrow.Field('id', new arrow.Int64(), false),
+  new arrow.Field('a', new arrow.Int16(), true),
+  new arrow.Field('b', new arrow.Uint8(), true),
+  new arrow.Field('c', new arrow.Uint16(), true),
+  new arrow.Field('e', new arrow.Uint64(), true),
+  new arrow.Field('bn', new arrow.Binary(), true),
+  new arrow.Field('tss', new arrow.TimestampSecond(), true),
+  new arrow.Field('tsm', new arrow.TimestampMillisecond(), true),
+  new arrow.Field('tsn', new arrow.TimestampNanosecond(), true),
+]);
+const enc = new TextEncoder();
+const tbl2 = await db.createTable('t2', rows2.map((r) => ({
+  ...r,
+  bn: r.bn === null ? null : enc.encode(r.bn),
+  tss: r.tss === null ? null : new Date(r.tss),
+  tsm: r.tsm === null ? null : new Date(r.tsm),
+  tsn: r.tsn === null ? null : new Date(r.tsn),
+})), { schema: schema2, mode: 'overwrite' });
+const preds2 = [
+  'a > 0', 'a + 1 > 0', 'a * a > 30000', 'a * 2 > 0', '-a > 100', 'a % 7 = 3', 'a / 100 = 3', 'a + b > 100',
+  'b * b > 200', 'b * 2 > 200', 'b + b < 50', 'c - b > 60000', 'c - 1 > 60000', 'c * c < 100', 'b % 0 = 1',
+  'e > 9000000000000000000', 'e = 18446744073709551615', 'e - e = 0', 'e * e > 0', 'e + e < e', 'e = 0',
+  'CAST(e AS BIGINT) > 0', 'TRY_CAST(e AS BIGINT) IS NULL', 'TRY_CAST(e AS BIGINT) < 0', 'CAST(e AS DOUBLE) > 1e19',
+  'b + c > 60000', 'CAST(b AS SMALLINT) + a > 0', 'e / 0 = 1', 'b / 0 = 1', 'CAST(a AS TINYINT) = 1', 'TRY_CAST(a AS TINYINT) > 100',
+  'CAST(b AS TINYINT) > 100', 'CAST(c AS SMALLINT) < 0', 'TRY_CAST(c AS SMALLINT) < 0', 'abs(a) > 30000',
+  'greatest(a, b, c) > 60000', 'least(b, c) < 5', 'coalesce(b, c) > 200', 'bn = \'ab\'', 'bn IS NULL', 'bn > \'ab\'',
+  'tss > timestamp \'2000-01-01 00:00:00\'', 'tsm > tss', 'tsm = tss', 'tsn > tsm', 'tsn = tsm',
+  'date_part(\'year\', tsn) > 1990', 'date_part(\'millisecond\', tsm) > 500', 'date_part(\'second\', tss) = 7',
+  'date_trunc(\'day\', tsm) = date_trunc(\'day\', tss)', 'CAST(tsn AS DATE) = CAST(tsm AS DATE)',
+  'CAST(tsm AS TIMESTAMP(0)) = tss', 'CAST(tss AS TIMESTAMP(3)) = tsm', 'CAST(tss AS BIGINT) > 0',
+  'tss + 1 > tss', 'date_part(\'epoch\', tss) > 1e9', 'to_timestamp(CAST(tss AS BIGINT)) = tss',
+];
+const results2 = [];
+for (const p of preds2) {
+  try {
+    const rs = await tbl2.query().where(p).select(['id']).toArray();
+    const ids = rs.map((r) => Number(r.id)).sort((x, y) => x - y);
+    if ((await tbl2.countRows(p)) !== ids.length) throw new Error('countRows differs');
+    results2.push({ pred: p, ids });
+  } catch (e) {
+    results2.push({ pred: p, error: String(e.message).split('\n')[0].slice(0, 200) });
+  }
+}
+const outRows2 = rows2.map((r) => ({ ...r, e: r.e === null ? null : r.e.toString(),
+  tss: r.tss === null ? null : r.tss / 1000, tsn: r.tsn === null ? null : r.tsn * 1000000 }));
+
 // JSON has no NaN/Infinity/-0: floats go as strings when special.
 const fj = (v) => (v === null ? null : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : v);
 const outRows = rows.map((r) => ({ ...r, f: fj(r.f), g: fj(r.g), ts: r.ts === null ? null : r.ts * 1000 }));
-fs.writeFileSync(path.join(dir, 'pred_oracle.json'), JSON.stringify({ rows: outRows, results }, null, 1));
-console.log(`pred_oracle: ${rows.length} rows, ${results.length} predicates, ${results.filter((r) => r.error).length} errors`);
+fs.writeFileSync(path.join(dir, 'pred_oracle.json'),
+  JSON.stringify({ rows: outRows, results, rows2: outRows2, results2 }, null, 1));
+console.log(`pred_oracle: ${rows.length} rows, ${results.length} predicates, ${results.filter((r) => r.error).length} errors; ` +
+  `second table ${rows2.length} rows, ${results2.length} predicates, ${results2.filter((r) => r.error).length} errors`);
