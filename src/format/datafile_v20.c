@@ -306,6 +306,8 @@ static lp_status page_rows(const lp__datafile_src *src, const lp__field *f, cons
       if (inner == NULL) {
         LP_TRY(lp__leafbuf_reserve_values(&cb->vals, b - a, 0, err));
         memset(cb->vals.vals + cb->vals.vals_len, 0, (b - a) * cb->vals.value_bits / 8);
+        for (uint64_t i = 0; cb->vals.item_valid && i < (b - a) * (uint64_t)f->list_size; i++)
+          lp__bit_set(cb->vals.item_valid, (int64_t)(cb->vals.n_values * (uint64_t)f->list_size + i));
         cb->vals.n_values += b - a;
         cb->vals.vals_len = cb->vals.n_values * cb->vals.value_bits / 8;
         return LP_OK;
@@ -318,13 +320,16 @@ static lp_status page_rows(const lp__datafile_src *src, const lp__field *f, cons
       uint64_t d = (uint64_t)f->list_size;
       LP_TRY(flat_fits(p, inner->fixed_size_list->items, (uint64_t)eb, b * d, err));
       lp_status rc = nullable_read(src, p, inner->fixed_size_list->items, a * d, b * d, &iv, &ie, err);
+      /* items may be null (the items' own Nullable): their validity goes to the item bitmap */
+      if (rc == LP_OK && iv.nulls) rc = lp__leafbuf_enable_item_valid(&cb->vals, err);
+      if (rc == LP_OK) rc = lp__leafbuf_reserve_values(&cb->vals, b - a, 0, err);
+      if (rc == LP_OK && cb->vals.item_valid != NULL)
+        lp__bits_copy(cb->vals.item_valid, (int64_t)(cb->vals.n_values * d), iv.valid, 0, (int64_t)((b - a) * d));
       lp__arrow_buf_free(iv.valid);
-      if (rc == LP_OK && iv.nulls) rc = lp_error_set(err, LP_EUNSUPPORTED, "2.0: vectors with null items");
-      if (rc == LP_OK && ie == NULL) rc = lp_error_set(err, LP_EUNSUPPORTED, "2.0: vectors with null items");
       if (rc == LP_OK) {
-        rc = lp__leafbuf_reserve_values(&cb->vals, b - a, 0, err);
-        if (rc == LP_OK) rc = flat_read(src, p, ie, (uint64_t)eb, a * d, b * d,
-                                        cb->vals.vals + cb->vals.n_values * (d * (uint64_t)eb / 8), NULL, err);
+        uint8_t *dst = cb->vals.vals + cb->vals.n_values * (d * (uint64_t)eb / 8);
+        if (ie == NULL) memset(dst, 0, (b - a) * d * (uint64_t)eb / 8); /* every item null */
+        else rc = flat_read(src, p, ie, (uint64_t)eb, a * d, b * d, dst, NULL, err);
         if (rc == LP_OK) {
           cb->vals.n_values += b - a;
           cb->vals.vals_len = cb->vals.n_values * cb->vals.value_bits / 8;
@@ -440,8 +445,11 @@ static lp_status node_read(const lp__datafile_src *src, const lp__field *f, uint
       rc = lp__arrow_array_make(out, n, nulls, 3, bufs, NULL, 0, err);
     } else if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
       struct ArrowArray child;
-      void *cbufs[2] = {NULL, bufs[1]};
-      rc = lp__arrow_array_make(&child, n * f->list_size, 0, 2, cbufs, NULL, 0, err);
+      int64_t items = n * f->list_size;
+      int64_t item_nulls = lb->item_valid ? lp__arrow_count_nulls(lb->item_valid, 0, items) : 0;
+      void *cbufs[2] = {item_nulls ? lb->item_valid : NULL, bufs[1]};
+      if (item_nulls) lb->item_valid = NULL; /* moved into the child */
+      rc = lp__arrow_array_make(&child, items, item_nulls, 2, cbufs, NULL, 0, err);
       if (rc == LP_OK) {
         struct ArrowArray *cp[1] = {&child};
         rc = lp__arrow_array_make(out, n, nulls, 1, bufs, cp, 1, err);

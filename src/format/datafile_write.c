@@ -1,4 +1,5 @@
-/* Writing Lance 2.1 data files (see datafile_write.h; layouts in file-format-2.1.md sections 1-12). */
+/* Writing Lance 2.1 data files (see datafile_write.h; layouts in file-format-2.1.md sections 1-12), and the
+ * file around the pages of 2.0 files (whose pages datafile_write_v20.c writes). */
 #include "format/datafile_write.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "io/arena.h"
 #include "io/io.h"
 #include "wellknown.pb-c.h"
+#include "format/datafile_write_int.h"
 #include "format/write_schema.h"
 
 #define PAGE_ALIGN 64               /* page and global buffers start at multiples of this */
@@ -364,6 +366,7 @@ struct lp__dfw {
   lp__ptrvec *pages;      /* per leaf: its ColumnMetadata.Page messages so far */
   uint64_t n_rows;
   levels lv;              /* scratch, reused */
+  uint64_t *column_rows;  /* 2.0: rows written to each column so far */
   lp_status sticky;       /* a failed write poisons the writer */
 };
 
@@ -385,17 +388,27 @@ static lp_status put_buffer(lp__dfw *w, const void *p, size_t n, uint64_t *out_o
   return lp__buf_status(&w->out, w->tmp_path, err);
 }
 
-/* Record a page (its buffers and layout) in the metadata of column col. */
-static lp_status add_page(lp__dfw *w, size_t col, const uint64_t *offs, const uint64_t *sizes, size_t n_bufs,
-                          uint64_t rows, uint64_t first_row, Lance__Encodings21__PageLayout *layout, lp_error *err) {
+lp_status lp__dfw_put_buffer(lp__dfw *w, const void *p, size_t n, uint64_t *out_off, lp_error *err) {
+  return put_buffer(w, p, n, out_off, err);
+}
+
+lp__arena *lp__dfw_arena(lp__dfw *w) { return w->arena; }
+const lp__schema *lp__dfw_schema(const lp__dfw *w) { return w->schema; }
+uint32_t lp__dfw_page_rows(const lp__dfw *w) { return w->opts.page_rows; }
+uint64_t *lp__dfw_column_rows(lp__dfw *w) { return w->column_rows; }
+
+lp_status lp__dfw_add_page_any(lp__dfw *w, size_t col, const uint64_t *offs, const uint64_t *sizes, size_t n_bufs,
+                               uint64_t rows, uint64_t first_row, const char *type_url, const ProtobufCMessage *enc,
+                               lp_error *err) {
   lp__arena *a = w->arena;
   Lance__File__V2__ColumnMetadata__Page *pg = lp__arena_msg(a, &lance__file__v2__column_metadata__page__descriptor);
   uint64_t *o = lp__arena_alloc(a, (n_bufs + 1) * sizeof *o), *z = lp__arena_alloc(a, (n_bufs + 1) * sizeof *z);
-  if (layout == NULL || pg == NULL || o == NULL || z == NULL ||
-      (pg->encoding = direct_any(a, "/lance.encodings21.PageLayout", &layout->base)) == NULL)
+  if (enc == NULL || pg == NULL || o == NULL || z == NULL || (pg->encoding = direct_any(a, type_url, enc)) == NULL)
     return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
-  memcpy(o, offs, n_bufs * sizeof *o);
-  memcpy(z, sizes, n_bufs * sizeof *z);
+  if (n_bufs > 0) { /* a struct page of 2.0 has none (and offs NULL) */
+    memcpy(o, offs, n_bufs * sizeof *o);
+    memcpy(z, sizes, n_bufs * sizeof *z);
+  }
   pg->n_buffer_offsets = pg->n_buffer_sizes = n_bufs;
   pg->buffer_offsets = o;
   pg->buffer_sizes = z;
@@ -403,6 +416,13 @@ static lp_status add_page(lp__dfw *w, size_t col, const uint64_t *offs, const ui
   pg->priority = first_row;
   lp__ptrvec_push(a, &w->pages[col], pg);
   return lp__arena_failed(a) ? lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path) : LP_OK;
+}
+
+/* Record a 2.1 page (its buffers and layout) in the metadata of column col. */
+static lp_status add_page(lp__dfw *w, size_t col, const uint64_t *offs, const uint64_t *sizes, size_t n_bufs,
+                          uint64_t rows, uint64_t first_row, Lance__Encodings21__PageLayout *layout, lp_error *err) {
+  return lp__dfw_add_page_any(w, col, offs, sizes, n_bufs, rows, first_row, "/lance.encodings21.PageLayout",
+                              layout ? &layout->base : NULL, err);
 }
 
 /* A PageLayout holding `inner` in member `which`. */
@@ -811,11 +831,25 @@ void lp__file_version_numbers(lp__file_version v, uint32_t *major, uint32_t *min
   *minor = v == LP__FILE_V2_0 ? 0 : 1;
 }
 
+/* 2.0: one column per field in pre-order; only leaf_id of each entry of w->leaves is used (the field id). */
+static lp_status columns_v20(lp__dfw *w, lp_error *err) {
+  size_t n = lp__dfw20_count_columns(w->schema);
+  int32_t *ids = calloc(n ? n : 1, sizeof *ids);
+  w->leaves = calloc(n ? n : 1, sizeof *w->leaves);
+  w->column_rows = calloc(n ? n : 1, sizeof *w->column_rows);
+  if (ids == NULL || w->leaves == NULL || w->column_rows == NULL) {
+    free(ids);
+    return lp_error_set(err, LP_ENOMEM, "data file: out of memory");
+  }
+  lp__dfw20_column_ids(w->schema, ids);
+  for (size_t i = 0; i < n; i++) w->leaves[i].leaf_id = ids[i];
+  w->n_leaves = n;
+  free(ids);
+  return LP_OK;
+}
+
 lp_status lp__dfw_open(const char *data_dir, const lp__schema *schema, const lp__dfw_options *opts, lp__dfw **out,
                        lp_error *err) {
-  if (opts && opts->version != LP__FILE_V2_1)
-    return lp_error_set(err, LP_EUNSUPPORTED, "%s: data files of format %s are not written", data_dir,
-                        lp__file_version_name(opts->version));
   lp__dfw *w = calloc(1, sizeof *w);
   if (w == NULL) return lp_error_set(err, LP_ENOMEM, "data file: out of memory");
   w->fd = -1;
@@ -839,9 +873,13 @@ lp_status lp__dfw_open(const char *data_dir, const lp__schema *schema, const lp_
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create a data file", data_dir);
     goto fail;
   }
-  leaf_path cur;
-  memset(&cur, 0, sizeof cur);
-  for (size_t i = 0; i < schema->n_fields && rc == LP_OK; i++) rc = collect_leaves(w, &schema->fields[i], &cur, i, err);
+  if (w->opts.version == LP__FILE_V2_0) {
+    rc = columns_v20(w, err);
+  } else {
+    leaf_path cur;
+    memset(&cur, 0, sizeof cur);
+    for (size_t i = 0; i < schema->n_fields && rc == LP_OK; i++) rc = collect_leaves(w, &schema->fields[i], &cur, i, err);
+  }
   if (rc != LP_OK) goto fail;
   w->arena = lp__arena_new();
   w->pages = calloc(w->n_leaves ? w->n_leaves : 1, sizeof *w->pages);
@@ -861,6 +899,12 @@ uint64_t lp__dfw_rows(const lp__dfw *w) { return w->n_rows; }
 lp_status lp__dfw_write(lp__dfw *w, const struct ArrowArray *batch, int64_t row_start, int64_t n_rows, lp_error *err) {
   if (w->sticky != LP_OK) return lp_error_set(err, w->sticky, "%s: an earlier write failed", w->tmp_path);
   if (n_rows <= 0) return LP_OK;
+  if (w->opts.version == LP__FILE_V2_0) {
+    lp_status rc = lp__dfw20_write(w, batch, row_start, n_rows, err);
+    if (rc != LP_OK) w->sticky = rc;
+    else w->n_rows += (uint64_t)n_rows;
+    return rc;
+  }
   for (size_t col = 0; col < w->n_leaves; col++) {
     const leaf_path *p = &w->leaves[col];
     const lp__field *leaf = p->node[p->depth - 1];
@@ -922,6 +966,7 @@ static lp_status pack_descriptor(const lp__dfw *w, uint8_t **out, size_t *out_le
 lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   memset(res, 0, sizeof *res);
   lp_status rc = w->sticky != LP_OK ? lp_error_set(err, w->sticky, "%s: an earlier write failed", w->tmp_path) : LP_OK;
+  if (rc == LP_OK && w->opts.version == LP__FILE_V2_0) rc = lp__dfw20_finish(w, err);
   /* global buffer 0: FileDescriptor{schema{fields, metadata}, length} */
   size_t pad = (size_t)((PAGE_ALIGN - w->pos % PAGE_ALIGN) % PAGE_ALIGN);
   lp__buf_fill(&w->out, 0, pad);
@@ -974,8 +1019,9 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   lp__buf_u64le(&tail, gbot_pos);
   lp__buf_u32le(&tail, 1);
   lp__buf_u32le(&tail, (uint32_t)w->n_leaves);
-  lp__buf_u16le(&tail, 2);
-  lp__buf_u16le(&tail, 1);
+  bool v20 = w->opts.version == LP__FILE_V2_0; /* 2.0 files say 0.3 in the footer */
+  lp__buf_u16le(&tail, v20 ? 0 : 2);
+  lp__buf_u16le(&tail, v20 ? 3 : 1);
   lp__buf_put(&tail, "LANC", 4);
   free(cmo);
   if (rc == LP_OK) rc = lp__buf_status(&tail, w->tmp_path, err);
@@ -1015,6 +1061,7 @@ void lp__dfw_abort(lp__dfw *w) {
   lp__arena_free(w->arena);
   free(w->pages);
   free(w->leaves);
+  free(w->column_rows);
   levels_free(&w->lv);
   lp__buf_reset(&w->out);
   free(w);

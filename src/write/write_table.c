@@ -99,20 +99,19 @@ lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__wr
   return lp__plan_status(plan, "commit", err);
 }
 
-/* Data storage versions as the manifest names them: lancepool writes data files of the first two. */
+/* The data storage versions lancepool writes, as the manifest names them (2.2 and legacy are not). */
 static const struct {
   const char *name;
-  bool writable;
   lp__file_version version;
-} STORAGE_VERSIONS[] = {{"2.1", true, LP__FILE_V2_1}, {"2.0", false, LP__FILE_V2_0}};
+} STORAGE_VERSIONS[] = {{"2.1", LP__FILE_V2_1}, {"2.0", LP__FILE_V2_0}};
 
 lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_error *err) {
   for (size_t i = 0; name && i < sizeof STORAGE_VERSIONS / sizeof *STORAGE_VERSIONS; i++)
-    if (strcmp(name, STORAGE_VERSIONS[i].name) == 0 && STORAGE_VERSIONS[i].writable) {
+    if (strcmp(name, STORAGE_VERSIONS[i].name) == 0) {
       *out = STORAGE_VERSIONS[i].version;
       return LP_OK;
     }
-  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of version 2.1 only",
+  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of versions 2.0 and 2.1 only",
                       name ? name : "(none)");
 }
 
@@ -129,7 +128,7 @@ lp_status lp__table_file_version(const lp__base *base, const char *table, lp__fi
   const char *name = table_storage_version(base->m);
   if (lp__storage_version_parse(name, out, NULL) == LP_OK) return LP_OK;
   return lp_error_set(err, LP_EUNSUPPORTED,
-                      "table %s uses data storage version %s; lancepool writes data files of version 2.1 only, and "
+                      "table %s uses data storage version %s; lancepool writes data files of versions 2.0 and 2.1 only, and "
                       "LanceDB refuses tables whose data files mix versions",
                       table, name);
 }

@@ -4,7 +4,8 @@
 //
 //   node gen_write_rows.mjs SCHEMA_KIND FIRST_ID COUNT [SEED]
 // SCHEMA_KIND: "all" (every type of the read path except large_list, which apache-arrow 18 in Node cannot
-// decode) or "small" (id, text, vector(8)).
+// decode), "small" (id, text, vector(8)), "extra" (float16 vectors, a struct of a list and a vector, a
+// list of vectors) or "nulls" (columns of nulls only, or in their first 300 rows).
 // Also: node gen_write_rows.mjs spec all   prints the CLI schema spec of the kind.
 
 const SPECS = {
@@ -15,6 +16,13 @@ const SPECS = {
     "tags:list<utf8>, nums:list<int64>, st:struct<a: int32, b: utf8>, long:utf8, " +
     "vn8:fixed_size_list<float32, 8>, vn:vector(128)",
   small: "id:int64 not null, text:utf8, vec:vector(8)",
+  // more shapes for the data storage version 2.0 tests: float16 vectors, a struct holding a list and a
+  // vector, a list of vectors
+  extra:
+    "id:int64 not null, hv:fixed_size_list<float16, 16>, " +
+    "sl:struct<t: list<utf8>, w: fixed_size_list<float32, 4>>, lv:list<fixed_size_list<float32, 2>>",
+  // columns whose first pages (or all) hold only nulls
+  nulls: "id:int64 not null, nul:int32, snul:utf8, vnul:vector(4), lnul:list<int64>",
 };
 
 let state = 1n;
@@ -68,6 +76,29 @@ function rowSmall(id) {
   return { id, text: maybeNull(0.1, () => word() + id), vec: Array.from({ length: 8 }, () => (pick(512) - 256) / 8) };
 }
 
+function rowExtra(id) {
+  const f = (d) => (pick(2048) - 1024) / d;
+  return {
+    id,
+    hv: maybeNull(0.1, () => Array.from({ length: 16 }, () => maybeNull(0.05, () => (pick(512) - 256) / 4))),
+    sl: maybeNull(0.1, () => ({
+      t: maybeNull(0.2, () => Array.from({ length: pick(4) }, () => maybeNull(0.1, word))),
+      w: maybeNull(0.2, () => Array.from({ length: 4 }, () => f(8))),
+    })),
+    lv: maybeNull(0.15, () => Array.from({ length: pick(4) }, () => maybeNull(0.1, () => [f(16), f(16)]))),
+  };
+}
+
+function rowNulls(id) {
+  return {
+    id,
+    nul: null,
+    snul: id < 300 ? null : word() + id,
+    vnul: id < 300 ? null : Array.from({ length: 4 }, () => (pick(512) - 256) / 4),
+    lnul: id < 300 ? null : Array.from({ length: pick(3) }, () => pick(1000)),
+  };
+}
+
 function text(v) {
   if (v === null) return "null";
   if (typeof v === "bigint") return v.toString();
@@ -84,7 +115,7 @@ if (kind === "spec") {
 } else {
   const first = Number(a), count = Number(b);
   state = BigInt(seed ?? first) * 2654435761n + 7n;
-  const make = kind === "all" ? rowAll : rowSmall;
+  const make = { all: rowAll, small: rowSmall, extra: rowExtra, nulls: rowNulls }[kind];
   const out = [];
   for (let i = 0; i < count; i++) out.push(text(make(first + i)));
   process.stdout.write(out.length ? out.join("\n") + "\n" : "");
