@@ -31,6 +31,14 @@ enum {
   LP_CLI_OPT_K = 128,
   LP_CLI_OPT_METRIC = 256,
   LP_CLI_OPT_POSTFILTER = 512,
+  /* full-text and hybrid search; --phrase is a flag */
+  LP_CLI_OPT_TEXT = 1024,
+  LP_CLI_OPT_TEXT_COLUMN = 2048,
+  LP_CLI_OPT_OPERATOR = 4096,
+  LP_CLI_OPT_PHRASE = 8192,
+  LP_CLI_OPT_FUZZINESS = 16384,
+  LP_CLI_OPT_RERANK = 32768,
+  LP_CLI_OPT_ALPHA = 65536,
 };
 
 /* A parsed command line: positional arguments, then the options given. */
@@ -50,6 +58,13 @@ typedef struct lp__cli_args {
   const char *k;         /* --k text, or NULL */
   const char *metric;    /* --metric, or NULL */
   bool postfilter;       /* --postfilter given */
+  const char *text;      /* --text, or NULL */
+  const char *text_column; /* --text-column, or NULL */
+  const char *op;        /* --operator, or NULL */
+  bool phrase;           /* --phrase given */
+  const char *fuzziness; /* --fuzziness text, or NULL */
+  const char *rerank;    /* --rerank, or NULL */
+  const char *alpha;     /* --alpha text, or NULL */
 } lp__cli_args;
 
 /* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "query/predicate.h"
+#include "query/topk.h"
 #include "lancepool/lance.h"
 
 /* Parse and bind `where` against table t's schema; *out = NULL when where is NULL or empty. */
@@ -24,5 +25,20 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
 /* Counters since the process started (tests check that the bounded pass ran, and how much it pruned):
  * chunks searched through an 8-bit shadow, and candidates measured exactly after them. */
 void lp__search_sq8_counts(uint64_t *bounded_chunks, uint64_t *refined_rows);
+
+/* The result of a search: the rows at hits[i].pos (live positions), projected to `columns` (NULL = all),
+ * plus a nullable float32 column score_name holding hits[i].dist. Caller owns both outputs. */
+lp_status lp__search_build_result(lp_table *t, const char *const *columns, size_t n_columns, const lp__topk_item *hits,
+                                  size_t n, const char *score_name, struct ArrowArray *out_array,
+                                  struct ArrowSchema *out_schema, lp_error *err);
+
+/* The hits of a vector search (distance in .dist), in rank order, offset and k applied. Caller frees *out. */
+lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *o, lp__topk_item **out, size_t *out_n,
+                                 lp_error *err);
+
+/* Every hit of a text search (score in .dist), best first (score descending, then position); `where`
+ * replaces o->where and o->k is not applied. Caller frees *out. */
+lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, const char *where, lp__topk_item **out,
+                               size_t *out_n, lp_error *err);
 
 #endif
