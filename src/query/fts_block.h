@@ -48,4 +48,9 @@ void lp__fts_block_unref(lp__fts_block *b); /* accepts NULL */
 /* Term id of the n bytes at s, or -1 when the fragment has no such term. */
 int64_t lp__fts_block_find(const lp__fts_block *b, const char *s, size_t n);
 
+/* The tokenizer settings an FTS index records (the InvertedIndexDetails message of its IndexMetadata;
+ * language is stored as a JSON string). LP_ECORRUPT when the bytes do not decode, LP_EUNSUPPORTED for a
+ * base tokenizer lancepool does not implement. */
+lp_status lp__fts_params_from_details(const uint8_t *bytes, size_t n, lp__fts_params *p, lp_error *err);
+
 #endif

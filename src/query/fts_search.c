@@ -52,9 +52,8 @@ static bool is_fts_index(const Lance__Table__IndexMetadata *im, int32_t field_id
   return im->fields[0] == field_id && n >= m && strcmp(u + n - m, DETAILS_TYPE) == 0;
 }
 
-/* The settings recorded in the details (language is a JSON string: "\"English\""). */
-static lp_status params_from_details(const ProtobufCBinaryData *v, lp__fts_params *p, lp_error *err) {
-  Lance__Table__InvertedIndexDetails *d = lance__table__inverted_index_details__unpack(NULL, v->len, v->data);
+lp_status lp__fts_params_from_details(const uint8_t *bytes, size_t n, lp__fts_params *p, lp_error *err) {
+  Lance__Table__InvertedIndexDetails *d = lance__table__inverted_index_details__unpack(NULL, n, bytes);
   if (d == NULL) return lp_error_set(err, LP_ECORRUPT, "fts: the index's InvertedIndexDetails do not decode");
   lp_status rc = LP_OK;
   lp__fts_params_default(p);
@@ -104,7 +103,7 @@ static lp_status find_index(const lp__manifest *m, int32_t field_id, fts_index *
     if (!ix->found) {
       ix->found = true;
       if ((ix->frags = roaring_bitmap_create()) == NULL) rc = lp_error_set(err, LP_ENOMEM, "fts: out of memory");
-      if (rc == LP_OK) rc = params_from_details(&im->index_details->value, &ix->params, err);
+      if (rc == LP_OK) rc = lp__fts_params_from_details(im->index_details->value.data, im->index_details->value.len, &ix->params, err);
     }
     if (rc == LP_OK) rc = add_fragments(ix, &im->fragment_bitmap, err);
   }
