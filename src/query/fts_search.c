@@ -39,6 +39,7 @@ void lp_text_search_options_init(lp_text_search_options *o) {
 
 typedef struct fts_index {
   bool found;
+  uint64_t version;        /* the table version the index was built on (its newest segment's) */
   lp__fts_params params;
   roaring_bitmap_t *frags; /* fragments the index covers (union of its segments) */
 } fts_index;
@@ -106,6 +107,7 @@ static lp_status find_index(const lp__manifest *m, int32_t field_id, fts_index *
       if (rc == LP_OK) rc = lp__fts_params_from_details(im->index_details->value.data, im->index_details->value.len, &ix->params, err);
     }
     if (rc == LP_OK) rc = add_fragments(ix, &im->fragment_bitmap, err);
+    if (im->dataset_version > ix->version) ix->version = im->dataset_version;
   }
   lance__table__index_section__free_unpacked(sec, NULL);
   return rc;
@@ -315,6 +317,7 @@ typedef struct frag_ctx {
   bool indexed;
   uint64_t live_base; /* live position of the fragment's first live row */
   int64_t *term_of;   /* per query term: its id in this block, or -1 */
+  lp__deletion_vec *deleted_at_index; /* rows deleted when the index was built (NULL = none), a reference */
 } frag_ctx;
 
 typedef struct stats {
@@ -347,8 +350,10 @@ static inline bool live_pos(const frag_ctx *fc, uint64_t row, const uint8_t *sel
   return sel == NULL || lp__bit_get(sel, (int64_t)*pos);
 }
 
+/* Whether an indexed row counts in the index's statistics: LanceDB's index keeps the rows it was built
+ * over, so a row deleted since still counts; a row deleted before the build does not. */
 static bool row_live(const frag_ctx *fc, uint64_t row) {
-  return !(fc->fr.deleted && lp__deletion_vec_has(fc->fr.deleted, row));
+  return !(fc->deleted_at_index && lp__deletion_vec_has(fc->deleted_at_index, row));
 }
 
 /* N and total length over the live rows of the indexed fragments (non-null texts), or with indexed false
@@ -520,6 +525,26 @@ static lp_status open_fragments(lp_table *t, const lp__field *f, const fts_index
 
 /* Each fragment's ids of the terms it is scored with: the index's query for indexed fragments, the flat
  * query for the others. */
+/* The deletion vectors of the indexed fragments as of the index's version (the rows its statistics
+ * cover). When that version can no longer be read (cleaned up), today's deletions stand in. */
+static lp_status deletions_at_index(lp_table *t, const fts_index *ix, frag_ctx *fcs, lp_error *err) {
+  lp_table *old = NULL;
+  lp_error ignored;
+  if (ix->version == 0 || ix->version == t->m->version || lp_table_open(t->db, t->name, ix->version, &old, &ignored) != LP_OK)
+    old = NULL;
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
+    if (!fcs[i].indexed || fcs[i].b == NULL) continue;
+    const lp__fragment *then = NULL;
+    for (size_t j = 0; old && j < old->m->n_fragments; j++)
+      if (old->m->fragments[j].id == t->m->fragments[i].id) then = &old->m->fragments[j];
+    if (old == NULL || then == NULL) fcs[i].deleted_at_index = fcs[i].fr.deleted ? lp__deletion_vec_ref(fcs[i].fr.deleted) : NULL;
+    else if (then->has_deletion) rc = lp__table_deletions(old, then, &fcs[i].deleted_at_index, err);
+  }
+  lp_table_close(old);
+  return rc;
+}
+
 static lp_status map_terms(frag_ctx *fcs, size_t n_frags, const query *q_idx, const query *q_flat, lp_error *err) {
   for (size_t i = 0; i < n_frags; i++) {
     if (fcs[i].b == NULL) continue;
@@ -599,6 +624,7 @@ lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, con
   /* LanceDB's flat search of unindexed rows does not expand fuzzy terms: it looks for the exact ones. */
   if (rc == LP_OK && o->fuzziness != 0) rc = query_terms(tk, o->query, false, &q_flat, err);
   if (rc == LP_OK && q.n > 0) rc = open_fragments(t, f, &ix, tk, fcs, err);
+  if (rc == LP_OK && q.n > 0) rc = deletions_at_index(t, &ix, fcs, err);
   if (rc == LP_OK && q.n > 0 && o->fuzziness != 0) {
     bool *indexed = calloc(n_frags + 1, sizeof *indexed);
     lp__fts_block **blocks = calloc(n_frags + 1, sizeof *blocks);
@@ -622,6 +648,7 @@ lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, con
   for (size_t i = 0; fcs && i < n_frags; i++) {
     lp__fts_block_unref(fcs[i].b);
     free(fcs[i].term_of);
+    lp__deletion_vec_unref(fcs[i].deleted_at_index);
     if (fcs[i].open) lp__frag_reader_close(&fcs[i].fr);
   }
   free(fcs);

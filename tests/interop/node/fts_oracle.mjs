@@ -3,9 +3,9 @@
 // Writes the tables with LanceDB (seeded PRNG: the same on every run):
 //   docs  (id int32, cat utf8, text utf8 nullable, vec fixed_size_list<float32, 8>): 240 rows, an FTS index
 //         with default settings, then 60 more rows appended after the index (LanceDB searches them
-//         unindexed); words in mixed case, accents, Cyrillic, Greek, CJK, stop words, inflections.
+//         unindexed), then one row of each kind deleted; words in mixed case, accents, Cyrillic, Greek, CJK, stop words, inflections.
 //   phr   (id, body): 150 rows, FTS index with positions (phrase queries).
-//   big   (id, body large_utf8): 90 rows, default FTS index.
+//   big   (id, body large_utf8): 90 rows, default FTS index, 13 rows deleted after it was built.
 //   ws    (id, body): FTS index with the whitespace tokenizer, no stemming, no stop words, no folding.
 //   plain (id, body): text and no index; nums (id, n, body indexed): for refusals.
 // Then runs every case through LanceDB and through `lancepool search ... --columns id`, and compares:
@@ -59,6 +59,7 @@ const docs = await db.createTable("docs", lancedb.makeArrowTable(docRows(0, 240)
 await docs.createIndex("text", { config: lancedb.Index.fts() });
 const indexVersion = await docs.version();
 await docs.add(lancedb.makeArrowTable(docRows(240, 60), { schema: docsSchema }));
+await docs.delete("id = 5 OR id = 250"); // one indexed row, one appended row
 
 const A = createRequire(import.meta.url)("apache-arrow"); // the build LanceDB loads (arrow_build.mjs)
 const bodyTable = async (name, n, type, ftsOptions) => {
@@ -74,6 +75,7 @@ const bodyTable = async (name, n, type, ftsOptions) => {
 };
 const phr = await bodyTable("phr", 150, new A.Utf8(), { withPosition: true });
 const big = await bodyTable("big", 90, new A.LargeUtf8(), {});
+await big.delete("id < 12 OR id = 40"); // after the index: LanceDB's statistics still count these rows
 const ws = await bodyTable("ws", 90, new A.Utf8(), { baseTokenizer: "whitespace", stem: false, removeStopWords: false, asciiFolding: false });
 await bodyTable("plain", 10, new A.Utf8(), null);
 // hyb: for hybrid queries, every row of a different length (11 filler terms per row more than the row
