@@ -40,7 +40,10 @@ static lp_status merge(const lp__topk_item *vh, size_t nv, const lp__topk_item *
   cand *c = calloc(nv + nt + 1, sizeof *c);
   if (c == NULL) return lp_error_set(err, LP_ENOMEM, "hybrid search: out of memory");
   size_t n = 0;
-  for (size_t i = 0; i < nv; i++) c[n++] = (cand){vh[i].pos, (int64_t)i, -1, vh[i].dist, 0, 0, n};
+  for (size_t i = 0; i < nv; i++) {
+    c[n] = (cand){vh[i].pos, (int64_t)i, -1, vh[i].dist, 0, 0, n};
+    n++;
+  }
   for (size_t j = 0; j < nt; j++) {
     size_t i = 0;
     while (i < nv && c[i].pos != th[j].pos) i++;
