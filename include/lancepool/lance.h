@@ -201,6 +201,66 @@ LP_API LP_MUST_CHECK lp_status lp_table_search(lp_table *t, const lp_search_opti
                                                struct ArrowArray *out_array, struct ArrowSchema *out_schema,
                                                lp_error *err);
 
+/* ---- Full-text and hybrid search -------------------------------------------------------------------
+ * BM25 keyword search over a utf8/large_utf8 column that has a LanceDB full-text (inverted) index, with
+ * LanceDB's tokenizer settings as recorded in the index and LanceDB's scores (`_score`). lancepool
+ * computes the answer itself over the table's rows (it does not read the index's posting lists); rows
+ * appended after the index was built are searched too, scored as LanceDB scores its unindexed rows. The
+ * first search of a fragment tokenises its text column; with a session the result is kept in the
+ * session's vector cache (same budget) for later searches. Same threading rule as lp_table_search. */
+
+typedef enum lp_fts_operator { LP_FTS_OR = 0, LP_FTS_AND = 1 } lp_fts_operator;
+
+typedef struct lp_text_search_options {
+  const char *query;          /* the text to search for (borrowed for the call) */
+  const char *column;         /* text column; NULL = the only column with a full-text index */
+  int64_t k;                  /* results wanted; must be > 0; default 10 */
+  const char *where;          /* SQL-subset pre-filter, NULL = none */
+  const char *const *columns; /* columns to return, in this order; NULL = all, schema order */
+  size_t n_columns;
+  lp_fts_operator op;         /* OR (default): any term; AND: every term the index knows */
+  bool phrase;                /* the terms in this order, next to each other (needs an index with positions) */
+  int32_t fuzziness;          /* 0 (default) = exact terms; n > 0 = up to n edits; -1 = by term length */
+  uint32_t max_expansions;    /* fuzzy: at most this many index terms in all; default 50 */
+} lp_text_search_options;
+
+/* Fill opts with: no query, auto column, k = 10, no filter, all columns, OR, no phrase, exact terms. */
+LP_API void lp_text_search_options_init(lp_text_search_options *opts);
+
+/* Run one BM25 search. On LP_OK *out_array is a struct array with one row per result, best first (score
+ * descending, ties by row position), holding the projected columns and then `_score` (float32); the
+ * caller owns it and *out_schema. A query with no searchable terms (empty, only stop words) gives no
+ * rows, as in LanceDB. LP_EINVAL for: no query, k <= 0, a column that is not utf8/large_utf8 or has no
+ * full-text index (LanceDB refuses to search without one), a phrase query on an index without positions,
+ * a bad filter; LP_EUNSUPPORTED for tokenizer settings lancepool does not implement. */
+LP_API LP_MUST_CHECK lp_status lp_table_text_search(lp_table *t, const lp_text_search_options *opts,
+                                                    struct ArrowArray *out_array, struct ArrowSchema *out_schema,
+                                                    lp_error *err);
+
+typedef enum lp_rerank { LP_RERANK_RRF = 0, LP_RERANK_LINEAR = 1 } lp_rerank;
+
+/* Hybrid search: a vector search and a text search over the same table, fused. */
+typedef struct lp_hybrid_search_options {
+  lp_search_options vector;     /* its k, columns and where are ignored: the fields below apply */
+  lp_text_search_options text;  /* its k, columns and where are ignored: the fields below apply */
+  int64_t k;                    /* fused results wanted; default 10 */
+  const char *where;            /* pre-filter of both legs */
+  const char *const *columns;   /* projection, NULL = all */
+  size_t n_columns;
+  lp_rerank rerank;             /* RRF (default) or LINEAR */
+  double alpha;                 /* RRF: weight of the vector leg, default 0.5 (plain RRF); LINEAR: weight of
+                                   the vector leg's normalised score, default 0.7 */
+} lp_hybrid_search_options;
+
+/* Fill opts with both legs' defaults, k = 10, RRF, alpha unset (the reranker's own default). */
+LP_API void lp_hybrid_search_options_init(lp_hybrid_search_options *opts);
+
+/* Run both legs (each fetching its own candidates as LanceDB's hybrid query does) and fuse them; the result
+ * holds the projected columns and then `_relevance_score` (float32), best first. Errors as both legs'. */
+LP_API LP_MUST_CHECK lp_status lp_table_hybrid_search(lp_table *t, const lp_hybrid_search_options *opts,
+                                                      struct ArrowArray *out_array, struct ArrowSchema *out_schema,
+                                                      lp_error *err);
+
 /* A scan of the live rows for which `where` is TRUE (NULL or "" = every row), in natural order, with
  * opts' projection, and offset/limit counted among the matching rows. Otherwise as lp_table_scan. */
 LP_API LP_MUST_CHECK lp_status lp_table_scan_where(lp_table *t, const lp_scan_options *opts, const char *where,

@@ -23,6 +23,13 @@ static const struct {
     {"--refine-factor", LP_CLI_OPT_REFINE},
     {"--bypass-index", LP_CLI_OPT_BYPASS_INDEX},
     {"--fast-search", LP_CLI_OPT_FAST_SEARCH},
+    {"--text", LP_CLI_OPT_TEXT},
+    {"--text-column", LP_CLI_OPT_TEXT_COLUMN},
+    {"--operator", LP_CLI_OPT_OPERATOR},
+    {"--phrase", LP_CLI_OPT_PHRASE},
+    {"--fuzziness", LP_CLI_OPT_FUZZINESS},
+    {"--rerank", LP_CLI_OPT_RERANK},
+    {"--alpha", LP_CLI_OPT_ALPHA},
 };
 
 static bool parse_u64(const char *text, uint64_t *out) {
@@ -73,6 +80,12 @@ static int set_option(lp__cli_args *a, unsigned bit, const char *name, const cha
   case LP_CLI_OPT_METRIC: a->metric = value; return 0;
   case LP_CLI_OPT_NPROBES: a->nprobes = value; return 0;
   case LP_CLI_OPT_REFINE: a->refine = value; return 0;
+  case LP_CLI_OPT_TEXT: a->text = value; return 0;
+  case LP_CLI_OPT_TEXT_COLUMN: a->text_column = value; return 0;
+  case LP_CLI_OPT_OPERATOR: a->op = value; return 0;
+  case LP_CLI_OPT_FUZZINESS: a->fuzziness = value; return 0;
+  case LP_CLI_OPT_RERANK: a->rerank = value; return 0;
+  case LP_CLI_OPT_ALPHA: a->alpha = value; return 0;
   default:
     if (a->columns != NULL) return lp__cli_usage(usage, "%s given twice", name);
     return split_columns(a, value, usage);
@@ -102,11 +115,13 @@ int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned 
       }
     if ((bit & allowed) == 0) return lp__cli_usage(usage, "unknown option '%.*s'", (int)name_len, arg);
     const char *value = eq ? eq + 1 : NULL;
-    if (bit == LP_CLI_OPT_POSTFILTER || bit == LP_CLI_OPT_BYPASS_INDEX || bit == LP_CLI_OPT_FAST_SEARCH) { /* flags */
+    if (bit == LP_CLI_OPT_POSTFILTER || bit == LP_CLI_OPT_BYPASS_INDEX || bit == LP_CLI_OPT_FAST_SEARCH ||
+        bit == LP_CLI_OPT_PHRASE) { /* flags */
       if (value != NULL) return lp__cli_usage(usage, "%s takes no value", name);
       if (bit == LP_CLI_OPT_POSTFILTER) out->postfilter = true;
       if (bit == LP_CLI_OPT_BYPASS_INDEX) out->bypass_index = true;
       if (bit == LP_CLI_OPT_FAST_SEARCH) out->fast_search = true;
+      if (bit == LP_CLI_OPT_PHRASE) out->phrase = true;
       continue;
     }
     if (value == NULL) {

@@ -36,6 +36,14 @@ enum {
   LP_CLI_OPT_REFINE = 2048,        /* and the flags --bypass-index and --fast-search */
   LP_CLI_OPT_BYPASS_INDEX = 4096,
   LP_CLI_OPT_FAST_SEARCH = 8192,
+  /* full-text and hybrid search; --phrase is a flag */
+  LP_CLI_OPT_TEXT = 16384,
+  LP_CLI_OPT_TEXT_COLUMN = 32768,
+  LP_CLI_OPT_OPERATOR = 65536,
+  LP_CLI_OPT_PHRASE = 131072,
+  LP_CLI_OPT_FUZZINESS = 262144,
+  LP_CLI_OPT_RERANK = 524288,
+  LP_CLI_OPT_ALPHA = 1048576,
 };
 
 /* A parsed command line: positional arguments, then the options given. */
@@ -59,6 +67,13 @@ typedef struct lp__cli_args {
   const char *refine;    /* --refine-factor text, or NULL */
   bool bypass_index;     /* --bypass-index given */
   bool fast_search;      /* --fast-search given */
+  const char *text;      /* --text, or NULL */
+  const char *text_column; /* --text-column, or NULL */
+  const char *op;        /* --operator, or NULL */
+  bool phrase;           /* --phrase given */
+  const char *fuzziness; /* --fuzziness text, or NULL */
+  const char *rerank;    /* --rerank, or NULL */
+  const char *alpha;     /* --alpha text, or NULL */
 } lp__cli_args;
 
 /* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in

@@ -22,7 +22,7 @@ static const command commands[] = {
     {"count", lp__cli_count, COUNT_USAGE, "number of live rows"},
     {"versions", lp__cli_versions, VERSIONS_USAGE, "one line per version: number, commit time (us)"},
     {"indices", lp__cli_indices, INDICES_USAGE, "LanceDB's indexes: name, type, columns, indexed and unindexed rows"},
-    {"search", lp__cli_search, SEARCH_USAGE, "the nearest rows to a vector, as JSON Lines"},
+    {"search", lp__cli_search, SEARCH_USAGE, "nearest rows to a vector, BM25 text search or both fused, as JSON Lines"},
     {"create", lp__cli_create, CREATE_USAGE, "create a table"},
     {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},
     {"delete", lp__cli_delete, DELETE_USAGE, "delete rows, print count and new version"},

@@ -21,7 +21,9 @@
 #define SEARCH_USAGE                                                                                   \
   "lancepool search DB TABLE --vector '[0.1, 0.2, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]" \
   " [--where PRED] [--postfilter] [--columns a,b] [--version N] [--nprobes 20] [--refine-factor R]"    \
-  " [--bypass-index] [--fast-search]"
+  " [--bypass-index] [--fast-search]"                                                                   \
+  " [--text 'QUERY' [--text-column C] [--operator or|and] [--phrase] [--fuzziness N|auto]"              \
+  " [--rerank rrf|linear] [--alpha A]]"
 #define TABLES_USAGE "lancepool tables DB"
 #define UPSERT_USAGE "lancepool upsert DB TABLE --on KEY --jsonl FILE|- [--no-fsync]"
 #define VERSIONS_USAGE "lancepool versions DB TABLE"

@@ -645,8 +645,8 @@ static void owned_schema_release(struct ArrowSchema *s) {
   s->release = NULL;
 }
 
-/* out = struct schema with the children of `in` (moved out of it) plus a nullable float32 `_distance`. */
-static lp_status schema_with_distance(struct ArrowSchema *in, struct ArrowSchema *out, lp_error *err) {
+/* out = struct schema with the children of `in` (moved out of it) plus a nullable float32 column `name`. */
+static lp_status schema_with_score(struct ArrowSchema *in, const char *name, struct ArrowSchema *out, lp_error *err) {
   owned_schema *o = calloc(1, sizeof *o);
   int64_t n = in->n_children + 1;
   if (o == NULL || (o->children = calloc((size_t)n, sizeof *o->children)) == NULL) {
@@ -670,7 +670,7 @@ static lp_status schema_with_distance(struct ArrowSchema *in, struct ArrowSchema
     }
   }
   owned_schema *d = calloc(1, sizeof *d);
-  char *nm = strdup("_distance");
+  char *nm = strdup(name);
   if (d == NULL || nm == NULL) {
     free(d);
     free(nm);
@@ -689,9 +689,9 @@ static lp_status schema_with_distance(struct ArrowSchema *in, struct ArrowSchema
   return LP_OK;
 }
 
-/* Step 6: rows at the hits' positions, projected, plus `_distance`. */
-static lp_status build_result(lp_table *t, const lp_search_options *o, const hit *hits, size_t n,
-                              struct ArrowArray *out_array, struct ArrowSchema *out_schema, lp_error *err) {
+lp_status lp__search_build_result(lp_table *t, const char *const *columns, size_t n_columns, const lp__topk_item *hits,
+                                  size_t n, const char *score_name, struct ArrowArray *out_array,
+                                  struct ArrowSchema *out_schema, lp_error *err) {
   struct ArrowArray rows = {0};
   struct ArrowSchema rs = {0};
   uint64_t *pos = malloc((n ? n : 1) * sizeof *pos);
@@ -706,11 +706,11 @@ static lp_status build_result(lp_table *t, const lp_search_options *o, const hit
     dist[i] = hits[i].dist;
   }
   lp_status rc;
-  if (n > 0) rc = lp_table_take(t, pos, n, o->columns, o->n_columns, &rows, &rs, err);
+  if (n > 0) rc = lp_table_take(t, pos, n, columns, n_columns, &rows, &rs, err);
   else {
     const lp__field **fields = NULL;
     size_t nf = 0;
-    rc = lp__project(t, o->columns, o->n_columns, &fields, &nf, err);
+    rc = lp__project(t, columns, n_columns, &fields, &nf, err);
     if (rc == LP_OK) rc = lp__fields_to_arrow_struct(fields, nf, &rs, err);
     if (rc == LP_OK) rc = lp__arrow_make_nulls(&rows, &rs, 0, err);
     free(fields);
@@ -726,7 +726,7 @@ static lp_status build_result(lp_table *t, const lp_search_options *o, const hit
     for (int64_t i = 0; rc == LP_OK && i < rows.n_children; i++) lp__arrow_move(rows.children[i], &kids[i]);
     if (rc == LP_OK) rc = lp__arrow_struct_make(out_array, kids, (size_t)rows.n_children + 1, (int64_t)n, NULL, 0, err);
   }
-  if (rc == LP_OK) rc = schema_with_distance(&rs, out_schema, err);
+  if (rc == LP_OK) rc = schema_with_score(&rs, score_name, out_schema, err);
   if (rc != LP_OK && out_array->release) out_array->release(out_array);
   lp__arrow_buf_free(dist);
   free(kids);
@@ -885,12 +885,10 @@ static lp__dist_kind dist_kind(lp_metric m) {
   return m == LP_METRIC_COSINE ? LP__DIST_COSINE : m == LP_METRIC_DOT ? LP__DIST_DOT : LP__DIST_L2;
 }
 
-lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowArray *out_array,
-                          struct ArrowSchema *out_schema, lp_error *err) {
-  if (t == NULL || o == NULL || out_array == NULL || out_schema == NULL)
-    return lp_error_set(err, LP_EINVAL, "lp_table_search: table, options and outputs must not be NULL");
-  memset(out_array, 0, sizeof *out_array);
-  memset(out_schema, 0, sizeof *out_schema);
+lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *o, lp__topk_item **out, size_t *out_n,
+                                 lp_error *err) {
+  *out = NULL;
+  *out_n = 0;
   const lp__field *vf = NULL;
   LP_TRY(resolve_column(t, o->column, o->dim, &vf, err));
   LP_TRY(check_query(t, o, vf, err));
@@ -941,11 +939,28 @@ lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowA
   if (rc == LP_OK) {
     size_t skip = o->offset < n_hits ? (size_t)o->offset : n_hits;
     size_t n = n_hits - skip < (uint64_t)o->k ? n_hits - skip : (size_t)o->k;
-    rc = build_result(t, o, hits ? hits + skip : NULL, n, out_array, out_schema, err);
+    if (hits && skip) memmove(hits, hits + skip, n * sizeof *hits);
+    *out = hits;
+    *out_n = n;
+    hits = NULL;
   }
   free(hits);
   free(sel);
   lp__pred_bound_free(pb);
   free(qv);
+  return rc;
+}
+
+lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowArray *out_array,
+                          struct ArrowSchema *out_schema, lp_error *err) {
+  if (t == NULL || o == NULL || out_array == NULL || out_schema == NULL)
+    return lp_error_set(err, LP_EINVAL, "lp_table_search: table, options and outputs must not be NULL");
+  memset(out_array, 0, sizeof *out_array);
+  memset(out_schema, 0, sizeof *out_schema);
+  hit *hits = NULL;
+  size_t n = 0;
+  LP_TRY(lp__vector_search_hits(t, o, &hits, &n, err));
+  lp_status rc = lp__search_build_result(t, o->columns, o->n_columns, hits, n, "_distance", out_array, out_schema, err);
+  free(hits);
   return rc;
 }

@@ -10,6 +10,7 @@
 #include "format/schema.h"
 #include "query/distance.h"
 #include "query/predicate.h"
+#include "query/topk.h"
 #include "lancepool/lance.h"
 
 /* Parse and bind `where` against table t's schema; *out = NULL when where is NULL or empty. */
@@ -57,5 +58,20 @@ bool lp__ivf_covers(const lp__ivf *x, uint64_t frag_id);
  * skipping rows LanceDB's prefilter masks (gone fragments, deleted rows, sel bit 0 when sel is given). */
 lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size_t dim, int nprobes,
                          const uint8_t *sel, size_t kp, lp__ivf_hit **out, size_t *out_n, lp_error *err);
+
+/* The result of a search: the rows at hits[i].pos (live positions), projected to `columns` (NULL = all),
+ * plus a nullable float32 column score_name holding hits[i].dist. Caller owns both outputs. */
+lp_status lp__search_build_result(lp_table *t, const char *const *columns, size_t n_columns, const lp__topk_item *hits,
+                                  size_t n, const char *score_name, struct ArrowArray *out_array,
+                                  struct ArrowSchema *out_schema, lp_error *err);
+
+/* The hits of a vector search (distance in .dist), in rank order, offset and k applied. Caller frees *out. */
+lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *o, lp__topk_item **out, size_t *out_n,
+                                 lp_error *err);
+
+/* Every hit of a text search (score in .dist), best first (score descending, then position); `where`
+ * replaces o->where and o->k is not applied. Caller frees *out. */
+lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, const char *where, lp__topk_item **out,
+                               size_t *out_n, lp_error *err);
 
 #endif

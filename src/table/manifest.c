@@ -35,6 +35,7 @@ static void manifest_free(lp__manifest *m) {
     free(f->files);
   }
   free(m->fragments);
+  free(m->index_section);
   free(m);
 }
 
@@ -278,6 +279,21 @@ static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *
   return LP_OK;
 }
 
+/* Copy the [u32 len][IndexSection] section at file offset `at` (it must end before `end`). */
+static lp_status keep_index_section(const uint8_t *bytes, size_t end, uint64_t at, const char *path, lp__manifest *m,
+                                    lp_error *err) {
+  if (at > end || end - at < 4)
+    return lp_error_set(err, LP_ECORRUPT, "%s: index section at %" PRIu64 " lies outside the manifest", path, at);
+  uint32_t len = ld32(bytes + at);
+  if (len > end - at - 4)
+    return lp_error_set(err, LP_ECORRUPT, "%s: index section at %" PRIu64 " has length %u, past the manifest", path, at, len);
+  if ((m->index_section = malloc(len ? len : 1)) == NULL) return oom(path, err);
+  memcpy(m->index_section, bytes + at + 4, len);
+  m->index_section_len = len;
+  m->size_bytes += len;
+  return LP_OK;
+}
+
 lp_status lp__manifest_decode(const uint8_t *bytes, size_t size, const char *path, lp__manifest **out,
                               lp_error *err) {
   *out = NULL;
@@ -304,6 +320,8 @@ lp_status lp__manifest_decode(const uint8_t *bytes, size_t size, const char *pat
   }
   m->refs = 1;
   lp_status rc = convert_manifest(pm, path, m, err);
+  if (rc == LP_OK && pm->opt_index_section_case == LANCE__TABLE__MANIFEST__OPT_INDEX_SECTION_INDEX_SECTION)
+    rc = keep_index_section(bytes, size - FOOTER_BYTES, pm->index_section, path, m, err);
   lance__table__manifest__free_unpacked(pm, NULL);
   if (rc != LP_OK) {
     manifest_free(m);

@@ -48,6 +48,9 @@ typedef struct lp__manifest {
   size_t n_fragments;
   char data_format[16];      /* data_format.version, e.g. "2.1"; empty when absent */
   bool has_index_section;    /* the version lists indexes (read them with table/indices.h) */
+  uint8_t *index_section;    /* the IndexSection message's bytes (decoded on demand, e.g. by full-text
+                                search), or NULL when the version lists no index */
+  size_t index_section_len;
   size_t size_bytes;         /* approximate memory held, for the cache budget */
 } lp__manifest;
 

@@ -1,0 +1,213 @@
+// Full-text and hybrid search: official LanceDB 0.31.0 answers, lancepool must give the same rows in the
+// same order with the same scores. Usage: node fts_oracle.mjs DB_DIR LANCEPOOL_BINARY
+// Writes the tables with LanceDB (seeded PRNG: the same on every run):
+//   docs  (id int32, cat utf8, text utf8 nullable, vec fixed_size_list<float32, 8>): 240 rows, an FTS index
+//         with default settings, then 60 more rows appended after the index (LanceDB searches them
+//         unindexed), then one row of each kind deleted; words in mixed case, accents, Cyrillic, Greek, CJK, stop words, inflections.
+//   phr   (id, body): 150 rows, FTS index with positions (phrase queries).
+//   big   (id, body large_utf8): 90 rows, default FTS index, 13 rows deleted after it was built.
+//   ws    (id, body): FTS index with the whitespace tokenizer, no stemming, no stop words, no folding.
+//   plain (id, body): text and no index; nums (id, n, body indexed): for refusals.
+// Then runs every case through LanceDB and through `lancepool search ... --columns id`, and compares:
+// same number of rows, the same ids in the same order (rows with equal scores may come in either order),
+// and each score within 1e-4 relative. Prints one line per failure and a summary; exit 1 on any failure.
+import * as lancedb from "@lancedb/lancedb";
+import * as arrow from "apache-arrow";
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { makeTable } from "./arrow_build.mjs";
+import { prng } from "./prng.mjs";
+
+const [dir, lancepool] = process.argv.slice(2);
+if (!dir || !lancepool) throw new Error("usage: node fts_oracle.mjs DB_DIR LANCEPOOL_BINARY");
+const rnd = prng(1414);
+const pick = (a) => a[Math.floor(rnd() * a.length)];
+
+const WORDS = [
+  "run", "running", "runs", "runner", "ran", "connect", "connected", "connection", "connections", "connecting",
+  "quick", "quickly", "jump", "jumped", "jumping", "database", "databases", "search", "searching", "searched",
+  "vector", "vectors", "index", "indexes", "indexed", "fox", "foxes", "dog", "dogs", "lazy", "brown", "happy",
+  "happiness", "generous", "generously", "organization", "organize", "university", "universe", "the", "a", "an",
+  "and", "is", "it", "of", "to", "in", "on", "with", "this", "that", "was", "be", "not", "such", "café", "cafe",
+  "naïve", "naive", "résumé", "resume", "crème", "brûlée", "façade", "Straße", "über", "Ångström", "Привет",
+  "мир", "русский", "текст", "поиск", "Ελληνικά", "κείμενα", "λόγος", "ΣΟΦΟΣ", "東京", "日本語", "検索", "données",
+  "recherche", "ÉCOLE", "École", "IPv6", "x86_64", "v2.0", "COVID-19", "e-mail", "42", "2024", "3.14",
+  "lancedb", "lancepool", "pool", "pools", "pooling", "token", "tokens", "tokenizer", "stemming", "stems",
+];
+const CATS = ["alpha", "beta", "gamma"];
+const caseOf = (w) => {
+  const r = rnd();
+  return r < 0.15 ? w.toUpperCase() : r < 0.35 ? w[0].toUpperCase() + w.slice(1) : w;
+};
+const sentence = (n) => Array.from({ length: n }, () => caseOf(pick(WORDS))).join(rnd() < 0.3 ? ", " : " ");
+const vec = () => Array.from({ length: 8 }, () => Math.fround(rnd() * 2 - 1));
+
+const db = await lancedb.connect(dir);
+const f32x8 = new arrow.FixedSizeList(8, new arrow.Field("item", new arrow.Float32(), true));
+const docsSchema = new arrow.Schema([
+  new arrow.Field("id", new arrow.Int32(), false),
+  new arrow.Field("cat", new arrow.Utf8(), true),
+  new arrow.Field("text", new arrow.Utf8(), true),
+  new arrow.Field("vec", f32x8, true),
+]);
+const docRows = (start, n) =>
+  Array.from({ length: n }, (_, k) => {
+    const i = start + k;
+    return { id: i, cat: pick(CATS), text: i % 23 === 7 ? null : i % 31 === 5 ? "" : sentence(1 + Math.floor(rnd() * 14)), vec: vec() };
+  });
+const docs = await db.createTable("docs", lancedb.makeArrowTable(docRows(0, 240), { schema: docsSchema }), { mode: "overwrite" });
+await docs.createIndex("text", { config: lancedb.Index.fts() });
+const indexVersion = await docs.version();
+await docs.add(lancedb.makeArrowTable(docRows(240, 60), { schema: docsSchema }));
+await docs.delete("id = 5 OR id = 250"); // one indexed row, one appended row
+
+const A = createRequire(import.meta.url)("apache-arrow"); // the build LanceDB loads (arrow_build.mjs)
+const bodyTable = async (name, n, type, ftsOptions) => {
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const bodies = ids.map(() => sentence(2 + Math.floor(rnd() * 10)));
+  const data = makeTable([
+    { name: "id", type: new A.Int32(), nullable: false, values: ids },
+    { name: "body", type, nullable: true, values: bodies },
+  ]);
+  const t = await db.createTable(name, data, { mode: "overwrite" });
+  if (ftsOptions) await t.createIndex("body", { config: lancedb.Index.fts(ftsOptions) });
+  return t;
+};
+const phr = await bodyTable("phr", 150, new A.Utf8(), { withPosition: true });
+const big = await bodyTable("big", 90, new A.LargeUtf8(), {});
+await big.delete("id < 12 OR id = 40"); // after the index: LanceDB's statistics still count these rows
+const ws = await bodyTable("ws", 90, new A.Utf8(), { baseTokenizer: "whitespace", stem: false, removeStopWords: false, asciiFolding: false });
+await bodyTable("plain", 10, new A.Utf8(), null);
+// hyb: for hybrid queries, every row of a different length (11 filler terms per row more than the row
+// before; a query's words make at most 10), so BM25 scores do not tie: LanceDB orders equal scores
+// differently in its text leg and in its hybrid query, which moves the fused ranks.
+const hybN = 200;
+const hybData = makeTable([
+  { name: "id", type: new A.Int32(), nullable: false, values: Array.from({ length: hybN }, (_, i) => i) },
+  { name: "body", type: new A.Utf8(), nullable: true, values: Array.from({ length: hybN }, (_, i) =>
+      sentence(2 + Math.floor(rnd() * 4)) + " " + Array.from({ length: 11 * i + 1 }, (_, j) => `filler${j}`).join(" ")) },
+  { name: "vec", type: new A.FixedSizeList(8, new A.Field("item", new A.Float32(), true)), nullable: true,
+    values: Array.from({ length: hybN }, () => vec()) },
+]);
+const hyb = await db.createTable("hyb", hybData, { mode: "overwrite" });
+await hyb.createIndex("body", { config: lancedb.Index.fts() });
+const nums = await db.createTable("nums", [{ id: 1, n: 5, body: "five" }], { mode: "overwrite" });
+await nums.createIndex("body", { config: lancedb.Index.fts() });
+const tables = { docs, phr, big, ws, nums, hyb };
+
+// ---- the cases --------------------------------------------------------------------------------------
+const cases = [];
+const add = (table, text, opts = {}) => cases.push({ table, text, ...opts });
+const misspell = (w) => {
+  const chars = [...w];
+  const i = Math.floor(rnd() * chars.length);
+  return rnd() < 0.5 ? chars.slice(0, i).concat(chars.slice(i + 1)).join("") : chars.slice(0, i).concat(["x"], chars.slice(i)).join("");
+};
+for (const w of WORDS) add("docs", w);
+for (const w of ["RUNNING", "Connections", "CAFÉ", "Cafe", "NAIVE", "strasse", "ÜBER", "uber", "angstrom", "ПРИВЕТ", "σοφος", "ΣΟΦΟΣ", "école", "ecole", "IPV6", "x86", "64", "covid", "19", "mail", "3", "14", "zzzz", "qwerty"]) add("docs", w);
+for (const w of ["the", "the and of", "is it", "", "   ", "!!!", "a an the with"]) add("docs", w);
+for (let i = 0; i < 60; i++) add("docs", sentence(2 + Math.floor(rnd() * 3)));
+for (let i = 0; i < 40; i++) add("docs", sentence(2 + Math.floor(rnd() * 2)), { operator: "and" });
+// Fuzzy cases use ASCII words of 4+ letters: see the README for what is not matched (non-Latin terms,
+// expansions of 1-2 character terms past max_expansions).
+for (let i = 0; i < 25; i++) add("docs", misspell(pick(WORDS.filter((w) => /^[a-z]{4,}$/i.test(w)))), { fuzziness: 1 + (i % 2) });
+for (let i = 0; i < 20; i++) add("docs", sentence(1 + (i % 3)), { where: i % 2 ? "cat = 'beta'" : "id < 150", k: 5 + (i % 3) * 10 });
+for (let i = 0; i < 10; i++) add("docs", sentence(2), { k: i % 2 ? 3 : 60 });
+for (let i = 0; i < 10; i++) add("docs", sentence(1 + (i % 2)), { version: indexVersion });
+for (let i = 0; i < 30; i++) {
+  const words = sentence(2 + (i % 2)).split(/[ ,]+/);
+  add("phr", words.join(" "), { phrase: true });
+}
+for (let i = 0; i < 10; i++) add("phr", sentence(2));
+for (let i = 0; i < 20; i++) add("big", sentence(1 + (i % 3)));
+for (let i = 0; i < 25; i++) add("ws", sentence(1 + (i % 2)));
+for (let i = 0; i < 40; i++) add("hyb", sentence(1 + (i % 3)), { vector: vec(), k: 5 + (i % 4) * 5, where: i % 5 === 4 ? "id > 60 AND id < 170" : undefined });
+// refusals: LanceDB errors, lancepool must exit 1
+add("plain", "fox", { error: true });
+add("phr", "fox", { error: true, column: "id" });
+add("docs", "fox dog", { phrase: true, error: true });
+
+// ---- LanceDB's answer -------------------------------------------------------------------------------
+async function lancedbAnswer(c) {
+  let t = tables[c.table] ?? (await db.openTable(c.table));
+  if (c.version) {
+    t = await db.openTable(c.table);
+    await t.checkout(c.version);
+  }
+  const column = c.column ?? (c.table === "docs" ? "text" : "body");
+  let fts = c.text;
+  if (c.phrase) fts = new lancedb.PhraseQuery(c.text, column);
+  else if (c.operator || c.fuzziness) fts = new lancedb.MatchQuery(c.text, column, { operator: c.operator === "and" ? lancedb.Operator.And : lancedb.Operator.Or, fuzziness: c.fuzziness ?? 0 });
+  let q = c.vector ? t.query().nearestTo(c.vector).fullTextSearch(fts) : t.query().fullTextSearch(fts, { columns: c.column ? [c.column] : undefined });
+  if (c.where) q = q.where(c.where);
+  q = q.limit(c.k ?? 10).select(["id"]);
+  const rows = await q.toArray();
+  const key = c.vector ? "_relevance_score" : "_score";
+  return rows.map((r) => [r.id, r[key]]);
+}
+
+function lancepoolAnswer(c) {
+  const args = ["search", dir, c.table, "--text", c.text, "--columns", "id"];
+  if (c.vector) args.push("--vector", JSON.stringify(c.vector));
+  if (c.k) args.push("--k", String(c.k));
+  if (c.where) args.push("--where", c.where);
+  if (c.operator) args.push("--operator", c.operator);
+  if (c.fuzziness) args.push("--fuzziness", String(c.fuzziness));
+  if (c.phrase) args.push("--phrase");
+  if (c.version) args.push("--version", String(c.version));
+  if (c.column) args.push("--text-column", c.column);
+  const r = spawnSync(lancepool, args, { encoding: "utf8" });
+  if (r.status !== 0) return { status: r.status, stderr: r.stderr.trim() };
+  const key = c.vector ? "_relevance_score" : "_score";
+  return { status: 0, rows: r.stdout.split("\n").filter((l) => l).map((l) => JSON.parse(l)).map((o) => [o.id, o[key]]) };
+}
+
+const close = (a, b) => Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), Math.abs(b)) + 1e-7;
+function compare(want, got) {
+  if (want.length !== got.length) return `${got.length} rows, expected ${want.length}`;
+  for (let i = 0; i < want.length; i++)
+    if (!close(want[i][1], got[i][1])) return `rank ${i}: score ${got[i][1]} (id ${got[i][0]}), expected ${want[i][1]} (id ${want[i][0]})`;
+  // ids: equal within each run of equal scores (a run cut by the limit may hold other tied rows)
+  for (let i = 0; i < want.length; ) {
+    let j = i + 1;
+    while (j < want.length && close(want[j][1], want[i][1])) j++;
+    const a = want.slice(i, j).map((r) => r[0]).sort(), b = got.slice(i, j).map((r) => r[0]).sort();
+    if (j < want.length && JSON.stringify(a) !== JSON.stringify(b)) return `ranks ${i}..${j - 1}: ids ${b}, expected ${a}`;
+    i = j;
+  }
+  return null;
+}
+
+let passed = 0, failed = 0, nonEmpty = 0;
+for (const c of cases) {
+  let want, wantErr = null;
+  try {
+    want = await lancedbAnswer(c);
+  } catch (e) {
+    wantErr = e.message.split("\n")[0];
+  }
+  const got = lancepoolAnswer(c);
+  const label = JSON.stringify(c);
+  if (c.error || wantErr) {
+    if (!c.error) console.log(`FAIL ${label}: LanceDB failed unexpectedly: ${wantErr.slice(0, 200)}`), failed++;
+    else if (!wantErr) console.log(`FAIL ${label}: LanceDB answered, a refusal was expected`), failed++;
+    else if (got.status !== 1 || !got.stderr.startsWith("lancepool: ")) console.log(`FAIL ${label}: lancepool exit ${got.status}: ${got.stderr ?? ""}`), failed++;
+    else passed++;
+    continue;
+  }
+  if (got.status !== 0) {
+    console.log(`FAIL ${label}: lancepool exit ${got.status}: ${got.stderr}`);
+    failed++;
+    continue;
+  }
+  const diff = compare(want, got.rows);
+  if (diff) {
+    console.log(`FAIL ${label}: ${diff}`);
+    failed++;
+  } else {
+    passed++;
+    if (want.length) nonEmpty++;
+  }
+}
+console.log(`fts_oracle: ${passed} passed (${nonEmpty} with results), ${failed} failed, of ${cases.length} cases`);
+process.exit(failed ? 1 : 0);
