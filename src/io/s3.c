@@ -73,7 +73,7 @@ static lp_status parse_i64(const char *key, const char *value, int64_t scale_s, 
 }
 
 static lp_status set_int(const char *key, const char *value, int *out, lp_error *err) {
-  int64_t v;
+  int64_t v = 0;
   LP_TRY(parse_i64(key, value, 0, &v, err));
   if (v > 1000000) return lp_error_set(err, LP_EINVAL, "s3 option %s: %s is out of range", key, value);
   *out = (int)v;
@@ -117,7 +117,7 @@ lp_status lp__s3_options_set(lp__s3_options *o, const char *key, const char *val
     return parse_bool(key, value, &o->virtual_hosted, err);
   }
   if (key_is(key, "allow_invalid_certificates", NULL)) {
-    bool allow;
+    bool allow = false;
     LP_TRY(parse_bool(key, value, &allow, err));
     o->verify_tls = !allow;
     return LP_OK;

@@ -133,8 +133,8 @@ lp_status lp__index_list_from_manifest_file(const uint8_t *bytes, size_t size, c
   if (size < FOOTER_BYTES + 4 || memcmp(bytes + size - 4, "LANC", 4) != 0)
     return lp_error_set(err, LP_ECORRUPT, "%s: not a Lance manifest (no LANC footer)", path);
   size_t end = size - FOOTER_BYTES;
-  const uint8_t *msg;
-  size_t msg_len;
+  const uint8_t *msg = NULL; /* set by section_at; initialised for GCC's -O3 flow analysis */
+  size_t msg_len = 0;
   LP_TRY(section_at(bytes, end, ld64(bytes + end), path, &msg, &msg_len, err));
   Lance__Table__Manifest *pm = lance__table__manifest__unpack(NULL, msg_len, msg);
   if (pm == NULL) return lp_error_set(err, LP_ECORRUPT, "%s: the Manifest message does not decode", path);
@@ -142,8 +142,8 @@ lp_status lp__index_list_from_manifest_file(const uint8_t *bytes, size_t size, c
   uint64_t off = pm->index_section;
   lance__table__manifest__free_unpacked(pm, NULL);
   if (!has) return LP_OK;
-  const uint8_t *sec;
-  size_t sec_len;
+  const uint8_t *sec = NULL;
+  size_t sec_len = 0;
   LP_TRY(section_at(bytes, end, off, path, &sec, &sec_len, err));
   return lp__index_section_decode(sec, sec_len, path, out, err);
 }
@@ -233,8 +233,8 @@ static bool field_path(const lp__field *fields, size_t n, int32_t id, char *buf,
     }
     char below[512];
     if (field_path(f->children, f->n_children, id, below, sizeof below)) {
-      snprintf(buf, cap, "%s.%s", f->name, below);
-      return true;
+      int w = snprintf(buf, cap, "%s.%s", f->name, below);
+      return w >= 0 && (size_t)w < cap; /* a path too long for buf is not returned cut short */
     }
   }
   return false;

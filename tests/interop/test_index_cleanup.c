@@ -34,7 +34,7 @@ static void node(const char *mode) {
 /* Regular files in _indices/<uuid>/. */
 static int files_in(const char *uuid) {
   char dir[4500];
-  snprintf(dir, sizeof dir, "%s/%s", idx_dir, uuid);
+  if (snprintf(dir, sizeof dir, "%s/%s", idx_dir, uuid) >= (int)sizeof dir) LP_FAIL("index path too long");
   DIR *d = opendir(dir);
   if (d == NULL) return 0;
   int n = 0;

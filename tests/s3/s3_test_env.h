@@ -20,8 +20,11 @@ typedef struct s3_env {
 static void s3_env_field(const char *line, const char *name, char *out, size_t size) {
   size_t n = strlen(name);
   if (strncmp(line, name, n) != 0 || line[n] != '=') return;
-  snprintf(out, size, "%s", line + n + 1);
-  out[strcspn(out, "\r\n")] = '\0';
+  const char *value = line + n + 1;
+  size_t len = strcspn(value, "\r\n");
+  if (len >= size) LP_FAIL("%s: value of %zu bytes, more than the %zu this test keeps", name, len, size - 1);
+  memcpy(out, value, len);
+  out[len] = '\0';
 }
 
 static s3_env s3_env_load(void) {
