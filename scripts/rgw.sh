@@ -10,7 +10,7 @@
 #   scripts/rgw.sh run DIR CMD...  start, run CMD with DIR/env exported, stop (also when CMD fails or the
 #                              script is interrupted); exits with CMD's status
 #
-# Facts behind the settings are in /work/shared/object-storage.md: above all `tcp_nodelay=1`, without
+# Facts behind the settings are in ../shared/object-storage.md: above all `tcp_nodelay=1`, without
 # which every request on a kept-alive connection stalls ~40 ms. A failed start stops what it started and
 # exits non-zero: the tests that need the gateway then fail, they never skip.
 set -euo pipefail

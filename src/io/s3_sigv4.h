@@ -2,7 +2,7 @@
  *
  * Why not curl's CURLOPT_AWS_SIGV4: the curl of Debian 12 (7.88) leaves out x-amz-content-sha256, does not
  * sort query parameters, signs `?uploads` without its `=` and keeps lower-case `%2f`, so RGW and S3 reject
- * what it signs (see /work/shared/object-storage.md). Internal; every function is thread-safe. */
+ * what it signs (see ../shared/object-storage.md). Internal; every function is thread-safe. */
 #ifndef LP_IO_S3_SIGV4_H
 #define LP_IO_S3_SIGV4_H
 

@@ -1,5 +1,5 @@
 /* LanceDB's IVF_FLAT and IVF_PQ (8-bit) vector indexes, read from their files and searched the way LanceDB
- * 0.31.0 does (see /work/shared/lance-format/indices.md, sections 3 and 4.1): rank the partition centroids,
+ * 0.31.0 does (see ../shared/lance-format/indices.md, sections 3 and 4.1): rank the partition centroids,
  * probe the nprobes nearest, score every row of those partitions (exact distance on the stored vector for
  * IVF_FLAT; the sum of a per-query distance table over the PQ codes for IVF_PQ), skip rows LanceDB's
  * prefilter masks (deleted, in a fragment the table no longer has, failing `where`), and keep the best k'

@@ -3,7 +3,7 @@
  *
  * The section is `[u32 len][lance.table.IndexSection]` at the offset Manifest.index_section names;
  * fragment_bitmap is a portable 32-bit roaring bitmap of fragment ids (see
- * /work/shared/lance-format/indices.md, section 1). */
+ * ../shared/lance-format/indices.md, section 1). */
 #ifndef LP_TABLE_INDICES_H
 #define LP_TABLE_INDICES_H
 
