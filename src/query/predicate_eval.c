@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query/distance.h" /* lp__half_to_float */
 #include "query/predicate_int.h"
 #include "query/predicate_like.h"
 
@@ -69,30 +70,6 @@ static void finish_tf(const ectx *x, const uint64_t *v, uint64_t *t, uint64_t *f
 static inline int64_t fkey64(uint64_t b) { return (int64_t)(b ^ ((uint64_t)((int64_t)b >> 63) >> 1)); }
 static inline int32_t fkey32(uint32_t b) { return (int32_t)(b ^ ((uint32_t)((int32_t)b >> 31) >> 1)); }
 static inline int16_t fkey16(uint16_t b) { return (int16_t)(b ^ (uint16_t)((uint16_t)((int16_t)b >> 15) >> 1)); }
-
-#define half_to_float lp__half_to_float_pred
-float lp__half_to_float_pred(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, x;
-  if (exp == 0x1F) {
-    x = sign | 0x7F800000 | man << 13;
-  } else if (exp == 0) {
-    if (man == 0) {
-      x = sign;
-    } else { /* subnormal: normalise */
-      int e = -1;
-      do {
-        e++;
-        man <<= 1;
-      } while ((man & 0x400) == 0);
-      x = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3FF) << 13;
-    }
-  } else {
-    x = sign | (exp + 112) << 23 | man << 13;
-  }
-  float f;
-  memcpy(&f, &x, 4);
-  return f;
-}
 
 /* ---- comparison kernels -------------------------------------------------------------------------- */
 
@@ -325,7 +302,7 @@ static void mat_fkey(const ectx *x, const rcol *c, const bcol *bc, int64_t *out)
     case LP__TYPE_UINT16: v = ((const uint16_t *)d)[k]; break;
     case LP__TYPE_UINT32: v = ((const uint32_t *)d)[k]; break;
     case LP__TYPE_UINT64: v = (double)((const uint64_t *)d)[k]; break;
-    case LP__TYPE_FLOAT16: v = half_to_float(((const uint16_t *)d)[k]); break;
+    case LP__TYPE_FLOAT16: v = lp__half_to_float(((const uint16_t *)d)[k]); break;
     case LP__TYPE_FLOAT32: v = ((const float *)d)[k]; break;
     case LP__TYPE_FLOAT64: v = ((const double *)d)[k]; break;
     default: v = 0; break;

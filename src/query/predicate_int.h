@@ -267,7 +267,6 @@ typedef struct lp__ectx {
 uint64_t lp__tail_mask(int64_t cnt, int64_t w);
 void lp__ectx_validity(const lp__ectx *x, const lp__rcol *c, uint64_t *out);
 bool lp__ectx_str_at(const lp__rcol *c, bool large, int64_t i, const uint8_t **s, size_t *n);
-float lp__half_to_float_pred(uint16_t h);
 /* Evaluates v for the rows of act (rows outside may hold anything) into x->slots[v->slot]. */
 LP_MUST_CHECK lp_status lp__veval(lp__ectx *x, const vnode *v, const uint64_t *act);
 /* Folds a vnode whose operands are all constants into a constant (in place); false when it cannot (an

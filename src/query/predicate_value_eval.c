@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "query/predicate_func.h"
+#include "query/distance.h" /* lp__half_to_float */
 #include "query/predicate_int.h"
 
 #define NS_PER_DAY 86400000000000LL
@@ -83,7 +84,7 @@ static lp_status eval_column(lp__ectx *x, const vnode *v, const uint64_t *act, l
   case LP__TYPE_UINT32: for (int64_t j = 0; j < n; j++) o->v.u[j] = ((const uint32_t *)d)[k0 + j]; break;
   case LP__TYPE_UINT64: memcpy(o->v.u, (const uint64_t *)d + k0, (size_t)n * 8); break;
   case LP__TYPE_FLOAT16:
-    for (int64_t j = 0; j < n; j++) o->v.f[j] = lp__half_to_float_pred(((const uint16_t *)d)[k0 + j]);
+    for (int64_t j = 0; j < n; j++) o->v.f[j] = lp__half_to_float(((const uint16_t *)d)[k0 + j]);
     break;
   case LP__TYPE_FLOAT32: for (int64_t j = 0; j < n; j++) o->v.f[j] = ((const float *)d)[k0 + j]; break;
   case LP__TYPE_FLOAT64: memcpy(o->v.f, (const double *)d + k0, (size_t)n * 8); break;
