@@ -1,9 +1,13 @@
 /* lancepool's pooled memory store: a LanceDB table of records (id, path, text, vector, metadata,
  * created_at) whose every operation borrows a connection from the store's lp_pool (pool.h).
  *
- * On disk the store is an ordinary Lance table that official LanceDB opens as it would any other:
+ * On disk the store is an ordinary Lance table that official LanceDB opens as it would any other. A new
+ * store gets the store layout:
  *   id utf8 (not null, unique key), path utf8, text utf8, vector fixed_size_list<float32, dim>,
  *   metadata utf8 (a JSON object), created_at timestamp[us].
+ * An existing table may have any schema (e.g. a code-search table written by LanceDB): cfg.columns names
+ * its id, vector, text and path columns; every other column is an extra column, read into
+ * lp_store_row.values and written from lp_store_record.values (named values).
  *
  * Threads: an lp_store is thread-safe; any number of threads may call any function on one store at the same
  * time (except lp_store_close(), which must be the last call). Results (lp_store_rows) belong to the caller.
@@ -33,6 +37,37 @@ typedef struct lp_store lp_store;
 
 #define LP_STORE_MAX_DIM 65536
 
+/* Which columns of the table play the store's roles. NULL = the default name ("id", "vector", "text",
+ * "path"). id must be utf8/large_utf8, vector fixed_size_list<float32, dim>, text and path utf8/large_utf8.
+ * A column named here explicitly must exist (LP_EINVAL otherwise); text and path left NULL are optional:
+ * without a text column there is no text/hybrid search, without a path column no lp_store_paths /
+ * lp_store_delete_path. Columns named "metadata" (utf8) and "created_at" (timestamp[us]) fill the
+ * record's metadata / created_at fields; every other column is an extra column. */
+typedef struct lp_store_columns {
+  const char *id, *vector, *text, *path;
+} lp_store_columns;
+
+/* A named value of an extra column. Writing: type must suit the column (STRING for utf8 columns; INT for
+ * integer and timestamp columns, in the column's unit; FLOAT for float columns; BOOL for bool), NULL
+ * writes a null. Reading: extra columns of those types come back as such; columns of other types (lists,
+ * structs, binary) are not read into rows. */
+typedef enum lp_store_value_type {
+  LP_STORE_VALUE_NULL = 0,
+  LP_STORE_VALUE_STRING,
+  LP_STORE_VALUE_INT,
+  LP_STORE_VALUE_FLOAT,
+  LP_STORE_VALUE_BOOL
+} lp_store_value_type;
+
+typedef struct lp_store_value {
+  const char *name;          /* the column */
+  lp_store_value_type type;
+  const char *str;           /* STRING */
+  int64_t i;                 /* INT */
+  double f;                  /* FLOAT */
+  bool b;                    /* BOOL */
+} lp_store_value;
+
 typedef struct lp_store_config {
   uint32_t dim;                    /* vector dimension; required (checked against an existing table) */
   lp_pool_config pool;             /* the connection pool (lp_pool_config_init's defaults, except name
@@ -53,7 +88,9 @@ typedef struct lp_store_config {
                                       into files of at most this many (default 65536); larger ones are
                                       rewritten only when a tenth of their rows are deleted */
   uint64_t retention_ms;           /* remove versions older than this (default 600000: 10 min) */
-  bool create_if_missing;          /* create the table when it does not exist (default true) */
+  bool create_if_missing;          /* create the table when it does not exist (default true), with the store
+                                      layout (then cfg.columns must name the default columns or none) */
+  lp_store_columns columns;        /* the column roles of an existing table (all NULL: the defaults) */
   /* Optional health check run by the pool's validate callback when an idle connection is acquired (subject
    * to pool.validation_bypass_ms; a failure destroys that connection and the pool tries another or opens a
    * new one): for tests and custom checks. */
@@ -73,6 +110,12 @@ typedef struct lp_store_record {
   uint32_t dim;         /* the vector's length: must equal the store's dimension */
   const char *metadata; /* a JSON object */
   int64_t created_at_us;
+  /* Extra columns (tables with other columns than the store layout's). A nullable column a record does
+   * not name gets a null; a non-nullable one it does not name fails the call with LP_EINVAL; a name that
+   * is not an extra column of the table, or a value of the wrong type, too. path/text/metadata for a
+   * table without such a column must be NULL. */
+  const lp_store_value *values;
+  size_t n_values;
 } lp_store_record;
 
 /* One record read back. Every pointer is owned by the lp_store_rows it is in. */
@@ -81,7 +124,10 @@ typedef struct lp_store_row {
   float *vector;                     /* dim floats, or NULL when null */
   int64_t created_at_us;
   bool has_created_at;
-  float distance;                    /* search results only */
+  float distance;                    /* vector search results: `_distance` */
+  float score;                       /* text search: BM25 `_score`; hybrid: `_relevance_score` */
+  lp_store_value *values;            /* the extra columns returned (names and strings owned by the rows) */
+  size_t n_values;
 } lp_store_row;
 
 typedef struct lp_store_rows {
@@ -130,6 +176,48 @@ LP_API LP_MUST_CHECK lp_status lp_store_delete_where(lp_store *s, const char *pr
 LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k,
                                                const char *predicate, lp_metric metric, lp_store_rows *out,
                                                lp_error *err);
+
+/* The search modes of lp_store_query. */
+typedef enum lp_store_search_mode {
+  LP_STORE_SEARCH_VECTOR = 0, /* exact kNN of `vector` (as lp_store_search) */
+  LP_STORE_SEARCH_TEXT,       /* BM25 over the text column (needs LanceDB's FTS index on it, as
+                                 lp_table_text_search) */
+  LP_STORE_SEARCH_HYBRID      /* both, fused by reciprocal rank (k = 60), as lp_table_hybrid_search */
+} lp_store_search_mode;
+
+typedef struct lp_store_query {
+  lp_store_search_mode mode;
+  const float *vector;        /* VECTOR, HYBRID: dim floats */
+  uint32_t dim;
+  lp_metric metric;           /* default LP_METRIC_L2 */
+  const char *text;           /* TEXT, HYBRID: the keywords */
+  size_t k;                   /* results wanted; default 10 */
+  const char *where;          /* filter applied before ranking, to both legs of a hybrid search */
+  double alpha;               /* HYBRID: weight of the vector leg in [0, 1] (weighted RRF); NAN (default)
+                                 = plain RRF */
+  const char *const *columns; /* columns to return; NULL = every column rows can hold */
+  size_t n_columns;
+} lp_store_query;
+
+/* Fill q with: VECTOR, L2, k = 10, no filter, plain RRF, every column. */
+LP_API void lp_store_query_init(lp_store_query *q);
+
+/* Run one search: results best first with distance (VECTOR) or score (TEXT: BM25, HYBRID: relevance).
+ * LP_EINVAL for a wrong-dimension or missing vector, no keywords, a store without a text column (TEXT,
+ * HYBRID), a bad filter or an unknown column; the engine's errors otherwise. Caller owns *out.
+ * Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_query_run(lp_store *s, const lp_store_query *q, lp_store_rows *out,
+                                                  lp_error *err);
+
+/* As lp_store_get, returning only `columns` (NULL: every column rows can hold). Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_get_columns(lp_store *s, const char *const *ids, size_t n_ids,
+                                                    const char *const *columns, size_t n_columns,
+                                                    lp_store_rows *out, lp_error *err);
+
+/* The distinct non-null values of the path column among live rows, sorted (bytewise). Caller frees with
+ * lp_store_paths_free. LP_EINVAL when the store has no path column. Thread-safe. */
+LP_API LP_MUST_CHECK lp_status lp_store_paths(lp_store *s, char ***out_paths, size_t *out_n, lp_error *err);
+LP_API void lp_store_paths_free(char **paths, size_t n);
 
 /* Number of records. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_count(lp_store *s, uint64_t *out, lp_error *err);

@@ -46,9 +46,9 @@ static lp_status do_add(lp_bench_ctx *c, lp_db *db, size_t n, lp_error *err) {
     snprintf(id, sizeof id, "add-%s-%u", c->tag, seq);
     lp__bench_record(LP_BENCH_ADDED_BASE + seq, c->dim, id, &b->rec[k], b->vec + k * c->dim);
     recs[k] = (lp_store_record){b->rec[k].id, b->rec[k].path, b->rec[k].text, b->vec + k * c->dim, c->dim,
-                                b->rec[k].metadata, b->rec[k].created_at_us};
+                                b->rec[k].metadata, b->rec[k].created_at_us, NULL, 0};
   }
-  lp_status rc = db ? lp__store_conn_add(db, c->table, recs, n, c->dim, &c->wopts, NULL, err) : lp_store_add(c->store, recs, n, err);
+  lp_status rc = db ? lp__store_conn_add(db, c->table, NULL, recs, n, &c->wopts, NULL, err) : lp_store_add(c->store, recs, n, err);
   free(b);
   return rc;
 }
@@ -61,7 +61,7 @@ static lp_status do_delete(lp_bench_ctx *c, lp_db *db, lp_error *err) {
   lp__bench_record_id(i, id);
   const char *ids[1] = {id};
   uint64_t n = 0;
-  lp_status rc = db ? lp__store_conn_delete_ids(db, c->table, ids, 1, &c->wopts, &n, err)
+  lp_status rc = db ? lp__store_conn_delete_ids(db, c->table, "id", ids, 1, &c->wopts, &n, err)
                     : lp_store_delete_ids(c->store, ids, 1, &n, err);
   if (rc == LP_OK && n != 1) rc = lp_error_set(err, LP_EIO, "bench delete: id %s was not deleted (%llu rows)", id,
                                                (unsigned long long)n);

@@ -87,22 +87,25 @@ static lp_status build_store(const char *dir, const options *o, lp_error *err) {
   lp_store_record *in = malloc(BUILD_BATCH * sizeof *in);
   if (rc == LP_OK && (!recs || !vecs || !in)) rc = lp_error_set(err, LP_ENOMEM, "bench: out of memory");
   lp_db *db = NULL;
+  struct lp__store_layout *lay = NULL;
   if (rc == LP_OK) rc = lp_db_open(dir, NULL, &db, err);
+  if (rc == LP_OK) rc = lp__store_conn_layout(db, TABLE, o->dim, NULL, &lay, err);
   for (unsigned start = (unsigned)have; rc == LP_OK && start < o->records; start += BUILD_BATCH) {
     unsigned n = o->records - start < BUILD_BATCH ? o->records - start : BUILD_BATCH;
     for (unsigned k = 0; k < n; k++) {
       lp__bench_record(start + k, o->dim, NULL, &recs[k], vecs + (size_t)k * o->dim);
       in[k] = (lp_store_record){recs[k].id, recs[k].path, recs[k].text, vecs + (size_t)k * o->dim, o->dim,
-                                recs[k].metadata, recs[k].created_at_us};
+                                recs[k].metadata, recs[k].created_at_us, NULL, 0};
     }
     /* The initial load is one plain append per batch (ids are new by construction). */
     struct ArrowArrayStream st = {0};
-    rc = lp__store_records_stream(in, n, o->dim, &st, err);
+    rc = lp__store_records_stream(lay, in, n, &st, err);
     uint64_t v = 0;
     if (rc == LP_OK) rc = lp_db_add(db, TABLE, &st, NULL, &v, err);
     lp__bench_progress("building the store: %u/%u records", start + n, o->records);
   }
   lp__bench_progress_clear();
+  lp__store_layout_free(lay);
   lp_db_close(db);
   free(recs);
   free(vecs);

@@ -59,6 +59,7 @@ struct lp_store {
   lp_write_options wopts;
   lp_session *session;
   lp_pool *pool;
+  lp__store_layout *lay; /* the table's columns and their roles, resolved at open */
   lp__store_index *idx; /* id -> live position, shared by every connection */
   _Atomic uint64_t commit_seq; /* bumped after every commit of this store */
   _Atomic uint64_t maint_seq;  /* commit_seq at the last successful maintenance pass (+1: none yet) */
@@ -170,7 +171,8 @@ static lp_status open_or_create(lp_store *s, lp_error *err) {
     if (rc == LP_EEXIST) rc = LP_OK; /* another process created it first */
     if (rc == LP_OK) rc = conn_table(s, c, &t, err);
   }
-  if (rc == LP_OK) rc = lp__store_check_schema(t, s->cfg.dim, err);
+  if (rc == LP_OK) rc = lp__store_layout_resolve(t, s->cfg.dim, &s->cfg.columns, &s->lay, err);
+  if (rc == LP_OK) rc = lp__store_index_create(s->lay->role[LP__COL_ID], &s->idx, err);
   lease.is_broken = is_broken_status(rc);
   return rc;
 }
@@ -211,7 +213,6 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   lp_session_config_init(&sc);
   if (cfg->cache_bytes > 0) sc.vector_cache_bytes = cfg->cache_bytes;
   if (rc == LP_OK) rc = lp_session_create(&sc, &s->session, err);
-  if (rc == LP_OK) rc = lp__store_index_create(&s->idx, err);
   lp_pool_config pc = cfg->pool;
   pc.validate_on_acquire = pc.validate_on_acquire || cfg->conn_check != NULL;
   lp_pool_factory f = {.create = conn_create,
@@ -244,6 +245,7 @@ void lp_store_close(lp_store *s) {
   lp_db_close(s->maint_db);
   lp_session_unref(s->session);
   lp__store_index_destroy(s->idx);
+  lp__store_layout_free(s->lay);
   pthread_mutex_destroy(&s->wmu);
   pthread_cond_destroy(&s->wdone);
   pthread_mutex_destroy(&s->maint_run);
@@ -260,14 +262,14 @@ lp_pool *lp_store_pool(lp_store *s) { return s ? s->pool : NULL; }
 static lp_status commit_one(lp_store *s, store_conn *c, wreq *r) {
   switch (r->kind) {
   case W_ADD:
-    return lp__store_conn_add(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, s->idx, &r->err);
+    return lp__store_conn_add(c->db, s->table, s->lay, r->recs, r->n, &s->wopts, s->idx, &r->err);
   case W_UPSERT:
-    return lp__store_conn_upsert(c->db, s->table, r->recs, r->n, s->cfg.dim, &s->wopts, &r->err);
+    return lp__store_conn_upsert(c->db, s->table, s->lay, r->recs, r->n, &s->wopts, &r->err);
   case W_DELETE: {
     bool *found = malloc(r->n * sizeof *found);
     if (found == NULL) return lp_error_set(&r->err, LP_ENOMEM, "store delete: out of memory");
-    lp_status rc = lp__store_conn_delete_located(c->db, s->table, s->idx, r->ids, r->n, &s->wopts, found,
-                                                 &r->deleted, &r->err);
+    lp_status rc = lp__store_conn_delete_located(c->db, s->table, s->lay->role[LP__COL_ID], s->idx, r->ids, r->n,
+                                                 &s->wopts, found, &r->deleted, &r->err);
     free(found);
     return rc;
   }
@@ -291,7 +293,8 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
       for (size_t j = 0; j < g[i]->n; j++) ids[k++] = g[i]->ids[j];
     uint64_t deleted = 0, expected = 0;
     if (rc == LP_OK)
-      rc = lp__store_conn_delete_located(c->db, s->table, s->idx, ids, total, &s->wopts, found, &deleted, err);
+      rc = lp__store_conn_delete_located(c->db, s->table, s->lay->role[LP__COL_ID], s->idx, ids, total, &s->wopts,
+                                         found, &deleted, err);
     /* Each row counts for the first request that named it. */
     k = 0;
     for (size_t i = 0; rc == LP_OK && i < n; i++)
@@ -315,10 +318,10 @@ static lp_status commit_group(lp_store *s, store_conn *c, wreq **g, size_t n, lp
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < g[i]->n; j++) recs[k++] = g[i]->recs[j];
-  rc = lp__store_validate(recs, total, s->cfg.dim, err); /* two requests naming one id: one by one */
+  rc = lp__store_validate(recs, total, s->lay, err); /* two requests naming one id: one by one */
   if (rc == LP_OK)
-    rc = g[0]->kind == W_ADD ? lp__store_conn_add(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, s->idx, err)
-                             : lp__store_conn_upsert(c->db, s->table, recs, total, s->cfg.dim, &s->wopts, err);
+    rc = g[0]->kind == W_ADD ? lp__store_conn_add(c->db, s->table, s->lay, recs, total, &s->wopts, s->idx, err)
+                             : lp__store_conn_upsert(c->db, s->table, s->lay, recs, total, &s->wopts, err);
   free(recs);
   return rc;
 }
@@ -411,7 +414,7 @@ static lp_status submit(lp_store *s, wreq *r, lp_error *err) {
 
 static lp_status write_records(lp_store *s, int kind, const lp_store_record *recs, size_t n, lp_error *err) {
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store: NULL store");
-  LP_TRY(lp__store_validate(recs, n, s->cfg.dim, err));
+  LP_TRY(lp__store_validate(recs, n, s->lay, err));
   if (n == 0) return LP_OK;
   wreq r = {.kind = kind, .recs = recs, .n = n};
   return submit(s, &r, err);
@@ -452,25 +455,20 @@ lp_status lp_store_delete_where(lp_store *s, const char *predicate, uint64_t *ou
 
 lp_status lp_store_delete_path(lp_store *s, const char *path, uint64_t *out_deleted, lp_error *err) {
   if (out_deleted) *out_deleted = 0;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store delete: NULL store");
   if (path == NULL) return lp_error_set(err, LP_EINVAL, "store delete: path is NULL");
+  if (s->lay->role[LP__COL_PATH] == NULL)
+    return lp_error_set(err, LP_EINVAL, "store delete: table %s has no path column", s->table);
   const char *one[1] = {path};
-  char *pred = lp__store_ids_predicate(one, 1); /* "id IN ('...')" with the path quoted */
+  char *pred = lp__store_ids_predicate(s->lay->role[LP__COL_PATH], one, 1); /* "`path` IN ('...')" */
   if (pred == NULL) return lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
-  size_t cap = strlen(pred) + 16;
-  char *q = malloc(cap);
-  lp_status rc;
-  if (q == NULL) {
-    rc = lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
-  } else {
-    snprintf(q, cap, "path IN %s", pred + 6);
-    rc = lp_store_delete_where(s, q, out_deleted, err);
-  }
-  free(q);
+  lp_status rc = lp_store_delete_where(s, pred, out_deleted, err);
   free(pred);
   return rc;
 }
 
-lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_store_rows *out, lp_error *err) {
+lp_status lp_store_get_columns(lp_store *s, const char *const *ids, size_t n_ids, const char *const *columns,
+                               size_t n_columns, lp_store_rows *out, lp_error *err) {
   if (out == NULL) return lp_error_set(err, LP_EINVAL, "store get: out is NULL");
   memset(out, 0, sizeof *out);
   if (s == NULL) return lp_error_set(err, LP_EINVAL, "store get: NULL store");
@@ -478,22 +476,43 @@ lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_sto
   STORE_ACQUIRE(lease, s, err);
   lp_table *t = NULL;
   lp_status rc = conn_table(s, lease.conn, &t, err);
-  if (rc == LP_OK) rc = lp__store_table_get(t, s->idx, ids, n_ids, out, err);
+  if (rc == LP_OK) rc = lp__store_table_get(t, s->lay, s->idx, ids, n_ids, columns, n_columns, out, err);
+  lease.is_broken = is_broken_status(rc);
+  return rc;
+}
+
+lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_store_rows *out, lp_error *err) {
+  return lp_store_get_columns(s, ids, n_ids, NULL, 0, out, err);
+}
+
+lp_status lp_store_query_run(lp_store *s, const lp_store_query *q, lp_store_rows *out, lp_error *err) {
+  if (out == NULL) return lp_error_set(err, LP_EINVAL, "store search: out is NULL");
+  memset(out, 0, sizeof *out);
+  if (s == NULL || q == NULL) return lp_error_set(err, LP_EINVAL, "store search: NULL store or query");
+  STORE_ACQUIRE(lease, s, err);
+  lp_table *t = NULL;
+  lp_status rc = conn_table(s, lease.conn, &t, err);
+  if (rc == LP_OK) rc = lp__store_table_query(t, s->lay, q, out, err);
   lease.is_broken = is_broken_status(rc);
   return rc;
 }
 
 lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k, const char *predicate,
                           lp_metric metric, lp_store_rows *out, lp_error *err) {
-  if (out == NULL) return lp_error_set(err, LP_EINVAL, "store search: out is NULL");
-  memset(out, 0, sizeof *out);
-  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store search: NULL store");
-  if (dim != s->cfg.dim)
-    return lp_error_set(err, LP_EINVAL, "store search: query has dimension %u, the store's is %u", dim, s->cfg.dim);
+  lp_store_query q;
+  lp__store_vector_query(&q, query, dim, k, predicate, metric);
+  return lp_store_query_run(s, &q, out, err);
+}
+
+lp_status lp_store_paths(lp_store *s, char ***out_paths, size_t *out_n, lp_error *err) {
+  if (out_paths == NULL || out_n == NULL) return lp_error_set(err, LP_EINVAL, "store paths: NULL output");
+  *out_paths = NULL;
+  *out_n = 0;
+  if (s == NULL) return lp_error_set(err, LP_EINVAL, "store paths: NULL store");
   STORE_ACQUIRE(lease, s, err);
   lp_table *t = NULL;
   lp_status rc = conn_table(s, lease.conn, &t, err);
-  if (rc == LP_OK) rc = lp__store_table_search(t, query, dim, k, predicate, metric, out, err);
+  if (rc == LP_OK) rc = lp__store_table_paths(t, s->lay, out_paths, out_n, err);
   lease.is_broken = is_broken_status(rc);
   return rc;
 }

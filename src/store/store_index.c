@@ -60,6 +60,7 @@ typedef struct frag_pos {
 
 struct lp__store_index {
   pthread_mutex_t mu;
+  char *id_column; /* the table's id column */
   bool valid;
   uint64_t version;
   frag_sig *frags;       /* the indexed version's fragments, in table order */
@@ -84,9 +85,13 @@ static uint64_t hash_bytes(const char *p, size_t n) {
   return h ^ (h >> 29);
 }
 
-lp_status lp__store_index_create(lp__store_index **out, lp_error *err) {
+lp_status lp__store_index_create(const char *id_column, lp__store_index **out, lp_error *err) {
   lp__store_index *x = calloc(1, sizeof *x);
-  if (x == NULL) return lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+  if (x != NULL) x->id_column = strdup(id_column);
+  if (x == NULL || x->id_column == NULL) {
+    free(x);
+    return lp_error_set(err, LP_ENOMEM, "store index: out of memory");
+  }
   pthread_mutex_init(&x->mu, NULL);
   *out = x;
   return LP_OK;
@@ -119,6 +124,7 @@ void lp__store_index_destroy(lp__store_index *x) {
   clear(x);
   for (size_t i = 0; i < x->n_notes; i++) free(x->notes[i].ids);
   pthread_mutex_destroy(&x->mu);
+  free(x->id_column);
   free(x);
 }
 
@@ -322,8 +328,9 @@ static lp_status scan_fragment(lp__store_index *x, lp_table *t, const lp__fragme
     free(noted);
     return rc;
   }
-  const lp__field *field = lp__schema_find(&t->m->schema, "id");
-  if (field == NULL) return lp_error_set(err, LP_EINVAL, "store index: table %s has no id column", t->name);
+  const lp__field *field = lp__schema_find(&t->m->schema, x->id_column);
+  if (field == NULL)
+    return lp_error_set(err, LP_EINVAL, "store index: table %s has no id column '%s'", t->name, x->id_column);
   if (f->physical_rows > UINT32_MAX)
     return lp_error_set(err, LP_EUNSUPPORTED, "store index: a fragment of %s has too many rows", t->name);
   lp__frag_reader r;

@@ -7,7 +7,8 @@
 
 typedef struct lp__store_index lp__store_index;
 
-LP_MUST_CHECK lp_status lp__store_index_create(lp__store_index **out, lp_error *err);
+/* An empty index of the ids in column id_column (utf8 or large_utf8). */
+LP_MUST_CHECK lp_status lp__store_index_create(const char *id_column, lp__store_index **out, lp_error *err);
 void lp__store_index_destroy(lp__store_index *x);
 
 /* Live positions in t of ids[0..n) (UINT64_MAX when absent), bringing the index to t's version first.

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/arrow_util.h"
 #include "store/store_int.h"
 
 const char *const lp__store_columns[LP__N_COLS] = {"id", "path", "text", "vector", "metadata", "created_at"};
@@ -15,6 +16,11 @@ void lp_store_rows_reset(lp_store_rows *rows) {
     free(r->text);
     free(r->metadata);
     free(r->vector);
+    for (size_t j = 0; j < r->n_values; j++) {
+      free((char *)r->values[j].name);
+      free((char *)r->values[j].str);
+    }
+    free(r->values);
   }
   free(rows->rows);
   rows->rows = NULL;
@@ -58,10 +64,102 @@ static char *dup_str(const struct ArrowArray *a, const struct ArrowSchema *s, in
   return out;
 }
 
-/* One row's fields from the columns found (col[c] NULL when the column was not projected). */
-static bool fill_row(lp_store_row *r, struct ArrowArray *const *col, struct ArrowSchema *const *sch, int64_t i,
-                     uint32_t dim) {
+/* Where each kind of result column is in one result batch. */
+typedef struct col_map {
+  struct ArrowArray *role[LP__N_COLS];
+  struct ArrowSchema *role_schema[LP__N_COLS];
+  const struct ArrowArray *distance, *score; /* float32 `_distance`; `_score` or `_relevance_score` */
+  int64_t *extra;                            /* child positions of the extra columns rows hold */
+  const lp__field **extra_field;
+  size_t n_extra;
+} col_map;
+
+static lp_status map_columns(const struct ArrowArray *arr, const struct ArrowSchema *schema, const lp__store_layout *lay,
+                             col_map *m, lp_error *err) {
+  memset(m, 0, sizeof *m);
+  m->extra = malloc(((size_t)schema->n_children + 1) * sizeof *m->extra);
+  m->extra_field = malloc(((size_t)schema->n_children + 1) * sizeof *m->extra_field);
+  if (m->extra == NULL || m->extra_field == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
+  for (int64_t c = 0; c < schema->n_children; c++) {
+    const char *name = schema->children[c]->name;
+    bool is_float = strcmp(schema->children[c]->format, "f") == 0;
+    int role = lp__store_layout_role(lay, name);
+    lp_store_value_type vt;
+    const lp__field *f = lp__schema_find(&lay->schema, name);
+    if (role != LP__COL_EXTRA) {
+      m->role[role] = arr->children[c];
+      m->role_schema[role] = schema->children[c];
+    } else if (strcmp(name, "_distance") == 0 && is_float) {
+      m->distance = arr->children[c];
+    } else if ((strcmp(name, "_score") == 0 || strcmp(name, "_relevance_score") == 0) && is_float) {
+      m->score = arr->children[c];
+    } else if (f != NULL && lp__store_value_type_fits(f, &vt)) {
+      m->extra_field[m->n_extra] = f;
+      m->extra[m->n_extra++] = c;
+    }
+  }
+  return LP_OK;
+}
+
+static void col_map_reset(col_map *m) {
+  free(m->extra);
+  free(m->extra_field);
+}
+
+static float float_at(const struct ArrowArray *a, int64_t i) {
+  return a == NULL ? 0.0f : ((const float *)a->buffers[1])[a->offset + i];
+}
+
+/* Value i of a fixed-width or bool column of type t, as the lp_store_value of that type. */
+static void read_number(const struct ArrowArray *a, int64_t i, lp__type t, lp_store_value *v) {
+  int64_t j = a->offset + i;
+  const void *d = a->buffers[1];
+  switch (t) {
+  case LP__TYPE_BOOL: v->type = LP_STORE_VALUE_BOOL; v->b = lp__bit_get(d, j); return;
+  case LP__TYPE_FLOAT32: v->type = LP_STORE_VALUE_FLOAT; v->f = ((const float *)d)[j]; return;
+  case LP__TYPE_FLOAT64: v->type = LP_STORE_VALUE_FLOAT; v->f = ((const double *)d)[j]; return;
+  case LP__TYPE_INT8: v->i = ((const int8_t *)d)[j]; break;
+  case LP__TYPE_INT16: v->i = ((const int16_t *)d)[j]; break;
+  case LP__TYPE_INT32: case LP__TYPE_DATE32: v->i = ((const int32_t *)d)[j]; break;
+  case LP__TYPE_UINT8: v->i = ((const uint8_t *)d)[j]; break;
+  case LP__TYPE_UINT16: v->i = ((const uint16_t *)d)[j]; break;
+  case LP__TYPE_UINT32: v->i = ((const uint32_t *)d)[j]; break;
+  case LP__TYPE_UINT64: v->i = (int64_t)((const uint64_t *)d)[j]; break;
+  default: v->i = ((const int64_t *)d)[j]; break;
+  }
+  v->type = LP_STORE_VALUE_INT;
+}
+
+/* The extra columns of row i as named values. */
+static bool fill_values(lp_store_row *r, const struct ArrowArray *arr, const struct ArrowSchema *schema,
+                        const col_map *m, int64_t i) {
+  if (m->n_extra == 0) return true;
+  r->values = calloc(m->n_extra, sizeof *r->values);
+  if (r->values == NULL) return false;
   bool oom = false;
+  for (size_t e = 0; e < m->n_extra && !oom; e++) {
+    const struct ArrowArray *a = arr->children[m->extra[e]];
+    const struct ArrowSchema *s = schema->children[m->extra[e]];
+    lp_store_value *v = &r->values[r->n_values++];
+    v->name = strdup(m->extra_field[e]->name);
+    oom = v->name == NULL;
+    if (oom || !is_valid(a, i)) continue; /* type NULL */
+    lp__type t = m->extra_field[e]->type;
+    if (t == LP__TYPE_UTF8 || t == LP__TYPE_LARGE_UTF8) {
+      v->str = dup_str(a, s, i, &oom);
+      v->type = LP_STORE_VALUE_STRING;
+    } else {
+      read_number(a, i, t, v);
+    }
+  }
+  return !oom;
+}
+
+/* One row's role fields from the columns found (NULL when the column was not projected). */
+static bool fill_row(lp_store_row *r, const col_map *m, int64_t i, uint32_t dim) {
+  bool oom = false;
+  struct ArrowArray *const *col = m->role;
+  struct ArrowSchema *const *sch = m->role_schema;
   if (col[LP__COL_ID]) r->id = dup_str(col[LP__COL_ID], sch[LP__COL_ID], i, &oom);
   if (col[LP__COL_PATH]) r->path = dup_str(col[LP__COL_PATH], sch[LP__COL_PATH], i, &oom);
   if (col[LP__COL_TEXT]) r->text = dup_str(col[LP__COL_TEXT], sch[LP__COL_TEXT], i, &oom);
@@ -81,28 +179,25 @@ static bool fill_row(lp_store_row *r, struct ArrowArray *const *col, struct Arro
   return !oom;
 }
 
-lp_status lp__store_rows_from_arrow(const struct ArrowArray *arr, const struct ArrowSchema *schema, uint32_t dim,
-                                    const float *distances, lp_store_rows *out, lp_error *err) {
-  struct ArrowArray *col[LP__N_COLS] = {0};
-  struct ArrowSchema *sch[LP__N_COLS] = {0};
-  for (int64_t c = 0; c < schema->n_children; c++)
-    for (int k = 0; k < LP__N_COLS; k++)
-      if (strcmp(schema->children[c]->name, lp__store_columns[k]) == 0) {
-        col[k] = arr->children[c];
-        sch[k] = schema->children[c];
-      }
+lp_status lp__store_rows_from_arrow(const struct ArrowArray *arr, const struct ArrowSchema *schema,
+                                    const lp__store_layout *lay, lp_store_rows *out, lp_error *err) {
+  col_map m;
+  lp_status rc = map_columns(arr, schema, lay, &m, err);
   size_t n = (size_t)arr->length;
-  lp_store_row *grown = realloc(out->rows, (out->n + n + 1) * sizeof *grown);
-  if (grown == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory for %zu rows", n);
-  out->rows = grown;
-  out->dim = dim;
-  for (size_t i = 0; i < n; i++) {
+  lp_store_row *grown = rc == LP_OK ? realloc(out->rows, (out->n + n + 1) * sizeof *grown) : NULL;
+  if (rc == LP_OK && grown == NULL) rc = lp_error_set(err, LP_ENOMEM, "store: out of memory for %zu rows", n);
+  if (grown != NULL) out->rows = grown;
+  out->dim = lay->dim;
+  for (size_t i = 0; rc == LP_OK && i < n; i++) {
     lp_store_row *r = &out->rows[out->n];
     memset(r, 0, sizeof *r);
     out->n++;
-    if (distances != NULL) r->distance = distances[i];
-    if (!fill_row(r, col, sch, arr->offset + (int64_t)i, dim))
-      return lp_error_set(err, LP_ENOMEM, "store: out of memory copying row %zu", i);
+    int64_t at = arr->offset + (int64_t)i;
+    r->distance = float_at(m.distance, at);
+    r->score = float_at(m.score, at);
+    if (!fill_row(r, &m, at, lay->dim) || !fill_values(r, arr, schema, &m, at))
+      rc = lp_error_set(err, LP_ENOMEM, "store: out of memory copying row %zu", i);
   }
-  return LP_OK;
+  col_map_reset(&m);
+  return rc;
 }

@@ -31,8 +31,8 @@ static lp_status exists_indexed(lp_db *db, const char *table, lp__store_index *i
   return rc;
 }
 
-lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids, size_t n,
-                                bool *found, lp_error *err) {
+lp_status lp__store_conn_exists(lp_db *db, const char *table, const char *id_column, lp__store_index *idx,
+                                const char *const *ids, size_t n, bool *found, lp_error *err) {
   for (size_t i = 0; i < n; i++) found[i] = false;
   if (n == 0) return LP_OK;
   if (idx != NULL) {
@@ -44,7 +44,7 @@ lp_status lp__store_conn_exists(lp_db *db, const char *table, lp__store_index *i
   if (pos == NULL) return lp_error_set(err, LP_ENOMEM, "store: out of memory");
   lp_table *t = NULL;
   lp_status rc = lp_table_open(db, table, LP_VERSION_LATEST, &t, err);
-  if (rc == LP_OK) rc = lp__store_find_ids(t, ids, n, pos, err);
+  if (rc == LP_OK) rc = lp__store_find_ids(t, id_column, ids, n, pos, err);
   for (size_t i = 0; rc == LP_OK && i < n; i++) found[i] = pos[i] != UINT64_MAX;
   lp_table_close(t);
   free(pos);
@@ -66,20 +66,34 @@ static void note_files(lp__store_index *idx, const lp__written *files, const lp_
   }
 }
 
-lp_status lp__store_conn_add(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
-                             const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
+/* Add with the layout read from the table now (default role columns). */
+static lp_status add_fresh_layout(lp_db *db, const char *table, const lp_store_record *recs, size_t n,
+                                  const lp_write_options *opts, lp__store_index *idx, bool upsert, lp_error *err) {
+  lp__store_layout *lay = NULL;
+  LP_TRY(lp__store_conn_layout(db, table, 0, NULL, &lay, err));
+  lp_status rc = lp__store_validate(recs, n, lay, err);
+  if (rc == LP_OK)
+    rc = upsert ? lp__store_conn_upsert(db, table, lay, recs, n, opts, err)
+                : lp__store_conn_add(db, table, lay, recs, n, opts, idx, err);
+  lp__store_layout_free(lay);
+  return rc;
+}
+
+lp_status lp__store_conn_add(lp_db *db, const char *table, const lp__store_layout *lay, const lp_store_record *recs,
+                             size_t n, const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
   if (n == 0) return LP_OK;
+  if (lay == NULL) return add_fresh_layout(db, table, recs, n, opts, idx, false, err);
   const char **ids = malloc(n * sizeof *ids);
   bool *found = malloc(n * sizeof *found);
   lp_status rc = ids && found ? LP_OK : lp_error_set(err, LP_ENOMEM, "store add: out of memory");
   for (size_t i = 0; rc == LP_OK && i < n; i++) ids[i] = recs[i].id;
-  if (rc == LP_OK) rc = lp__store_conn_exists(db, table, idx, ids, n, found, err);
+  if (rc == LP_OK) rc = lp__store_conn_exists(db, table, lay->role[LP__COL_ID], idx, ids, n, found, err);
   for (size_t i = 0; rc == LP_OK && i < n; i++)
     if (found[i]) rc = lp_error_set(err, LP_EEXIST, "store add: id '%.64s' is already in table %s", ids[i], table);
   free(ids);
   free(found);
   struct ArrowArrayStream st = {0};
-  if (rc == LP_OK) rc = lp__store_records_stream(recs, n, dim, &st, err);
+  if (rc == LP_OK) rc = lp__store_records_stream(lay, recs, n, &st, err);
   uint64_t v = 0;
   lp__written files = {0};
   if (rc == LP_OK) rc = lp__db_add_written(db, table, &st, opts, &v, &files, err);
@@ -104,11 +118,12 @@ static bool append(char **buf, size_t *len, size_t *cap, const char *s, size_t n
   return true;
 }
 
-/* "id IN ('a', 'b''c')": SQL string literals with quotes doubled. */
-char *lp__store_ids_predicate(const char *const *ids, size_t n) {
+/* "`id` IN ('a', 'b''c')": SQL string literals with quotes doubled. */
+char *lp__store_ids_predicate(const char *column, const char *const *ids, size_t n) {
   char *buf = NULL;
   size_t len = 0, cap = 0;
-  bool ok = append(&buf, &len, &cap, "id IN (", 7);
+  bool ok = append(&buf, &len, &cap, "`", 1) && append(&buf, &len, &cap, column, strlen(column)) &&
+            append(&buf, &len, &cap, "` IN (", 6);
   for (size_t i = 0; ok && i < n; i++) {
     ok = append(&buf, &len, &cap, i ? ", '" : "'", i ? 3 : 1);
     for (const char *p = ids[i]; ok && *p; p++) ok = append(&buf, &len, &cap, p, 1) && (*p != '\'' || append(&buf, &len, &cap, "'", 1));
@@ -123,19 +138,20 @@ char *lp__store_ids_predicate(const char *const *ids, size_t n) {
 }
 
 /* The predicate selecting ids[0..n) (n > 0), after checking none is NULL. Caller frees *out. */
-static lp_status ids_predicate_checked(const char *const *ids, size_t n, char **out, lp_error *err) {
+static lp_status ids_predicate_checked(const char *column, const char *const *ids, size_t n, char **out,
+                                       lp_error *err) {
   for (size_t i = 0; i < n; i++)
     if (ids[i] == NULL) return lp_error_set(err, LP_EINVAL, "store delete: id %zu is NULL", i);
-  *out = lp__store_ids_predicate(ids, n);
+  *out = lp__store_ids_predicate(column, ids, n);
   return *out != NULL ? LP_OK : lp_error_set(err, LP_ENOMEM, "store delete: out of memory");
 }
 
-lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *const *ids, size_t n,
-                                    const lp_write_options *opts, uint64_t *out_deleted, lp_error *err) {
+lp_status lp__store_conn_delete_ids(lp_db *db, const char *table, const char *id_column, const char *const *ids,
+                                    size_t n, const lp_write_options *opts, uint64_t *out_deleted, lp_error *err) {
   if (out_deleted) *out_deleted = 0;
   if (n == 0) return LP_OK;
   char *pred = NULL;
-  LP_TRY(ids_predicate_checked(ids, n, &pred, err));
+  LP_TRY(ids_predicate_checked(id_column, ids, n, &pred, err));
   uint64_t deleted = 0;
   lp_status rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
   free(pred);
@@ -175,19 +191,19 @@ static lp_status delete_located(lp_db *db, const char *table, lp__store_index *i
   return rc;
 }
 
-lp_status lp__store_conn_delete_located(lp_db *db, const char *table, lp__store_index *idx, const char *const *ids,
-                                        size_t n, const lp_write_options *opts, bool *found, uint64_t *out_deleted,
-                                        lp_error *err) {
+lp_status lp__store_conn_delete_located(lp_db *db, const char *table, const char *id_column, lp__store_index *idx,
+                                        const char *const *ids, size_t n, const lp_write_options *opts, bool *found,
+                                        uint64_t *out_deleted, lp_error *err) {
   if (out_deleted) *out_deleted = 0;
   for (size_t i = 0; i < n; i++) found[i] = false;
   if (n == 0) return LP_OK;
   char *pred = NULL;
-  LP_TRY(ids_predicate_checked(ids, n, &pred, err));
+  LP_TRY(ids_predicate_checked(id_column, ids, n, &pred, err));
   uint64_t deleted = 0;
   bool used = false;
   lp_status rc = idx ? delete_located(db, table, idx, ids, n, pred, opts, found, &deleted, &used, err) : LP_OK;
   if (rc == LP_OK && !used) {
-    rc = lp__store_conn_exists(db, table, idx, ids, n, found, err);
+    rc = lp__store_conn_exists(db, table, id_column, idx, ids, n, found, err);
     if (rc == LP_OK) rc = lp__store_db_delete(db, table, pred, opts, &deleted, err);
   }
   free(pred);
@@ -201,11 +217,12 @@ lp_status lp__store_db_delete(lp_db *db, const char *table, const char *predicat
   return lp_db_delete(db, table, predicate, opts, out_deleted, &v, err);
 }
 
-lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp_store_record *recs, size_t n, uint32_t dim,
-                                const lp_write_options *opts, lp_error *err) {
+lp_status lp__store_conn_upsert(lp_db *db, const char *table, const lp__store_layout *lay, const lp_store_record *recs,
+                                size_t n, const lp_write_options *opts, lp_error *err) {
   if (n == 0) return LP_OK;
+  if (lay == NULL) return add_fresh_layout(db, table, recs, n, opts, NULL, true, err);
   struct ArrowArrayStream st = {0};
-  LP_TRY(lp__store_records_stream(recs, n, dim, &st, err));
+  LP_TRY(lp__store_records_stream(lay, recs, n, &st, err));
   uint64_t v = 0;
-  return lp_db_upsert(db, table, "id", &st, opts, NULL, NULL, &v, err);
+  return lp_db_upsert(db, table, lay->role[LP__COL_ID], &st, opts, NULL, NULL, &v, err);
 }

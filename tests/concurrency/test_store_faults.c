@@ -40,7 +40,7 @@ typedef struct {
 static void make(one_rec *r, const char *id, unsigned seed) {
   snprintf(r->id, sizeof r->id, "%s", id);
   st_vector(seed, 1, DIM, r->vec);
-  r->rec = (lp_store_record){r->id, "/faults", "text", r->vec, DIM, "{}", 1};
+  r->rec = (lp_store_record){r->id, "/faults", "text", r->vec, DIM, "{}", 1, NULL, 0};
 }
 
 static bool present(const char *id) {

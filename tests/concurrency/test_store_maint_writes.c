@@ -32,7 +32,7 @@ static void *writer(void *arg) {
     char id[24];
     id_of(w, i, id);
     st_vector(w * 1000 + i, 0, DIM, v);
-    lp_store_record r = {id, "/mw", id, v, DIM, "{}", (int64_t)i};
+    lp_store_record r = {id, "/mw", id, v, DIM, "{}", (int64_t)i, NULL, 0};
     CHECK_OK(lp_store_add(g_store, &r, 1, &err), &err);
     if (i > 0 && (i - 1) % DELETE_EVERY == 0) {
       char old[24];

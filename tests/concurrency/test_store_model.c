@@ -43,7 +43,7 @@ static void make_rec(unsigned key, unsigned version, rec_buf *b, lp_store_record
   snprintf(b->text, sizeof b->text, "k%u-v%u", key, version);
   snprintf(b->meta, sizeof b->meta, "{\"key\": %u, \"version\": %u}", key, version);
   st_vector(key, version, DIM, b->vec);
-  *r = (lp_store_record){b->id, b->path, b->text, b->vec, DIM, b->meta, (int64_t)version * 1000};
+  *r = (lp_store_record){b->id, b->path, b->text, b->vec, DIM, b->meta, (int64_t)version * 1000, NULL, 0};
 }
 
 /* A row read back must be the record (key, version) exactly. */

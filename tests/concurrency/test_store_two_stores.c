@@ -36,7 +36,7 @@ static void *writer(void *arg) {
     char id[16];
     id_of(i, id);
     st_vector((unsigned)i, 0, DIM, v);
-    lp_store_record r = {id, "/two", id, v, DIM, "{}", i};
+    lp_store_record r = {id, "/two", id, v, DIM, "{}", i, NULL, 0};
     CHECK_OK(lp_store_add(g_a, &r, 1, &err), &err);
     atomic_store(&g_state[i], 1);
   }

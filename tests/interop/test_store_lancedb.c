@@ -55,7 +55,7 @@ static void interleaved_deletes(lp_store *s) {
   char ids[6][8];
   for (int i = 0; i < 6; i++) {
     snprintf(ids[i], sizeof ids[i], "d%d", i);
-    d[i] = (lp_store_record){ids[i], "/d", ids[i], v, DIM, "{}", 7};
+    d[i] = (lp_store_record){ids[i], "/d", ids[i], v, DIM, "{}", 7, NULL, 0};
   }
   lp_error err = {0};
   CHECK_OK(lp_store_add(s, d, 6, &err), &err);
@@ -97,9 +97,9 @@ int main(void) {
   char buf[256], out[4096];
   float v[DIM];
   st_vector(1, 1, DIM, v);
-  lp_store_record r[3] = {{"s1", "/s", "store one", v, DIM, "{}", 1},
-                          {"s2", "/s", "store two", v, DIM, "{}", 2},
-                          {"s3", "/s", "store three", v, DIM, "{}", 3}};
+  lp_store_record r[3] = {{"s1", "/s", "store one", v, DIM, "{}", 1, NULL, 0},
+                          {"s2", "/s", "store two", v, DIM, "{}", 2, NULL, 0},
+                          {"s3", "/s", "store three", v, DIM, "{}", 3, NULL, 0}};
   CHECK_OK(lp_store_add(s, r, 3, &err), &err);
   CHECK_STR_EQ(text_of(s, "s2", buf, sizeof buf), "store two"); /* the index is built now */
   /* LanceDB adds: seen by the very next store call. */
@@ -109,14 +109,14 @@ int main(void) {
   CHECK_OK(lp_store_count(s, &n, &err), &err);
   CHECK_EQ(n, 4);
   /* A store add of LanceDB's id is refused. */
-  lp_store_record dup = {"l1", "/s", "dup", v, DIM, "{}", 4};
+  lp_store_record dup = {"l1", "/s", "dup", v, DIM, "{}", 4, NULL, 0};
   CHECK_EQ(lp_store_add(s, &dup, 1, &err), LP_EEXIST);
   /* LanceDB deletes one of the store's records: gone for the store at once. */
   node(out, sizeof out, "delete '%s' mem \"id = 's1'\"", g_dir);
   CHECK_STR_EQ(text_of(s, "s1", buf, sizeof buf), "-");
   CHECK_STR_EQ(text_of(s, "s3", buf, sizeof buf), "store three");
   /* The store upserts LanceDB's record; LanceDB reads the new text. */
-  lp_store_record up = {"l1", "/s", "rewritten by the store", v, DIM, "{\"by\": \"lancepool\"}", 5};
+  lp_store_record up = {"l1", "/s", "rewritten by the store", v, DIM, "{\"by\": \"lancepool\"}", 5, NULL, 0};
   CHECK_OK(lp_store_upsert(s, &up, 1, &err), &err);
   node(out, sizeof out, "get '%s' mem l1", g_dir);
   CHECK_STR_EQ(out, "rewritten by the store");
@@ -128,7 +128,7 @@ int main(void) {
   for (int i = 0; i < 5; i++) {
     char id[16];
     snprintf(id, sizeof id, "late%d", i);
-    lp_store_record x = {id, "/late", "late", v, DIM, "{}", 6};
+    lp_store_record x = {id, "/late", "late", v, DIM, "{}", 6, NULL, 0};
     CHECK_OK(lp_store_add(s, &x, 1, &err), &err);
   }
   bool compacted = false;

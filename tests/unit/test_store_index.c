@@ -29,7 +29,7 @@ static void mk(rb *r, const char *id, const char *text, unsigned seed) {
   snprintf(r->id, sizeof r->id, "%s", id);
   snprintf(r->text, sizeof r->text, "%s", text);
   st_vector(seed, 0, DIM, r->vec);
-  r->rec = (lp_store_record){r->id, "/p", r->text, r->vec, DIM, "{}", 7};
+  r->rec = (lp_store_record){r->id, "/p", r->text, r->vec, DIM, "{}", 7, NULL, 0};
 }
 
 /* Every id the test uses: k0..k29 and x0..x4. */
@@ -67,7 +67,7 @@ static void add_range(lp_store *s, lp_db *db, const char *prefix, unsigned from,
   if (s != NULL)
     CHECK_OK(lp_store_add(s, recs, to - from, &err), &err);
   else
-    CHECK_OK(lp__store_conn_add(db, TABLE, recs, to - from, DIM, NULL, NULL, &err), &err);
+    CHECK_OK(lp__store_conn_add(db, TABLE, NULL, recs, to - from, NULL, NULL, &err), &err);
 }
 
 static void store_add_one(lp_store *s, const char *id, lp_status want) {
@@ -82,7 +82,7 @@ static void external_delete(lp_db *db, const char *a, const char *b) {
   const char *ids[2] = {a, b};
   uint64_t n = 0;
   lp_error err = {0};
-  CHECK_OK(lp__store_conn_delete_ids(db, TABLE, ids, b ? 2 : 1, NULL, &n, &err), &err);
+  CHECK_OK(lp__store_conn_delete_ids(db, TABLE, "id", ids, b ? 2 : 1, NULL, &n, &err), &err);
   CHECK_EQ(n, b ? 2 : 1);
 }
 
@@ -115,7 +115,7 @@ static void test_notes(lp_db *db) {
   lp_error err = {0};
   CHECK_OK(lp__store_conn_create(db, name, DIM, &err), &err);
   lp__store_index *idx = NULL;
-  CHECK_OK(lp__store_index_create(&idx, &err), &err);
+  CHECK_OK(lp__store_index_create("id", &idx, &err), &err);
   rb r[2];
   lp_store_record recs[2];
   const char *ids[2] = {"n0", "n1"};
@@ -123,7 +123,7 @@ static void test_notes(lp_db *db) {
     mk(&r[i], ids[i], "noted", (unsigned)i);
     recs[i] = r[i].rec;
   }
-  CHECK_OK(lp__store_conn_add(db, name, recs, 2, DIM, NULL, idx, &err), &err);
+  CHECK_OK(lp__store_conn_add(db, name, NULL, recs, 2, NULL, idx, &err), &err);
   truncate_newest_file(db, name); /* only the note can tell its ids now */
   uint64_t pos[2];
   lookup_ids(idx, db, name, ids, 2, pos, LP_OK);
@@ -131,7 +131,7 @@ static void test_notes(lp_db *db) {
   CHECK_EQ(pos[1], 1);
   /* Without the note (a fresh index, as for another writer's append) the file must be read, and fails. */
   lp__store_index_destroy(idx);
-  CHECK_OK(lp__store_index_create(&idx, &err), &err);
+  CHECK_OK(lp__store_index_create("id", &idx, &err), &err);
   lookup_ids(idx, db, name, ids, 2, pos, LP_ECORRUPT);
   lp__store_index_destroy(idx);
 }
@@ -188,7 +188,7 @@ int main(void) {
 
   rb up;
   mk(&up, "k6", "upserted elsewhere", 6);
-  CHECK_OK(lp__store_conn_upsert(db, TABLE, &up.rec, 1, DIM, NULL, &err), &err);
+  CHECK_OK(lp__store_conn_upsert(db, TABLE, NULL, &up.rec, 1, NULL, &err), &err);
   check_same(s, db, "after another writer's upsert");
 
   CHECK_OK(lp_db_restore(db, TABLE, v_three, NULL, &v, &err), &err);

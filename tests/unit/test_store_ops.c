@@ -22,7 +22,7 @@ static void mk(rb *r, const char *id, const char *path, unsigned seed) {
   snprintf(r->path, sizeof r->path, "%s", path);
   snprintf(r->text, sizeof r->text, "text of %s", id);
   st_vector(seed, 0, DIM, r->vec);
-  r->rec = (lp_store_record){r->id, r->path, r->text, r->vec, DIM, "{\"a\": 1}", 42};
+  r->rec = (lp_store_record){r->id, r->path, r->text, r->vec, DIM, "{\"a\": 1}", 42, NULL, 0};
 }
 
 static lp_store *open_dim(uint32_t dim, uint32_t freshness_ms, lp_status want) {
@@ -325,7 +325,7 @@ static void external_add(const char *id) {
   CHECK_OK(lp_db_open(g_dir, NULL, &db, &err), &err);
   rb r;
   mk(&r, id, "/ext", 9);
-  CHECK_OK(lp__store_conn_add(db, "ops", &r.rec, 1, DIM, NULL, NULL, &err), &err);
+  CHECK_OK(lp__store_conn_add(db, "ops", NULL, &r.rec, 1, NULL, NULL, &err), &err);
   lp_db_close(db);
 }
 
