@@ -57,16 +57,10 @@ static inline void st_check_balanced(lp_store *s) {
   CHECK_EQ(st.pool.available_connections, st.pool.current_size);
 }
 
-/* Run official LanceDB's dump of `table` in `dir` (columns id,text; JSON Lines) into a malloc'd string,
- * or NULL (with a note on stderr) when node or the LanceDB modules are not available. */
-static inline char *st_lancedb_dump(const char *dir, const char *table) {
-  const char *node_dir = getenv("LP_NODE_DIR");
-  if (node_dir == NULL) return NULL;
-  char cmd[8192];
-  snprintf(cmd, sizeof cmd, "node '%s/lancedb_dump.mjs' dump '%s' '%s' --columns id,text,metadata", node_dir, dir,
-           table);
+/* Run the shell command `cmd` and return its whole stdout (malloc'd); *out_rc = its exit status (pclose). */
+static inline char *st_run_command(const char *cmd, int *out_rc) {
   FILE *p = popen(cmd, "r");
-  if (p == NULL) return NULL;
+  CHECK(p != NULL);
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
   CHECK(buf != NULL);
@@ -80,7 +74,20 @@ static inline char *st_lancedb_dump(const char *dir, const char *table) {
     }
   }
   buf[len] = '\0';
-  int rc = pclose(p);
+  *out_rc = pclose(p);
+  return buf;
+}
+
+/* Run official LanceDB's dump of `table` in `dir` (columns id,text; JSON Lines) into a malloc'd string,
+ * or NULL (with a note on stderr) when node or the LanceDB modules are not available. */
+static inline char *st_lancedb_dump(const char *dir, const char *table) {
+  const char *node_dir = getenv("LP_NODE_DIR");
+  if (node_dir == NULL) return NULL;
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "node '%s/lancedb_dump.mjs' dump '%s' '%s' --columns id,text,metadata", node_dir, dir,
+           table);
+  int rc = 0;
+  char *buf = st_run_command(cmd, &rc);
   if (rc != 0) LP_FAIL("official LanceDB could not read %s/%s (exit %d): %s", dir, table, rc, buf);
   return buf;
 }
