@@ -5,7 +5,8 @@
 //   lancedb-persistent  one connection and one table handle shared by every worker
 //   lancedb-pooled      one connection and table handle per worker (N connections)
 // Workloads: search (top-10 flat L2, no index), get (where id = '...'), add1, add100, delete (by id),
-// mixed (45% search, 45% get, 10% add1). Workers are async loops running concurrently (LanceDB does the
+// mixed (45% search, 45% get, 10% add1), fts (top-10 BM25 of two words, LanceDB's FTS index on text),
+// hybrid (top-10 of flat L2 + BM25 fused by RRF, LanceDB's default reranker). Workers are async loops running concurrently (LanceDB does the
 // work on its own thread pool). Output: CSV rows `workload,mode,threads,ops_per_sec,p50_us,p99_us` on
 // stdout (no header unless --header); progress on stderr.
 //
@@ -15,6 +16,8 @@
 // usage: node store_peer.mjs --db DIR [--table store] [--records N] [--dim D] [--threads 1,2,8]
 //        [--seconds S] [--workloads search,get,add1,add100,delete,mixed] [--modes per-op,persistent,pooled]
 //        [--build] [--header]
+//        node store_peer.mjs --db DIR [--table store] --create-fts-index
+//                                     only build LanceDB's FTS index on the text column (if there is none)
 // Without --build the table DIR/<table>.lance is used when it exists (e.g. built by lancepool) and built
 // otherwise. Node resolves @lancedb/lancedb from tests/interop/node/node_modules (see LP_NODE_DIR).
 import { createRequire } from 'node:module';
@@ -29,11 +32,13 @@ const lancedb = require('@lancedb/lancedb');
 const arrow = require('apache-arrow');
 
 // ---- arguments ------------------------------------------------------------------------------------
+const WORKLOADS = ['search', 'get', 'add1', 'add100', 'delete', 'mixed', 'fts', 'hybrid'];
+const READ_WORKLOADS = ['search', 'get', 'fts', 'hybrid'];
 function parseArgs(argv) {
   const a = {
     db: null, table: 'store', records: 100000, dim: 384, threads: [1, 2, 8], seconds: 3,
-    workloads: ['search', 'get', 'add1', 'add100', 'delete', 'mixed'],
-    modes: ['per-op', 'persistent', 'pooled'], build: false, header: false,
+    workloads: [...WORKLOADS],
+    modes: ['per-op', 'persistent', 'pooled'], build: false, header: false, createFtsIndex: false,
   };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i];
@@ -62,12 +67,13 @@ function parseArgs(argv) {
       case '--modes': a.modes = v().split(',').map((m) => m.replace(/^lancedb-/, '')); break;
       case '--build': a.build = true; break;
       case '--header': a.header = true; break;
+      case '--create-fts-index': a.createFtsIndex = true; break;
       default: throw new Error(`unknown option '${k}'`);
     }
   }
   if (!a.db) throw new Error('--db DIR is required');
   for (const w of a.workloads)
-    if (!['search', 'get', 'add1', 'add100', 'delete', 'mixed'].includes(w)) throw new Error(`unknown workload '${w}'`);
+    if (!WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}'`);
   for (const m of a.modes)
     if (!['per-op', 'persistent', 'pooled'].includes(m)) throw new Error(`unknown mode '${m}'`);
   return a;
@@ -101,6 +107,8 @@ function textFor(r) {
   return s;
 }
 function idFor(i) { return 'rec-' + String(i).padStart(8, '0'); }
+// The keywords of text query x (mirror of lp__bench_query_text).
+function queryText(x) { return `${WORDS[x & 15]} ${WORDS[(x >>> 4) & 15]}`; }
 function queryVector(q, dim) { return vectorFor(rng((0xc0ffee ^ Math.imul(q >>> 0, 0x85ebca6b)) >>> 0), dim); }
 
 // Record i as column values; `id` overrides the id (for records added by the write workloads).
@@ -211,6 +219,14 @@ async function opSearch(t, st, r) {
     .select(['id', 'path', 'text', 'metadata', 'created_at', '_distance']).toArray();
   if (rows.length === 0) throw new Error('search returned no rows');
 }
+// Text and hybrid searches draw their numbers in lancepool's order: the vector first, then the words.
+async function opText(t, st, r, hybrid) {
+  const v = hybrid ? queryVector(r(), st.a.dim) : null;
+  const words = queryText(r());
+  let q = hybrid ? t.query().nearestTo(v).distanceType('l2').fullTextSearch(words) : t.query().fullTextSearch(words);
+  const rows = await q.limit(10).select(['id', 'path', 'text', 'metadata', 'created_at']).toArray();
+  if (rows.length === 0) throw new Error(`${hybrid ? 'hybrid' : 'fts'} search returned no rows for '${words}'`);
+}
 async function opGet(t, st, r) {
   const id = idFor(r() % Math.max(1, Math.floor(st.a.records / 2)));
   await t.query().where(`id = ${sqlQuote(id)}`).limit(1).toArray();
@@ -232,6 +248,8 @@ async function runOp(workload, t, st, r) {
   switch (workload) {
     case 'search': return opSearch(t, st, r);
     case 'get': return opGet(t, st, r);
+    case 'fts': return opText(t, st, r, false);
+    case 'hybrid': return opText(t, st, r, true);
     case 'add1': return opAdd(t, st, 1);
     case 'add100': return opAdd(t, st, 100);
     case 'delete': return opDelete(t, st);
@@ -255,7 +273,7 @@ async function measure(a, workload, mode, nWorkers) {
   const st = workloadState(a, `${mode}-${nWorkers}-${workload}`);
   const lat = [];
   // Read workloads warm up first (two untimed operations), as lancepool's side does.
-  if (workload === 'search' || workload === 'get') {
+  if (READ_WORKLOADS.includes(workload)) {
     const r = rng(0x5eed);
     for (let i = 0; i < 2; i++) await m.workers[0]((t) => runOp(workload, t, st, r));
   }
@@ -289,11 +307,23 @@ async function measure(a, workload, mode, nWorkers) {
   return { ops: lat.length / elapsed, p50: percentile(lat, 50), p99: percentile(lat, 99) };
 }
 
+// LanceDB's FTS index on the text column, unless the table has one.
+async function ensureFtsIndex(a) {
+  const conn = await lancedb.connect(a.db);
+  const t = await conn.openTable(a.table);
+  const have = (await t.listIndices()).some((i) => i.indexType === 'FTS' && i.columns.includes('text'));
+  if (!have) await t.createIndex('text', { config: lancedb.Index.fts() });
+  t.close();
+  conn.close();
+}
+
 async function main() {
   const a = parseArgs(process.argv);
+  if (a.createFtsIndex) return ensureFtsIndex(a);
   fs.mkdirSync(a.db, { recursive: true });
   const exists = fs.existsSync(path.join(a.db, `${a.table}.lance`));
   if (a.build || !exists) await buildTable(a.db, a);
+  if (a.workloads.includes('fts') || a.workloads.includes('hybrid')) await ensureFtsIndex(a);
   // Check the table is a store table of the right dimension before measuring.
   {
     const conn = await lancedb.connect(a.db);

@@ -53,3 +53,7 @@ void lp__bench_query_vector(uint32_t q, uint32_t dim, float *vector) {
   lp__bench_rng_seed(&r, 0xc0ffeeu ^ (q * 0x85ebca6bu));
   fill_vector(&r, dim, vector);
 }
+
+void lp__bench_query_text(uint32_t x, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s %s", words[x & 15], words[(x >> 4) & 15]);
+}

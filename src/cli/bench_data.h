@@ -40,4 +40,7 @@ void lp__bench_record_id(uint32_t i, char *buf);
 /* Query vector number q. */
 void lp__bench_query_vector(uint32_t q, uint32_t dim, float *vector);
 
+/* The keywords of text query x: two of the records' words (mirrored in store_peer.mjs). */
+void lp__bench_query_text(uint32_t x, char *buf, size_t cap);
+
 #endif

@@ -25,6 +25,28 @@ static lp_status do_search(lp_bench_ctx *c, lp_db *db, lp_bench_rng *rng, lp_err
   return rc;
 }
 
+/* A top-10 BM25 (or hybrid: BM25 + L2, fused by RRF) search for two of the records' words. */
+static lp_status do_text(lp_bench_ctx *c, lp_db *db, lp_bench_rng *rng, bool hybrid, lp_error *err) {
+  float q[4096];
+  char words[64];
+  lp_store_query sq;
+  lp_store_query_init(&sq);
+  sq.mode = hybrid ? LP_STORE_SEARCH_HYBRID : LP_STORE_SEARCH_TEXT;
+  if (hybrid) {
+    lp__bench_query_vector(lp__bench_rng_next(rng), c->dim, q);
+    sq.vector = q;
+    sq.dim = c->dim;
+  }
+  lp__bench_query_text(lp__bench_rng_next(rng), words, sizeof words);
+  sq.text = words;
+  sq.k = 10;
+  lp_store_rows rows = {0};
+  lp_status rc = db ? lp__store_conn_query(db, c->table, NULL, &sq, &rows, err) : lp_store_query_run(c->store, &sq, &rows, err);
+  if (rc == LP_OK && rows.n == 0) rc = lp_error_set(err, LP_EIO, "bench %s: no rows returned for '%s'", hybrid ? "hybrid" : "fts", words);
+  lp_store_rows_reset(&rows);
+  return rc;
+}
+
 static lp_status do_get(lp_bench_ctx *c, lp_db *db, lp_bench_rng *rng, lp_error *err) {
   char id[LP_BENCH_ID_BYTES];
   lp__bench_record_id(lp__bench_rng_next(rng) % (c->records / 2 ? c->records / 2 : 1), id);
@@ -71,6 +93,8 @@ static lp_status do_delete(lp_bench_ctx *c, lp_db *db, lp_error *err) {
 static lp_status run(lp_bench_ctx *c, lp_db *db, lp_bench_rng *rng, lp_error *err) {
   const char *w = c->workload;
   if (w[0] == 's') return do_search(c, db, rng, err);
+  if (w[0] == 'f') return do_text(c, db, rng, false, err);
+  if (w[0] == 'h') return do_text(c, db, rng, true, err);
   if (w[0] == 'g') return do_get(c, db, rng, err);
   if (w[0] == 'a') return do_add(c, db, w[3] == '1' && w[4] == '0' ? 100 : 1, err);
   if (w[0] == 'd') return do_delete(c, db, err);

@@ -80,14 +80,14 @@ static lp_status parse_row(const char *line, lp_bench_result *r, lp_error *err) 
   return LP_OK;
 }
 
-lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results, size_t *n_results,
-                             lp_error *err) {
-  char script[4096], modules[4200], node_dir[4096];
+/* The peer script and the node_modules directory it needs, checked. */
+static lp_status find_peer(char *script, size_t script_cap, char *node_dir, size_t node_cap, lp_error *err) {
+  char modules[4200];
   const char *src = lp__bench_source_dir();
-  snprintf(script, sizeof script, "%s/bench/peers/store_peer.mjs", src);
+  snprintf(script, script_cap, "%s/bench/peers/store_peer.mjs", src);
   const char *nd = getenv("LP_NODE_DIR");
-  snprintf(node_dir, sizeof node_dir, "%s", nd != NULL && nd[0] ? nd : "");
-  if (node_dir[0] == '\0') snprintf(node_dir, sizeof node_dir, "%s/tests/interop/node", src);
+  snprintf(node_dir, node_cap, "%s", nd != NULL && nd[0] ? nd : "");
+  if (node_dir[0] == '\0') snprintf(node_dir, node_cap, "%s/tests/interop/node", src);
   snprintf(modules, sizeof modules, "%s/node_modules/@lancedb/lancedb", node_dir);
   if (!exists(script))
     return lp_error_set(err, LP_ENOTFOUND, "bench peer: %s not found (set LP_SOURCE_DIR to the source tree)", script);
@@ -96,18 +96,14 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
                         modules, node_dir);
   if (!have_node())
     return lp_error_set(err, LP_ENOTFOUND, "bench peer: Node.js (`node`) is not on PATH; install nodejs or pass --no-peers");
+  return LP_OK;
+}
 
-  char records[32], dim[32], seconds[32], threads[256] = "";
-  snprintf(records, sizeof records, "%u", a->records);
-  snprintf(dim, sizeof dim, "%u", a->dim);
-  snprintf(seconds, sizeof seconds, "%g", a->seconds);
-  for (size_t i = 0; i < a->n_threads; i++)
-    snprintf(threads + strlen(threads), sizeof threads - strlen(threads), "%s%u", i ? "," : "", a->threads[i]);
-  char *argv[] = {"node", script, "--db", (char *)a->db_dir, "--table", (char *)a->table, "--records", records,
-                  "--dim", dim, "--threads", threads, "--seconds", seconds, "--workloads", (char *)a->workloads,
-                  NULL};
-  int log_fd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "bench peer: cannot create its log %s", a->log_path);
+/* Start `node argv...` with stdout into a pipe (*out_fd) and stderr into log_path (truncated first). */
+static lp_status spawn_node(char *const *argv, const char *node_dir, const char *log_path, pid_t *out_pid,
+                            int *out_fd, lp_error *err) {
+  int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "bench peer: cannot create its log %s", log_path);
   int fds[2];
   if (pipe(fds) != 0) {
     close(log_fd);
@@ -132,7 +128,55 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
   }
   close(fds[1]);
   close(log_fd);
-  FILE *in = fdopen(fds[0], "r");
+  *out_pid = pid;
+  *out_fd = fds[0];
+  return LP_OK;
+}
+
+/* Wait for the peer; on failure print the end of its log and say so. */
+static lp_status wait_node(pid_t pid, const char *script, const char *log_path, lp_status rc, lp_error *err) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (rc == LP_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    print_log_tail(log_path);
+    rc = lp_error_set(err, LP_EIO, "bench peer: %s failed (exit status %d); the end of its log %s is above",
+                      script, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log_path);
+  }
+  return rc;
+}
+
+lp_status lp__bench_peer_fts_index(const char *db_dir, const char *table, const char *log_path, lp_error *err) {
+  char script[4096], node_dir[4096];
+  LP_TRY(find_peer(script, sizeof script, node_dir, sizeof node_dir, err));
+  char *argv[] = {"node", script, "--db", (char *)db_dir, "--table", (char *)table, "--create-fts-index", NULL};
+  pid_t pid = 0;
+  int fd = -1;
+  LP_TRY(spawn_node(argv, node_dir, log_path, &pid, &fd, err));
+  char buf[256];
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
+  close(fd);
+  return wait_node(pid, script, log_path, LP_OK, err);
+}
+
+lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results, size_t *n_results,
+                             lp_error *err) {
+  char script[4096], node_dir[4096];
+  LP_TRY(find_peer(script, sizeof script, node_dir, sizeof node_dir, err));
+  char records[32], dim[32], seconds[32], threads[256] = "";
+  snprintf(records, sizeof records, "%u", a->records);
+  snprintf(dim, sizeof dim, "%u", a->dim);
+  snprintf(seconds, sizeof seconds, "%g", a->seconds);
+  for (size_t i = 0; i < a->n_threads; i++)
+    snprintf(threads + strlen(threads), sizeof threads - strlen(threads), "%s%u", i ? "," : "", a->threads[i]);
+  char *argv[] = {"node", script, "--db", (char *)a->db_dir, "--table", (char *)a->table, "--records", records,
+                  "--dim", dim, "--threads", threads, "--seconds", seconds, "--workloads", (char *)a->workloads,
+                  NULL};
+  pid_t pid = 0;
+  int fd = -1;
+  LP_TRY(spawn_node(argv, node_dir, a->log_path, &pid, &fd, err));
+  FILE *in = fdopen(fd, "r");
   lp_status rc = LP_OK;
   char line[512];
   while (in != NULL && fgets(line, sizeof line, in) != NULL) {
@@ -144,14 +188,6 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
   if (in != NULL)
     fclose(in);
   else
-    close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (rc == LP_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    print_log_tail(a->log_path);
-    rc = lp_error_set(err, LP_EIO, "bench peer: %s failed (exit status %d); the end of its log %s is above",
-                      script, WIFEXITED(status) ? WEXITSTATUS(status) : -1, a->log_path);
-  }
-  return rc;
+    close(fd);
+  return wait_node(pid, script, a->log_path, rc, err);
 }

@@ -27,4 +27,9 @@ const char *lp__bench_source_dir(void);
 LP_MUST_CHECK lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results,
                                            size_t *n_results, lp_error *err);
 
+/* Build LanceDB's full-text index on the text column of table `table` in db_dir with LanceDB itself
+ * (lancepool builds none): the fts and hybrid workloads need one. Errors as lp__bench_peer_run. */
+LP_MUST_CHECK lp_status lp__bench_peer_fts_index(const char *db_dir, const char *table, const char *log_path,
+                                                 lp_error *err);
+
 #endif

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const lp__bench_workloads[6] = {"search", "get", "add1", "add100", "delete", "mixed"};
+const char *const lp__bench_workloads[LP_BENCH_N_WORKLOADS] = {"search", "get",   "add1", "add100",
+                                                                "delete", "mixed", "fts",  "hybrid"};
 static const char *const lp_modes[] = {"per-op", "persistent", "pooled", "lancedb-per-op", "lancedb-persistent",
                                        "lancedb-pooled"};
 #define N_MODES (sizeof lp_modes / sizeof lp_modes[0])
@@ -18,6 +19,8 @@ const char *lp__bench_workload_title(const char *w) {
   if (strcmp(w, "add100") == 0) return "add 100 records";
   if (strcmp(w, "delete") == 0) return "delete one record by id";
   if (strcmp(w, "mixed") == 0) return "mixed: 45% search, 45% get, 10% add 1";
+  if (strcmp(w, "fts") == 0) return "top-10 full-text search (BM25, LanceDB's FTS index, two words)";
+  if (strcmp(w, "hybrid") == 0) return "top-10 hybrid search (flat L2 + BM25, RRF k=60)";
   return w;
 }
 
@@ -97,7 +100,7 @@ static void print_one(FILE *out, const lp_bench_result *r, size_t n, const char 
 }
 
 void lp__bench_print_tables(FILE *out, const lp_bench_result *r, size_t n, unsigned records, unsigned dim) {
-  for (size_t w = 0; w < 6; w++) print_one(out, r, n, lp__bench_workloads[w], records, dim);
+  for (size_t w = 0; w < LP_BENCH_N_WORKLOADS; w++) print_one(out, r, n, lp__bench_workloads[w], records, dim);
   fflush(out);
 }
 
@@ -115,7 +118,7 @@ lp_status lp__bench_write_csv(const char *path, const lp_bench_result *r, size_t
 /* gnuplot data: for each workload a block (separated by two blank lines) with one row per thread count
  * and one column per mode (0 when absent). */
 static void write_chart_data(FILE *f, const lp_bench_result *r, size_t n) {
-  for (size_t w = 0; w < 6; w++) {
+  for (size_t w = 0; w < LP_BENCH_N_WORKLOADS; w++) {
     unsigned th[16];
     size_t nt = thread_counts(r, n, lp__bench_workloads[w], th, 16);
     fprintf(f, "# %s\n", lp__bench_workloads[w]);
@@ -152,13 +155,13 @@ lp_status lp__bench_write_chart(const char *png, const lp_bench_result *r, size_
     unlink(dat);
     return lp_error_set_errno(err, LP_EIO, errno, "bench: cannot run gnuplot");
   }
-  fprintf(gp, "set terminal pngcairo size 1500,900 font ',10'\nset output '%s'\n", png);
-  fprintf(gp, "set multiplot layout 2,3 title 'lancepool vs official LanceDB 0.31.0: ops/s (log scale), %u records x dim %u'\n",
+  fprintf(gp, "set terminal pngcairo size 1500,1350 font ',10'\nset output '%s'\n", png);
+  fprintf(gp, "set multiplot layout 3,3 title 'lancepool vs official LanceDB 0.31.0: ops/s (log scale), %u records x dim %u'\n",
           records, dim);
   fputs("set style data histogram\nset style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
         "set logscale y\nset yrange [0.5:*]\nset grid ytics\nset key top left font ',8'\nset boxwidth 0.9\n",
         gp);
-  for (size_t w = 0; w < 6; w++) {
+  for (size_t w = 0; w < LP_BENCH_N_WORKLOADS; w++) {
     fprintf(gp, "set title '%s'\n", lp__bench_workloads[w]);
     fprintf(gp, "plot '%s' index %zu using 2:xtic(1) title 'per-op' lc rgb '#9e9e9e', '' index %zu using 3 title "
                 "'persistent' lc rgb '#4c78a8', '' index %zu using 4 title 'pooled' lc rgb '#e45756', '' index %zu "

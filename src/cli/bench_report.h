@@ -8,7 +8,8 @@
 #include "cli/bench_run.h"
 
 /* The workloads in report order, with one-line descriptions. */
-extern const char *const lp__bench_workloads[6];
+#define LP_BENCH_N_WORKLOADS 8
+extern const char *const lp__bench_workloads[LP_BENCH_N_WORKLOADS];
 const char *lp__bench_workload_title(const char *workload);
 
 /* Print one table per workload present in results: every mode and thread count, then the ratios

@@ -28,7 +28,7 @@ typedef struct {
 
 static int parse(int argc, char **argv, options *o) {
   *o = (options){.records = 100000, .dim = 384, .threads = {1, 2, 8}, .n_threads = 3, .seconds = 3,
-                 .peers = true, .durable = true, .workloads = "search,get,add1,add100,delete,mixed"};
+                 .peers = true, .durable = true, .workloads = "search,get,add1,add100,delete,mixed,fts,hybrid"};
   bool set_records = false, set_seconds = false, set_threads = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -146,6 +146,10 @@ static bool has_workload(const char *list, const char *w) {
   return false;
 }
 
+static bool is_read_workload(const char *w) {
+  return strcmp(w, "search") == 0 || strcmp(w, "get") == 0 || strcmp(w, "fts") == 0 || strcmp(w, "hybrid") == 0;
+}
+
 /* The table's latest version. */
 static lp_status latest_version(lp_db *db, uint64_t *out, lp_error *err) {
   lp_table *t = NULL;
@@ -183,7 +187,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
   }
   atomic_uint add_seq = 0, delete_next = o->records - 1;
   pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-  for (size_t w = 0; w < 6; w++) {
+  for (size_t w = 0; w < LP_BENCH_N_WORKLOADS; w++) {
     const char *wl = lp__bench_workloads[w];
     if (!has_workload(o->workloads, wl))
       continue;
@@ -209,7 +213,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
         char label[96];
         snprintf(label, sizeof label, "%s %s %u threads", wl, mode_names[m], o->threads[t]);
         /* Read workloads warm up first (two untimed operations), in every mode and in the peer. */
-        if (rc == LP_OK && (strcmp(wl, "search") == 0 || strcmp(wl, "get") == 0)) {
+        if (rc == LP_OK && is_read_workload(wl)) {
           lp_bench_rng wr;
           lp__bench_rng_seed(&wr, 0x5eed);
           for (int i = 0; i < 2 && rc == LP_OK; i++) rc = lp__bench_op(&c, 0, &wr, err);
@@ -280,10 +284,15 @@ int lp__cli_bench(int argc, char **argv) {
   size_t n_res = 0;
   int exit_code = 0;
   fprintf(stderr, "lancepool bench: %u records, dim %u, %g s per measurement, in %s\n", o.records, o.dim, o.seconds, root);
-  lp_status rc = build_store(dir, &o, &err);
-  if (rc == LP_OK) rc = measure_lancepool(dir, &o, &res, &n_res, &err);
   char peer_log[4096];
   default_peer_log(&o, root, peer_log, sizeof peer_log);
+  lp_status rc = build_store(dir, &o, &err);
+  if (rc == LP_OK && (has_workload(o.workloads, "fts") || has_workload(o.workloads, "hybrid"))) {
+    lp__bench_progress("official LanceDB: building the FTS index on lancepool's table");
+    rc = lp__bench_peer_fts_index(dir, TABLE, peer_log, &err);
+    lp__bench_progress_clear();
+  }
+  if (rc == LP_OK) rc = measure_lancepool(dir, &o, &res, &n_res, &err);
   if (rc == LP_OK && o.peers) {
     lp_bench_peer_args pa = {peer_dir, TABLE, o.records, o.dim, o.threads, o.n_threads, o.seconds, o.workloads,
                              peer_log};

@@ -7,7 +7,7 @@
 #define ADD_USAGE "lancepool add DB TABLE --jsonl FILE|- [--no-fsync]"
 #define BENCH_USAGE                                                                                        \
   "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
-  "[--csv FILE] [--png FILE] [--peer-log FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed]"
+  "[--csv FILE] [--png FILE] [--peer-log FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed,fts,hybrid]"
 #define CLEANUP_USAGE "lancepool cleanup DB TABLE --older-than SECONDS"
 #define COMPACT_USAGE "lancepool compact DB TABLE [--max-rows-per-file N] [--no-fsync]"
 #define COUNT_USAGE "lancepool count DB TABLE [--version N] [--where PRED]"
