@@ -139,9 +139,12 @@ typedef struct lp_store_rows {
 /* Free the rows and what they hold; the struct itself is the caller's. Accepts NULL. */
 LP_API void lp_store_rows_reset(lp_store_rows *rows);
 
-/* Open the store table `table` in database directory `dir` (created with its parents when missing and
- * cfg->create_if_missing). LP_EINVAL when an existing table is not a store table of dimension cfg->dim.
- * Caller owns *out; close with lp_store_close(). */
+/* Open the store table `table` in database directory `dir` (created with its parents, with the store
+ * layout, when missing and cfg->create_if_missing). An existing table may have any schema: cfg->columns
+ * names its role columns; LP_EINVAL names a role column that is missing or has the wrong type (e.g. a
+ * vector column that is not fixed_size_list<float32, cfg->dim>). The roles are resolved once, here: a
+ * schema change by another writer later needs a new lp_store_open. Caller owns *out; close with
+ * lp_store_close(). */
 LP_API LP_MUST_CHECK lp_status lp_store_open(const char *dir, const char *table, const lp_store_config *cfg,
                                              lp_store **out, lp_error *err);
 
@@ -161,8 +164,9 @@ LP_API LP_MUST_CHECK lp_status lp_store_upsert(lp_store *s, const lp_store_recor
 LP_API LP_MUST_CHECK lp_status lp_store_get(lp_store *s, const char *const *ids, size_t n_ids, lp_store_rows *out,
                                             lp_error *err);
 
-/* Delete by ids, by path, or by a predicate (LanceDB's SQL subset, e.g. "path LIKE '/a/%'"). *out_deleted
- * (may be NULL) receives the number of rows deleted. Thread-safe. */
+/* Delete by ids (the id column), by path (the path column; LP_EINVAL without one), or by a predicate
+ * (LanceDB's SQL subset, e.g. "path LIKE '/a/%'"). *out_deleted (may be NULL) receives the number of rows
+ * deleted. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_delete_ids(lp_store *s, const char *const *ids, size_t n_ids,
                                                    uint64_t *out_deleted, lp_error *err);
 LP_API LP_MUST_CHECK lp_status lp_store_delete_path(lp_store *s, const char *path, uint64_t *out_deleted,
@@ -171,8 +175,8 @@ LP_API LP_MUST_CHECK lp_status lp_store_delete_where(lp_store *s, const char *pr
                                                      lp_error *err);
 
 /* Exact k nearest neighbours of query (dim floats) by metric, among the rows matching `predicate` (NULL:
- * all rows; applied before ranking), nearest first, ties by row position (lp_table_search). Caller owns
- * *out. Thread-safe. */
+ * all rows; applied before ranking), nearest first, ties by row position (lp_table_search), every column
+ * rows can hold: lp_store_query_run in VECTOR mode. Caller owns *out. Thread-safe. */
 LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, uint32_t dim, size_t k,
                                                const char *predicate, lp_metric metric, lp_store_rows *out,
                                                lp_error *err);

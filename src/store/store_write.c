@@ -83,7 +83,7 @@ lp_status lp__store_conn_add(lp_db *db, const char *table, const lp__store_layou
                              size_t n, const lp_write_options *opts, lp__store_index *idx, lp_error *err) {
   if (n == 0) return LP_OK;
   if (lay == NULL) return add_fresh_layout(db, table, recs, n, opts, idx, false, err);
-  const char **ids = malloc(n * sizeof *ids);
+  const char **ids = calloc(n, sizeof *ids); /* calloc: GCC -O3 cannot follow the loop below */
   bool *found = malloc(n * sizeof *found);
   lp_status rc = ids && found ? LP_OK : lp_error_set(err, LP_ENOMEM, "store add: out of memory");
   for (size_t i = 0; rc == LP_OK && i < n; i++) ids[i] = recs[i].id;
