@@ -42,7 +42,7 @@ static lp_status projection(const lp__store_layout *lay, const char *const *colu
 static lp_status check_query(const lp__store_layout *lay, const lp_store_query *q, lp_error *err) {
   bool wants_vector = q->mode == LP_STORE_SEARCH_VECTOR || q->mode == LP_STORE_SEARCH_HYBRID;
   bool wants_text = q->mode == LP_STORE_SEARCH_TEXT || q->mode == LP_STORE_SEARCH_HYBRID;
-  if (q->mode > LP_STORE_SEARCH_HYBRID) return lp_error_set(err, LP_EINVAL, "store search: unknown mode %d", (int)q->mode);
+  if ((unsigned)q->mode > (unsigned)LP_STORE_SEARCH_HYBRID) return lp_error_set(err, LP_EINVAL, "store search: unknown mode %d", (int)q->mode);
   if (wants_vector && q->vector == NULL) return lp_error_set(err, LP_EINVAL, "store search: query vector is NULL");
   if (wants_vector && q->dim != lay->dim)
     return lp_error_set(err, LP_EINVAL, "store search: query has dimension %u, the store's is %u", q->dim, lay->dim);

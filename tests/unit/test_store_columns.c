@@ -177,6 +177,10 @@ int main(void) {
   q.text = "";
   CHECK_EQ(lp_store_query_run(s, &q, &rows, &err), LP_EINVAL);
   CHECK_CONTAINS(err.message, "needs keywords");
+  q.mode = (lp_store_search_mode)7;
+  CHECK_EQ(lp_store_query_run(s, &q, &rows, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "unknown mode 7");
+  CHECK_EQ(lp_store_query_run(s, NULL, &rows, &err), LP_EINVAL);
 
   /* paths, upsert by the mapped id, delete by path */
   char **paths = NULL;
