@@ -78,6 +78,7 @@ static lp_status build_store(const char *dir, const options *o, lp_error *err) {
   lp_store_config cfg;
   lp_store_config_init(&cfg);
   cfg.dim = o->dim;
+  cfg.storage_options = lp__cli_storage_options(&cfg.n_storage_options);
   lp_store *s = NULL;
   LP_TRY(lp_store_open(dir, TABLE, &cfg, &s, err));
   uint64_t have = 0;
@@ -87,7 +88,7 @@ static lp_status build_store(const char *dir, const options *o, lp_error *err) {
   lp_store_record *in = malloc(BUILD_BATCH * sizeof *in);
   if (rc == LP_OK && (!recs || !vecs || !in)) rc = lp_error_set(err, LP_ENOMEM, "bench: out of memory");
   lp_db *db = NULL;
-  if (rc == LP_OK) rc = lp_db_open(dir, NULL, &db, err);
+  if (rc == LP_OK) rc = lp__cli_db_open(dir, &db, err);
   for (unsigned start = (unsigned)have; rc == LP_OK && start < o->records; start += BUILD_BATCH) {
     unsigned n = o->records - start < BUILD_BATCH ? o->records - start : BUILD_BATCH;
     for (unsigned k = 0; k < n; k++) {
@@ -172,7 +173,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
   static const char *const mode_names[] = {"per-op", "persistent", "pooled"};
   lp_db *admin = NULL;
   uint64_t base = 0;
-  LP_TRY(lp_db_open(dir, NULL, &admin, err));
+  LP_TRY(lp__cli_db_open(dir, &admin, err));
   lp_status brc = latest_version(admin, &base, err);
   if (brc != LP_OK) {
     lp_db_close(admin);
@@ -200,6 +201,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
           cfg.durable = o->durable;
           cfg.pool.max_connections = m == LP_BENCH_PERSISTENT ? 1 : (int)(o->pool_max ? o->pool_max : o->threads[t]);
           cfg.pool.min_connections = 1;
+          cfg.storage_options = lp__cli_storage_options(&cfg.n_storage_options);
           rc = lp_store_open(dir, TABLE, &cfg, &c.store, err);
         }
         lp_bench_result r = {0};
