@@ -7,6 +7,8 @@
 
 #include "io/storage_int.h"
 
+#define MULTIPART_ABOVE_BYTES ((size_t)16 << 20) /* plain PUTs up to this size, multipart uploads above */
+
 typedef struct s3_store {
   lp__s3_client *client;
   char *bucket;  /* owned */
@@ -46,7 +48,11 @@ static lp_status s3_put(lp__storage *st, const char *path, const void *data, siz
   s3_store *s = st->impl;
   char *key = object_key(s, path);
   if (key == NULL) return lp_error_set(err, LP_ENOMEM, "storage: out of memory");
-  lp_status rc = lp__s3_put(s->client, s->bucket, key, data, len, if_absent ? LP__S3_IF_NONE_MATCH : 0, err);
+  lp_status rc;
+  if (!if_absent && len > MULTIPART_ABOVE_BYTES) /* large data files: parts retried alone, as LanceDB does */
+    rc = lp__s3_put_multipart(s->client, s->bucket, key, data, len, err);
+  else
+    rc = lp__s3_put(s->client, s->bucket, key, data, len, if_absent ? LP__S3_IF_NONE_MATCH : 0, err);
   free(key);
   return rc;
 }

@@ -53,6 +53,16 @@ cmp -s "$W/our_ids" "$W/lancedb_ids" || fail "ids differ after mixed commits"
 [ "$(wc -l < "$W/our_ids")" = $((want + 5)) ] || fail "expected $((want + 5)) rows, found $(wc -l < "$W/our_ids")"
 echo "1b: LanceDB appended+deleted on lancepool's version, lancepool appended on LanceDB's: $((want + 5)) rows, same ids"
 
+# a data file above the multipart threshold (16 MiB): 4500 rows of 1024 floats
+python3 -c "
+import json
+for i in range(4500): print(json.dumps({'id': i, 'v': [float((i * 7 + k) % 97) for k in range(1024)]}))
+" > "$W/big.jsonl"
+"$L" create "$db" big --schema "id:int64 not null, v:vector(1024)" --jsonl "$W/big.jsonl" > /dev/null
+[ "$(peer version-counts "$db" big)" = "$(printf '1\t4500')" ] || fail "LanceDB does not count the 18 MiB table right"
+"$L" drop "$db" big > /dev/null
+echo "1c: a table with an 18 MiB data file (multipart upload) counted by LanceDB"
+
 # ---- 2. concurrent appends: two lancepool processes and one LanceDB process ----
 COUNT=${LP_S3_CONCURRENT_APPENDS:-25}
 "$L" create "$db" c --schema "id:int64 not null, text:utf8, vec:vector(8)" > /dev/null
