@@ -467,12 +467,12 @@ static lp_status check_conflicts(const char *table_dir, uint64_t read_version, u
     if (mine == LP__OP_OVERWRITE) continue; /* an overwrite replaces whatever happened */
     if (theirs == LP__OP_OVERWRITE || theirs == LP__OP_RESTORE || theirs == 0)
       return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently by an %s; retry the operation",
-                          table_dir, v, theirs == 0 ? "unknown operation" : theirs == LP__OP_RESTORE ? "restore" : "overwrite");
+                          lp__table_dir_name(table_dir), v, theirs == 0 ? "unknown operation" : theirs == LP__OP_RESTORE ? "restore" : "overwrite");
     if (mine == LP__OP_REWRITE && theirs != LP__OP_APPEND && theirs != LP__OP_CREATE_INDEX)
       return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " changed fragments concurrently with a compaction; retry",
-                          table_dir, v);
+                          lp__table_dir_name(table_dir), v);
     if (mine == LP__OP_RESTORE)
-      return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently with a restore", table_dir, v);
+      return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently with a restore", lp__table_dir_name(table_dir), v);
   }
   return LP_OK;
 }
@@ -481,7 +481,7 @@ static lp_status check_base_flags(const char *table_dir, const lp__base *b, lp_e
   uint64_t both = b->m->reader_flags | b->m->writer_flags;
   if ((b->m->writer_flags & ~(uint64_t)KNOWN_FLAGS) || (both & (FLAG_STABLE_ROW_IDS | FLAG_BASE_PATHS)))
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: version %" PRIu64 " uses features this writer does not implement (flags %" PRIu64 "/%" PRIu64 ")",
-                        table_dir, b->version, b->m->reader_flags, b->m->writer_flags);
+                        lp__table_dir_name(table_dir), b->version, b->m->reader_flags, b->m->writer_flags);
   return LP_OK;
 }
 
@@ -608,7 +608,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     if (rc != LP_OK) return rc;
     if (o.create && base.version) {
       lp__base_reset(&base);
-      return lp_error_set(err, LP_EEXIST, "%s: the table already exists", table_dir);
+      return lp_error_set(err, LP_EEXIST, "%s: the table already exists", lp__table_dir_name(table_dir));
     }
     if (i > 0 && my_op) {
       rc = check_conflicts(table_dir, first_read, base.version, my_op, err);
@@ -649,12 +649,12 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
       return LP_OK;
     }
     if (rc != LP_EEXIST) return rc;
-    if (o.create) return lp_error_set(err, LP_EEXIST, "%s: the table was created concurrently", table_dir);
+    if (o.create) return lp_error_set(err, LP_EEXIST, "%s: the table was created concurrently", lp__table_dir_name(table_dir));
     (void)read;
     uint64_t cap = BACKOFF_BASE_US << (i < 6 ? i : 6);
     if (cap > BACKOFF_MAX_US) cap = BACKOFF_MAX_US;
     usleep((useconds_t)(lp__random_u64() % cap));
   }
-  return lp_error_set(err, LP_ECONFLICT, "%s: gave up after %d attempts: other writers kept committing first", table_dir,
+  return lp_error_set(err, LP_ECONFLICT, "%s: gave up after %d attempts: other writers kept committing first", lp__table_dir_name(table_dir),
                       o.max_attempts);
 }

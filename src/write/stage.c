@@ -37,6 +37,7 @@ static void stage_free(lp__stage *s) {
   free(s->table);
   free(s->local);
   free(s->root);
+  free(s->name);
   free(s);
 }
 
@@ -74,6 +75,8 @@ lp_status lp__stage_open(lp_db *db, const char *name, char **out_dir, lp_error *
     return rc;
   }
   s->store = db->store;
+  size_t nn = strlen(lp_db_dir(db)) + strlen(s->table) + 2;
+  if ((s->name = malloc(nn)) != NULL) snprintf(s->name, nn, "%s/%s", lp_db_dir(db), s->table);
   if ((*out_dir = strdup(s->local)) == NULL) {
     nftw(s->root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     stage_free(s);
@@ -99,6 +102,11 @@ void lp__table_dir_free(char *dir) {
     stage_free(s);
   }
   free(dir);
+}
+
+const char *lp__table_dir_name(const char *table_dir) {
+  const lp__stage *s = lp__stage_find(table_dir);
+  return s != NULL && s->name != NULL ? s->name : table_dir;
 }
 
 lp_status lp__stage_key(const lp__stage *s, const char *sub, char **out, lp_error *err) {

@@ -16,6 +16,7 @@ typedef struct lp__stage {
   char *table;          /* "<name>.lance": the table's folder in the store */
   char *local;          /* the staging folder standing for it, "<root>/<name>.lance" */
   char *root;           /* the temporary folder holding it, removed with it */
+  char *name;           /* "s3://bucket/prefix/<name>.lance", for messages (NULL when out of memory) */
   char **uploaded;      /* staged files already in the store (a retried commit does not send them again) */
   size_t n_uploaded;
   struct lp__stage *next;
@@ -27,6 +28,8 @@ struct lp_db;
 lp_status lp__stage_open(struct lp_db *db, const char *name, char **out_dir, lp_error *err);
 /* The stage table_dir stands for, or NULL for a local table. */
 lp__stage *lp__stage_find(const char *table_dir);
+/* How messages name the table of table_dir: its URI in the store when staged, else table_dir itself. */
+const char *lp__table_dir_name(const char *table_dir);
 /* Free a path from lp__table_dir; for a staged table also forget it and remove the staging folder. */
 void lp__table_dir_free(char *dir);
 /* "<name>.lance/<sub>" in the store. Caller frees. */
