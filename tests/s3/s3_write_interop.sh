@@ -141,7 +141,16 @@ grep -q "404" "$W/nobucket.err" && grep -q "NoSuchBucket" "$W/nobucket.err" ||
 "$L" count "$db" k --storage-option nonsense=1 2> "$W/unknown.err" && fail "an unknown storage option was accepted"
 grep -q "nonsense" "$W/unknown.err" || fail "unknown storage option: unclear error: $(cat "$W/unknown.err")"
 "$L" count "$W" k --storage-option region=x 2> "$W/local.err" && fail "a storage option on a local folder was accepted"
+# the disk cache: reads through it equal reads without it, the first run fills it, a second one (a new
+# process) reads the same from it
+"$L" dump "$db" k > "$W/dump_plain"
+"$L" dump "$db" k --storage-option "cache_dir=$W/cache" > "$W/dump_cold"
+n_cached=$(find "$W/cache" -name '*.obj' | wc -l)
+[ "$n_cached" -ge 1 ] || fail "the disk cache holds nothing after a dump"
+"$L" dump "$db" k --storage-option "cache_dir=$W/cache" > "$W/dump_warm"
+cmp -s "$W/dump_plain" "$W/dump_cold" && cmp -s "$W/dump_plain" "$W/dump_warm" || fail "dumps through the disk cache differ"
 echo "5: --storage-option works without AWS_* variables; errors: $(head -c 150 "$W/badkey.err"); $(head -c 150 "$W/nobucket.err")"
 
+echo "5b: dump through the disk cache ($n_cached objects cached) equals the plain one, cold and warm"
 [ ! -e "$W/s3:" ] || fail "a local folder s3: was made: a write went to disk instead of the bucket"
 echo "PASS"
