@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+
 #ifndef LP_SOURCE_DIR
 #define LP_SOURCE_DIR "."
 #endif
@@ -80,6 +82,23 @@ static lp_status parse_row(const char *line, lp_bench_result *r, lp_error *err) 
   return LP_OK;
 }
 
+/* The CLI's storage options for the peer's LanceDB, as "KEY=VALUE" lines in LP_STORAGE_OPTIONS; lancepool's
+ * own keys (the disk cache) are left out. Runs in the child before exec. */
+static void set_storage_options_env(void) {
+  size_t n = 0;
+  const lp_storage_option *o = lp__cli_storage_options(&n);
+  char buf[8192];
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(o[i].key, "cache_", 6) == 0) continue;
+    int k = snprintf(buf + used, sizeof buf - used, "%s=%s\n", o[i].key, o[i].value);
+    if (k < 0 || (size_t)k >= sizeof buf - used) break;
+    used += (size_t)k;
+  }
+  setenv("LP_STORAGE_OPTIONS", buf, 1);
+}
+
 lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **results, size_t *n_results,
                              lp_error *err) {
   char script[4096], modules[4200], node_dir[4096];
@@ -126,6 +145,7 @@ lp_status lp__bench_peer_run(const lp_bench_peer_args *a, lp_bench_result **resu
     close(fds[0]);
     close(fds[1]);
     setenv("LP_NODE_DIR", node_dir, 1);
+    set_storage_options_env();
     setenv("RUST_LOG", "error", 0);
     execvp("node", argv);
     _exit(127);
