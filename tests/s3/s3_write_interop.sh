@@ -18,6 +18,8 @@ L=$LANCEPOOL
 peer() { node "$LP_NODE_DIR/write_peer.mjs" "$@" 2> >(grep -v WARN >&2); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -rf "$W" && mkdir -p "$W" && cd "$W"   # nothing may appear here: a folder "s3:" would be a local write
+export TMPDIR="$W/tmp"   # the writers' staging folders: each must be gone when its command ends
+mkdir -p "$TMPDIR"
 row() { echo "{\"id\":$1,\"text\":\"w$2\",\"vec\":[1,2,3,4,5,6,7,$2]}"; }
 rows() { for i in $(seq "$1" "$2"); do row "$i" "$3"; done; }
 
@@ -87,6 +89,8 @@ cmp -s "$W/committed" "$W/our_cids" || fail "lancepool's rows differ from the ac
 acked=$(wc -l < "$W/committed")
 [ "$acked" -ge $((COUNT * 3 * 9 / 10)) ] || fail "only $acked of $((COUNT * 3)) appends acknowledged: $(sort "$W"/err* | uniq -c | head -3)"
 echo "2: $(wc -l < "$W/ok1")+$(wc -l < "$W/ok2") lancepool and $(wc -l < "$W/ok3") LanceDB appends acknowledged in $(( $(date +%s) - start ))s; count at the end $(wc -l < "$W/our_cids") == $acked"
+
+[ -z "$(ls -A "$TMPDIR")" ] || fail "staging folders left behind: $(ls "$TMPDIR" | head -3)"
 
 # ---- 3. SIGKILL a lancepool writer in the middle of its commits ----
 "$L" create "$db" k --schema "id:int64 not null, text:utf8, vec:vector(8)" > /dev/null
