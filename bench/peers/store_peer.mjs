@@ -157,8 +157,27 @@ function arrowTable(recs, dim) {
   return new arrow.Table(schema, [batch]);
 }
 
+// A database in object storage (s3://...) takes the storage options lancepool bench was given, passed as
+// "KEY=VALUE" lines in LP_STORAGE_OPTIONS (LanceDB also reads the AWS_* variables itself).
+const inStore = (db) => db.startsWith('s3://');
+function storageOptions() {
+  const o = {};
+  for (const line of (process.env.LP_STORAGE_OPTIONS || '').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) o[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return o;
+}
+const connect = (db) => lancedb.connect(db, inStore(db) ? { storageOptions: storageOptions() } : {});
+
+async function tableExists(db, table) {
+  if (!inStore(db)) return fs.existsSync(path.join(db, `${table}.lance`));
+  const conn = await connect(db);
+  try { return (await conn.tableNames()).includes(table); } finally { conn.close(); }
+}
+
 async function buildTable(db, a) {
-  const conn = await lancedb.connect(db);
+  const conn = await connect(db);
   const chunk = 10000;
   let tbl = null;
   for (let start = 0; start < a.records; start += chunk) {
@@ -184,21 +203,21 @@ function progressDone() { if (tty) process.stderr.write('\r\x1b[K'); }
 async function makeMode(mode, a, nWorkers) {
   if (mode === 'per-op') {
     const use = async (fn) => {
-      const conn = await lancedb.connect(a.db);
+      const conn = await connect(a.db);
       const t = await conn.openTable(a.table);
       try { return await fn(t); } finally { t.close(); conn.close(); }
     };
     return { workers: Array(nWorkers).fill(use), close: async () => {} };
   }
   if (mode === 'persistent') {
-    const conn = await lancedb.connect(a.db);
+    const conn = await connect(a.db);
     const t = await conn.openTable(a.table);
     const use = (fn) => fn(t);
     return { workers: Array(nWorkers).fill(use), close: async () => { t.close(); conn.close(); } };
   }
   const held = [];
   for (let w = 0; w < nWorkers; w++) {
-    const conn = await lancedb.connect(a.db);
+    const conn = await connect(a.db);
     held.push({ conn, t: await conn.openTable(a.table) });
   }
   return {
@@ -309,7 +328,7 @@ async function measure(a, workload, mode, nWorkers) {
 
 // LanceDB's FTS index on the text column, unless the table has one.
 async function ensureFtsIndex(a) {
-  const conn = await lancedb.connect(a.db);
+  const conn = await connect(a.db);
   const t = await conn.openTable(a.table);
   const have = (await t.listIndices()).some((i) => i.indexType === 'FTS' && i.columns.includes('text'));
   if (!have) await t.createIndex('text', { config: lancedb.Index.fts() });
@@ -320,13 +339,13 @@ async function ensureFtsIndex(a) {
 async function main() {
   const a = parseArgs(process.argv);
   if (a.createFtsIndex) return ensureFtsIndex(a);
-  fs.mkdirSync(a.db, { recursive: true });
-  const exists = fs.existsSync(path.join(a.db, `${a.table}.lance`));
+  if (!inStore(a.db)) fs.mkdirSync(a.db, { recursive: true });
+  const exists = await tableExists(a.db, a.table);
   if (a.build || !exists) await buildTable(a.db, a);
   if (a.workloads.includes('fts') || a.workloads.includes('hybrid')) await ensureFtsIndex(a);
   // Check the table is a store table of the right dimension before measuring.
   {
-    const conn = await lancedb.connect(a.db);
+    const conn = await connect(a.db);
     const t = await conn.openTable(a.table);
     const schema = await t.schema();
     const vf = schema.fields.find((f) => f.name === 'vector');
@@ -339,7 +358,7 @@ async function main() {
   // Every measurement starts from the table as built: what earlier write workloads added or deleted is
   // rolled back first (restore of the base version, a metadata-only commit), as lancepool's side does.
   const base = await (async () => {
-    const conn = await lancedb.connect(a.db);
+    const conn = await connect(a.db);
     const t = await conn.openTable(a.table);
     const v = await t.version();
     t.close();
@@ -347,7 +366,7 @@ async function main() {
     return v;
   })();
   const resetTable = async () => {
-    const conn = await lancedb.connect(a.db);
+    const conn = await connect(a.db);
     const t = await conn.openTable(a.table);
     if ((await t.version()) !== base) {
       await t.checkout(base);

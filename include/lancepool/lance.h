@@ -64,6 +64,22 @@ typedef struct lp_db lp_db;
  * nothing beyond its own open tables. Caller owns *out; close with lp_db_close(). Cheap: no file is read. */
 LP_API LP_MUST_CHECK lp_status lp_db_open(const char *dir, lp_session *session, lp_db **out, lp_error *err);
 
+/* One setting of a database in object storage ("s3://bucket/prefix"), with LanceDB's storageOptions keys:
+ * "endpoint", "region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "allow_http",
+ * "ca_file", "virtual_hosted_style_request", "allow_invalid_certificates", "max_retries", "timeout",
+ * "connect_timeout", "max_connections", ... (README, "Object storage"). */
+typedef struct lp_storage_option {
+  const char *key;
+  const char *value;
+} lp_storage_option;
+
+/* lp_db_open with storage settings for an s3:// database; they take precedence over the AWS_* variables,
+ * which fill in the rest. An unknown key or a bad value is LP_EINVAL naming it. A local folder takes no
+ * storage settings: n_options > 0 is LP_EINVAL there. options is borrowed by the call. */
+LP_API LP_MUST_CHECK lp_status lp_db_open_with_options(const char *dir, lp_session *session,
+                                                       const lp_storage_option *options, size_t n_options,
+                                                       lp_db **out, lp_error *err);
+
 /* Close a connection and everything it opened that is still open. Accepts NULL. */
 LP_API void lp_db_close(lp_db *db);
 

@@ -96,6 +96,10 @@ typedef struct lp_store_config {
    * new one): for tests and custom checks. */
   lp_status (*conn_check)(void *ctx, lp_error *err);
   void *conn_check_ctx;
+  /* Settings of a store in object storage (dir "s3://bucket/prefix"), as lp_db_open_with_options takes
+   * them; copied by lp_store_open. Default none (the AWS_* variables). */
+  const lp_storage_option *storage_options;
+  size_t n_storage_options;
 } lp_store_config;
 
 /* Fill cfg with the defaults (dim 0: the caller must set it). */

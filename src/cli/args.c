@@ -147,7 +147,7 @@ int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_d
   lp_error err = {0};
   *out_db = NULL;
   *out_table = NULL;
-  if (lp_db_open(dir, NULL, out_db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
+  if (lp__cli_db_open(dir, out_db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
   if (lp_table_open(*out_db, name, version, out_table, &err) != LP_OK) {
     lp_db_close(*out_db);
     *out_db = NULL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/cli.h"
 #include "store/store_conn.h"
 
 typedef struct {
@@ -115,7 +116,7 @@ lp_status lp__bench_op(void *ctx, unsigned worker, lp_bench_rng *rng, lp_error *
     return rc;
   }
   lp_db *db = NULL;
-  LP_TRY(lp_db_open(c->dir, NULL, &db, err));
+  LP_TRY(lp__cli_db_open(c->dir, &db, err));
   lp_status rc = run(c, db, rng, err);
   lp_db_close(db);
   return rc;

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+
 #ifndef LP_SOURCE_DIR
 #define LP_SOURCE_DIR "."
 #endif
@@ -80,6 +82,23 @@ static lp_status parse_row(const char *line, lp_bench_result *r, lp_error *err) 
   return LP_OK;
 }
 
+/* The CLI's storage options for the peer's LanceDB, as "KEY=VALUE" lines in LP_STORAGE_OPTIONS; lancepool's
+ * own keys (the disk cache) are left out. Runs in the child before exec. */
+static void set_storage_options_env(void) {
+  size_t n = 0;
+  const lp_storage_option *o = lp__cli_storage_options(&n);
+  char buf[8192];
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(o[i].key, "cache_", 6) == 0) continue;
+    int k = snprintf(buf + used, sizeof buf - used, "%s=%s\n", o[i].key, o[i].value);
+    if (k < 0 || (size_t)k >= sizeof buf - used) break;
+    used += (size_t)k;
+  }
+  setenv("LP_STORAGE_OPTIONS", buf, 1);
+}
+
 /* The peer script and the node_modules directory it needs, checked. */
 static lp_status find_peer(char *script, size_t script_cap, char *node_dir, size_t node_cap, lp_error *err) {
   char modules[4200];
@@ -122,6 +141,7 @@ static lp_status spawn_node(char *const *argv, const char *node_dir, const char 
     close(fds[0]);
     close(fds[1]);
     setenv("LP_NODE_DIR", node_dir, 1);
+    set_storage_options_env();
     setenv("RUST_LOG", "error", 0);
     execvp("node", argv);
     _exit(127);

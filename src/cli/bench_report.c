@@ -93,6 +93,9 @@ static void print_one(FILE *out, const lp_bench_result *r, size_t n, const char 
     if (pooled != NULL && pooled->pool_stats[0] != '\0')
       fprintf(out, "pool after pooled %u thread%s: %s\n", th[t], th[t] == 1 ? "" : "s", pooled->pool_stats);
   }
+  for (size_t i = 0; i < n; i++) /* object storage: what each run cost in connections and requests */
+    if (strcmp(r[i].workload, w) == 0 && r[i].io_stats[0] != '\0')
+      fprintf(out, "s3 %s %u thread%s: %s\n", r[i].mode, r[i].threads, r[i].threads == 1 ? "" : "s", r[i].io_stats);
   for (size_t i = 0; i < n; i++) /* failed operations are counted, not fatal: show them */
     if (strcmp(r[i].workload, w) == 0 && r[i].failed > 0)
       fprintf(out, "failed operations, %s %u thread%s: %lu (first: %s)\n", r[i].mode, r[i].threads,

@@ -119,6 +119,7 @@ static lp_status summarise(worker_state *ws, unsigned threads, double elapsed_us
   qsort(all, total, sizeof *all, cmp_double);
   out->threads = threads;
   out->ops_per_sec = elapsed_us > 0 ? (double)total / (elapsed_us / 1e6) : 0;
+  out->ops = (unsigned long)total;
   out->p50_us = percentile(all, total, 50);
   out->p99_us = percentile(all, total, 99);
   free(all);

@@ -15,6 +15,9 @@ typedef struct {
   double ops_per_sec;
   double p50_us, p99_us;
   char pool_stats[256]; /* pooled runs: the pool's counters after the run, else "" */
+  unsigned long ops;     /* successful operations measured */
+  char io_stats[200];    /* a database in object storage: HTTP connections and requests per operation and
+                            the disk cache's hit rate during the run, else "" */
   unsigned long failed;  /* operations that returned an error (not in ops_per_sec or the latencies) */
   char first_error[sizeof ((lp_error *)0)->message]; /* the first of those errors, else "" */
 } lp_bench_result;

@@ -86,6 +86,14 @@ void lp__cli_args_reset(lp__cli_args *a);
  * was opened). */
 int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_db **out_db, lp_table **out_table);
 
+/* Storage options (storage_opts.c): take every `--storage-option KEY=VALUE` out of argv (argc updated);
+ * 0, or the exit status after a usage error. lp__cli_db_open opens a database with them; the store and the
+ * benchmark get them from lp__cli_storage_options. */
+int lp__cli_take_storage_options(int *argc, char **argv);
+const lp_storage_option *lp__cli_storage_options(size_t *out_n);
+lp_status lp__cli_db_open(const char *dir, lp_db **out, lp_error *err);
+void lp__cli_storage_options_free(void);
+
 int lp__cli_version(int argc, char **argv);
 int lp__cli_bench(int argc, char **argv);
 int lp__cli_tables(int argc, char **argv);

@@ -3,15 +3,20 @@
  * (bench/peers/store_peer.mjs), and prints tables, a CSV and a chart. */
 #include <errno.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+
 #include "cli/bench_modes.h"
 #include "cli/bench_peer.h"
 #include "cli/bench_report.h"
 #include "cli/cli.h"
+#include "io/disk_cache.h"
+#include "io/http_pool.h"
 #include "store/store_conn.h"
 
 #define TABLE "store"
@@ -74,10 +79,39 @@ static int parse(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* What a run cost in object storage: HTTP connections opened and requests sent (process-wide counters of
+ * io/http_pool.h), TLS sessions resumed, and disk cache hits. */
+typedef struct io_counters {
+  lp__http_totals http;
+  lp__disk_cache_stats cache;
+} io_counters;
+
+static void io_counters_get(io_counters *c) {
+  lp__http_totals_get(&c->http);
+  lp__disk_cache_stats_get(&c->cache);
+}
+
+static void format_io_stats(const io_counters *before, lp_bench_result *r) {
+  io_counters now;
+  io_counters_get(&now);
+  double ops = r->ops ? (double)r->ops : 1;
+  uint64_t hits = now.cache.hits - before->cache.hits, misses = now.cache.misses - before->cache.misses;
+  uint64_t tls = now.http.tls_connects - before->http.tls_connects;
+  int n = snprintf(r->io_stats, sizeof r->io_stats,
+                   "connections/op=%.3f requests/op=%.2f tls resumed=%" PRIu64 "/%" PRIu64 " cache hits=%" PRIu64
+                   "/%" PRIu64 " (%.0f%%)",
+                   (double)(now.http.tcp_connects - before->http.tcp_connects) / ops,
+                   (double)(now.http.requests - before->http.requests) / ops,
+                   now.http.tls_resumed - before->http.tls_resumed, tls, hits, hits + misses,
+                   hits + misses ? 100.0 * (double)hits / (double)(hits + misses) : 0.0);
+  if (n < 0 || (size_t)n >= sizeof r->io_stats) r->io_stats[0] = '\0';
+}
+
 static lp_status build_store(const char *dir, const options *o, lp_error *err) {
   lp_store_config cfg;
   lp_store_config_init(&cfg);
   cfg.dim = o->dim;
+  cfg.storage_options = lp__cli_storage_options(&cfg.n_storage_options);
   lp_store *s = NULL;
   LP_TRY(lp_store_open(dir, TABLE, &cfg, &s, err));
   uint64_t have = 0;
@@ -88,7 +122,7 @@ static lp_status build_store(const char *dir, const options *o, lp_error *err) {
   if (rc == LP_OK && (!recs || !vecs || !in)) rc = lp_error_set(err, LP_ENOMEM, "bench: out of memory");
   lp_db *db = NULL;
   struct lp__store_layout *lay = NULL;
-  if (rc == LP_OK) rc = lp_db_open(dir, NULL, &db, err);
+  if (rc == LP_OK) rc = lp__cli_db_open(dir, &db, err);
   if (rc == LP_OK) rc = lp__store_conn_layout(db, TABLE, o->dim, NULL, &lay, err);
   for (unsigned start = (unsigned)have; rc == LP_OK && start < o->records; start += BUILD_BATCH) {
     unsigned n = o->records - start < BUILD_BATCH ? o->records - start : BUILD_BATCH;
@@ -179,7 +213,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
   static const char *const mode_names[] = {"per-op", "persistent", "pooled"};
   lp_db *admin = NULL;
   uint64_t base = 0;
-  LP_TRY(lp_db_open(dir, NULL, &admin, err));
+  LP_TRY(lp__cli_db_open(dir, &admin, err));
   lp_status brc = latest_version(admin, &base, err);
   if (brc != LP_OK) {
     lp_db_close(admin);
@@ -207,6 +241,7 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
           cfg.durable = o->durable;
           cfg.pool.max_connections = m == LP_BENCH_PERSISTENT ? 1 : (int)(o->pool_max ? o->pool_max : o->threads[t]);
           cfg.pool.min_connections = 1;
+          cfg.storage_options = lp__cli_storage_options(&cfg.n_storage_options);
           rc = lp_store_open(dir, TABLE, &cfg, &c.store, err);
         }
         lp_bench_result r = {0};
@@ -218,7 +253,10 @@ static lp_status measure_lancepool(const char *dir, const options *o, lp_bench_r
           lp__bench_rng_seed(&wr, 0x5eed);
           for (int i = 0; i < 2 && rc == LP_OK; i++) rc = lp__bench_op(&c, 0, &wr, err);
         }
+        io_counters before;
+        io_counters_get(&before);
         if (rc == LP_OK) rc = lp__bench_measure(lp__bench_op, &c, o->threads[t], o->seconds, label, &r, err);
+        if (rc == LP_OK && strncmp(dir, "s3://", 5) == 0) format_io_stats(&before, &r);
         snprintf(r.workload, sizeof r.workload, "%s", wl);
         snprintf(r.mode, sizeof r.mode, "%s", mode_names[m]);
         if (c.store && m == LP_BENCH_POOLED) format_stats(c.store, r.pool_stats, sizeof r.pool_stats);

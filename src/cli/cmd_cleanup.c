@@ -12,7 +12,7 @@ int lp__cli_cleanup(int argc, char **argv) {
   if (rc != 0) return rc;
   lp_db *db = NULL;
   lp_error err = {0};
-  if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
+  if (lp__cli_db_open(a.pos[0], &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
   uint64_t nv = 0, nf = 0;
   if (lp_db_cleanup(db, a.pos[1], a.older_than, &nv, &nf, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   else printf("%" PRIu64 " %" PRIu64 "\n", nv, nf);

@@ -26,9 +26,11 @@ int lp__cli_create(int argc, char **argv) {
     data = &stream;
   }
   lp_db *db = NULL;
-  /* Like LanceDB's connect + createTable, creating a table creates the database directory too. */
-  if (rc == 0 && lp__mkdir_p(a.pos[0], &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
-  if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  /* Like LanceDB's connect + createTable, creating a table creates the database directory too (a bucket
+   * has no directories: nothing to make there). */
+  bool in_store = strncmp(a.pos[0], "s3://", 5) == 0;
+  if (rc == 0 && !in_store && lp__mkdir_p(a.pos[0], &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  if (rc == 0 && lp__cli_db_open(a.pos[0], &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   if (rc == 0) {
     lp_write_options o;
     lp__wargs_options(&a, &o);

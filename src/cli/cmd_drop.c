@@ -10,7 +10,7 @@ int lp__cli_drop(int argc, char **argv) {
   if (rc != 0) return rc;
   lp_db *db = NULL;
   lp_error err = {0};
-  if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
+  if (lp__cli_db_open(a.pos[0], &db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
   if (lp_db_drop_table(db, a.pos[1], &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   lp_db_close(db);
   return rc;

@@ -12,7 +12,7 @@ int lp__cli_tables(int argc, char **argv) {
   lp_db *db = NULL;
   char **names = NULL;
   size_t n = 0;
-  if (lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK || lp_db_table_names(db, &names, &n, &err) != LP_OK) {
+  if (lp__cli_db_open(a.pos[0], &db, &err) != LP_OK || lp_db_table_names(db, &names, &n, &err) != LP_OK) {
     lp_db_close(db);
     return lp__cli_fail("%s", err.message);
   }

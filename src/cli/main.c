@@ -67,7 +67,9 @@ int lp__cli_version(int argc, char **argv) {
 static void print_help(FILE *out) {
   fputs("usage: lancepool COMMAND [ARGS...]\n"
         "       lancepool help COMMAND | lancepool COMMAND --help   that command's usage\n"
-        "       lancepool --version | -V\n\ncommands:\n",
+        "       lancepool --version | -V\n"
+        "every command that takes a DB also takes --storage-option KEY=VALUE (repeatable) for an s3:// DB\n"
+        "\ncommands:\n",
         out);
   for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
@@ -118,5 +120,9 @@ int main(int argc, char **argv) {
   /* `CMD --help` (or -h) among the arguments: no option of ours takes "--help" or "-h" as its value. */
   for (int i = 2; i < argc; i++)
     if (is_help_flag(argv[i])) return print_command_help(c);
-  return c->run(argc - 1, argv + 1);
+  int n = argc - 1;
+  int rc = lp__cli_take_storage_options(&n, argv + 1);
+  if (rc == 0) rc = c->run(n, argv + 1);
+  lp__cli_storage_options_free();
+  return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "table/table.h"
 #include "write/commit.h"
 #include "write/write_json.h"
 #include "format/write_schema.h"
@@ -239,9 +240,23 @@ int lp__cli_read_jsonl(const char *path, const lp__schema *schema, struct ArrowA
   return 0;
 }
 
+/* The schema of the latest version of a table in a store, read through the engine. */
+static int table_schema_in_store(const char *db_uri, const char *name, lp__schema *out) {
+  lp_db *db = NULL;
+  lp_table *t = NULL;
+  lp_error err = {0};
+  lp_status st = lp__cli_db_open(db_uri, &db, &err);
+  if (st == LP_OK) st = lp_table_open(db, name, LP_VERSION_LATEST, &t, &err);
+  if (st == LP_OK) st = lp__wschema_copy(&t->m->schema, out, &err);
+  lp_table_close(t);
+  lp_db_close(db);
+  if (st == LP_OK) return 0;
+  if (err.code == LP_ENOTFOUND) return lp__cli_fail("table %s not found in %s: %s", name, db_uri, err.message);
+  return lp__cli_fail("%s", err.message);
+}
+
 int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) {
-  if (strncmp(db_dir, "s3://", 5) == 0)   /* the engine reads buckets but does not write them yet */
-    return lp__cli_fail("table %s in %s: writing to object storage is not supported yet", name, db_dir);
+  if (strncmp(db_dir, "s3://", 5) == 0) return table_schema_in_store(db_dir, name, out);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/%s.lance", db_dir, name);
   lp__base b;
@@ -269,7 +284,7 @@ int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, 
   }
   lp_db *db = NULL;
   lp_error err = {0};
-  if (rc == 0 && lp_db_open(a.pos[0], NULL, &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
+  if (rc == 0 && lp__cli_db_open(a.pos[0], &db, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);
   if (rc == 0) {
     lp_write_options o;
     lp__wargs_options(&a, &o);

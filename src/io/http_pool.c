@@ -1,6 +1,7 @@
 /* Keep-alive HTTP(S) connections pooled with lp_pool (see http_pool.h). */
 #include "io/http_pool.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -145,6 +146,31 @@ void lp__http_pool_destroy(lp__http_pool *p) {
 
 /* The options every request of this pool carries. curl_easy_reset() before keeps the handle's live
  * connection and its share, and forgets the previous request's method, headers and callbacks. */
+static _Atomic uint64_t total_connects, total_requests, total_tls_connects, total_tls_resumed;
+static pthread_once_t tls_mark_once = PTHREAD_ONCE_INIT;
+static int tls_mark_index = -1; /* OpenSSL ex_data slot marking a TLS connection already counted */
+
+static void tls_mark_init(void) { tls_mark_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+
+/* Called by curl once a request's connection is ready (CURLOPT_PREREQFUNCTION): count each new TLS
+ * connection once, and whether OpenSSL resumed a session for it (curl's share handle keeps sessions). The
+ * connection's SSL object is only reachable while the transfer runs, hence here and not afterwards. */
+static int note_tls(void *handle, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                    int conn_local_port) {
+  (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+  struct curl_tlssessioninfo *info = NULL;
+  pthread_once(&tls_mark_once, tls_mark_init);
+  if (tls_mark_index < 0 || curl_easy_getinfo(handle, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
+      info->backend != CURLSSLBACKEND_OPENSSL || info->internals == NULL)
+    return CURL_PREREQFUNC_OK;
+  SSL *ssl = info->internals;
+  if (SSL_get_ex_data(ssl, tls_mark_index) != NULL) return CURL_PREREQFUNC_OK; /* a kept-alive connection */
+  SSL_set_ex_data(ssl, tls_mark_index, &total_tls_connects);
+  atomic_fetch_add(&total_tls_connects, 1);
+  if (SSL_session_reused(ssl)) atomic_fetch_add(&total_tls_resumed, 1);
+  return CURL_PREREQFUNC_OK;
+}
+
 static void set_base_options(const lp__http_pool *p, CURL *h) {
   curl_easy_reset(h);
   curl_easy_setopt(h, CURLOPT_SHARE, p->share);
@@ -160,6 +186,10 @@ static void set_base_options(const lp__http_pool *p, CURL *h) {
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, p->cfg.verify_tls ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, p->cfg.verify_tls ? 2L : 0L);
   if (p->cfg.ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, p->cfg.ca_file);
+  if (strncmp(p->origin, "https:", 6) == 0) {
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, note_tls);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, (void *)h);
+  }
 }
 
 lp_status lp__http_acquire(lp__http_pool *p, CURL **out, lp_error *err) {
@@ -180,10 +210,22 @@ void lp__http_release(lp__http_pool *p, CURL *h, bool is_broken) {
   else lp_pool_release(p->pool, h);
 }
 
+
 void lp__http_note_transfer(lp__http_pool *p, CURL *h) {
   long n = 0;
-  if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK && n > 0) atomic_fetch_add(&p->tcp_connects, (uint64_t)n);
+  if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK && n > 0) {
+    atomic_fetch_add(&p->tcp_connects, (uint64_t)n);
+    atomic_fetch_add(&total_connects, (uint64_t)n);
+  }
   atomic_fetch_add(&p->requests, 1);
+  atomic_fetch_add(&total_requests, 1);
+}
+
+void lp__http_totals_get(lp__http_totals *out) {
+  out->tcp_connects = atomic_load(&total_connects);
+  out->requests = atomic_load(&total_requests);
+  out->tls_connects = atomic_load(&total_tls_connects);
+  out->tls_resumed = atomic_load(&total_tls_resumed);
 }
 
 const char *lp__http_pool_origin(const lp__http_pool *p) { return p->origin; }

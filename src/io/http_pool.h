@@ -46,6 +46,13 @@ void lp__http_release(lp__http_pool *pool, CURL *handle, bool is_broken);
 /* After a transfer on handle: count the new connections it made. */
 void lp__http_note_transfer(lp__http_pool *pool, CURL *handle);
 
+/* Process-wide totals over every pool: TCP connections opened, requests sent, and of the connections that
+ * spoke TLS, how many resumed an earlier TLS session (an abbreviated handshake) instead of a full one. */
+typedef struct lp__http_totals {
+  uint64_t tcp_connects, requests, tls_connects, tls_resumed;
+} lp__http_totals;
+void lp__http_totals_get(lp__http_totals *out);
+
 const char *lp__http_pool_origin(const lp__http_pool *pool);
 void lp__http_pool_stats_get(lp__http_pool *pool, lp__http_pool_stats *out);
 

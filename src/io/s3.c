@@ -38,6 +38,7 @@ void lp__s3_options_reset(lp__s3_options *o) {
   free(o->secret_access_key);
   free(o->session_token);
   free(o->ca_file);
+  free(o->cache_dir);
   lp__s3_options_init(o);
 }
 
@@ -123,6 +124,8 @@ lp_status lp__s3_options_set(lp__s3_options *o, const char *key, const char *val
     return LP_OK;
   }
   if (key_is(key, "max_retries", NULL)) return set_int(key, value, &o->max_retries, err);
+  if (key_is(key, "cache_dir", NULL)) return set_string(&o->cache_dir, value, err);
+  if (key_is(key, "cache_bytes", NULL)) return parse_i64(key, value, 0, &o->cache_bytes, err);
   bool found;
   LP_TRY(set_pool_option(o, key, value, &found, err));
   if (found) return LP_OK;
@@ -143,6 +146,10 @@ lp_status lp__s3_options_from_env(lp__s3_options *o, lp_error *err) {
   LP_TRY(from_env(&o->region, "AWS_DEFAULT_REGION", err));
   LP_TRY(from_env(&o->endpoint, "AWS_ENDPOINT_URL", err));
   LP_TRY(from_env(&o->ca_file, "AWS_CA_BUNDLE", err));
+  LP_TRY(from_env(&o->cache_dir, "LANCEPOOL_CACHE_DIR", err));
+  const char *cache_bytes = getenv("LANCEPOOL_CACHE_BYTES");
+  if (cache_bytes && *cache_bytes && o->cache_bytes == 0)
+    LP_TRY(parse_i64("LANCEPOOL_CACHE_BYTES", cache_bytes, 0, &o->cache_bytes, err));
   const char *allow_http = getenv("AWS_ALLOW_HTTP");   /* the variable LanceDB's object store reads */
   if (allow_http && *allow_http) LP_TRY(parse_bool("AWS_ALLOW_HTTP", allow_http, &o->allow_http, err));
   return LP_OK;
@@ -166,6 +173,7 @@ static lp_status copy_options(const lp__s3_options *src, lp__s3_options *dst, lp
   dst->secret_access_key = dup_or_null(src->secret_access_key, &failed);
   dst->session_token = dup_or_null(src->session_token, &failed);
   dst->ca_file = dup_or_null(src->ca_file, &failed);
+  dst->cache_dir = dup_or_null(src->cache_dir, &failed);
   dst->http.ca_file = dst->ca_file;
   dst->http.verify_tls = dst->verify_tls;
   if (failed) {

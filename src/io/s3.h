@@ -44,6 +44,10 @@ typedef struct lp__s3_options {
   int64_t retry_base_ms;    /* 50: first backoff; doubles per retry, full jitter */
   int64_t retry_max_ms;     /* 2000: backoff cap */
   size_t multipart_part_bytes; /* 8 MiB: part size of lp__s3_put_multipart (S3's minimum is 5 MiB) */
+  char *cache_dir;          /* lancepool's own "cache_dir", env LANCEPOOL_CACHE_DIR: a local disk cache of
+                               the table's immutable objects (io/disk_cache.h), shared by the processes
+                               using that folder; NULL = none */
+  int64_t cache_bytes;      /* "cache_bytes", env LANCEPOOL_CACHE_BYTES: its budget (default 1 GiB) */
   lp__http_pool_config http;  /* pool settings per endpoint: "max_connections", "min_connections",
                                  "pool_idle_timeout" / "max_idle_time_ms", "max_connection_age_ms",
                                  "acquire_timeout_ms", "connect_timeout"/"connect_timeout_ms",

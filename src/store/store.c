@@ -74,7 +74,41 @@ struct lp_store {
   lp_db *maint_db;           /* the maintenance connection (under maint_run), or NULL */
   int64_t cleaned_ms;        /* when the last version cleanup ran (under maint_run); 0 = never */
   _Atomic bool is_open;      /* lp_store_open finished: the pool's cleanup task may maintain the table */
+  lp_storage_option *storage_options; /* owned copies of cfg's (keys and values too) */
+  size_t n_storage_options;
 };
+
+/* Open a connection to the store's database, with its storage options. */
+static lp_status store_db_open(lp_store *s, lp_db **out, lp_error *err) {
+  return lp_db_open_with_options(s->dir, s->session, s->storage_options, s->n_storage_options, out, err);
+}
+
+static lp_status copy_storage_options(lp_store *s, const lp_store_config *cfg, lp_error *err) {
+  s->cfg.storage_options = NULL;
+  s->cfg.n_storage_options = 0;
+  if (cfg->n_storage_options == 0) return LP_OK;
+  if (cfg->storage_options == NULL) return lp_error_set(err, LP_EINVAL, "store open: n_storage_options without storage_options");
+  s->storage_options = calloc(cfg->n_storage_options, sizeof *s->storage_options);
+  if (s->storage_options == NULL) return lp_error_set(err, LP_ENOMEM, "store open: out of memory");
+  for (size_t i = 0; i < cfg->n_storage_options; i++) {
+    const lp_storage_option *o = &cfg->storage_options[i];
+    if (o->key == NULL || o->value == NULL) return lp_error_set(err, LP_EINVAL, "store open: storage option %zu is NULL", i);
+    s->storage_options[i].key = strdup(o->key);
+    s->storage_options[i].value = strdup(o->value);
+    s->n_storage_options++;
+    if (s->storage_options[i].key == NULL || s->storage_options[i].value == NULL)
+      return lp_error_set(err, LP_ENOMEM, "store open: out of memory");
+  }
+  return LP_OK;
+}
+
+static void free_storage_options(lp_store *s) {
+  for (size_t i = 0; i < s->n_storage_options; i++) {
+    free((char *)s->storage_options[i].key);
+    free((char *)s->storage_options[i].value);
+  }
+  free(s->storage_options);
+}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -107,7 +141,7 @@ static lp_status conn_create(void *ctx, void **out, lp_error *err) {
   lp_store *s = ctx;
   store_conn *c = calloc(1, sizeof *c);
   if (c == NULL) return lp_error_set(err, LP_ENOMEM, "store connection: out of memory");
-  lp_status rc = lp_db_open(s->dir, s->session, &c->db, err);
+  lp_status rc = store_db_open(s, &c->db, err);
   if (rc != LP_OK) {
     free(c);
     return rc;
@@ -208,7 +242,9 @@ lp_status lp_store_open(const char *dir, const char *table, const lp_store_confi
   pthread_mutex_init(&s->wmu, NULL);
   pthread_cond_init(&s->wdone, NULL);
   pthread_mutex_init(&s->maint_run, NULL);
-  lp_status rc = cfg->create_if_missing ? lp__mkdir_p(dir, err) : LP_OK;
+  lp_status rc = copy_storage_options(s, cfg, err);
+  bool in_store = strncmp(dir, "s3://", 5) == 0; /* a bucket has no folders to make */
+  if (rc == LP_OK && cfg->create_if_missing && !in_store) rc = lp__mkdir_p(dir, err);
   lp_session_config sc;
   lp_session_config_init(&sc);
   if (cfg->cache_bytes > 0) sc.vector_cache_bytes = cfg->cache_bytes;
@@ -251,6 +287,7 @@ void lp_store_close(lp_store *s) {
   pthread_mutex_destroy(&s->maint_run);
   free(s->dir);
   free(s->table);
+  free_storage_options(s);
   free(s);
 }
 
@@ -545,7 +582,7 @@ static void count_maintenance(lp_store *s, uint64_t compactions, uint64_t cleanu
 /* The maintenance connection: the store's own lp_db on the shared session, outside the pool, so a long
  * compaction never holds a connection that writers and readers wait for (caller holds maint_run). */
 static lp_status maint_db(lp_store *s, lp_db **out, lp_error *err) {
-  if (s->maint_db == NULL) LP_TRY(lp_db_open(s->dir, s->session, &s->maint_db, err));
+  if (s->maint_db == NULL) LP_TRY(store_db_open(s, &s->maint_db, err));
   *out = s->maint_db;
   return LP_OK;
 }

@@ -7,11 +7,20 @@
 
 #include "table/table.h"
 
-/* A database in object storage: its settings come from the AWS_* variables LanceDB also reads. */
-static lp_status open_store(const char *uri, lp_session *session, lp_db **out, lp_error *err) {
+/* A database in object storage: its settings are the given storage options, then the AWS_* variables
+ * LanceDB also reads for what they leave unset. */
+static lp_status open_store(const char *uri, lp_session *session, const lp_storage_option *options,
+                            size_t n_options, lp_db **out, lp_error *err) {
   lp__s3_options o;
   lp__s3_options_init(&o);
-  lp_status rc = lp__s3_options_from_env(&o, err);
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < n_options; i++) {
+    if (options[i].key == NULL || options[i].value == NULL)
+      rc = lp_error_set(err, LP_EINVAL, "storage option %zu: key and value must not be NULL", i);
+    else
+      rc = lp__s3_options_set(&o, options[i].key, options[i].value, err);
+  }
+  if (rc == LP_OK) rc = lp__s3_options_from_env(&o, err);
   lp__storage *store = NULL;
   if (rc == LP_OK) rc = lp__storage_open(uri, &o, &store, err);
   lp__s3_options_reset(&o);
@@ -34,9 +43,18 @@ static lp_status open_store(const char *uri, lp_session *session, lp_db **out, l
 bool lp__db_is_store(const lp_db *db) { return db->store != NULL; }
 
 lp_status lp_db_open(const char *dir, lp_session *session, lp_db **out, lp_error *err) {
+  return lp_db_open_with_options(dir, session, NULL, 0, out, err);
+}
+
+lp_status lp_db_open_with_options(const char *dir, lp_session *session, const lp_storage_option *options,
+                                  size_t n_options, lp_db **out, lp_error *err) {
   if (dir == NULL || out == NULL) return lp_error_set(err, LP_EINVAL, "lp_db_open: dir and out must not be NULL");
   *out = NULL;
-  if (strncmp(dir, "s3://", 5) == 0) return open_store(dir, session, out, err);
+  if (n_options > 0 && options == NULL) return lp_error_set(err, LP_EINVAL, "lp_db_open: %zu options but none given", n_options);
+  if (strncmp(dir, "s3://", 5) == 0) return open_store(dir, session, options, n_options, out, err);
+  if (n_options > 0)
+    return lp_error_set(err, LP_EINVAL, "database %s: storage option \"%s\" given for a local folder, which takes none", dir,
+                        options[0].key ? options[0].key : "(null)");
   struct stat st;
   if (stat(dir, &st) != 0) {
     int e = errno;

@@ -26,7 +26,7 @@ struct lp_table {
   lp_table *prev, *next; /* in db->tables */
 };
 
-/* True when db is a store (S3) rather than a local folder; writing there is not supported yet. */
+/* True when db is a store (S3) rather than a local folder (writes there go through write/stage.c). */
 bool lp__db_is_store(const lp_db *db);
 
 /* One data file of a fragment, opened for reading. */

@@ -140,6 +140,88 @@ static lp_status sweep_indices(const char *table_dir, const str_set *keep, const
   return rc;
 }
 
+/* ---- a table in a store: the same rules, through listings and deletes. A listing carries no
+ * modification times, so files no version ever referred to (a failed commit's leftovers) are kept there;
+ * only the files of removed versions go. ---- */
+
+typedef struct store_sweep {
+  lp__stage *stage;
+  const char *sub;     /* the listed folder, relative to the table */
+  const char *owner;   /* see sweep() */
+  const str_set *keep, *removed;
+  uint64_t *n_files;
+} store_sweep;
+
+static lp_status sweep_store_child(void *ctx, const char *name, uint64_t size_bytes, lp_error *err) {
+  (void)size_bytes;
+  store_sweep *w = ctx;
+  size_t n = strlen(name);
+  if (n == 0 || name[n - 1] == '/') return LP_OK; /* a sub-folder: none in these folders */
+  char rel[4400], sub[4400];
+  snprintf(rel, sizeof rel, "%s/%s", w->sub, name);
+  memcpy(sub, rel, sizeof sub);
+  if (w->owner) snprintf(rel, sizeof rel, "%s", w->owner);
+  if (set_has(w->keep, rel) || !set_has(w->removed, rel)) return LP_OK;
+  char *key = NULL;
+  LP_TRY(lp__stage_key(w->stage, sub, &key, err));
+  lp_status rc = lp__storage_delete(w->stage->store, key, err);
+  free(key);
+  if (rc == LP_OK) (*w->n_files)++;
+  return rc;
+}
+
+static lp_status sweep_store(lp__stage *stage, const char *sub, const char *owner, const str_set *keep,
+                             const str_set *removed, uint64_t *n_files, lp_error *err) {
+  store_sweep w = {stage, sub, owner, keep, removed, n_files};
+  char *dir = NULL;
+  LP_TRY(lp__stage_key(stage, sub, &dir, err));
+  lp_status rc = lp__storage_list(stage->store, dir, sweep_store_child, &w, err);
+  free(dir);
+  return rc;
+}
+
+static lp_status sweep_store_index_dir(void *ctx, const char *name, uint64_t size_bytes, lp_error *err) {
+  (void)size_bytes;
+  store_sweep *w = ctx;
+  size_t n = strlen(name);
+  if (n < 2 || name[n - 1] != '/') return LP_OK;
+  char rel[4400];
+  snprintf(rel, sizeof rel, "_indices/%.*s", (int)(n - 1), name);
+  if (set_has(w->keep, rel)) return LP_OK;
+  return sweep_store(w->stage, rel, rel, w->keep, w->removed, w->n_files, err);
+}
+
+static lp_status sweep_store_all(lp__stage *stage, const str_set *keep, const str_set *removed, uint64_t *n_files,
+                                 lp_error *err) {
+  static const char *subs[] = {"data", "_deletions", "_transactions"};
+  for (size_t i = 0; i < 3; i++) LP_TRY(sweep_store(stage, subs[i], NULL, keep, removed, n_files, err));
+  store_sweep w = {stage, "_indices", NULL, keep, removed, n_files};
+  char *dir = NULL;
+  LP_TRY(lp__stage_key(stage, "_indices", &dir, err));
+  lp_status rc = lp__storage_list(stage->store, dir, sweep_store_index_dir, &w, err);
+  free(dir);
+  return rc;
+}
+
+/* Remove the manifest of `version` (named by the scheme the table uses). */
+static lp_status remove_manifest(const char *dir, lp__stage *stage, uint64_t version, bool v1, lp_error *err) {
+  if (stage != NULL) {
+    char name[32], sub[64], *key = NULL;
+    lp__version_manifest_name(version, !v1, name);
+    snprintf(sub, sizeof sub, "_versions/%s", name);
+    LP_TRY(lp__stage_key(stage, sub, &key, err));
+    lp_status rc = lp__storage_delete(stage->store, key, err);
+    free(key);
+    return rc;
+  }
+  char *path = NULL;
+  if (lp__version_manifest_path(dir, version, &path, NULL) != LP_OK) return LP_ENOTFOUND;
+  lp_status rc = LP_OK;
+  if (unlink(path) != 0) rc = errno == ENOENT ? LP_ENOTFOUND : lp_error_set_errno(err, LP_EIO, errno, "%s: cannot remove", path);
+  free(path);
+  return rc;
+}
+
 lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds, uint64_t *out_versions,
                         uint64_t *out_files, lp_error *err) {
   return lp__db_cleanup(db, name, older_than_seconds, 0, out_versions, out_files, err);
@@ -157,7 +239,9 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
   time_t cutoff = older_than_seconds > (uint64_t)now ? 0 : now - (time_t)older_than_seconds;
   int64_t cutoff_us = (int64_t)cutoff * 1000000;
   time_t orphan_cutoff = orphans_before > 0 && orphans_before < cutoff ? orphans_before : cutoff;
-  lp_status rc = lp__versions_list(dir, &versions, &nv, err);
+  lp__stage *stage = lp__stage_find(dir);
+  bool v1 = false;
+  lp_status rc = stage ? lp__stage_versions(stage, &versions, &nv, err) : lp__versions_list(dir, &versions, &nv, err);
   uint64_t *drop = rc == LP_OK ? calloc(nv + 1, sizeof *drop) : NULL;
   size_t n_drop = 0;
   if (rc == LP_OK && drop == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -169,6 +253,7 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
     if (!add_version_files(&b, keep_it ? &keep : &removed)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
     if (rc == LP_OK) rc = add_version_indices(&b, keep_it ? &keep : &removed, err);
     if (!keep_it) drop[n_drop++] = versions[i];
+    v1 = b.v1_name;
     lp__base_reset(&b);
   }
   if (rc == LP_OK) {
@@ -177,15 +262,15 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
   }
   /* manifests first: no remaining version may point at a removed file */
   for (size_t i = 0; rc == LP_OK && i < n_drop; i++) {
-    char *path = NULL;
-    if (lp__version_manifest_path(dir, drop[i], &path, NULL) != LP_OK) continue;
-    if (unlink(path) != 0 && errno != ENOENT) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot remove", path);
-    else n_versions++;
-    free(path);
+    rc = remove_manifest(dir, stage, drop[i], v1, err);
+    if (rc == LP_OK) n_versions++;
+    if (rc == LP_ENOTFOUND) rc = LP_OK; /* removed meanwhile by another cleanup */
   }
   static const char *subs[] = {"data", "_deletions", "_transactions"};
-  for (size_t i = 0; rc == LP_OK && i < 3; i++) rc = sweep(dir, subs[i], NULL, &keep, &removed, orphan_cutoff, &n_files, err);
-  if (rc == LP_OK) rc = sweep_indices(dir, &keep, &removed, orphan_cutoff, &n_files, err);
+  if (stage != NULL && rc == LP_OK) rc = sweep_store_all(stage, &keep, &removed, &n_files, err);
+  for (size_t i = 0; stage == NULL && rc == LP_OK && i < 3; i++)
+    rc = sweep(dir, subs[i], NULL, &keep, &removed, orphan_cutoff, &n_files, err);
+  if (stage == NULL && rc == LP_OK) rc = sweep_indices(dir, &keep, &removed, orphan_cutoff, &n_files, err);
   if (rc != LP_OK) lp_error_wrap(err, "cleanup %s: ", name);
   if (out_versions) *out_versions = n_versions;
   if (out_files) *out_files = n_files;
@@ -193,6 +278,6 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
   set_free(&removed);
   free(drop);
   free(versions);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

@@ -17,6 +17,7 @@
 #include "io/io.h"
 #include "table/versions.h"
 #include "format/write_schema.h"
+#include "write/write_int.h"
 
 #define DEFAULT_ATTEMPTS 100
 #define BACKOFF_BASE_US 1000    /* first retry waits up to this long (randomized) */
@@ -88,8 +89,31 @@ lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path
   return rc;
 }
 
+/* Version `version` of a table in a store: its V2-named manifest, else the V1 name (one GET each). */
+static lp_status base_load_store(const lp__stage *s, uint64_t version, lp__base *out, lp_error *err) {
+  lp_status rc = LP_ENOTFOUND;
+  for (int v2 = 1; v2 >= 0 && rc == LP_ENOTFOUND; v2--) {
+    char name[32], sub[64];
+    lp__version_manifest_name(version, v2, name);
+    snprintf(sub, sizeof sub, "_versions/%s", name);
+    char *key = NULL;
+    LP_TRY(lp__stage_key(s, sub, &key, err));
+    rc = lp__storage_read(s->store, key, 0, -1, &out->file, &out->file_len, err);
+    if (rc == LP_OK) rc = base_parse(out, key, err);
+    if (rc == LP_OK) out->v1_name = !v2;
+    free(key);
+  }
+  return rc;
+}
+
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
+  const lp__stage *stage = lp__stage_find(table_dir);
+  if (stage != NULL) {
+    lp_status rc = base_load_store(stage, version, out, err);
+    if (rc != LP_OK) lp__base_reset(out);
+    return rc;
+  }
   char *path = NULL;
   LP_TRY(lp__version_manifest_path(table_dir, version, &path, err));
   lp_status rc = lp__read_file(path, LP__MAX_META_FILE_BYTES, &out->file, &out->file_len, err);
@@ -103,10 +127,18 @@ lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, 
   return rc;
 }
 
+/* The latest version of a table: for a store by one listing of _versions/ (no hint file there, as in
+ * LanceDB), else as lp__version_latest. */
+static lp_status latest_version(const char *table_dir, lp__version_hints *hints, uint64_t *out, lp_error *err) {
+  const lp__stage *stage = lp__stage_find(table_dir);
+  if (stage != NULL) return lp__stage_latest(stage, out, err);
+  return lp__version_latest(table_dir, hints, out, NULL, err);
+}
+
 lp_status lp__base_load_latest(const char *table_dir, lp__version_hints *hints, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   uint64_t latest = 0;
-  LP_TRY(lp__version_latest(table_dir, hints, &latest, NULL, err));
+  LP_TRY(latest_version(table_dir, hints, &latest, err));
   return lp__base_load(table_dir, latest, out, err);
 }
 
@@ -388,6 +420,31 @@ static lp_status publish(const char *table_dir, uint64_t version, bool v1_names,
   return rc;
 }
 
+/* Publish on a store: upload the files the version refers to and its transaction (plain PUTs), then the
+ * manifest with If-None-Match: * — the commit itself. LP_EEXIST when another writer took the version
+ * (HTTP 412), as the local link(). A transaction left by a failed attempt is deleted again. */
+static lp_status publish_store(lp__stage *stage, uint64_t version, bool v1_names, const uint8_t *file,
+                               size_t file_len, const lp__plan *plan, const char *txn_name, const uint8_t *txn,
+                               size_t txn_len, lp_error *err) {
+  char name[32], sub[300];
+  lp__version_manifest_name(version, !v1_names, name);
+  char *txn_key = NULL, *man_key = NULL;
+  snprintf(sub, sizeof sub, "_transactions/%s", txn_name);
+  lp_status rc = lp__stage_upload(stage, plan->sync_paths, plan->n_sync_paths, err);
+  if (rc == LP_OK) rc = lp__stage_key(stage, sub, &txn_key, err);
+  if (rc == LP_OK) rc = lp__storage_put(stage->store, txn_key, txn, txn_len, false, err);
+  snprintf(sub, sizeof sub, "_versions/%s", name);
+  if (rc == LP_OK) rc = lp__stage_key(stage, sub, &man_key, err);
+  bool txn_sent = rc == LP_OK;
+  if (rc == LP_OK) rc = lp__storage_put(stage->store, man_key, file, file_len, true, err);
+  if (rc == LP_ECONFLICT)
+    rc = lp_error_set(err, LP_EEXIST, "%s: version %" PRIu64 " already committed", stage->table, version);
+  if (rc != LP_OK && txn_sent) (void)lp__storage_delete(stage->store, txn_key, NULL); /* no version refers to it */
+  free(txn_key);
+  free(man_key);
+  return rc;
+}
+
 static void write_hint(const char *table_dir, uint64_t version, bool durable) {
   char vdir[4096], body[64];
   snprintf(vdir, sizeof vdir, "%s/_versions", table_dir);
@@ -410,12 +467,12 @@ static lp_status check_conflicts(const char *table_dir, uint64_t read_version, u
     if (mine == LP__OP_OVERWRITE) continue; /* an overwrite replaces whatever happened */
     if (theirs == LP__OP_OVERWRITE || theirs == LP__OP_RESTORE || theirs == 0)
       return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently by an %s; retry the operation",
-                          table_dir, v, theirs == 0 ? "unknown operation" : theirs == LP__OP_RESTORE ? "restore" : "overwrite");
+                          lp__table_dir_name(table_dir), v, theirs == 0 ? "unknown operation" : theirs == LP__OP_RESTORE ? "restore" : "overwrite");
     if (mine == LP__OP_REWRITE && theirs != LP__OP_APPEND && theirs != LP__OP_CREATE_INDEX)
       return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " changed fragments concurrently with a compaction; retry",
-                          table_dir, v);
+                          lp__table_dir_name(table_dir), v);
     if (mine == LP__OP_RESTORE)
-      return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently with a restore", table_dir, v);
+      return lp_error_set(err, LP_ECONFLICT, "%s: version %" PRIu64 " was committed concurrently with a restore", lp__table_dir_name(table_dir), v);
   }
   return LP_OK;
 }
@@ -424,7 +481,7 @@ static lp_status check_base_flags(const char *table_dir, const lp__base *b, lp_e
   uint64_t both = b->m->reader_flags | b->m->writer_flags;
   if ((b->m->writer_flags & ~(uint64_t)KNOWN_FLAGS) || (both & (FLAG_STABLE_ROW_IDS | FLAG_BASE_PATHS)))
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: version %" PRIu64 " uses features this writer does not implement (flags %" PRIu64 "/%" PRIu64 ")",
-                        table_dir, b->version, b->m->reader_flags, b->m->writer_flags);
+                        lp__table_dir_name(table_dir), b->version, b->m->reader_flags, b->m->writer_flags);
   return LP_OK;
 }
 
@@ -481,18 +538,22 @@ static lp_status attempt(const char *table_dir, const lp__commit_opts *o, const 
   lp_status rc = t ? pack(&t->base, &txn, &txn_len, "transaction", err)
                    : lp_error_set(err, LP_ENOMEM, "transaction: out of memory");
   if (rc != LP_OK) return rc;
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+  lp__stage *stage = lp__stage_find(table_dir);
+  if (stage == NULL && mkdir(dir, 0755) != 0 && errno != EEXIST) {
     rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", dir);
     goto done;
   }
-  rc = write_file_atomic(dir, txn_name, txn, txn_len, false, err); /* synced by publish() */
+  if (stage == NULL) rc = write_file_atomic(dir, txn_name, txn, txn_len, false, err); /* synced by publish() */
   if (rc != LP_OK) goto done;
   const lp__base *src = plan->content ? plan->content : (base->version ? base : NULL);
   bool has_index = plan->keep_index && src && src->index;
+  bool v1 = base->version && base->v1_name;
   rc = lp__manifest_file_build(plan, src, has_index, txn, txn_len, version, txn_name, &file, &file_len, err);
-  if (rc == LP_OK)
-    rc = publish(table_dir, version, base->version && base->v1_name, file, file_len, plan, txn_path, o->durable, err);
-  if (rc != LP_OK)
+  if (rc == LP_OK && stage != NULL)
+    rc = publish_store(stage, version, v1, file, file_len, plan, txn_name, txn, txn_len, err);
+  else if (rc == LP_OK)
+    rc = publish(table_dir, version, v1, file, file_len, plan, txn_path, o->durable, err);
+  if (rc != LP_OK && stage == NULL)
     unlink(txn_path); /* not referenced by any version */
   else
     *out_version = version;
@@ -511,7 +572,7 @@ static lp_status take_preloaded(const char *table_dir, const lp__commit_opts *o,
     return lp__base_load_latest(table_dir, o->hints, out, err);
   }
   uint64_t latest = 0;
-  lp_status rc = lp__version_latest(table_dir, o->hints, &latest, NULL, err);
+  lp_status rc = latest_version(table_dir, o->hints, &latest, err);
   if (rc == LP_OK && latest == pre->version) {
     *out = *pre; /* moved */
     memset(pre, 0, sizeof *pre);
@@ -532,7 +593,9 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
   if (o.max_attempts <= 0) o.max_attempts = DEFAULT_ATTEMPTS;
   char vdir[4096];
   snprintf(vdir, sizeof vdir, "%s/_versions", table_dir);
-  if (mkdir(vdir, 0755) != 0 && errno != EEXIST) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", vdir);
+  bool in_store = lp__stage_find(table_dir) != NULL;
+  if (!in_store && mkdir(vdir, 0755) != 0 && errno != EEXIST)
+    return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create directory", vdir);
   uint64_t first_read = 0;
   uint32_t my_op = 0;
   for (int i = 0; i < o.max_attempts; i++) {
@@ -545,7 +608,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     if (rc != LP_OK) return rc;
     if (o.create && base.version) {
       lp__base_reset(&base);
-      return lp_error_set(err, LP_EEXIST, "%s: the table already exists", table_dir);
+      return lp_error_set(err, LP_EEXIST, "%s: the table already exists", lp__table_dir_name(table_dir));
     }
     if (i > 0 && my_op) {
       rc = check_conflicts(table_dir, first_read, base.version, my_op, err);
@@ -575,6 +638,7 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
     uint64_t read = base.version;
     bool v1 = read && base.v1_name;
     lp__base_reset(&base);
+    if (rc == LP_OK && in_store) return LP_OK; /* the store has no hint file and nothing to fsync */
     if (rc == LP_OK && read == 0) {
       /* the first version: make the table's new subdirectories durable too */
       rc = lp__fsync_dir(table_dir, o.durable, err);
@@ -585,12 +649,12 @@ lp_status lp__commit(const char *table_dir, const lp__commit_opts *opts, lp__pre
       return LP_OK;
     }
     if (rc != LP_EEXIST) return rc;
-    if (o.create) return lp_error_set(err, LP_EEXIST, "%s: the table was created concurrently", table_dir);
+    if (o.create) return lp_error_set(err, LP_EEXIST, "%s: the table was created concurrently", lp__table_dir_name(table_dir));
     (void)read;
     uint64_t cap = BACKOFF_BASE_US << (i < 6 ? i : 6);
     if (cap > BACKOFF_MAX_US) cap = BACKOFF_MAX_US;
     usleep((useconds_t)(lp__random_u64() % cap));
   }
-  return lp_error_set(err, LP_ECONFLICT, "%s: gave up after %d attempts: other writers kept committing first", table_dir,
+  return lp_error_set(err, LP_ECONFLICT, "%s: gave up after %d attempts: other writers kept committing first", lp__table_dir_name(table_dir),
                       o.max_attempts);
 }

@@ -1,7 +1,8 @@
 /* Committing a new table version (table-format.md section 7): transaction file, manifest staged in
  * _versions/ and published with link() (fails with EEXIST when another writer took the version — the
  * same mechanism as LanceDB, so both can commit to one table), rebase-and-retry on a lost race, hint file,
- * and fsync of everything before it becomes visible when durable. Internal; one thread per call. */
+ * and fsync of everything before it becomes visible when durable. A table in a store (write/stage.c) commits
+ * with uploads and one If-None-Match PUT of the manifest instead. Internal; one thread per call. */
 #ifndef LP_WRITE_COMMIT_H
 #define LP_WRITE_COMMIT_H
 

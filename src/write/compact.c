@@ -230,6 +230,6 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
   lp_table_close(t);
   if (base.file) lp__base_reset(&base);
   if (rc != LP_OK) lp_error_wrap(err, "compact %s: ", name);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

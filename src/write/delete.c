@@ -336,7 +336,7 @@ static lp_status run_delete(lp_db *db, const char *name, const char *predicate, 
   forget_eval(&c);
   if (rc == LP_OK && out_deleted) *out_deleted = c.n_deleted;
   if (rc != LP_OK) lp_error_wrap(err, "delete from %s: ", name);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }
 

@@ -288,6 +288,6 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
   lp__batches_free(batches, n_batches);
   if (data && data->release) data->release(data);
   lp__base_reset(&base);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

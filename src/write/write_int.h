@@ -4,9 +4,43 @@
 #define LP_WRITE_WRITE_INT_H
 
 #include "format/datafile_write.h"
+#include "io/storage.h"
 #include "lancepool/lance.h"
 #include "write/commit.h"
 #include "write/write.h"
+
+/* Tables in a store (stage.c): a write operation works on a local staging folder that stands for the table;
+ * the commit uploads what the new version refers to. One operation (one thread) per staging folder. */
+typedef struct lp__stage {
+  lp__storage *store;   /* the database's store (borrowed) */
+  char *table;          /* "<name>.lance": the table's folder in the store */
+  char *local;          /* the staging folder standing for it, "<root>/<name>.lance" */
+  char *root;           /* the temporary folder holding it, removed with it */
+  char *name;           /* "s3://bucket/prefix/<name>.lance", for messages (NULL when out of memory) */
+  char **uploaded;      /* staged files already in the store (a retried commit does not send them again) */
+  size_t n_uploaded;
+  struct lp__stage *next;
+} lp__stage;
+
+struct lp_db;
+/* Make the staging folder for table `name` of store database db. *out_dir: its path (free with
+ * lp__table_dir_free, which removes the folder). */
+lp_status lp__stage_open(struct lp_db *db, const char *name, char **out_dir, lp_error *err);
+/* The stage table_dir stands for, or NULL for a local table. */
+lp__stage *lp__stage_find(const char *table_dir);
+/* How messages name the table of table_dir: its URI in the store when staged, else table_dir itself. */
+const char *lp__table_dir_name(const char *table_dir);
+/* Free a path from lp__table_dir; for a staged table also forget it and remove the staging folder. */
+void lp__table_dir_free(char *dir);
+/* "<name>.lance/<sub>" in the store. Caller frees. */
+lp_status lp__stage_key(const lp__stage *s, const char *sub, char **out, lp_error *err);
+/* Upload staged files (paths under s->local) to the store, each once. */
+lp_status lp__stage_upload(lp__stage *s, char *const *paths, size_t n, lp_error *err);
+/* The committed versions in the store, ascending (LP_ENOTFOUND: none), and the latest. */
+lp_status lp__stage_versions(const lp__stage *s, uint64_t **out, size_t *out_n, lp_error *err);
+lp_status lp__stage_latest(const lp__stage *s, uint64_t *out, lp_error *err);
+/* Remove every object of the table (its versions first). LP_ENOTFOUND when there was none. */
+lp_status lp__stage_drop(lp__stage *s, lp_error *err);
 
 void lp__wopts_resolve(const lp_write_options *in, lp_write_options *out);
 /* "<db dir>/<name>.lance" after checking the name. Caller frees. */

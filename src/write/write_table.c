@@ -41,12 +41,10 @@ lp_status lp__table_dir(lp_db *db, const char *name, char **out, lp_error *err) 
   *out = NULL;
   if (db == NULL || name == NULL || name[0] == 0)
     return lp_error_set(err, LP_EINVAL, "table name must not be empty");
-  if (lp__db_is_store(db))   /* every change goes through here: none reaches a bucket yet */
-    return lp_error_set(err, LP_EUNSUPPORTED, "table %s in %s: writing to object storage is not supported yet", name,
-                        lp_db_dir(db));
   for (const char *p = name; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
       return lp_error_set(err, LP_EINVAL, "table name \"%s\": only letters, digits, '_', '-' and '.' are allowed", name);
+  if (lp__db_is_store(db)) return lp__stage_open(db, name, out, err); /* written through a staging folder */
   size_t n = strlen(lp_db_dir(db)) + strlen(name) + 16;
   *out = malloc(n);
   if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -423,7 +421,9 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
     snprintf(vdir, sizeof vdir, "%s/_versions", dir);
     uint64_t *v = NULL;
     size_t nv = 0;
-    if (stat(vdir, &st) == 0 && lp__versions_list(dir, &v, &nv, NULL) == LP_OK && nv > 0)
+    const lp__stage *stage = lp__stage_find(dir);
+    if (stage ? lp__stage_versions(stage, &v, &nv, NULL) == LP_OK && nv > 0
+              : stat(vdir, &st) == 0 && lp__versions_list(dir, &v, &nv, NULL) == LP_OK && nv > 0)
       rc = lp_error_set(err, LP_EEXIST, "table %s already exists", name);
     free(v);
   }
@@ -437,14 +437,14 @@ lp_status lp_db_create_table(lp_db *db, const char *name, const struct ArrowSche
     lp__commit_opts co = {o.durable, !overwrite, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_overwrite, &c, out_version, err);
     if (rc != LP_OK) lp__written_unlink(dir, &files);
-    if (rc == LP_OK) rc = lp__fsync_dir(lp_db_dir(db), o.durable, err);
+    if (rc == LP_OK && !lp__db_is_store(db)) rc = lp__fsync_dir(lp_db_dir(db), o.durable, err);
   }
   if (rc != LP_OK && rc != LP_EEXIST) lp_error_wrap(err, "create %s: ", name ? name : "");
   lp__written_reset(&files);
   lp__batches_free(batches, n_batches);
   if (data && data->release) data->release(data);
   lp__wschema_reset(&s);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }
 
@@ -491,7 +491,7 @@ lp_status lp__db_add_written(lp_db *db, const char *name, struct ArrowArrayStrea
   lp__batches_free(batches, n_batches);
   if (data && data->release) data->release(data);
   lp__base_reset(&base);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }
 
@@ -536,7 +536,7 @@ lp_status lp_db_restore(lp_db *db, const char *name, uint64_t version, const lp_
   }
   if (rc != LP_OK) lp_error_wrap(err, "restore %s to version %" PRIu64 ": ", name ? name : "", version);
   lp__base_reset(&c.old);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }
 
@@ -552,10 +552,14 @@ lp_status lp_db_drop_table(lp_db *db, const char *name, lp_error *err) {
   LP_TRY(lp__table_dir(db, name, &dir, err));
   struct stat st;
   lp_status rc = LP_OK;
-  if (stat(dir, &st) != 0)
+  lp__stage *stage = lp__stage_find(dir);
+  if (stage != NULL) {
+    rc = lp__stage_drop(stage, err);
+    if (rc != LP_OK) lp_error_wrap(err, "drop %s: ", name);
+  } else if (stat(dir, &st) != 0)
     rc = lp_error_set(err, LP_ENOTFOUND, "drop %s: no such table", name);
   else if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
     rc = lp_error_set_errno(err, LP_EIO, errno, "drop %s: cannot remove %s", name, dir);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

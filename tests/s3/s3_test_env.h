@@ -74,4 +74,56 @@ static void s3_unique_bucket(const char *stem, char *out, size_t size) {
   snprintf(out, size, "%s-%d-%08llx", stem, (int)getpid(), (unsigned long long)(lp__random_u64() & 0xffffffffu));
 }
 
+/* The gateway's settings as the AWS_* variables the engine (and LanceDB) read, and as the LP_S3_* ones the
+ * Node scripts in tests/interop/node/ read. */
+static inline void s3_env_export(const s3_env *e) {
+  setenv("AWS_ACCESS_KEY_ID", e->access_key, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", e->secret_key, 1);
+  setenv("AWS_ENDPOINT_URL", e->endpoint, 1);
+  setenv("AWS_ALLOW_HTTP", "true", 1);
+  setenv("AWS_REGION", e->region, 1);
+  setenv("LP_S3_ENDPOINT", e->endpoint, 1);
+  setenv("LP_S3_ACCESS_KEY", e->access_key, 1);
+  setenv("LP_S3_SECRET_KEY", e->secret_key, 1);
+  setenv("LP_S3_REGION", e->region, 1);
+}
+
+/* Run `bash $LP_SOURCE_DIR/tests/s3/<script> s3://<bucket>/db <tmp>/<work>-<pid>`; it must succeed. */
+static inline void s3_run_script(const char *script, const char *bucket, const char *work) {
+  const char *src = getenv("LP_SOURCE_DIR"), *tmp = getenv("LP_TEST_TMP");
+  CHECK(src != NULL && getenv("LANCEPOOL") != NULL && getenv("LP_NODE_DIR") != NULL);
+  char cmd[1024];
+  int n = snprintf(cmd, sizeof cmd, "bash '%s/tests/s3/%s' s3://%s/db '%s/%s-%d' >&2", src, script, bucket,
+                   tmp ? tmp : "/tmp", work, (int)getpid());
+  CHECK(n > 0 && (size_t)n < sizeof cmd);
+  CHECK_EQ(system(cmd), 0);
+}
+
+typedef struct s3_key_batch {
+  char items[64][512];
+  int n;
+} s3_key_batch;
+
+static inline lp_status s3_collect_key(void *ctx, const lp__s3_entry *e, const char *prefix, lp_error *err) {
+  (void)prefix, (void)err;
+  s3_key_batch *k = ctx;
+  if (e && k->n < 64) snprintf(k->items[k->n++], sizeof k->items[0], "%s", e->key);
+  return LP_OK;
+}
+
+/* Delete every object of a test's bucket, then the bucket. */
+static inline void s3_delete_bucket(lp__s3_client *c, const char *bucket) {
+  lp_error err;
+  static s3_key_batch keys;
+  for (;;) {
+    keys.n = 0;
+    CHECK_OK(lp__s3_list(c, bucket, "", NULL, NULL, 64, s3_collect_key, &keys, &err), &err);
+    if (keys.n == 0) break;
+    const char *ptrs[64];
+    for (int i = 0; i < keys.n; i++) ptrs[i] = keys.items[i];
+    CHECK_OK(lp__s3_delete_objects(c, bucket, ptrs, (size_t)keys.n, &err), &err);
+  }
+  CHECK_OK(lp__s3_delete_bucket(c, bucket, &err), &err);
+}
+
 #endif

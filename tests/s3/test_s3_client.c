@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "io/http_pool.h"
 #include "s3_test_env.h"
 
 static s3_env env;
@@ -350,6 +351,39 @@ static void test_https(void) {
   lp__s3_client_destroy(c);
 }
 
+/* New connections of one client resume the TLS session of its first one (curl's share handle keeps the
+ * session, OpenSSL resumes it): with a maximum connection age (curl counts it in whole seconds: 1 s here),
+ * each GET after a 1.2 s pause opens a new connection, and each must be an abbreviated handshake. */
+static void test_tls_sessions_resumed(void) {
+  lp__s3_options o;
+  s3_env_options(&env, &o);
+  lp_error err;
+  CHECK_OK(lp__s3_options_set(&o, "endpoint", env.endpoint_https, &err), &err);
+  CHECK_OK(lp__s3_options_set(&o, "ca_file", env.ca_file, &err), &err);
+  CHECK_OK(lp__s3_options_set(&o, "max_connection_age_ms", "100", &err), &err);
+  lp__s3_client *c;
+  CHECK_OK(lp__s3_client_create(&o, &c, &err), &err);
+  lp__s3_options_reset(&o);
+  CHECK_OK(lp__s3_put(c, bucket, "tls/resume", "resume", 6, 0, &err), &err);
+  lp__http_totals before, after;
+  lp__http_totals_get(&before);
+  for (int i = 0; i < 3; i++) {
+    usleep(1200000);
+    uint8_t *got;
+    size_t n;
+    CHECK_OK(lp__s3_get(c, bucket, "tls/resume", 0, -1, &got, &n, &err), &err);
+    CHECK_EQ(n, 6);
+    free(got);
+  }
+  lp__http_totals_get(&after);
+  uint64_t connects = after.tls_connects - before.tls_connects, resumed = after.tls_resumed - before.tls_resumed;
+  fprintf(stderr, "3 GETs: %llu new TLS connections, %llu resumed\n", (unsigned long long)connects,
+          (unsigned long long)resumed);
+  CHECK_EQ(connects, 3);
+  CHECK_EQ(resumed, 3);   /* the PUT's connection made the session; every later one resumed it */
+  lp__s3_client_destroy(c);
+}
+
 /* bucket.localhost: curl resolves every *.localhost name to the loopback, and RGW (rgw dns name = localhost)
  * takes the bucket from the Host header. */
 static void test_virtual_hosted(void) {
@@ -441,6 +475,7 @@ int main(void) {
   RUN_TEST(test_bad_settings);
   RUN_TEST(test_env_variables);
   RUN_TEST(test_https);
+  RUN_TEST(test_tls_sessions_resumed);
   RUN_TEST(test_virtual_hosted);
   RUN_TEST(test_pool_under_threads);
   cleanup_bucket();

@@ -24,10 +24,7 @@ typedef struct lancedb_view {
 
 /* Run tests/interop/node/s3_writer.mjs against s3://bucket/db; its one JSON line is what LanceDB sees. */
 static lancedb_view run_lancedb_writer(void) {
-  setenv("LP_S3_ENDPOINT", env.endpoint, 1);
-  setenv("LP_S3_ACCESS_KEY", env.access_key, 1);
-  setenv("LP_S3_SECRET_KEY", env.secret_key, 1);
-  setenv("LP_S3_REGION", env.region, 1);
+  s3_env_export(&env);
   const char *node_dir = getenv("LP_NODE_DIR");
   CHECK(node_dir != NULL);
   char cmd[1024];
@@ -164,16 +161,8 @@ static void check_copy_opens_locally(lp__storage *s3, lancedb_view want) {
 }
 
 /* The engine on the bucket itself, with its settings from the AWS_* variables as LanceDB takes them. */
-static void set_aws_env(void) {
-  setenv("AWS_ACCESS_KEY_ID", env.access_key, 1);
-  setenv("AWS_SECRET_ACCESS_KEY", env.secret_key, 1);
-  setenv("AWS_ENDPOINT_URL", env.endpoint, 1);
-  setenv("AWS_ALLOW_HTTP", "true", 1);
-  setenv("AWS_REGION", env.region, 1);
-}
-
 static void check_engine_on_bucket(lancedb_view want) {
-  set_aws_env();
+  s3_env_export(&env);
   char uri[128];
   snprintf(uri, sizeof uri, "s3://%s/db", bucket);
   lp_session *s;
@@ -200,35 +189,7 @@ static void check_engine_on_bucket(lancedb_view want) {
   lp_session_unref(s);
 }
 
-static void check_cli_against_lancedb(void) {
-  set_aws_env();
-  const char *src = getenv("LP_SOURCE_DIR"), *tmp = getenv("LP_TEST_TMP");
-  CHECK(src != NULL && getenv("LANCEPOOL") != NULL);
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "bash '%s/tests/s3/s3_cli_compare.sh' s3://%s/db '%s/s3-cli-%d' >&2", src, bucket,
-           tmp ? tmp : "/tmp", (int)getpid());
-  CHECK_EQ(system(cmd), 0);
-}
-
-static lp_status collect_key(void *ctx, const lp__s3_entry *e, const char *prefix, lp_error *err) {
-  (void)prefix, (void)err;
-  names *n = ctx;
-  if (e && n->n < 64) snprintf(n->items[n->n++], sizeof n->items[0], "%s", e->key);
-  return LP_OK;
-}
-
-static void delete_bucket(lp__s3_client *c) {
-  lp_error err;
-  for (;;) {
-    names keys = {0};
-    CHECK_OK(lp__s3_list(c, bucket, "", NULL, NULL, 64, collect_key, &keys, &err), &err);
-    if (keys.n == 0) break;
-    const char *ptrs[64];
-    for (int i = 0; i < keys.n; i++) ptrs[i] = keys.items[i];
-    CHECK_OK(lp__s3_delete_objects(c, bucket, ptrs, (size_t)keys.n, &err), &err);
-  }
-  CHECK_OK(lp__s3_delete_bucket(c, bucket, &err), &err);
-}
+static void check_cli_against_lancedb(void) { s3_run_script("s3_cli_compare.sh", bucket, "s3-cli"); }
 
 int main(void) {
   env = s3_env_load();
@@ -250,7 +211,7 @@ int main(void) {
   RUN_TEST_ARGS(check_engine_on_bucket, want);
   RUN_TEST(check_cli_against_lancedb);
   lp__storage_close(st);
-  delete_bucket(c);
+  s3_delete_bucket(c, bucket);
   lp__s3_client_destroy(c);
   return 0;
 }

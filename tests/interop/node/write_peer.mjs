@@ -6,6 +6,8 @@
 //   node write_peer.mjs delete DB TABLE PRED                     one delete
 //   node write_peer.mjs ids DB TABLE                             print all ids, ascending
 //   node write_peer.mjs optimize DB TABLE                        compact + cleanup of old versions
+//   node write_peer.mjs version-counts DB TABLE                  "version<TAB>rows" of every version
+// DB may be s3://bucket/prefix: the gateway's settings then come from the LP_S3_* variables.
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 const arrow = createRequire(import.meta.url)("apache-arrow");
@@ -28,8 +30,17 @@ async function ids(t) {
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
+// An s3:// database takes its settings from scripts/rgw.sh's env file variables (LP_S3_*).
+const s3Options = () => ({
+  endpoint: process.env.LP_S3_ENDPOINT,
+  allow_http: "true",
+  aws_access_key_id: process.env.LP_S3_ACCESS_KEY,
+  aws_secret_access_key: process.env.LP_S3_SECRET_KEY,
+  region: process.env.LP_S3_REGION || "us-east-1",
+});
+
 const [cmd, dir, name, ...rest] = process.argv.slice(2);
-const db = await lancedb.connect(dir);
+const db = await lancedb.connect(dir, dir.startsWith("s3://") ? { storageOptions: s3Options() } : {});
 const t = await db.openTable(name);
 switch (cmd) {
   case "append-delete": {
@@ -56,6 +67,14 @@ switch (cmd) {
       }
     }
     if (failed) process.stderr.write(`${failed} LanceDB appends failed\n`);
+    break;
+  }
+  case "version-counts": {
+    // "version<TAB>rows" for every version of the table, oldest first
+    for (const v of await t.listVersions()) {
+      await t.checkout(v.version);
+      process.stdout.write(`${v.version}\t${await t.countRows()}\n`);
+    }
     break;
   }
   case "ids": {
