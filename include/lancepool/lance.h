@@ -323,6 +323,19 @@ LP_API LP_MUST_CHECK lp_status lp_db_restore(lp_db *db, const char *name, uint64
 LP_API LP_MUST_CHECK lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts,
                                              uint64_t *out_version, uint64_t *out_rewritten, lp_error *err);
 
+/* Update (LanceDB's update with SQL values): in the rows matching `where` (NULL: every row), set column
+ * columns[i] to the value of expression values[i] (the value part of the filter language: columns,
+ * literals, arithmetic, casts, functions), computed from the row's old values and cast to the column's
+ * type as LanceDB does. Only scalar columns can be set. As LanceDB 0.31.0 does, the old rows are deleted
+ * and their new versions written as new fragments, in one Update commit. *out_updated = rows updated; when
+ * none match, LanceDB still commits a version (an Update that changes nothing), and so does this. A value that does not
+ * type-check or fails to compute (division by zero, failed cast, NULL into a non-nullable column) is
+ * LP_EINVAL and nothing is committed. */
+LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const char *const *columns,
+                                            const char *const *values, size_t n_set, const char *where,
+                                            const lp_write_options *opts, uint64_t *out_updated,
+                                            uint64_t *out_version, lp_error *err);
+
 /* Upsert (merge insert) by the top-level key column `key`: rows of `data` whose key matches a live row
  * replace it, the others are inserted, in one commit. Keys in `data` must be unique and not null.
  * *out_updated / *out_inserted (may be NULL) count the rows. data is consumed. */

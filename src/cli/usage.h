@@ -25,6 +25,7 @@
   " [--text 'QUERY' [--text-column C] [--operator or|and] [--phrase] [--fuzziness N|auto]"              \
   " [--rerank rrf|linear] [--alpha A]]"
 #define TABLES_USAGE "lancepool tables DB"
+#define UPDATE_USAGE "lancepool update DB TABLE --set 'col = EXPR, col2 = EXPR' [--where PRED] [--no-fsync]"
 #define UPSERT_USAGE "lancepool upsert DB TABLE --on KEY --jsonl FILE|- [--no-fsync]"
 #define VERSIONS_USAGE "lancepool versions DB TABLE"
 

@@ -39,7 +39,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     static const struct { const char *name; unsigned bit; } opts[] = {
         {"schema", W_SCHEMA}, {"jsonl", W_JSONL}, {"where", W_WHERE}, {"on", W_ON},
         {"version", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
-        {"data-storage-version", W_STORAGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
+        {"data-storage-version", W_STORAGE}, {"set", W_SET}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
     int k = -1;
     for (int j = 0; j < (int)(sizeof opts / sizeof opts[0]); j++)
       if (strlen(opts[j].name) == nl && strncmp(name, opts[j].name, nl) == 0) k = j;
@@ -59,6 +59,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
       case W_JSONL: out->jsonl = val; break;
       case W_WHERE: out->where = val; break;
       case W_ON: out->on = val; break;
+      case W_SET: out->set = val; break;
       case W_STORAGE:
         if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0)
           return lp__cli_usage(usage, "--data-storage-version: expected 2.0 or 2.1, found '%s'", val);
@@ -82,7 +83,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     }
   }
   if (out->n_pos != 2) return lp__cli_usage(usage, "expected DB and TABLE");
-  for (unsigned bit = 1; bit <= W_STORAGE; bit <<= 1)
+  for (unsigned bit = 1; bit <= W_SET; bit <<= 1)
     if ((required & bit) && !(seen & bit)) return lp__cli_usage(usage, "a required option is missing");
   return 0;
 }
@@ -257,8 +258,13 @@ int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) 
 }
 
 int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, bool with_rows, lp__wcmd_fn fn) {
+  return lp__cli_write_run_some(argc, argv, usage, flags, flags, with_rows, fn);
+}
+
+int lp__cli_write_run_some(int argc, char **argv, const char *usage, unsigned allowed, unsigned required,
+                           bool with_rows, lp__wcmd_fn fn) {
   lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, usage, flags, flags, &a);
+  int rc = lp__wargs_parse(argc, argv, usage, allowed, required, &a);
   if (rc != 0) return rc;
   lp__schema s;
   memset(&s, 0, sizeof s);

@@ -60,6 +60,12 @@ uint64_t lp__next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max
  * cols[0..n_cols) (cols NULL = all, in schema order). Caller frees with lp__batches_free. */
 struct lp_table;
 struct lp__fragment;
+struct lp__frag_reader;
+struct lp__pred_bound;
+/* Physical row offsets (ascending) of the fragment open in r whose rows match the bound predicate b and are
+ * not deleted yet (delete.c). Caller frees *out. */
+lp_status lp__frag_pred_matches(struct lp_table *t, struct lp__frag_reader *r, const struct lp__pred_bound *b,
+                                uint32_t **out, size_t *out_n, lp_error *err);
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
 
