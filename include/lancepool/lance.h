@@ -336,6 +336,28 @@ LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const c
                                             const lp_write_options *opts, uint64_t *out_updated,
                                             uint64_t *out_version, lp_error *err);
 
+/* Merge insert (LanceDB's mergeInsert): which clauses apply. */
+typedef struct lp_merge_options {
+  const char *const *on;    /* key columns (top-level integer, date, timestamp, string or binary columns) */
+  size_t n_on;
+  bool update_all;          /* whenMatchedUpdateAll: a matched target row is replaced by its source row */
+  const char *update_where; /* ...only where this holds (NULL: always); names target.col and source.col */
+  bool insert_all;          /* whenNotMatchedInsertAll: source rows without a match are inserted */
+  bool delete_not_matched;  /* whenNotMatchedBySourceDelete: live rows no source row matches are deleted */
+  const char *delete_where; /* ...only where this holds (NULL: all of them); names the table's columns */
+} lp_merge_options;
+
+/* Merge the rows of `data` (the table's schema; consumed) into table `name` by the key columns of m, in one
+ * Update commit as LanceDB 0.31.0 writes it (replaced and deleted rows get deletion files, written rows new
+ * fragments); a NULL key matches nothing. A key that appears twice in the source is LP_EINVAL and nothing
+ * is committed (LanceDB refuses it when the key matches a row). Like LanceDB's, a merge that changes
+ * nothing still commits a version. *out_updated, *out_inserted, *out_deleted = rows replaced, inserted,
+ * deleted (each may be NULL). */
+LP_API LP_MUST_CHECK lp_status lp_db_merge(lp_db *db, const char *name, const lp_merge_options *m,
+                                           struct ArrowArrayStream *data, const lp_write_options *opts,
+                                           uint64_t *out_updated, uint64_t *out_inserted,
+                                           uint64_t *out_deleted, uint64_t *out_version, lp_error *err);
+
 /* Upsert (merge insert) by the top-level key column `key`: rows of `data` whose key matches a live row
  * replace it, the others are inserted, in one commit. Keys in `data` must be unique and not null.
  * *out_updated / *out_inserted (may be NULL) count the rows. data is consumed. */

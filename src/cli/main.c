@@ -27,6 +27,7 @@ static const command commands[] = {
     {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},
     {"delete", lp__cli_delete, DELETE_USAGE, "delete rows, print count and new version"},
     {"upsert", lp__cli_upsert, UPSERT_USAGE, "replace matching rows, insert the rest"},
+    {"merge", lp__cli_merge, MERGE_USAGE, "merge rows by key: update matched, insert new, delete unmatched"},
     {"update", lp__cli_update, UPDATE_USAGE, "set columns to computed values in matching rows"},
     {"compact", lp__cli_compact, COMPACT_USAGE, "rewrite small fragments into larger ones"},
     {"cleanup", lp__cli_cleanup, CLEANUP_USAGE, "remove old versions and unused files"},

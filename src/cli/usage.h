@@ -16,6 +16,9 @@
 #define DROP_USAGE "lancepool drop DB TABLE"
 #define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
 #define INDICES_USAGE "lancepool indices DB TABLE [--version N]"
+#define MERGE_USAGE                                                                                      \
+  "lancepool merge DB TABLE --on KEY[,KEY...] --jsonl FILE|- [--update-all [--update-where PRED]] [--insert-all]" \
+  " [--delete-not-matched [--delete-where PRED]] [--no-fsync]"
 #define RESTORE_USAGE "lancepool restore DB TABLE --version N [--no-fsync]"
 #define SCHEMA_USAGE "lancepool schema DB TABLE [--version N]"
 #define SEARCH_USAGE                                                                                   \

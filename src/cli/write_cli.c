@@ -39,11 +39,19 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     static const struct { const char *name; unsigned bit; } opts[] = {
         {"schema", W_SCHEMA}, {"jsonl", W_JSONL}, {"where", W_WHERE}, {"on", W_ON},
         {"version", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
-        {"data-storage-version", W_STORAGE}, {"set", W_SET}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
+        {"data-storage-version", W_STORAGE}, {"set", W_SET}, {"update-all", W_MERGE},
+        {"insert-all", W_MERGE}, {"delete-not-matched", W_MERGE}, {"update-where", W_MERGE}, {"delete-where", W_MERGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
     int k = -1;
     for (int j = 0; j < (int)(sizeof opts / sizeof opts[0]); j++)
       if (strlen(opts[j].name) == nl && strncmp(name, opts[j].name, nl) == 0) k = j;
     if (k < 0 || (opts[k].bit && opts[k].bit < (1u << 20) && !(allowed & opts[k].bit))) return lp__cli_usage(usage, "unknown option '%s'", a);
+    if (opts[k].bit == W_MERGE && strstr(opts[k].name, "-where") == NULL) { /* the merge clauses */
+      if (eq) return lp__cli_usage(usage, "option --%s takes no value", opts[k].name);
+      if (opts[k].name[0] == 'u') out->update_all = true;
+      else if (opts[k].name[0] == 'i') out->insert_all = true;
+      else out->delete_not_matched = true;
+      continue;
+    }
     if (opts[k].bit == W_OVERWRITE || opts[k].bit == 0) {
       if (eq) return lp__cli_usage(usage, "option --%s takes no value", opts[k].name);
       if (opts[k].bit == W_OVERWRITE) out->overwrite = true;
@@ -60,6 +68,10 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
       case W_WHERE: out->where = val; break;
       case W_ON: out->on = val; break;
       case W_SET: out->set = val; break;
+      case W_MERGE:
+        if (opts[k].name[0] == 'u') out->update_where = val;
+        else out->delete_where = val;
+        break;
       case W_STORAGE:
         if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0)
           return lp__cli_usage(usage, "--data-storage-version: expected 2.0 or 2.1, found '%s'", val);
@@ -83,7 +95,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     }
   }
   if (out->n_pos != 2) return lp__cli_usage(usage, "expected DB and TABLE");
-  for (unsigned bit = 1; bit <= W_SET; bit <<= 1)
+  for (unsigned bit = 1; bit <= W_MERGE; bit <<= 1)
     if ((required & bit) && !(seen & bit)) return lp__cli_usage(usage, "a required option is missing");
   return 0;
 }

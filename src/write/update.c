@@ -86,21 +86,17 @@ static lp_status all_live_rows(const lp__frag_reader *r, uint32_t **out, size_t 
 /* Rows rows[0..n) of the fragment with the SET columns replaced by their new values: one batch. */
 static lp_status updated_batch(lp_table *t, lp__frag_reader *r, const set_list *l, const uint32_t *rows, size_t n,
                                struct ArrowArray *out, lp_error *err) {
-  const lp__schema *s = &t->m->schema;
-  size_t nf = s->n_fields;
+  size_t nf = t->m->schema.n_fields;
   struct ArrowArray *cols = calloc(nf + 1, sizeof *cols), *fresh = calloc(l->n + 1, sizeof *fresh);
-  uint64_t *at = malloc((n + 1) * sizeof *at);
-  lp_status rc = cols && fresh && at ? LP_OK : lp_error_set(err, LP_ENOMEM, "update: out of memory");
-  for (size_t i = 0; rc == LP_OK && i < n; i++) at[i] = rows[i];
-  for (size_t k = 0; rc == LP_OK && k < nf; k++) {
-    struct ArrowSchema fs;
-    rc = lp__field_to_arrow(&s->fields[k], &fs, err);
-    if (rc != LP_OK) break;
-    rc = lp__frag_read_field(t, r, &s->fields[k], &fs, at[0], at, n, &cols[k], err);
-    fs.release(&fs);
-  }
   const struct ArrowArray **colp = calloc(nf + 1, sizeof *colp);
-  if (rc == LP_OK && colp == NULL) rc = lp_error_set(err, LP_ENOMEM, "update: out of memory");
+  if (cols == NULL || fresh == NULL || colp == NULL) {
+    free(cols);
+    free(fresh);
+    free(colp);
+    return lp_error_set(err, LP_ENOMEM, "update: out of memory");
+  }
+  lp_status rc = lp__frag_read_rows(t, r, rows, n, cols, err);
+  bool have_cols = rc == LP_OK;
   for (size_t k = 0; rc == LP_OK && k < nf; k++) colp[k] = &cols[k];
   /* every value sees the old row, so all are computed before any column is replaced */
   for (size_t i = 0; rc == LP_OK && i < l->n; i++) rc = lp__expr_eval(l->val[i], colp, nf, (int64_t)n, &fresh[i], err);
@@ -108,16 +104,13 @@ static lp_status updated_batch(lp_table *t, lp__frag_reader *r, const set_list *
     lp__arrow_release(&cols[l->col[i]]);
     lp__arrow_move(&fresh[i], &cols[l->col[i]]);
   }
-  if (rc == LP_OK) {
-    rc = lp__arrow_struct_make(out, cols, nf, (int64_t)n, NULL, 0, err);
-  } else {
-    for (size_t k = 0; cols && k < nf; k++) lp__arrow_release(&cols[k]);
-  }
-  for (size_t i = 0; fresh && i < l->n; i++) lp__arrow_release(&fresh[i]);
+  if (rc == LP_OK) rc = lp__arrow_struct_make(out, cols, nf, (int64_t)n, NULL, 0, err); /* takes the columns */
+  else
+    for (size_t k = 0; have_cols && k < nf; k++) lp__arrow_release(&cols[k]);
+  for (size_t i = 0; i < l->n; i++) lp__arrow_release(&fresh[i]);
   free(colp);
   free(cols);
   free(fresh);
-  free(at);
   return rc;
 }
 
@@ -135,68 +128,20 @@ static lp_status collect_updated(lp_table *t, lp__frag_reader *r, const set_list
   return LP_OK;
 }
 
-/* The Update operation of the plan. */
-static lp_status finish_plan(upd_ctx *c, const lp__base *base, lp__plan *plan, const set_list *l, const lp__schema *s,
-                             const uint64_t *removed, size_t n_removed, lp__ptrvec *updated, bool any_deletion,
-                             lp_error *err) {
-  /* as LanceDB does, an update that matched no row still commits (an Update that changes nothing) */
-  Lance__Table__Transaction__Update *op = lp__arena_msg(plan->arena, &lance__table__transaction__update__descriptor);
-  uint32_t *fields = lp__arena_alloc(plan->arena, (l->n + 1) * sizeof *fields);
-  if (op == NULL || fields == NULL) return lp_error_set(err, LP_ENOMEM, "update: out of memory");
-  for (size_t i = 0; i < l->n; i++) fields[i] = (uint32_t)s->fields[l->col[i]].id;
-  bool has_max;
-  uint64_t max_id, next = lp__next_fragment_id(base, &has_max, &max_id);
-  lp__ptrvec added = {0};
-  LP_TRY(lp__plan_add_files(plan, c->dir, &c->files, next, &added, err));
-  op->n_removed_fragment_ids = n_removed;
-  op->removed_fragment_ids = (uint64_t *)removed;
-  op->n_updated_fragments = updated->n;
-  op->updated_fragments = (Lance__Table__DataFragment **)updated->v;
-  op->n_new_fragments = added.n;
-  op->new_fragments = (Lance__Table__DataFragment **)added.v;
-  op->n_fields_for_preserving_frag_bitmap = l->n;
-  op->fields_for_preserving_frag_bitmap = fields;
-  plan->op_msg = &op->base;
-  plan->has_max_fragment_id = has_max || c->files.n > 0;
-  plan->max_fragment_id = c->files.n ? next + c->files.n - 1 : max_id;
-  plan->has_deletions = any_deletion;
-  plan->keep_index = true;
-  plan->op = LP__OP_UPDATE;
-  return lp__plan_status(plan, "update", err);
-}
-
 /* One fragment: its matched rows leave it (a deletion file, or the whole fragment) and their new versions
  * go to the batches. */
 static lp_status update_fragment(upd_ctx *c, lp_table *t, const lp__base *base, size_t i, const lp__pred_bound *pb,
-                                 const set_list *l, lp__plan *plan, uint64_t *removed, size_t *n_removed,
-                                 lp__ptrvec *updated, bool *any_deletion, struct ArrowArray **batches,
+                                 const set_list *l, lp__plan *plan, lp__rewrite *rw, struct ArrowArray **batches,
                                  size_t *n_batches, lp_error *err) {
-  const lp__fragment *f = &t->m->fragments[i];
   lp__frag_reader r;
-  LP_TRY(lp__frag_reader_open(t, f, &r, err));
-  uint32_t *match = NULL, *all = NULL;
-  size_t n_match = 0, n_union = 0;
+  LP_TRY(lp__frag_reader_open(t, &t->m->fragments[i], &r, err));
+  uint32_t *match = NULL;
+  size_t n_match = 0;
   lp_status rc = pb ? lp__frag_pred_matches(t, &r, pb, &match, &n_match, err) : all_live_rows(&r, &match, &n_match, err);
-  if (rc == LP_OK && n_match == 0) {
-    lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
-    *any_deletion |= f->has_deletion;
-  } else if (rc == LP_OK) {
-    c->n_updated += n_match;
-    rc = collect_updated(t, &r, l, match, n_match, batches, n_batches, err);
-    if (rc == LP_OK) {
-      all = lp__rows_union(r.deleted ? r.deleted->rows : NULL, r.deleted ? r.deleted->n_rows : 0, match, n_match, &n_union);
-      if (all == NULL) rc = lp_error_set(err, LP_ENOMEM, "update: out of memory");
-    }
-    if (rc == LP_OK && n_union >= f->physical_rows) {
-      removed[(*n_removed)++] = f->id;
-    } else if (rc == LP_OK) {
-      lp__deletion_ref d;
-      rc = lp__plan_deletion(plan, c->dir, base, i, f->id, f->has_deletion && f->deletion_kind == LP__DELETION_BITMAP,
-                             all, n_union, c->o->durable, updated, &c->written, &c->n_written, &d, err);
-      *any_deletion = true;
-    }
-  }
-  free(all);
+  c->n_updated += n_match;
+  if (rc == LP_OK && n_match > 0) rc = collect_updated(t, &r, l, match, n_match, batches, n_batches, err);
+  if (rc == LP_OK)
+    rc = lp__rewrite_fragment(rw, plan, c->dir, base, i, &r, match, n_match, c->o->durable, &c->written, &c->n_written, err);
   free(match);
   lp__frag_reader_close(&r);
   return rc;
@@ -215,18 +160,20 @@ static lp_status prepare_update(void *vctx, const lp__base *base, lp__plan *plan
   lp__pred_bound *pb = NULL;
   lp_status rc = set_list_bind(c, s, &l, err);
   if (rc == LP_OK && c->where) rc = lp__pred_compile(c->where, s->fields, s->n_fields, &pb, err);
-  uint64_t *removed = lp__arena_alloc(plan->arena, (t->m->n_fragments + 1) * sizeof *removed);
-  if (rc == LP_OK && removed == NULL) rc = lp_error_set(err, LP_ENOMEM, "update: out of memory");
-  size_t n_removed = 0, n_batches = 0;
-  lp__ptrvec updated = {0};
-  bool any_deletion = false;
+  lp__rewrite rw = {0};
+  if (rc == LP_OK) rc = lp__rewrite_init(&rw, plan, t->m->n_fragments, err);
+  size_t n_batches = 0;
   struct ArrowArray *batches = NULL;
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++)
-    rc = update_fragment(c, t, base, i, pb, &l, plan, removed, &n_removed, &updated, &any_deletion, &batches,
-                         &n_batches, err);
+    rc = update_fragment(c, t, base, i, pb, &l, plan, &rw, &batches, &n_batches, err);
   if (rc == LP_OK && n_batches > 0)
     rc = lp__write_batches(c->dir, s, c->o, c->version, batches, n_batches, &c->files, err);
-  if (rc == LP_OK) rc = finish_plan(c, base, plan, &l, s, removed, n_removed, &updated, any_deletion, err);
+  uint32_t *fields = rc == LP_OK ? calloc(l.n + 1, sizeof *fields) : NULL;
+  if (rc == LP_OK && fields == NULL) rc = lp_error_set(err, LP_ENOMEM, "update: out of memory");
+  for (size_t i = 0; rc == LP_OK && i < l.n; i++) fields[i] = (uint32_t)s->fields[l.col[i]].id;
+  /* as LanceDB does, an update that matched no row still commits (an Update that changes nothing) */
+  if (rc == LP_OK) rc = lp__rewrite_finish(&rw, plan, c->dir, base, &c->files, fields, l.n, "update", err);
+  free(fields);
   lp__batches_free(batches, n_batches);
   lp__pred_bound_free(pb);
   set_list_free(&l);

@@ -9,6 +9,14 @@
 //   node table_ops_peer.mjs append DB TABLE FIRST_ID N     append rows FIRST_ID.. of the same kind
 //   node table_ops_peer.mjs append-loop DB TABLE FIRST_ID N  N one-row appends; prints each committed id
 //   node table_ops_peer.mjs optimize DB TABLE              compaction (LanceDB's optimize)
+//   node table_ops_peer.mjs source DB TABLE FIRST_ID N SALT [DUP]  a table of N rows FIRST_ID.. whose values
+//                                                          differ by a per-row amount from SALT (the source
+//                                                          of a merge); DUP: the first row once more
+//   node table_ops_peer.mjs merge DB TABLE SOURCE KEYS [--update-all] [--update-where P] [--insert-all]
+//                                 [--delete-not-matched] [--delete-where P]
+//                                                          mergeInsert(KEYS split at ",") with the rows of
+//                                                          table SOURCE; prints "<updated> <inserted>
+//                                                          <deleted> <version>"
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 const arrow = createRequire(import.meta.url)("apache-arrow");
@@ -30,17 +38,19 @@ const schema = new arrow.Schema([
 // Rows first..first+n-1; with nulls, every column but id is null in some rows. (apache-arrow's
 // vectorFromArray builds a one-row all-null vector or boolean column that LanceDB cannot read, so one-row
 // appends go without nulls.)
-function rows(first, n, nulls = true) {
+function rows(first, n, nulls = true, salt = 0, dup = false) {
   const ids = Array.from({ length: n }, (_, k) => first + k);
+  if (dup) ids.push(first);
   const nul = (i, m, v) => (nulls && i % m === 1 ? null : v);
+  const d = (i) => (salt ? (i % 3) - 1 + salt : 0); /* -1, 0, +1 around salt */
   const col = (f, t) => arrow.vectorFromArray(ids.map(f), t);
   return new arrow.Table(schema, {
     id: col((i) => BigInt(i), new arrow.Int64()),
-    i32: col((i) => nul(i, 11, i * 3 - 200), new arrow.Int32()),
-    u8: col((i) => nul(i, 13, i % 256), new arrow.Uint8()),
-    f32: col((i) => nul(i, 17, i / 8), new arrow.Float32()),
-    f64: col((i) => nul(i, 19, i * 1.25 - 7), new arrow.Float64()),
-    s: col((i) => nul(i, 23, `row${i}`), new arrow.Utf8()),
+    i32: col((i) => nul(i, 11, i * 3 - 200 + d(i)), new arrow.Int32()),
+    u8: col((i) => nul(i, 13, (i + salt) % 256), new arrow.Uint8()),
+    f32: col((i) => nul(i, 17, i / 8 + d(i)), new arrow.Float32()),
+    f64: col((i) => nul(i, 19, i * 1.25 - 7 + d(i)), new arrow.Float64()),
+    s: col((i) => nul(i, 23, i % 4 === 0 && salt ? `row${i}+${salt}` : `row${i}`), new arrow.Utf8()),
     flag: col((i) => nul(i, 29, i % 2 === 0), new arrow.Bool()),
     d: col((i) => nul(i, 31, new Date(Date.UTC(2020, 0, 1 + i))), new arrow.DateDay()),
     ts: col((i) => nul(i, 37, 1700000000000 + i * 1001.5), new arrow.TimestampMicrosecond()),
@@ -88,6 +98,24 @@ switch (cmd) {
   case "optimize": {
     const t = await db.openTable(name);
     await t.optimize();
+    break;
+  }
+  case "source":
+    await db.createTable(name, rows(Number(rest[0]), Number(rest[1]), rest[3] !== "DUP", Number(rest[2]), rest[3] === "DUP"),
+                         { mode: "overwrite" });
+    break;
+  case "merge": {
+    const t = await db.openTable(name);
+    const src = await (await db.openTable(rest[0])).query().toArrow();
+    let b = t.mergeInsert(rest[1].split(","));
+    const opt = rest.slice(2);
+    const arg = (f) => (opt.indexOf(f) >= 0 ? opt[opt.indexOf(f) + 1] : undefined);
+    if (opt.includes("--update-all")) b = b.whenMatchedUpdateAll(arg("--update-where") ? { where: arg("--update-where") } : undefined);
+    if (opt.includes("--insert-all")) b = b.whenNotMatchedInsertAll();
+    if (opt.includes("--delete-not-matched"))
+      b = b.whenNotMatchedBySourceDelete(arg("--delete-where") ? { where: arg("--delete-where") } : undefined);
+    const r = await b.execute(src);
+    console.log(`${r.numUpdatedRows} ${r.numInsertedRows} ${r.numDeletedRows} ${r.version}`);
     break;
   }
   default:
