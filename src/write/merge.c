@@ -149,8 +149,9 @@ static lp_status gather_source(const mrg_ctx *c, const uint64_t *rows, size_t n,
     if (rc == LP_OK) np++;
     i += run;
   }
-  if (rc == LP_OK) return lp__arrow_concat(parts, np, &c->batch_schema, out, err); /* consumes the parts */
-  for (size_t k = 0; k < np; k++) lp__arrow_release(&parts[k]);
+  if (rc == LP_OK) rc = lp__arrow_concat(parts, np, &c->batch_schema, out, err); /* releases the parts */
+  else
+    for (size_t k = 0; k < np; k++) lp__arrow_release(&parts[k]);
   free(parts);
   return rc;
 }

@@ -1,7 +1,8 @@
-/* lp_db_update by lancepool alone (tests/interop/test_update_interop.sh checks the results against LanceDB):
- * 6000 rows in 3 fragments with deleted rows; updates computed from the old values, one crossing the
- * evaluator's 4096-row chunks, one of every row; then bad input of every kind is refused with
- * LP_EINVAL / LP_EUNSUPPORTED and a message, and commits nothing. */
+/* lp_db_update and lp_db_merge by lancepool alone (tests/interop/test_update_interop.sh and
+ * test_merge_interop.sh check the results against LanceDB): 6000 rows in 3 fragments with deleted rows;
+ * updates computed from the old values, one crossing the evaluator's 4096-row chunks, one of every row; a
+ * merge on two keys with every clause; then bad input of every kind is refused with LP_EINVAL /
+ * LP_EUNSUPPORTED and a message, and commits nothing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +15,38 @@
 
 #define N_ROWS 6000
 
-static void make_table(lp_db *db, lp_error *err) {
-  lp__schema s;
-  CHECK_OK(lp__wschema_parse_spec("id:int64 not null, x:float64, s:utf8, n:int32 not null, v:vector(2)", &s, err), err);
-  json_t **rows = calloc(N_ROWS, sizeof *rows);
-  size_t *lines = calloc(N_ROWS, sizeof *lines);
-  for (int r = 0; r < N_ROWS; r++) {
+#define SPEC "id:int64 not null, x:float64, s:utf8, n:int32 not null, v:vector(2)"
+
+/* Rows first..first+n-1 (plus row `first` again when dup) as a stream of the table's schema. */
+static void rows_stream(lp__schema *s, int first, int n, bool dup, struct ArrowArrayStream *st, lp_error *err) {
+  json_t **rows = calloc((size_t)n + 1, sizeof *rows);
+  size_t *lines = calloc((size_t)n + 1, sizeof *lines);
+  int total = n + dup;
+  for (int k = 0; k < total; k++) {
+    int r = k < n ? first + k : first;
     char j[256];
     if (r % 10 == 7) snprintf(j, sizeof j, "{\"id\":%d,\"x\":null,\"s\":null,\"n\":%d,\"v\":[1,2]}", r, r % 100);
     else snprintf(j, sizeof j, "{\"id\":%d,\"x\":%d.5,\"s\":\"r%d\",\"n\":%d,\"v\":[1,2]}", r, r, r, r % 100);
     json_error_t je;
-    rows[r] = json_loads(j, 0, &je);
-    if (rows[r] == NULL) LP_FAIL("row %d: %s", r, je.text);
-    lines[r] = (size_t)r + 1;
+    rows[k] = json_loads(j, 0, &je);
+    if (rows[k] == NULL) LP_FAIL("row %d: %s", r, je.text);
+    lines[k] = (size_t)k + 1;
   }
   struct ArrowArray *b = calloc(1, sizeof *b);
-  CHECK_OK(lp__json_rows_to_batch(&s, rows, lines, N_ROWS, b, err), err);
-  for (int r = 0; r < N_ROWS; r++) json_decref(rows[r]);
+  CHECK_OK(lp__json_rows_to_batch(s, rows, lines, (size_t)total, b, err), err);
+  for (int k = 0; k < total; k++) json_decref(rows[k]);
   free(rows);
   free(lines);
+  CHECK_OK(lp__batches_stream(s, b, 1, st, err), err);
+}
+
+static void make_table(lp_db *db, lp_error *err) {
+  lp__schema s;
+  CHECK_OK(lp__wschema_parse_spec(SPEC, &s, err), err);
   struct ArrowSchema as;
   CHECK_OK(lp__wschema_to_arrow(&s, &as, err), err);
   struct ArrowArrayStream st;
-  CHECK_OK(lp__batches_stream(&s, b, 1, &st, err), err);
+  rows_stream(&s, 0, N_ROWS, false, &st, err);
   lp_write_options o;
   lp_write_options_init(&o);
   o.max_rows_per_file = 2000;
@@ -79,6 +89,74 @@ static void refused(lp_db *db, const char *col, const char *val, const char *whe
   CHECK_CONTAINS(err.message, msg);
   CHECK_EQ(n, 0u);
   CHECK_EQ(latest(db), before);
+}
+
+static lp_status merge_rows(lp_db *db, const lp_merge_options *m, int first, int n, bool dup, uint64_t *u,
+                            uint64_t *i, uint64_t *d, lp_error *err) {
+  lp__schema s;
+  CHECK_OK(lp__wschema_parse_spec(SPEC, &s, err), err);
+  struct ArrowArrayStream st;
+  rows_stream(&s, first, n, dup, &st, err);
+  uint64_t v = 0;
+  lp_status rc = lp_db_merge(db, "t", m, &st, NULL, u, i, d, &v, err);
+  lp__wschema_reset(&s);
+  return rc;
+}
+
+/* After the updates: x = id + 1 and n = id % 100 + 1000 where id >= 1000. */
+static void test_merge(lp_db *db) {
+  lp_error err = {0};
+  uint64_t u = 0, i = 0, d = 0, live = count_where(db, "TRUE");
+  /* rows 5990..6009 on key id: the live ones of 5990..5999 match and are replaced where the target's n
+   * is even and x not null; the others are inserted; rows not matched with 5000 <= id < 5100 are deleted */
+  const char *on[] = {"id", "s"};
+  lp_merge_options m = {on, 1, true, "target.n % 2 = 0 AND source.x = target.x - 0.5", true, true,
+                        "id >= 5000 AND id < 5100"};
+  uint64_t even = count_where(db, "id >= 5990 AND id < 6000 AND x IS NOT NULL AND n % 2 = 0");
+  uint64_t matched = count_where(db, "id >= 5990 AND id < 6010");
+  uint64_t gone = count_where(db, "id >= 5000 AND id < 5100");
+  CHECK_GT(even, 2u);
+  CHECK_GT(10u, matched - even);
+  CHECK_OK(merge_rows(db, &m, 5990, 20, false, &u, &i, &d, &err), &err);
+  CHECK_EQ(u, even);
+  CHECK_EQ(i, 20 - matched);
+  CHECK_EQ(d, gone);
+  CHECK_EQ(count_where(db, "TRUE"), live + i - d);
+  CHECK_EQ(count_where(db, "id >= 5990 AND id < 6000 AND n < 100 AND s = concat('r', CAST(id AS STRING))"),
+           even + (10 - matched)); /* the source's rows: replaced or inserted */
+  CHECK_EQ(count_where(db, "id >= 6000 AND id < 6010"), 10u);
+  CHECK_EQ(count_where(db, "id >= 5000 AND id < 5100"), 0u);
+  /* two keys: (id, s) of the source rows now in the table match, the rest are inserted */
+  lp_merge_options two = {on, 2, true, NULL, true, false, NULL};
+  uint64_t same = count_where(db, "id >= 6000 AND id < 6010 AND s IS NOT NULL");
+  CHECK_OK(merge_rows(db, &two, 6000, 10, false, &u, &i, &d, &err), &err);
+  CHECK_EQ(u, same);
+  CHECK_EQ(i, 10 - same); /* a NULL key part matches nothing */
+  CHECK_EQ(d, 0u);
+  uint64_t v = latest(db);
+  /* bad input: nothing committed */
+  lp_merge_options none = {on, 2, false, NULL, false, false, NULL};
+  CHECK_EQ(merge_rows(db, &none, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "nothing to do");
+  lp_merge_options ins = {on, 1, false, NULL, true, false, NULL};
+  CHECK_EQ(merge_rows(db, &ins, 1, 2, true, &u, &i, &d, &err), LP_EINVAL);
+  CHECK_CONTAINS(err.message, "appears twice");
+  const char *bad_key[] = {"v"}, *no_key[] = {"nope"}, *twice[] = {"id", "id"};
+  lp_merge_options bk = {bad_key, 1, false, NULL, true, false, NULL};
+  CHECK_EQ(merge_rows(db, &bk, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  bk.on = no_key;
+  CHECK_EQ(merge_rows(db, &bk, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  bk.on = twice;
+  bk.n_on = 2;
+  CHECK_EQ(merge_rows(db, &bk, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  lp_merge_options cond = {on, 1, true, "x > 1", false, false, NULL}; /* neither target. nor source. */
+  CHECK_EQ(merge_rows(db, &cond, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  cond.update_all = false;
+  cond.update_where = "target.x > 1";
+  cond.insert_all = true;
+  CHECK_EQ(merge_rows(db, &cond, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  CHECK_EQ(merge_rows(db, NULL, 1, 2, false, &u, &i, &d, &err), LP_EINVAL);
+  CHECK_EQ(latest(db), v);
 }
 
 int main(void) {
@@ -141,6 +219,7 @@ int main(void) {
   CHECK_NE(lp_db_update(db, "no_such_table", two, vals, 1, NULL, NULL, &n, &v, &err), LP_OK);
   CHECK_NE(lp_db_update(db, "../x", two, vals, 1, NULL, NULL, &n, &v, &err), LP_OK);
   CHECK_EQ(latest(db), 5u);
+  test_merge(db);
   lp_db_close(db);
   return 0;
 }
