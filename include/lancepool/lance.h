@@ -336,6 +336,26 @@ LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const c
                                             const lp_write_options *opts, uint64_t *out_updated,
                                             uint64_t *out_version, lp_error *err);
 
+/* ---- tags: LanceDB's named versions (<table>/_refs/tags/<name>.json, shared with LanceDB) ----
+ * Tag names: [A-Za-z0-9_.-]+, not starting with '.' or '-', without "..", not ending in ".lock".
+ * Cleanup keeps every tagged version (as LanceDB's does). Tags of LanceDB branches are not listed. */
+typedef struct lp_tag {
+  char *name;
+  uint64_t version;
+} lp_tag;
+
+/* Every main-line tag of table `table`, in name order. Free with lp_tags_free. */
+LP_API LP_MUST_CHECK lp_status lp_db_tags(lp_db *db, const char *table, lp_tag **out, size_t *out_n, lp_error *err);
+LP_API void lp_tags_free(lp_tag *tags, size_t n);
+/* The version tag `tag` names (LP_ENOTFOUND when there is no such tag); open it with lp_table_open. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_version(lp_db *db, const char *table, const char *tag,
+                                                 uint64_t *out_version, lp_error *err);
+/* Name version `version` (which must exist) `tag`. LP_EEXIST when the tag exists. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_create(lp_db *db, const char *table, const char *tag, uint64_t version,
+                                                lp_error *err);
+/* Remove tag `tag` (LP_ENOTFOUND when there is none); the version stays. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_delete(lp_db *db, const char *table, const char *tag, lp_error *err);
+
 /* Merge insert (LanceDB's mergeInsert): which clauses apply. */
 typedef struct lp_merge_options {
   const char *const *on;    /* key columns (top-level integer, date, timestamp, string or binary columns) */
@@ -366,7 +386,7 @@ LP_API LP_MUST_CHECK lp_status lp_db_upsert(lp_db *db, const char *name, const c
                                             uint64_t *out_updated, uint64_t *out_inserted,
                                             uint64_t *out_version, lp_error *err);
 
-/* Delete versions committed more than older_than_seconds ago (never the latest) and every file that no
+/* Delete versions committed more than older_than_seconds ago (never the latest nor a tagged one) and every file that no
  * remaining version uses (files no version ever used only when older than the cut-off too, so commits
  * in progress are safe). *out_versions / *out_files (may be NULL) count what was removed. */
 LP_API LP_MUST_CHECK lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds,

@@ -38,7 +38,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     size_t nl = eq ? (size_t)(eq - name) : strlen(name);
     static const struct { const char *name; unsigned bit; } opts[] = {
         {"schema", W_SCHEMA}, {"jsonl", W_JSONL}, {"where", W_WHERE}, {"on", W_ON},
-        {"version", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
+        {"version", W_VERSION}, {"tag", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
         {"data-storage-version", W_STORAGE}, {"set", W_SET}, {"update-all", W_MERGE},
         {"insert-all", W_MERGE}, {"delete-not-matched", W_MERGE}, {"update-where", W_MERGE}, {"delete-where", W_MERGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
     int k = -1;
@@ -78,6 +78,12 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
         out->storage_version = val;
         break;
       case W_VERSION:
+        if (out->has_version) return lp__cli_usage(usage, "give --version or --tag once");
+        if (opts[k].name[0] == 't') {
+          out->tag = val;
+          out->has_version = true;
+          break;
+        }
         if (!parse_u64(val, &out->version) || out->version == 0) return lp__cli_usage(usage, "--version: expected a positive integer, found '%s'", val);
         out->has_version = true;
         break;

@@ -14,6 +14,7 @@ typedef struct lp__wargs {
   int n_pos;
   const char *schema, *jsonl, *where, *on, *set;
   const char *update_where, *delete_where; /* merge */
+  const char *tag;                         /* --tag NAME instead of --version N (then has_version, version 0) */
   bool update_all, insert_all, delete_not_matched;
   const char *storage_version; /* --data-storage-version (create) */
   uint64_t version, older_than;
@@ -57,6 +58,7 @@ int lp__cli_delete(int argc, char **argv);
 int lp__cli_upsert(int argc, char **argv);
 int lp__cli_update(int argc, char **argv);
 int lp__cli_merge(int argc, char **argv);
+int lp__cli_tag(int argc, char **argv);
 int lp__cli_compact(int argc, char **argv);
 int lp__cli_restore(int argc, char **argv);
 int lp__cli_cleanup(int argc, char **argv);

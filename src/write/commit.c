@@ -51,7 +51,7 @@ static lp_status section_at(const lp__base *b, uint64_t off, const uint8_t **out
   return LP_OK;
 }
 
-static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
+static lp_status base_parse(lp__base *b, const char *path, bool decode, lp_error *err) {
   if (b->file_len < 20 || memcmp(b->file + b->file_len - 4, "LANC", 4) != 0)
     return lp_error_set(err, LP_ECORRUPT, "%s: not a Lance manifest (no LANC footer)", path);
   uint64_t pos = rd_u64(b->file + b->file_len - 16);
@@ -70,6 +70,7 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
     LP_TRY(section_at(b, b->pb->transaction_section, &txn, &txn_len, path, err));
     b->txn = lance__table__transaction__unpack(NULL, txn_len, txn); /* NULL: an unknown operation */
   }
+  if (!decode) return LP_OK;
   LP_TRY(lp__manifest_decode(b->file, b->file_len, path, &b->m, err));
   if (b->m->n_fragments != b->pb->n_fragments)
     return lp_error_set(err, LP_ECORRUPT, "%s: fragment count mismatch", path);
@@ -83,17 +84,17 @@ lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path
   if (out->file == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
   memcpy(out->file, bytes, len);
   out->file_len = len;
-  lp_status rc = base_parse(out, path, err);
+  lp_status rc = base_parse(out, path, true, err);
   if (rc != LP_OK) lp__base_reset(out);
   return rc;
 }
 
-lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+static lp_status base_load(const char *table_dir, uint64_t version, bool decode, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   char *path = NULL;
   LP_TRY(lp__version_manifest_path(table_dir, version, &path, err));
   lp_status rc = lp__read_file(path, LP__MAX_META_FILE_BYTES, &out->file, &out->file_len, err);
-  if (rc == LP_OK) rc = base_parse(out, path, err);
+  if (rc == LP_OK) rc = base_parse(out, path, decode, err);
   const char *slash = strrchr(path, '/');
   uint64_t named;
   bool is_v2 = true;
@@ -101,6 +102,14 @@ lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, 
   free(path);
   if (rc != LP_OK) lp__base_reset(out);
   return rc;
+}
+
+lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+  return base_load(table_dir, version, true, out, err);
+}
+
+lp_status lp__base_load_raw(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+  return base_load(table_dir, version, false, out, err);
 }
 
 lp_status lp__base_load_latest(const char *table_dir, lp__version_hints *hints, lp__base *out, lp_error *err) {

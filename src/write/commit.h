@@ -37,6 +37,9 @@ typedef struct lp__base {
 /* Parse a manifest file held in memory (copied); `path` names it in messages. */
 lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path, lp__base *out, lp_error *err);
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
+/* The same with only the protobuf message (out->m, version and the checks of lp__manifest_decode left out),
+ * for manifests lancepool does not read but must not break, such as those of LanceDB's branches. */
+lp_status lp__base_load_raw(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
 /* The newest version (LP_ENOTFOUND when the table has none); hints (may be NULL) as lp__version_latest. */
 struct lp__version_hints;
 lp_status lp__base_load_latest(const char *table_dir, struct lp__version_hints *hints, lp__base *out, lp_error *err);

@@ -17,6 +17,14 @@
 //                                                          mergeInsert(KEYS split at ",") with the rows of
 //                                                          table SOURCE; prints "<updated> <inserted>
 //                                                          <deleted> <version>"
+//   node table_ops_peer.mjs tag DB TABLE create NAME VERSION | delete NAME | list | count NAME
+//                                                          LanceDB's tags; list prints "name<TAB>version"
+//                                                          lines in name order, count the rows of the tag
+//   node table_ops_peer.mjs branch DB TABLE NAME FROM_VERSION FIRST_ID N
+//                                                          a branch from a main-line version, with N rows
+//                                                          appended on it
+//   node table_ops_peer.mjs branch-count DB TABLE NAME     the rows of branch NAME (all read)
+//   node table_ops_peer.mjs cleanup DB TABLE               optimize with cleanup of every old version
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 const arrow = createRequire(import.meta.url)("apache-arrow");
@@ -116,6 +124,38 @@ switch (cmd) {
       b = b.whenNotMatchedBySourceDelete(arg("--delete-where") ? { where: arg("--delete-where") } : undefined);
     const r = await b.execute(src);
     console.log(`${r.numUpdatedRows} ${r.numInsertedRows} ${r.numDeletedRows} ${r.version}`);
+    break;
+  }
+  case "tag": {
+    const t = await db.openTable(name);
+    const tags = await t.tags();
+    if (rest[0] === "create") await tags.create(rest[1], Number(rest[2]));
+    else if (rest[0] === "delete") await tags.delete(rest[1]);
+    else if (rest[0] === "count") {
+      await t.checkout(rest[1]);
+      console.log(await t.countRows());
+    } else {
+      const all = await tags.list();
+      for (const k of Object.keys(all).sort()) console.log(`${k}\t${await tags.getVersion(k)}`);
+    }
+    break;
+  }
+  case "branch": {
+    const t = await db.openTable(name);
+    const b = await (await t.branches()).create(rest[0], "main", Number(rest[1]));
+    await b.add(rows(Number(rest[2]), Number(rest[3]), false));
+    console.log(await b.countRows());
+    break;
+  }
+  case "branch-count": {
+    const t = await db.openTable(name);
+    const b = await (await t.branches()).checkout(rest[0]);
+    console.log((await b.query().toArray()).length);
+    break;
+  }
+  case "cleanup": {
+    const t = await db.openTable(name);
+    await t.optimize({ cleanupOlderThan: new Date(Date.now() + 1000) });
     break;
   }
   default:
