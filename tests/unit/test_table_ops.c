@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/write_schema.h"
 #include "write/write_json.h"
@@ -159,6 +160,49 @@ static void test_merge(lp_db *db) {
   CHECK_EQ(latest(db), v);
 }
 
+/* Tags by lancepool alone (tests/interop/test_tags_interop.sh checks them with LanceDB). */
+static void test_tags(lp_db *db) {
+  lp_error err = {0};
+  uint64_t v = 0, latest_v = latest(db);
+  CHECK_OK(lp_db_tag_create(db, "t", "a.tag-1", 2, &err), &err);
+  CHECK_OK(lp_db_tag_create(db, "t", "b", latest_v, &err), &err);
+  CHECK_OK(lp_db_tag_version(db, "t", "a.tag-1", &v, &err), &err);
+  CHECK_EQ(v, 2u);
+  lp_tag *tags = NULL;
+  size_t n = 0;
+  CHECK_OK(lp_db_tags(db, "t", &tags, &n, &err), &err);
+  CHECK_EQ(n, 2u);
+  CHECK_STR_EQ(tags[0].name, "a.tag-1");
+  CHECK_EQ(tags[1].version, latest_v);
+  lp_tags_free(tags, n);
+  CHECK_EQ(lp_db_tag_create(db, "t", "b", 1, &err), LP_EEXIST);
+  CHECK_EQ(lp_db_tag_create(db, "t", "c", latest_v + 1, &err), LP_ENOTFOUND);
+  CHECK_EQ(lp_db_tag_create(db, "t", "c", 0, &err), LP_EINVAL);
+  static const char *bad[] = {"", "a b", "../x", ".hidden", "-x", "x.lock", "a/b", "a..b"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_EQ(lp_db_tag_create(db, "t", bad[i], 1, &err), LP_EINVAL);
+    CHECK_EQ(lp_db_tag_version(db, "t", bad[i], &v, &err), LP_EINVAL);
+  }
+  CHECK_EQ(lp_db_tag_create(db, "t", NULL, 1, &err), LP_EINVAL);
+  CHECK_EQ(lp_db_tag_create(NULL, "t", "x", 1, &err), LP_EINVAL);
+  CHECK_NE(lp_db_tag_create(db, "nope", "x", 1, &err), LP_OK);
+  CHECK_EQ(lp_db_tag_delete(db, "t", "nope", &err), LP_ENOTFOUND);
+  CHECK_EQ(lp_db_tag_version(db, "t", "b", NULL, &err), LP_EINVAL);
+  CHECK_EQ(lp_db_tags(db, "t", NULL, &n, &err), LP_EINVAL);
+  /* cleanup keeps the tagged version 2 */
+  uint64_t nv = 0, nf = 0;
+  sleep(1); /* cleanup's cut-off has a resolution of seconds */
+  CHECK_OK(lp_db_cleanup(db, "t", 0, &nv, &nf, &err), &err);
+  lp_table *t = NULL;
+  CHECK_OK(lp_table_open(db, "t", 2, &t, &err), &err);
+  lp_table_close(t);
+  CHECK_EQ(lp_table_open(db, "t", 3, &t, &err), LP_ENOTFOUND);
+  CHECK_OK(lp_db_tag_delete(db, "t", "a.tag-1", &err), &err);
+  CHECK_OK(lp_db_tags(db, "t", &tags, &n, &err), &err);
+  CHECK_EQ(n, 1u);
+  lp_tags_free(tags, n);
+}
+
 int main(void) {
   const char *tmp = getenv("LP_TEST_TMP");
   CHECK(tmp != NULL);
@@ -220,6 +264,7 @@ int main(void) {
   CHECK_NE(lp_db_update(db, "../x", two, vals, 1, NULL, NULL, &n, &v, &err), LP_OK);
   CHECK_EQ(latest(db), 5u);
   test_merge(db);
+  test_tags(db);
   lp_db_close(db);
   return 0;
 }
