@@ -336,6 +336,22 @@ LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const c
                                             const lp_write_options *opts, uint64_t *out_updated,
                                             uint64_t *out_version, lp_error *err);
 
+/* Schema changes (LanceDB's alterColumns with rename / nullable, and dropColumns), applied in this order
+ * by name, in one Project commit as LanceDB 0.31.0 writes it; the data files are not rewritten. Only
+ * top-level columns. Renaming onto an existing column, an unknown column, dropping every column or an
+ * indexed one is an error (LP_EINVAL / LP_EUNSUPPORTED) and nothing is committed. */
+typedef struct lp_alter_options {
+  const char *const *rename_from, *const *rename_to; /* n_rename pairs */
+  size_t n_rename;
+  const char *const *nullable; /* columns made nullable */
+  size_t n_nullable;
+  const char *const *drop;     /* columns dropped */
+  size_t n_drop;
+} lp_alter_options;
+
+LP_API LP_MUST_CHECK lp_status lp_db_alter(lp_db *db, const char *name, const lp_alter_options *a,
+                                           const lp_write_options *opts, uint64_t *out_version, lp_error *err);
+
 /* ---- tags: LanceDB's named versions (<table>/_refs/tags/<name>.json, shared with LanceDB) ----
  * Tag names: [A-Za-z0-9_.-]+, not starting with '.' or '-', without "..", not ending in ".lock".
  * Cleanup keeps every tagged version (as LanceDB's does). Tags of LanceDB branches are not listed. */

@@ -32,6 +32,7 @@ static const command commands[] = {
     {"compact", lp__cli_compact, COMPACT_USAGE, "rewrite small fragments into larger ones"},
     {"cleanup", lp__cli_cleanup, CLEANUP_USAGE, "remove old versions and unused files"},
     {"restore", lp__cli_restore, RESTORE_USAGE, "make an old version the latest again"},
+    {"alter", lp__cli_alter, ALTER_USAGE, "rename, make nullable or drop columns; print the new version"},
     {"tag", lp__cli_tag, TAG_USAGE, "create, delete or list LanceDB's tags (named versions)"},
     {"drop", lp__cli_drop, DROP_USAGE, "remove a table"},
     {"dump", lp__cli_dump, DUMP_USAGE, "the rows as JSON Lines"},

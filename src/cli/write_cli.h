@@ -59,6 +59,7 @@ int lp__cli_upsert(int argc, char **argv);
 int lp__cli_update(int argc, char **argv);
 int lp__cli_merge(int argc, char **argv);
 int lp__cli_tag(int argc, char **argv);
+int lp__cli_alter(int argc, char **argv);
 int lp__cli_compact(int argc, char **argv);
 int lp__cli_restore(int argc, char **argv);
 int lp__cli_cleanup(int argc, char **argv);

@@ -17,7 +17,8 @@
 
 /* Transaction operation numbers (lance.table.Transaction oneof). */
 enum { LP__OP_APPEND = 100, LP__OP_DELETE = 101, LP__OP_OVERWRITE = 102, LP__OP_CREATE_INDEX = 103,
-       LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108 };
+       LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108,
+       LP__OP_PROJECT = 109 };
 
 /* One committed version as read for a commit: the manifest file, its Manifest message unpacked by
  * protobuf-c (fields this code does not know are kept as unknown fields and written back unchanged by a

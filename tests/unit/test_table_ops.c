@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "format/write_schema.h"
+#include "table/table.h"
 #include "write/write_json.h"
 #include "lancepool/lance.h"
 #include "lp_test.h"
@@ -203,6 +204,40 @@ static void test_tags(lp_db *db) {
   lp_tags_free(tags, n);
 }
 
+/* Schema changes by lancepool alone (tests/interop/test_alter_interop.sh checks them with LanceDB). */
+static void test_alter(lp_db *db) {
+  lp_error err = {0};
+  uint64_t v = 0, before = latest(db), rows = count_where(db, "TRUE"), xs = count_where(db, "x = id + 1");
+  const char *from[] = {"x"}, *to[] = {"xx"}, *nul[] = {"n"}, *drop[] = {"s"};
+  lp_alter_options a = {from, to, 1, nul, 1, drop, 1};
+  CHECK_OK(lp_db_alter(db, "t", &a, NULL, &v, &err), &err);
+  CHECK_EQ(v, before + 1);
+  lp_table *t = NULL;
+  CHECK_OK(lp_table_open(db, "t", LP_VERSION_LATEST, &t, &err), &err);
+  CHECK_EQ(t->m->schema.n_fields, 4u);
+  CHECK_STR_EQ(t->m->schema.fields[1].name, "xx");
+  CHECK(t->m->schema.fields[2].nullable);
+  lp_table_close(t);
+  CHECK_GT(xs, 1000u);
+  CHECK_EQ(count_where(db, "xx = id + 1"), xs); /* the renamed column's values */
+  CHECK_EQ(count_where(db, "TRUE"), rows);
+  /* bad changes: nothing committed */
+  const char *onto[] = {"id"}, *dotted[] = {"a.b"}, *none[] = {"nope"}, *all[] = {"id", "xx", "n", "v"};
+  lp_alter_options bad[] = {{from, to, 1, NULL, 0, NULL, 0},     /* x is gone */
+                            {to, onto, 1, NULL, 0, NULL, 0},     /* onto an existing column */
+                            {to, dotted, 1, NULL, 0, NULL, 0},   /* a dotted name */
+                            {NULL, NULL, 0, none, 1, NULL, 0},   /* unknown column */
+                            {NULL, NULL, 0, NULL, 0, all, 4},    /* every column */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0},   /* nothing */
+                            {NULL, NULL, 1, NULL, 0, NULL, 0}};  /* NULL lists */
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (lp_db_alter(db, "t", &bad[i], NULL, &v, &err) != LP_EINVAL) LP_FAIL("bad alter %zu: %s", i, err.message);
+  }
+  CHECK_EQ(lp_db_alter(db, "t", NULL, NULL, &v, &err), LP_EINVAL);
+  CHECK_EQ(lp_db_alter(db, "t", &a, NULL, NULL, &err), LP_EINVAL);
+  CHECK_EQ(latest(db), before + 1);
+}
+
 int main(void) {
   const char *tmp = getenv("LP_TEST_TMP");
   CHECK(tmp != NULL);
@@ -265,6 +300,7 @@ int main(void) {
   CHECK_EQ(latest(db), 5u);
   test_merge(db);
   test_tags(db);
+  test_alter(db);
   lp_db_close(db);
   return 0;
 }

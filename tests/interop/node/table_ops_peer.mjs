@@ -23,6 +23,10 @@
 //   node table_ops_peer.mjs branch DB TABLE NAME FROM_VERSION FIRST_ID N
 //                                                          a branch from a main-line version, with N rows
 //                                                          appended on it
+//   node table_ops_peer.mjs alter DB TABLE [rename OLD NEW | nullable COL | drop COL]...
+//                                                          alterColumns (renames and nullability in one
+//                                                          call), then dropColumns
+//   node table_ops_peer.mjs readd DB TABLE N               append copies of the first N rows, as they read
 //   node table_ops_peer.mjs branch-count DB TABLE NAME     the rows of branch NAME (all read)
 //   node table_ops_peer.mjs cleanup DB TABLE               optimize with cleanup of every old version
 import * as lancedb from "@lancedb/lancedb";
@@ -145,6 +149,23 @@ switch (cmd) {
     const b = await (await t.branches()).create(rest[0], "main", Number(rest[1]));
     await b.add(rows(Number(rest[2]), Number(rest[3]), false));
     console.log(await b.countRows());
+    break;
+  }
+  case "alter": {
+    const t = await db.openTable(name);
+    const alter = [], drop = [];
+    for (let k = 0; k < rest.length; ) {
+      if (rest[k] === "rename") alter.push({ path: rest[k + 1], rename: rest[k + 2] }), (k += 3);
+      else if (rest[k] === "nullable") alter.push({ path: rest[k + 1], nullable: true }), (k += 2);
+      else drop.push(rest[k + 1]), (k += 2);
+    }
+    if (alter.length) await t.alterColumns(alter);
+    if (drop.length) await t.dropColumns(drop);
+    break;
+  }
+  case "readd": {
+    const t = await db.openTable(name);
+    await t.add(await t.query().limit(Number(rest[0])).toArrow());
     break;
   }
   case "branch-count": {
