@@ -52,8 +52,7 @@ void lp__tag_path(const lp__table_place *p, const char *tag, char out[4400]) {
   snprintf(out, 4400, "%s_refs/tags/%s.json", p->prefix, tag);
 }
 
-/* The main-line version a tag file names. */
-static lp_status parse_tag(const uint8_t *bytes, size_t len, const char *tag, uint64_t *out, lp_error *err) {
+lp_status lp__tag_parse(const uint8_t *bytes, size_t len, const char *tag, uint64_t *out, lp_error *err) {
   json_error_t je;
   json_t *j = json_loadb((const char *)bytes, len, 0, &je);
   if (j == NULL) return lp_error_set(err, LP_ECORRUPT, "tag \"%s\": not JSON: %s", tag, je.text);
@@ -78,7 +77,7 @@ static lp_status read_tag(const lp__table_place *p, const char *tag, uint64_t *o
   size_t len = 0;
   lp_status rc = lp__storage_read(p->st, path, 0, -1, &bytes, &len, err);
   if (rc == LP_ENOTFOUND) return lp_error_set(err, LP_ENOTFOUND, "no tag \"%s\"", tag);
-  if (rc == LP_OK) rc = parse_tag(bytes, len, tag, out, err);
+  if (rc == LP_OK) rc = lp__tag_parse(bytes, len, tag, out, err);
   free(bytes);
   return rc;
 }

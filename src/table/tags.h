@@ -12,6 +12,10 @@
  * ending in ".lock". LP_EINVAL naming the tag otherwise. */
 lp_status lp__tag_name_check(const char *tag, lp_error *err);
 
+/* The main-line version the bytes of tag file `tag` name. LP_ECORRUPT when they are not a tag (not JSON,
+ * no version >= 1), LP_EUNSUPPORTED when the tag names a version of a branch. */
+lp_status lp__tag_parse(const uint8_t *bytes, size_t len, const char *tag, uint64_t *out, lp_error *err);
+
 /* Where a table's files are: a storage and the table's folder in it. For a local database a storage is
  * opened on the table folder (*owned: close it with lp__storage_close). The table must exist. */
 typedef struct lp__table_place {
