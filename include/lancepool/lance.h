@@ -339,6 +339,77 @@ LP_API LP_MUST_CHECK lp_status lp_db_restore(lp_db *db, const char *name, uint64
 LP_API LP_MUST_CHECK lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opts,
                                              uint64_t *out_version, uint64_t *out_rewritten, lp_error *err);
 
+/* Update (LanceDB's update with SQL values): in the rows matching `where` (NULL: every row), set column
+ * columns[i] to the value of expression values[i] (the value part of the filter language: columns,
+ * literals, arithmetic, casts, functions), computed from the row's old values and cast to the column's
+ * type as LanceDB does. Only scalar columns can be set. As LanceDB 0.31.0 does, the old rows are deleted
+ * and their new versions written as new fragments, in one Update commit. *out_updated = rows updated; when
+ * none match, LanceDB still commits a version (an Update that changes nothing), and so does this. A value that does not
+ * type-check or fails to compute (division by zero, failed cast, NULL into a non-nullable column) is
+ * LP_EINVAL and nothing is committed. */
+LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const char *const *columns,
+                                            const char *const *values, size_t n_set, const char *where,
+                                            const lp_write_options *opts, uint64_t *out_updated,
+                                            uint64_t *out_version, lp_error *err);
+
+/* Schema changes (LanceDB's alterColumns with rename / nullable, and dropColumns), applied in this order
+ * by name, in one Project commit as LanceDB 0.31.0 writes it; the data files are not rewritten. Only
+ * top-level columns. Renaming onto an existing column, an unknown column, dropping every column or an
+ * indexed one is an error (LP_EINVAL / LP_EUNSUPPORTED) and nothing is committed. */
+typedef struct lp_alter_options {
+  const char *const *rename_from, *const *rename_to; /* n_rename pairs */
+  size_t n_rename;
+  const char *const *nullable; /* columns made nullable */
+  size_t n_nullable;
+  const char *const *drop;     /* columns dropped */
+  size_t n_drop;
+} lp_alter_options;
+
+LP_API LP_MUST_CHECK lp_status lp_db_alter(lp_db *db, const char *name, const lp_alter_options *a,
+                                           const lp_write_options *opts, uint64_t *out_version, lp_error *err);
+
+/* ---- tags: LanceDB's named versions (<table>/_refs/tags/<name>.json, shared with LanceDB) ----
+ * Tag names: [A-Za-z0-9_.-]+, not starting with '.' or '-', without "..", not ending in ".lock".
+ * Cleanup keeps every tagged version (as LanceDB's does). Tags of LanceDB branches are not listed. */
+typedef struct lp_tag {
+  char *name;
+  uint64_t version;
+} lp_tag;
+
+/* Every main-line tag of table `table`, in name order. Free with lp_tags_free. */
+LP_API LP_MUST_CHECK lp_status lp_db_tags(lp_db *db, const char *table, lp_tag **out, size_t *out_n, lp_error *err);
+LP_API void lp_tags_free(lp_tag *tags, size_t n);
+/* The version tag `tag` names (LP_ENOTFOUND when there is no such tag); open it with lp_table_open. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_version(lp_db *db, const char *table, const char *tag,
+                                                 uint64_t *out_version, lp_error *err);
+/* Name version `version` (which must exist) `tag`. LP_EEXIST when the tag exists. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_create(lp_db *db, const char *table, const char *tag, uint64_t version,
+                                                lp_error *err);
+/* Remove tag `tag` (LP_ENOTFOUND when there is none); the version stays. */
+LP_API LP_MUST_CHECK lp_status lp_db_tag_delete(lp_db *db, const char *table, const char *tag, lp_error *err);
+
+/* Merge insert (LanceDB's mergeInsert): which clauses apply. */
+typedef struct lp_merge_options {
+  const char *const *on;    /* key columns (top-level integer, date, timestamp, string or binary columns) */
+  size_t n_on;
+  bool update_all;          /* whenMatchedUpdateAll: a matched target row is replaced by its source row */
+  const char *update_where; /* ...only where this holds (NULL: always); names target.col and source.col */
+  bool insert_all;          /* whenNotMatchedInsertAll: source rows without a match are inserted */
+  bool delete_not_matched;  /* whenNotMatchedBySourceDelete: live rows no source row matches are deleted */
+  const char *delete_where; /* ...only where this holds (NULL: all of them); names the table's columns */
+} lp_merge_options;
+
+/* Merge the rows of `data` (the table's schema; consumed) into table `name` by the key columns of m, in one
+ * Update commit as LanceDB 0.31.0 writes it (replaced and deleted rows get deletion files, written rows new
+ * fragments); a NULL key matches nothing. A key that appears twice in the source is LP_EINVAL and nothing
+ * is committed (LanceDB refuses it when the key matches a row). Like LanceDB's, a merge that changes
+ * nothing still commits a version. *out_updated, *out_inserted, *out_deleted = rows replaced, inserted,
+ * deleted (each may be NULL). */
+LP_API LP_MUST_CHECK lp_status lp_db_merge(lp_db *db, const char *name, const lp_merge_options *m,
+                                           struct ArrowArrayStream *data, const lp_write_options *opts,
+                                           uint64_t *out_updated, uint64_t *out_inserted,
+                                           uint64_t *out_deleted, uint64_t *out_version, lp_error *err);
+
 /* Upsert (merge insert) by the top-level key column `key`: rows of `data` whose key matches a live row
  * replace it, the others are inserted, in one commit. Keys in `data` must be unique and not null.
  * *out_updated / *out_inserted (may be NULL) count the rows. data is consumed. */
@@ -347,7 +418,7 @@ LP_API LP_MUST_CHECK lp_status lp_db_upsert(lp_db *db, const char *name, const c
                                             uint64_t *out_updated, uint64_t *out_inserted,
                                             uint64_t *out_version, lp_error *err);
 
-/* Delete versions committed more than older_than_seconds ago (never the latest) and every file that no
+/* Delete versions committed more than older_than_seconds ago (never the latest nor a tagged one) and every file that no
  * remaining version uses (files no version ever used only when older than the cut-off too, so commits
  * in progress are safe). *out_versions / *out_files (may be NULL) count what was removed. */
 LP_API LP_MUST_CHECK lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds,

@@ -10,6 +10,7 @@ static const struct {
   unsigned bit;
 } options[] = {
     {"--version", LP_CLI_OPT_VERSION},
+    {"--tag", LP_CLI_OPT_VERSION}, /* a tagged version: wherever --version is accepted */
     {"--columns", LP_CLI_OPT_COLUMNS},
     {"--limit", LP_CLI_OPT_LIMIT},
     {"--offset", LP_CLI_OPT_OFFSET},
@@ -64,6 +65,11 @@ static int split_columns(lp__cli_args *a, const char *text, const char *usage) {
 static int set_option(lp__cli_args *a, unsigned bit, const char *name, const char *value, const char *usage) {
   switch (bit) {
   case LP_CLI_OPT_VERSION:
+    if (a->version != LP_VERSION_LATEST || a->tag != NULL) return lp__cli_usage(usage, "give --version or --tag once");
+    if (strcmp(name, "--tag") == 0) {
+      a->tag = value;
+      return 0;
+    }
     if (!parse_u64(value, &a->version) || a->version == 0)
       return lp__cli_usage(usage, "%s: expected a version number >= 1, found '%s'", name, value);
     return 0;
@@ -143,12 +149,14 @@ void lp__cli_args_reset(lp__cli_args *a) {
   a->columns_text = NULL;
 }
 
-int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_db **out_db, lp_table **out_table) {
+int lp__cli_open_table(const char *dir, const char *name, uint64_t version, const char *tag, lp_db **out_db,
+                       lp_table **out_table) {
   lp_error err = {0};
   *out_db = NULL;
   *out_table = NULL;
   if (lp__cli_db_open(dir, out_db, &err) != LP_OK) return lp__cli_fail("%s", err.message);
-  if (lp_table_open(*out_db, name, version, out_table, &err) != LP_OK) {
+  if ((tag && lp_db_tag_version(*out_db, name, tag, &version, &err) != LP_OK) ||
+      lp_table_open(*out_db, name, version, out_table, &err) != LP_OK) {
     lp_db_close(*out_db);
     *out_db = NULL;
     return lp__cli_fail("%s", err.message);

@@ -51,6 +51,7 @@ typedef struct lp__cli_args {
   const char *pos[4];    /* borrowed from argv */
   int n_pos;
   uint64_t version;      /* LP_VERSION_LATEST unless --version */
+  const char *tag;       /* --tag NAME (instead of --version), or NULL */
   char *columns_text;    /* owned copy of --columns, split in place */
   const char **columns;  /* owned array pointing into columns_text; NULL = all */
   size_t n_columns;
@@ -82,9 +83,11 @@ typedef struct lp__cli_args {
 int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned allowed, lp__cli_args *out);
 void lp__cli_args_reset(lp__cli_args *a);
 
-/* Open database dir and table name at version; on failure print the error and return 1 (closing what
+/* Open database dir and table name at version (or at the version tag names, when tag is not NULL); on
+ * failure print the error and return 1 (closing what
  * was opened). */
-int lp__cli_open_table(const char *dir, const char *name, uint64_t version, lp_db **out_db, lp_table **out_table);
+int lp__cli_open_table(const char *dir, const char *name, uint64_t version, const char *tag, lp_db **out_db,
+                       lp_table **out_table);
 
 /* Storage options (storage_opts.c): take every `--storage-option KEY=VALUE` out of argv (argc updated);
  * 0, or the exit status after a usage error. lp__cli_db_open opens a database with them; the store and the

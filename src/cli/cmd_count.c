@@ -11,7 +11,7 @@ int lp__cli_count(int argc, char **argv) {
   if (rc != 0) return rc;
   lp_db *db;
   lp_table *t;
-  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, &db, &t)) != 0) return rc;
+  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, a.tag, &db, &t)) != 0) return rc;
   lp_error err = {0};
   uint64_t n = 0;
   if (lp_table_count_where(t, a.where, &n, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);

@@ -41,7 +41,7 @@ int lp__cli_dump(int argc, char **argv) {
   }
   lp_db *db;
   lp_table *t;
-  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, &db, &t)) != 0) {
+  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, a.tag, &db, &t)) != 0) {
     lp__cli_args_reset(&a);
     return rc;
   }

@@ -12,7 +12,7 @@ int lp__cli_indices(int argc, char **argv) {
   if (rc != 0) return rc;
   lp_db *db;
   lp_table *t;
-  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, &db, &t)) != 0) return rc;
+  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, a.tag, &db, &t)) != 0) return rc;
   lp_error err = {0};
   lp_index_info *v = NULL;
   size_t n = 0;

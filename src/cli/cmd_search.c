@@ -198,7 +198,7 @@ int lp__cli_search(int argc, char **argv) {
     rc = lp__cli_fail("--metric: %s", err.message); /* a value error, like k <= 0: exit 1 */
   lp_db *db = NULL;
   lp_table *t = NULL;
-  if (rc == 0) rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, &db, &t);
+  if (rc == 0) rc = lp__cli_open_table(a.pos[0], a.pos[1], a.version, a.tag, &db, &t);
   if (rc == 0) {
     o.vector = vec;
     o.column = a.column;

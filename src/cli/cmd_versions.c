@@ -13,7 +13,7 @@ int lp__cli_versions(int argc, char **argv) {
   if (rc != 0) return rc;
   lp_db *db;
   lp_table *t;
-  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], LP_VERSION_LATEST, &db, &t)) != 0) return rc;
+  if ((rc = lp__cli_open_table(a.pos[0], a.pos[1], LP_VERSION_LATEST, NULL, &db, &t)) != 0) return rc;
   lp_error err = {0};
   lp_version_info *v = NULL;
   size_t n = 0;

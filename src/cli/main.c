@@ -27,9 +27,13 @@ static const command commands[] = {
     {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},
     {"delete", lp__cli_delete, DELETE_USAGE, "delete rows, print count and new version"},
     {"upsert", lp__cli_upsert, UPSERT_USAGE, "replace matching rows, insert the rest"},
+    {"merge", lp__cli_merge, MERGE_USAGE, "merge rows by key: update matched, insert new, delete unmatched"},
+    {"update", lp__cli_update, UPDATE_USAGE, "set columns to computed values in matching rows"},
     {"compact", lp__cli_compact, COMPACT_USAGE, "rewrite small fragments into larger ones"},
     {"cleanup", lp__cli_cleanup, CLEANUP_USAGE, "remove old versions and unused files"},
     {"restore", lp__cli_restore, RESTORE_USAGE, "make an old version the latest again"},
+    {"alter", lp__cli_alter, ALTER_USAGE, "rename, make nullable or drop columns; print the new version"},
+    {"tag", lp__cli_tag, TAG_USAGE, "create, delete or list LanceDB's tags (named versions)"},
     {"drop", lp__cli_drop, DROP_USAGE, "remove a table"},
     {"dump", lp__cli_dump, DUMP_USAGE, "the rows as JSON Lines"},
 };

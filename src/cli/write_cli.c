@@ -39,12 +39,20 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     size_t nl = eq ? (size_t)(eq - name) : strlen(name);
     static const struct { const char *name; unsigned bit; } opts[] = {
         {"schema", W_SCHEMA}, {"jsonl", W_JSONL}, {"where", W_WHERE}, {"on", W_ON},
-        {"version", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
-        {"data-storage-version", W_STORAGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
+        {"version", W_VERSION}, {"tag", W_VERSION}, {"older-than", W_OLDER}, {"overwrite", W_OVERWRITE}, {"no-fsync", 0},
+        {"data-storage-version", W_STORAGE}, {"set", W_SET}, {"update-all", W_MERGE},
+        {"insert-all", W_MERGE}, {"delete-not-matched", W_MERGE}, {"update-where", W_MERGE}, {"delete-where", W_MERGE}, {"max-rows-per-file", 1u << 20}, {"max-rows-per-page", 1u << 21}};
     int k = -1;
     for (int j = 0; j < (int)(sizeof opts / sizeof opts[0]); j++)
       if (strlen(opts[j].name) == nl && strncmp(name, opts[j].name, nl) == 0) k = j;
     if (k < 0 || (opts[k].bit && opts[k].bit < (1u << 20) && !(allowed & opts[k].bit))) return lp__cli_usage(usage, "unknown option '%s'", a);
+    if (opts[k].bit == W_MERGE && strstr(opts[k].name, "-where") == NULL) { /* the merge clauses */
+      if (eq) return lp__cli_usage(usage, "option --%s takes no value", opts[k].name);
+      if (opts[k].name[0] == 'u') out->update_all = true;
+      else if (opts[k].name[0] == 'i') out->insert_all = true;
+      else out->delete_not_matched = true;
+      continue;
+    }
     if (opts[k].bit == W_OVERWRITE || opts[k].bit == 0) {
       if (eq) return lp__cli_usage(usage, "option --%s takes no value", opts[k].name);
       if (opts[k].bit == W_OVERWRITE) out->overwrite = true;
@@ -60,12 +68,23 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
       case W_JSONL: out->jsonl = val; break;
       case W_WHERE: out->where = val; break;
       case W_ON: out->on = val; break;
+      case W_SET: out->set = val; break;
+      case W_MERGE:
+        if (opts[k].name[0] == 'u') out->update_where = val;
+        else out->delete_where = val;
+        break;
       case W_STORAGE:
         if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0)
           return lp__cli_usage(usage, "--data-storage-version: expected 2.0 or 2.1, found '%s'", val);
         out->storage_version = val;
         break;
       case W_VERSION:
+        if (out->has_version) return lp__cli_usage(usage, "give --version or --tag once");
+        if (opts[k].name[0] == 't') {
+          out->tag = val;
+          out->has_version = true;
+          break;
+        }
         if (!parse_u64(val, &out->version) || out->version == 0) return lp__cli_usage(usage, "--version: expected a positive integer, found '%s'", val);
         out->has_version = true;
         break;
@@ -83,7 +102,7 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
     }
   }
   if (out->n_pos != 2) return lp__cli_usage(usage, "expected DB and TABLE");
-  for (unsigned bit = 1; bit <= W_STORAGE; bit <<= 1)
+  for (unsigned bit = 1; bit <= W_MERGE; bit <<= 1)
     if ((required & bit) && !(seen & bit)) return lp__cli_usage(usage, "a required option is missing");
   return 0;
 }
@@ -272,8 +291,13 @@ int lp__cli_table_schema(const char *db_dir, const char *name, lp__schema *out) 
 }
 
 int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, bool with_rows, lp__wcmd_fn fn) {
+  return lp__cli_write_run_some(argc, argv, usage, flags, flags, with_rows, fn);
+}
+
+int lp__cli_write_run_some(int argc, char **argv, const char *usage, unsigned allowed, unsigned required,
+                           bool with_rows, lp__wcmd_fn fn) {
   lp__wargs a;
-  int rc = lp__wargs_parse(argc, argv, usage, flags, flags, &a);
+  int rc = lp__wargs_parse(argc, argv, usage, allowed, required, &a);
   if (rc != 0) return rc;
   lp__schema s;
   memset(&s, 0, sizeof s);

@@ -12,7 +12,10 @@
 typedef struct lp__wargs {
   const char *pos[2];
   int n_pos;
-  const char *schema, *jsonl, *where, *on;
+  const char *schema, *jsonl, *where, *on, *set;
+  const char *update_where, *delete_where; /* merge */
+  const char *tag;                         /* --tag NAME instead of --version N (then has_version, version 0) */
+  bool update_all, insert_all, delete_not_matched;
   const char *storage_version; /* --data-storage-version (create) */
   uint64_t version, older_than;
   bool has_version, has_older_than, overwrite, no_fsync;
@@ -20,7 +23,7 @@ typedef struct lp__wargs {
 } lp__wargs;
 
 enum { W_SCHEMA = 1, W_JSONL = 2, W_WHERE = 4, W_ON = 8, W_VERSION = 16, W_OLDER = 32, W_OVERWRITE = 64,
-       W_STORAGE = 128 };
+       W_STORAGE = 128, W_SET = 256, W_MERGE = 512 /* --update-all, --update-where, --insert-all, --delete-not-matched, --delete-where */ };
 
 /* Parse; returns 0 or the exit status after printing the usage error. --no-fsync, --max-rows-per-file N
  * and --max-rows-per-page N are always accepted. */
@@ -45,11 +48,18 @@ typedef lp_status (*lp__wcmd_fn)(lp_db *db, const lp__wargs *a, const lp_write_o
  * required), read and check the --jsonl rows against the table's schema when with_rows, open the database,
  * run fn, print its line. Returns the exit status. */
 int lp__cli_write_run(int argc, char **argv, const char *usage, unsigned flags, bool with_rows, lp__wcmd_fn fn);
+/* The same where only the `required` options of the `allowed` ones must be given. */
+int lp__cli_write_run_some(int argc, char **argv, const char *usage, unsigned allowed, unsigned required,
+                           bool with_rows, lp__wcmd_fn fn);
 
 int lp__cli_create(int argc, char **argv);
 int lp__cli_add(int argc, char **argv);
 int lp__cli_delete(int argc, char **argv);
 int lp__cli_upsert(int argc, char **argv);
+int lp__cli_update(int argc, char **argv);
+int lp__cli_merge(int argc, char **argv);
+int lp__cli_tag(int argc, char **argv);
+int lp__cli_alter(int argc, char **argv);
 int lp__cli_compact(int argc, char **argv);
 int lp__cli_restore(int argc, char **argv);
 int lp__cli_cleanup(int argc, char **argv);

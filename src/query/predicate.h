@@ -85,4 +85,21 @@ LP_MUST_CHECK lp_status lp__pred_eval_columns(const lp__pred_bound *b, const str
  * tests to check precedence. Caller frees. NULL when out of memory. */
 char *lp__pred_to_string(const lp__pred *p);
 
+/* ---- value expressions: `update --set 'col = EXPR'` (predicate_expr.c) ------------------------------
+ * The value part of the language above (columns, literals, arithmetic, casts, functions), bound to the
+ * top-level fields and cast to the type of a target column as LanceDB's update does (DataFusion's cast
+ * rules; a value that does not convert is LP_EINVAL). Targets are scalar columns only. */
+typedef struct lp__expr lp__expr;
+
+LP_MUST_CHECK lp_status lp__expr_compile(const char *text, const lp__field *fields, size_t n_fields,
+                                         const lp__field *target, lp__expr **out, lp_error *err);
+void lp__expr_free(lp__expr *e);
+/* The top-level columns the expression reads (as lp__pred_bound_columns). */
+void lp__expr_columns(const lp__expr *e, const size_t **out_idx, size_t *out_n);
+/* Evaluate over n_rows rows of the loose columns cols (as lp__pred_eval_columns) into *out, a new array
+ * of the target column's Arrow type. LP_EINVAL when a value fails (a division by zero, a failed cast, a
+ * NULL for a non-nullable target). */
+LP_MUST_CHECK lp_status lp__expr_eval(const lp__expr *e, const struct ArrowArray *const *cols, size_t n_cols,
+                                      int64_t n_rows, struct ArrowArray *out, lp_error *err);
+
 #endif

@@ -793,3 +793,5 @@ lp_status lp__pred_bind_arrow(const lp__pred *p, const struct ArrowSchema *schem
   arrow_fields_reset(&root, 1);
   return rc;
 }
+
+lp_status lp__pred_bound_finish(lp__pred_bound *b, lp_error *err) { return finish(b, err); }

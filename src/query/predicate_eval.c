@@ -706,3 +706,7 @@ lp_status lp__pred_eval(const lp__pred_bound *b, const struct ArrowArray *batch,
   return run(b, (const struct ArrowArray *const *)batch->children, (size_t)batch->n_children, batch,
              batch->length, out_sel, out_n_selected, err);
 }
+
+lp_status lp__pred_locate_column(const bcol *bc, const struct ArrowArray *top, int64_t n_rows, rcol *out, lp_error *err) {
+  return locate(bc, top, NULL, 0, n_rows, out, err);
+}

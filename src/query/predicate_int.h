@@ -216,6 +216,8 @@ bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node 
 /* Casts an argument to a type / two operands to their common type (DataFusion's coercion). */
 LP_MUST_CHECK lp_status lp__vcoerce_arg(lp__binder *bd, vnode **arg, lp__type to, uint32_t pos);
 LP_MUST_CHECK lp_status lp__vcoerce_common(lp__binder *bd, vnode **a, vnode **b, uint32_t pos, lp__type *out);
+/* Completes a bound predicate whose root is set: the top-level columns it reads and its scratch levels. */
+LP_MUST_CHECK lp_status lp__pred_bound_finish(lp__pred_bound *b, lp_error *err);
 /* Gives the value nodes that survived folding consecutive slots (after binding). */
 void lp__vslots_compact(lp__pred_bound *b);
 /* LanceDB's literal check of `column op <binary expression>` (see predicate_value.c). */
@@ -272,5 +274,9 @@ LP_MUST_CHECK lp_status lp__veval(lp__ectx *x, const vnode *v, const uint64_t *a
 /* Folds a vnode whose operands are all constants into a constant (in place); false when it cannot (an
  * error such as a division by zero is left for evaluation to report). */
 bool lp__vfold(vnode *v);
+/* Locates column bc (struct members included) in its top-level array for n_rows rows from row 0, checking
+ * the shapes as the filter evaluator does (predicate_expr.c evaluates values with it). */
+LP_MUST_CHECK lp_status lp__pred_locate_column(const bcol *bc, const struct ArrowArray *top, int64_t n_rows,
+                                               lp__rcol *out, lp_error *err);
 
 #endif

@@ -4,7 +4,10 @@
  * index directory is used by a version whose index section lists its uuid; its files go with it (the
  * emptied directory stays, as LanceDB leaves it). Files of commits
  * still in progress are younger than any cut-off of a few seconds or more, so they are never touched;
- * with a cut-off of 0 seconds a concurrent writer's uncommitted files could be removed (as in LanceDB). */
+ * with a cut-off of 0 seconds a concurrent writer's uncommitted files could be removed (as in LanceDB).
+ * Tagged versions (LanceDB's tags, also those lancepool made) are kept whatever their age, and so are the
+ * files of LanceDB's branches (tree/<branch>/), whose manifests name the main line's files they forked from;
+ * the branches themselves are left alone. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -81,6 +84,55 @@ static bool add_version_files(const lp__base *b, str_set *set) {
   const char *txn = b->pb->transaction_file;
   if (txn && txn[0] && !set_add(set, "_transactions", txn)) return false;
   return true;
+}
+
+/* The data and deletion files the fragments of a manifest message name (those of the main line have these
+ * names; a branch's own files, in its folder, are not swept). */
+static bool add_raw_files(const Lance__Table__Manifest *pm, str_set *set) {
+  for (size_t i = 0; i < pm->n_fragments; i++) {
+    const Lance__Table__DataFragment *f = pm->fragments[i];
+    for (size_t j = 0; j < f->n_files; j++)
+      if (f->files[j]->path && !set_add(set, "data", f->files[j]->path)) return false;
+    const Lance__Table__DeletionFile *d = f->deletion_file;
+    if (d == NULL) continue;
+    char name[128];
+    snprintf(name, sizeof name, "%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", f->id, d->read_version, d->id,
+             d->file_type == LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__BITMAP ? "bin" : "arrow");
+    if (!set_add(set, "_deletions", name)) return false;
+  }
+  return true;
+}
+
+/* Every file the branches LanceDB made (tree/<branch>/) use: a branch forks from a main-line version and its
+ * manifests go on naming that version's data and deletion files, which must therefore stay. A manifest that
+ * does not load stops the cleanup: nothing may be removed on a guess. */
+static lp_status keep_branch_files(const char *table_dir, str_set *keep, lp_error *err) {
+  char tree[4200];
+  snprintf(tree, sizeof tree, "%s/tree", table_dir);
+  DIR *d = opendir(tree);
+  if (d == NULL) return errno == ENOENT ? LP_OK : lp_error_set_errno(err, LP_EIO, errno, "%s: cannot list", tree);
+  struct dirent *de;
+  lp_status rc = LP_OK;
+  while (rc == LP_OK && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    char branch[4500];
+    snprintf(branch, sizeof branch, "%s/%s", tree, de->d_name);
+    uint64_t *versions = NULL;
+    size_t nv = 0;
+    rc = lp__versions_list(branch, &versions, &nv, err);
+    for (size_t i = 0; rc == LP_OK && i < nv; i++) {
+      lp__base b;
+      rc = lp__base_load_raw(branch, versions[i], &b, err);
+      if (rc != LP_OK) break;
+      if (!add_raw_files(b.pb, keep)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
+      if (rc == LP_OK) rc = add_version_indices(&b, keep, err);
+      lp__base_reset(&b);
+    }
+    if (rc == LP_ENOTFOUND) rc = LP_OK; /* not a branch folder */
+    free(versions);
+  }
+  closedir(d);
+  return rc;
 }
 
 /* Remove the regular files of table_dir/sub that no remaining version uses and that a removed version used
@@ -241,7 +293,11 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
   time_t orphan_cutoff = orphans_before > 0 && orphans_before < cutoff ? orphans_before : cutoff;
   lp__stage *stage = lp__stage_find(dir);
   bool v1 = false;
-  lp_status rc = stage ? lp__stage_versions(stage, &versions, &nv, err) : lp__versions_list(dir, &versions, &nv, err);
+  lp_tag *tags = NULL;
+  size_t n_tags = 0;
+  lp_status rc = lp_db_tags(db, name, &tags, &n_tags, err); /* tagged versions stay, as in LanceDB */
+  if (rc == LP_OK)
+    rc = stage ? lp__stage_versions(stage, &versions, &nv, err) : lp__versions_list(dir, &versions, &nv, err);
   uint64_t *drop = rc == LP_OK ? calloc(nv + 1, sizeof *drop) : NULL;
   size_t n_drop = 0;
   if (rc == LP_OK && drop == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
@@ -250,12 +306,14 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
     rc = lp__base_load(dir, versions[i], &b, err);
     if (rc != LP_OK) break;
     bool keep_it = i + 1 == nv || b.m->timestamp_us >= cutoff_us;
+    for (size_t k = 0; k < n_tags; k++) keep_it |= tags[k].version == versions[i];
     if (!add_version_files(&b, keep_it ? &keep : &removed)) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
     if (rc == LP_OK) rc = add_version_indices(&b, keep_it ? &keep : &removed, err);
     if (!keep_it) drop[n_drop++] = versions[i];
     v1 = b.v1_name;
     lp__base_reset(&b);
   }
+  if (rc == LP_OK) rc = keep_branch_files(dir, &keep, err);
   if (rc == LP_OK) {
     if (keep.n) qsort(keep.s, keep.n, sizeof *keep.s, cmp_str);
     if (removed.n) qsort(removed.s, removed.n, sizeof *removed.s, cmp_str);
@@ -276,6 +334,7 @@ lp_status lp__db_cleanup(lp_db *db, const char *name, uint64_t older_than_second
   if (out_files) *out_files = n_files;
   set_free(&keep);
   set_free(&removed);
+  lp_tags_free(tags, n_tags);
   free(drop);
   free(versions);
   lp__table_dir_free(dir);

@@ -52,7 +52,7 @@ static lp_status section_at(const lp__base *b, uint64_t off, const uint8_t **out
   return LP_OK;
 }
 
-static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
+static lp_status base_parse(lp__base *b, const char *path, bool decode, lp_error *err) {
   if (b->file_len < 20 || memcmp(b->file + b->file_len - 4, "LANC", 4) != 0)
     return lp_error_set(err, LP_ECORRUPT, "%s: not a Lance manifest (no LANC footer)", path);
   uint64_t pos = rd_u64(b->file + b->file_len - 16);
@@ -71,6 +71,7 @@ static lp_status base_parse(lp__base *b, const char *path, lp_error *err) {
     LP_TRY(section_at(b, b->pb->transaction_section, &txn, &txn_len, path, err));
     b->txn = lance__table__transaction__unpack(NULL, txn_len, txn); /* NULL: an unknown operation */
   }
+  if (!decode) return LP_OK;
   LP_TRY(lp__manifest_decode(b->file, b->file_len, path, &b->m, err));
   if (b->m->n_fragments != b->pb->n_fragments)
     return lp_error_set(err, LP_ECORRUPT, "%s: fragment count mismatch", path);
@@ -84,13 +85,13 @@ lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path
   if (out->file == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
   memcpy(out->file, bytes, len);
   out->file_len = len;
-  lp_status rc = base_parse(out, path, err);
+  lp_status rc = base_parse(out, path, true, err);
   if (rc != LP_OK) lp__base_reset(out);
   return rc;
 }
 
 /* Version `version` of a table in a store: its V2-named manifest, else the V1 name (one GET each). */
-static lp_status base_load_store(const lp__stage *s, uint64_t version, lp__base *out, lp_error *err) {
+static lp_status base_load_store(const lp__stage *s, uint64_t version, bool decode, lp__base *out, lp_error *err) {
   lp_status rc = LP_ENOTFOUND;
   for (int v2 = 1; v2 >= 0 && rc == LP_ENOTFOUND; v2--) {
     char name[32], sub[64];
@@ -99,25 +100,25 @@ static lp_status base_load_store(const lp__stage *s, uint64_t version, lp__base 
     char *key = NULL;
     LP_TRY(lp__stage_key(s, sub, &key, err));
     rc = lp__storage_read(s->store, key, 0, -1, &out->file, &out->file_len, err);
-    if (rc == LP_OK) rc = base_parse(out, key, err);
+    if (rc == LP_OK) rc = base_parse(out, key, decode, err);
     if (rc == LP_OK) out->v1_name = !v2;
     free(key);
   }
   return rc;
 }
 
-lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+static lp_status base_load(const char *table_dir, uint64_t version, bool decode, lp__base *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   const lp__stage *stage = lp__stage_find(table_dir);
   if (stage != NULL) {
-    lp_status rc = base_load_store(stage, version, out, err);
+    lp_status rc = base_load_store(stage, version, decode, out, err);
     if (rc != LP_OK) lp__base_reset(out);
     return rc;
   }
   char *path = NULL;
   LP_TRY(lp__version_manifest_path(table_dir, version, &path, err));
   lp_status rc = lp__read_file(path, LP__MAX_META_FILE_BYTES, &out->file, &out->file_len, err);
-  if (rc == LP_OK) rc = base_parse(out, path, err);
+  if (rc == LP_OK) rc = base_parse(out, path, decode, err);
   const char *slash = strrchr(path, '/');
   uint64_t named;
   bool is_v2 = true;
@@ -133,6 +134,14 @@ static lp_status latest_version(const char *table_dir, lp__version_hints *hints,
   const lp__stage *stage = lp__stage_find(table_dir);
   if (stage != NULL) return lp__stage_latest(stage, out, err);
   return lp__version_latest(table_dir, hints, out, NULL, err);
+}
+
+lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+  return base_load(table_dir, version, true, out, err);
+}
+
+lp_status lp__base_load_raw(const char *table_dir, uint64_t version, lp__base *out, lp_error *err) {
+  return base_load(table_dir, version, false, out, err);
 }
 
 lp_status lp__base_load_latest(const char *table_dir, lp__version_hints *hints, lp__base *out, lp_error *err) {
@@ -306,6 +315,7 @@ static Lance__Table__Transaction *build_transaction(const lp__plan *plan, uint64
     case LP__OP_REWRITE: t->rewrite = (Lance__Table__Transaction__Rewrite *)plan->op_msg; break;
     case LP__OP_RESTORE: t->restore = (Lance__Table__Transaction__Restore *)plan->op_msg; break;
     case LP__OP_UPDATE: t->update = (Lance__Table__Transaction__Update *)plan->op_msg; break;
+    case LP__OP_PROJECT: t->project = (Lance__Table__Transaction__Project *)plan->op_msg; break;
     default: return NULL;
   }
   return t->uuid && plan->op_msg ? t : NULL;

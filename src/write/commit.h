@@ -18,7 +18,8 @@
 
 /* Transaction operation numbers (lance.table.Transaction oneof). */
 enum { LP__OP_APPEND = 100, LP__OP_DELETE = 101, LP__OP_OVERWRITE = 102, LP__OP_CREATE_INDEX = 103,
-       LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108 };
+       LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108,
+       LP__OP_PROJECT = 109 };
 
 /* One committed version as read for a commit: the manifest file, its Manifest message unpacked by
  * protobuf-c (fields this code does not know are kept as unknown fields and written back unchanged by a
@@ -38,6 +39,9 @@ typedef struct lp__base {
 /* Parse a manifest file held in memory (copied); `path` names it in messages. */
 lp_status lp__base_from_bytes(const uint8_t *bytes, size_t len, const char *path, lp__base *out, lp_error *err);
 lp_status lp__base_load(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
+/* The same with only the protobuf message (out->m, version and the checks of lp__manifest_decode left out),
+ * for manifests lancepool does not read but must not break, such as those of LanceDB's branches. */
+lp_status lp__base_load_raw(const char *table_dir, uint64_t version, lp__base *out, lp_error *err);
 /* The newest version (LP_ENOTFOUND when the table has none); hints (may be NULL) as lp__version_latest. */
 struct lp__version_hints;
 lp_status lp__base_load_latest(const char *table_dir, struct lp__version_hints *hints, lp__base *out, lp_error *err);

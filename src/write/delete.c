@@ -118,9 +118,8 @@ static void forget_written(del_ctx *c, bool unlink_them) {
   lp__paths_forget(&c->written, &c->n_written, unlink_them);
 }
 
-/* Row offsets of fragment r matching bound predicate b and not deleted yet. */
-static lp_status fragment_matches(lp_table *t, lp__frag_reader *r, const lp__pred_bound *b, uint32_t **out,
-                                  size_t *out_n, lp_error *err) {
+lp_status lp__frag_pred_matches(lp_table *t, lp__frag_reader *r, const lp__pred_bound *b, uint32_t **out,
+                                size_t *out_n, lp_error *err) {
   const lp__schema *s = &t->m->schema;
   const size_t *idx;
   size_t n_idx;
@@ -211,7 +210,7 @@ static lp_status finish_plan(del_ctx *c, const lp__base *base, lp__plan *plan, l
   return lp__plan_status(plan, "delete", err);
 }
 
-/* The rows of c->rows in fragment f not deleted yet (rows mode's fragment_matches). */
+/* The rows of c->rows in fragment f not deleted yet (rows mode's lp__frag_pred_matches). */
 static lp_status listed_matches(const del_ctx *c, const lp__frag_reader *r, uint32_t **out, size_t *out_n,
                                 lp_error *err) {
   size_t lo = 0, hi = c->n_rows;
@@ -281,7 +280,7 @@ static lp_status prepare_delete(void *vctx, const lp__base *base, lp__plan *plan
     if (rc != LP_OK) break;
     uint32_t *match = NULL;
     size_t n_match = 0;
-    rc = c->rows ? listed_matches(c, &r, &match, &n_match, err) : fragment_matches(t, &r, b, &match, &n_match, err);
+    rc = c->rows ? listed_matches(c, &r, &match, &n_match, err) : lp__frag_pred_matches(t, &r, b, &match, &n_match, err);
     if (rc == LP_OK && n_match == 0) {
       lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
       any_deletion |= f->has_deletion;

@@ -16,64 +16,6 @@
 #include "write/write_int.h"
 #include "format/write_schema.h"
 
-/* ---- a set of keys (bytes) -------------------------------------------------------------------------- */
-
-typedef struct key_set {
-  uint64_t *hash;       /* 0 = empty slot */
-  const uint8_t **ptr;  /* borrowed from the input batches */
-  uint32_t *len;
-  uint8_t *matched;
-  size_t cap, n;
-} key_set;
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-  return h ? h : 1;
-}
-
-static bool ks_init(key_set *s, size_t n) {
-  s->cap = 16;
-  while (s->cap < n * 2 + 16) s->cap *= 2;
-  s->hash = calloc(s->cap, sizeof *s->hash);
-  s->ptr = calloc(s->cap, sizeof *s->ptr);
-  s->len = calloc(s->cap, sizeof *s->len);
-  s->matched = calloc(s->cap, 1);
-  return s->hash && s->ptr && s->len && s->matched;
-}
-
-static void ks_free(key_set *s) {
-  free(s->hash);
-  free(s->ptr);
-  free(s->len);
-  free(s->matched);
-}
-
-/* Slot of the key, or the empty slot where it would go. */
-static size_t ks_find(const key_set *s, const uint8_t *p, size_t n, uint64_t h) {
-  size_t i = h & (s->cap - 1);
-  while (s->hash[i] && !(s->hash[i] == h && s->len[i] == n && memcmp(s->ptr[i], p, n) == 0)) i = (i + 1) & (s->cap - 1);
-  return i;
-}
-
-/* The key bytes of row j of array a (a top-level key column of type t); false when null. */
-static bool key_bytes(const struct ArrowArray *a, lp__type t, int64_t j, const uint8_t **p, size_t *n) {
-  int64_t i = a->offset + j;
-  if (a->null_count && a->buffers[0] && !lp__bit_get(a->buffers[0], i)) return false;
-  if (lp__wtype_is_varwidth(t)) {
-    bool large = t == LP__TYPE_LARGE_UTF8 || t == LP__TYPE_LARGE_BINARY;
-    int64_t s = large ? ((const int64_t *)a->buffers[1])[i] : ((const int32_t *)a->buffers[1])[i];
-    int64_t e = large ? ((const int64_t *)a->buffers[1])[i + 1] : ((const int32_t *)a->buffers[1])[i + 1];
-    *p = (const uint8_t *)a->buffers[2] + s;
-    *n = (size_t)(e - s);
-  } else {
-    size_t w = lp__wtype_width(t);
-    *p = (const uint8_t *)a->buffers[1] + (size_t)i * w;
-    *n = w;
-  }
-  return true;
-}
-
 /* ---- the operation -------------------------------------------------------------------------------- */
 
 typedef struct ups_ctx {
@@ -82,7 +24,7 @@ typedef struct ups_ctx {
   bool durable;
   size_t key_col;
   lp__type key_type;
-  key_set keys;
+  lp__key_set keys;
   const lp__written *files;
   lp__file_version version; /* of the new data files: the table's */
   uint64_t n_input, n_updated;
@@ -114,9 +56,9 @@ static lp_status fragment_matches(ups_ctx *c, lp_table *t, const lp__fragment *f
     if (di < n_del && del[di] == row) continue;
     const uint8_t *p;
     size_t n;
-    if (!key_bytes(&a, c->key_type, (int64_t)row, &p, &n)) continue;
-    uint64_t h = hash_bytes(p, n);
-    size_t slot = ks_find(&c->keys, p, n, h);
+    if (!lp__key_bytes(&a, c->key_type, (int64_t)row, &p, &n)) continue;
+    uint64_t h = lp__key_hash(p, n);
+    size_t slot = lp__key_set_find(&c->keys, p, n, h);
     if (!c->keys.hash[slot]) continue;
     c->keys.matched[slot] = 1;
     if (*out_n == cap) {
@@ -232,28 +174,25 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
   if (rc == LP_OK) rc = lp__stream_collect(data, &base.m->schema, NULL, &batches, &n_batches, err);
   if (rc == LP_OK) {
     const lp__field *kf = lp__schema_find(&base.m->schema, key);
-    if (kf == NULL) rc = lp_error_set(err, LP_EINVAL, "no key column \"%s\"", key);
-    else if (kf->n_children || kf->type == LP__TYPE_FIXED_SIZE_LIST || kf->type == LP__TYPE_BOOL ||
-             kf->type == LP__TYPE_FLOAT16 || kf->type == LP__TYPE_FLOAT32 || kf->type == LP__TYPE_FLOAT64)
-      rc = lp_error_set(err, LP_EINVAL, "key column \"%s\" must be an integer, date, timestamp, string or binary", key);
-    else {
+    rc = lp__key_column_check(kf, key, err);
+    if (rc == LP_OK) {
       c.key_col = (size_t)(kf - base.m->schema.fields);
       c.key_type = kf->type;
     }
   }
   for (size_t b = 0; b < n_batches; b++) c.n_input += (uint64_t)batches[b].length;
-  if (rc == LP_OK && !ks_init(&c.keys, c.n_input)) rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
+  if (rc == LP_OK && !lp__key_set_init(&c.keys, c.n_input)) rc = lp_error_set(err, LP_ENOMEM, "upsert: out of memory");
   for (size_t b = 0; rc == LP_OK && b < n_batches; b++) {
     const struct ArrowArray *col = batches[b].children[c.key_col];
     for (int64_t j = 0; rc == LP_OK && j < batches[b].length; j++) {
       const uint8_t *p;
       size_t n;
-      if (!key_bytes(col, c.key_type, batches[b].offset + j, &p, &n)) {
+      if (!lp__key_bytes(col, c.key_type, batches[b].offset + j, &p, &n)) {
         rc = lp_error_set(err, LP_EINVAL, "row %" PRId64 " of batch %zu has a null key", j, b);
         break;
       }
-      uint64_t h = hash_bytes(p, n);
-      size_t slot = ks_find(&c.keys, p, n, h);
+      uint64_t h = lp__key_hash(p, n);
+      size_t slot = lp__key_set_find(&c.keys, p, n, h);
       if (c.keys.hash[slot]) {
         rc = lp_error_set(err, LP_EINVAL, "key \"%s\" appears twice in the input (row %" PRId64 " of batch %zu)", key, j, b);
         break;
@@ -283,7 +222,7 @@ lp_status lp_db_upsert(lp_db *db, const char *name, const char *key, struct Arro
   } else {
     lp_error_wrap(err, "upsert into %s: ", name ? name : "");
   }
-  ks_free(&c.keys);
+  lp__key_set_free(&c.keys);
   lp__written_reset(&files);
   lp__batches_free(batches, n_batches);
   if (data && data->release) data->release(data);

@@ -94,6 +94,59 @@ uint64_t lp__next_fragment_id(const lp__base *base, bool *has_max, uint64_t *max
  * cols[0..n_cols) (cols NULL = all, in schema order). Caller frees with lp__batches_free. */
 struct lp_table;
 struct lp__fragment;
+struct lp__frag_reader;
+struct lp__pred_bound;
+/* ---- matching rows by key (key_set.c): upsert and merge ----
+ * An open-addressing hash set of keys given as bytes; the bytes are borrowed. Slot hash 0 = empty. */
+typedef struct lp__key_set {
+  uint64_t *hash;
+  const uint8_t **ptr;
+  uint32_t *len;
+  uint8_t *matched; /* per slot, for the caller */
+  uint64_t *value;  /* per slot, for the caller */
+  size_t cap, n;
+} lp__key_set;
+
+/* Room for n keys; false when out of memory (free it anyway). */
+bool lp__key_set_init(lp__key_set *s, size_t n);
+void lp__key_set_free(lp__key_set *s);
+/* Never 0. */
+uint64_t lp__key_hash(const uint8_t *p, size_t n);
+/* The slot of the key, or the empty slot where it would go. */
+size_t lp__key_set_find(const lp__key_set *s, const uint8_t *p, size_t n, uint64_t h);
+/* The key bytes of row j of array a (a top-level key column of type t); false when the value is null. */
+bool lp__key_bytes(const struct ArrowArray *a, lp__type t, int64_t j, const uint8_t **p, size_t *n);
+/* LP_EINVAL unless field kf (looked up by name `key`; NULL = no such column) can be a key: an integer,
+ * date, timestamp, string or binary top-level column. */
+lp_status lp__key_column_check(const lp__field *kf, const char *key, lp_error *err);
+
+/* Physical row offsets (ascending) of the fragment open in r whose rows match the bound predicate b and are
+ * not deleted yet (delete.c). Caller frees *out. */
+lp_status lp__frag_pred_matches(struct lp_table *t, struct lp__frag_reader *r, const struct lp__pred_bound *b,
+                                uint32_t **out, size_t *out_n, lp_error *err);
+/* ---- rows rewritten in one Update transaction (rewrite.c): update and merge ---- */
+typedef struct lp__rewrite {
+  uint64_t *removed; /* fragments whose every row is gone (in the plan's arena) */
+  size_t n_removed;
+  lp__ptrvec updated; /* fragments with a new deletion file */
+  bool any_deletion;  /* the new version has deletion files */
+} lp__rewrite;
+
+lp_status lp__rewrite_init(lp__rewrite *rw, lp__plan *plan, size_t n_fragments, lp_error *err);
+/* Fragment i of base (open in r) loses rows gone[0..n_gone) (ascending, live): it stays as it is (none),
+ * gets a deletion file (its path appended to *written), or is removed (no row left). */
+lp_status lp__rewrite_fragment(lp__rewrite *rw, lp__plan *plan, const char *dir, const lp__base *base, size_t i,
+                               const struct lp__frag_reader *r, const uint32_t *gone, size_t n_gone, bool durable,
+                               char ***written, size_t *n_written, lp_error *err);
+/* The Update operation: the fragments given to lp__rewrite_fragment, the data files `files` as new fragments,
+ * field_ids as fields_for_preserving_frag_bitmap. `what` names the operation in messages. */
+lp_status lp__rewrite_finish(lp__rewrite *rw, lp__plan *plan, const char *dir, const lp__base *base,
+                             const lp__written *files, const uint32_t *field_ids, size_t n_field_ids, const char *what,
+                             lp_error *err);
+/* Rows rows[0..n) (ascending, n > 0) of the fragment open in r, every column: cols[k] = top-level field k. */
+lp_status lp__frag_read_rows(struct lp_table *t, struct lp__frag_reader *r, const uint32_t *rows, size_t n,
+                             struct ArrowArray *cols, lp_error *err);
+
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
 
