@@ -706,3 +706,11 @@ lp_status lp__pred_eval(const lp__pred_bound *b, const struct ArrowArray *batch,
   return run(b, (const struct ArrowArray *const *)batch->children, (size_t)batch->n_children, batch,
              batch->length, out_sel, out_n_selected, err);
 }
+
+static void release_view(struct ArrowArray *a) { a->release = NULL; }
+
+void lp__pred_u64_view(const uint64_t *vals, int64_t n, const void **bufs, struct ArrowArray *out) {
+  bufs[0] = NULL;
+  bufs[1] = vals;
+  *out = (struct ArrowArray){.length = n, .n_buffers = 2, .buffers = bufs, .release = release_view};
+}
