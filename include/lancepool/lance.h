@@ -149,9 +149,11 @@ typedef struct lp_scan_options {
   uint64_t offset;            /* live rows to skip first */
   uint64_t limit;             /* at most this many rows; UINT64_MAX = no limit */
   uint32_t batch_rows;        /* rows per batch at most; 0 = engine default (8192) */
+  bool with_row_id;           /* append LanceDB's `_rowid` (uint64) as the last column, as withRowId() does:
+                                 the row address, or the stable row id on tables that have them */
 } lp_scan_options;
 
-/* Fill opts with: all columns, offset 0, no limit, default batch size. */
+/* Fill opts with: all columns, offset 0, no limit, default batch size, no row ids. */
 LP_API void lp_scan_options_init(lp_scan_options *opts);
 
 /* Start a scan of the live rows. *out is a stream of struct arrays with the projected schema; it borrows t,
@@ -203,6 +205,7 @@ typedef struct lp_search_options {
   int refine_factor;          /* > 0: re-rank the k * refine_factor index candidates by exact distance */
   bool bypass_index;          /* search exactly even when an index exists */
   bool fast_search;           /* search only the fragments the index covers (skip unindexed rows) */
+  bool with_row_id;           /* append LanceDB's `_rowid` (uint64) after `_distance`, as withRowId() does */
 } lp_search_options;
 
 /* Fill opts with: auto column, no vector, L2, k = 10, offset 0, no filter, all columns, auto threads. */

@@ -31,6 +31,7 @@ static const struct {
     {"--fuzziness", LP_CLI_OPT_FUZZINESS},
     {"--rerank", LP_CLI_OPT_RERANK},
     {"--alpha", LP_CLI_OPT_ALPHA},
+    {"--with-row-id", LP_CLI_OPT_WITH_ROW_ID},
 };
 
 static bool parse_u64(const char *text, uint64_t *out) {
@@ -122,12 +123,13 @@ int lp__cli_parse(int argc, char **argv, const char *usage, int n_pos, unsigned 
     if ((bit & allowed) == 0) return lp__cli_usage(usage, "unknown option '%.*s'", (int)name_len, arg);
     const char *value = eq ? eq + 1 : NULL;
     if (bit == LP_CLI_OPT_POSTFILTER || bit == LP_CLI_OPT_BYPASS_INDEX || bit == LP_CLI_OPT_FAST_SEARCH ||
-        bit == LP_CLI_OPT_PHRASE) { /* flags */
+        bit == LP_CLI_OPT_PHRASE || bit == LP_CLI_OPT_WITH_ROW_ID) { /* flags */
       if (value != NULL) return lp__cli_usage(usage, "%s takes no value", name);
       if (bit == LP_CLI_OPT_POSTFILTER) out->postfilter = true;
       if (bit == LP_CLI_OPT_BYPASS_INDEX) out->bypass_index = true;
       if (bit == LP_CLI_OPT_FAST_SEARCH) out->fast_search = true;
       if (bit == LP_CLI_OPT_PHRASE) out->phrase = true;
+      if (bit == LP_CLI_OPT_WITH_ROW_ID) out->with_row_id = true;
       continue;
     }
     if (value == NULL) {

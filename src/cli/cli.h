@@ -44,6 +44,7 @@ enum {
   LP_CLI_OPT_FUZZINESS = 262144,
   LP_CLI_OPT_RERANK = 524288,
   LP_CLI_OPT_ALPHA = 1048576,
+  LP_CLI_OPT_WITH_ROW_ID = 2097152, /* dump and vector search: the flag --with-row-id (LanceDB's withRowId()) */
 };
 
 /* A parsed command line: positional arguments, then the options given. */
@@ -75,6 +76,7 @@ typedef struct lp__cli_args {
   const char *fuzziness; /* --fuzziness text, or NULL */
   const char *rerank;    /* --rerank, or NULL */
   const char *alpha;     /* --alpha text, or NULL */
+  bool with_row_id;      /* --with-row-id given */
 } lp__cli_args;
 
 /* Parse argv (argv[0] is the command name): exactly n_pos positional arguments and the options in

@@ -1,5 +1,6 @@
-/* `lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N]`: the live rows as
- * JSON Lines in natural order (json_out.h gives the value mapping). */
+/* `lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]
+ * [--with-row-id]`: the live rows as JSON Lines in natural order (json_out.h gives the value mapping),
+ * with LanceDB's `_rowid` last when asked. */
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -34,7 +35,9 @@ static int dump_stream(struct ArrowArrayStream *stream, lp__json_out *out) {
 int lp__cli_dump(int argc, char **argv) {
   lp__cli_args a;
   int rc = lp__cli_parse(argc, argv, DUMP_USAGE, 2,
-                         LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_LIMIT | LP_CLI_OPT_OFFSET | LP_CLI_OPT_WHERE, &a);
+                         LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_LIMIT | LP_CLI_OPT_OFFSET | LP_CLI_OPT_WHERE |
+                             LP_CLI_OPT_WITH_ROW_ID,
+                         &a);
   if (rc != 0) {
     lp__cli_args_reset(&a);
     return rc;
@@ -52,6 +55,7 @@ int lp__cli_dump(int argc, char **argv) {
   opts.n_columns = a.n_columns;
   opts.offset = a.offset;
   opts.limit = a.limit;
+  opts.with_row_id = a.with_row_id;
   struct ArrowArrayStream stream = {0};
   lp__json_out out = {0};
   if (lp__json_out_init(&out, stdout, DUMP_BUFFER_BYTES, &err) != LP_OK) rc = lp__cli_fail("%s", err.message);

@@ -1,8 +1,9 @@
 /* `lancepool search DB TABLE --vector '[0.1, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]
  * [--where PRED] [--postfilter] [--columns a,b] [--version N] [--nprobes N] [--refine-factor R]
- * [--bypass-index] [--fast-search]`: the k nearest live rows, one JSON object per line in rank order, in
- * the `dump` mapping, with `_distance` (float32) last. LanceDB's IVF_FLAT / IVF_PQ index on the column is
- * used as LanceDB uses it (nprobes, refine factor, fast search); --bypass-index searches exactly.
+ * [--bypass-index] [--fast-search] [--with-row-id]`: the k nearest live rows, one JSON object per line in
+ * rank order, in the `dump` mapping, with `_distance` (float32) last (then `_rowid` when asked). LanceDB's
+ * IVF_FLAT / IVF_PQ index on the column is used as LanceDB uses it (nprobes, refine factor, fast search);
+ * --bypass-index searches exactly.
  * With `--text 'QUERY' [--text-column C] [--operator or|and] [--phrase] [--fuzziness N|auto]` instead: BM25
  * full-text search, `_score` last. With both --vector and --text: hybrid search fused by `--rerank rrf`
  * (default) or `linear` (`--alpha A`), `_relevance_score` last. */
@@ -152,6 +153,8 @@ static int check_combination(const lp__cli_args *a) {
   if ((a->rerank || a->alpha) && (a->text == NULL || a->vector == NULL))
     return lp__cli_usage(SEARCH_USAGE, "--rerank and --alpha need both --vector and --text (hybrid search)");
   if (a->text != NULL && a->postfilter) return lp__cli_usage(SEARCH_USAGE, "--postfilter applies to vector search only");
+  if (a->text != NULL && a->with_row_id)
+    return lp__cli_usage(SEARCH_USAGE, "--with-row-id applies to vector search only (lancepool does not add it to text or hybrid results yet)");
   if (a->vector == NULL && a->text == NULL) return lp__cli_usage(SEARCH_USAGE, "--vector or --text is required");
   return 0;
 }
@@ -175,7 +178,8 @@ int lp__cli_search(int argc, char **argv) {
   unsigned allowed = LP_CLI_OPT_VERSION | LP_CLI_OPT_COLUMNS | LP_CLI_OPT_WHERE | LP_CLI_OPT_VECTOR | LP_CLI_OPT_COLUMN |
                      LP_CLI_OPT_K | LP_CLI_OPT_METRIC | LP_CLI_OPT_POSTFILTER | LP_CLI_OPT_NPROBES | LP_CLI_OPT_REFINE |
                      LP_CLI_OPT_BYPASS_INDEX | LP_CLI_OPT_FAST_SEARCH | LP_CLI_OPT_TEXT | LP_CLI_OPT_TEXT_COLUMN |
-                     LP_CLI_OPT_OPERATOR | LP_CLI_OPT_PHRASE | LP_CLI_OPT_FUZZINESS | LP_CLI_OPT_RERANK | LP_CLI_OPT_ALPHA;
+                     LP_CLI_OPT_OPERATOR | LP_CLI_OPT_PHRASE | LP_CLI_OPT_FUZZINESS | LP_CLI_OPT_RERANK | LP_CLI_OPT_ALPHA |
+                     LP_CLI_OPT_WITH_ROW_ID;
   int rc = lp__cli_parse(argc, argv, SEARCH_USAGE, 2, allowed, &a);
   lp_search_options o;
   lp_search_options_init(&o);
@@ -204,6 +208,7 @@ int lp__cli_search(int argc, char **argv) {
     o.column = a.column;
     o.where = a.where;
     o.postfilter = a.postfilter;
+    o.with_row_id = a.with_row_id;
     o.columns = a.columns;
     o.n_columns = a.n_columns;
     tx.k = o.k;

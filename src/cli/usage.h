@@ -15,7 +15,7 @@
 #define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1] [--no-fsync]"
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 #define DROP_USAGE "lancepool drop DB TABLE"
-#define DUMP_USAGE "lancepool dump DB TABLE [--version N|--tag NAME] [--columns a,b] [--limit N] [--offset N] [--where PRED]"
+#define DUMP_USAGE "lancepool dump DB TABLE [--version N|--tag NAME] [--columns a,b] [--limit N] [--offset N] [--where PRED] [--with-row-id]"
 #define INDICES_USAGE "lancepool indices DB TABLE [--version N|--tag NAME]"
 #define MERGE_USAGE                                                                                      \
   "lancepool merge DB TABLE --on KEY[,KEY...] --jsonl FILE|- [--update-all [--update-where PRED]] [--insert-all]" \
@@ -25,7 +25,7 @@
 #define SEARCH_USAGE                                                                                   \
   "lancepool search DB TABLE --vector '[0.1, 0.2, ...]' [--column C] [--k 10] [--metric l2|cosine|dot]" \
   " [--where PRED] [--postfilter] [--columns a,b] [--version N|--tag NAME] [--nprobes 20] [--refine-factor R]"    \
-  " [--bypass-index] [--fast-search]"                                                                   \
+  " [--bypass-index] [--fast-search] [--with-row-id]"                                                     \
   " [--text 'QUERY' [--text-column C] [--operator or|and] [--phrase] [--fuzziness N|auto]"              \
   " [--rerank rrf|linear] [--alpha A]]"
 #define TAG_USAGE "lancepool tag DB TABLE create NAME --version N | tag DB TABLE delete NAME | tag DB TABLE list"

@@ -66,6 +66,19 @@ void lp__pred_bound_free(lp__pred_bound *b);
  * without duplicates; a scan needs to load only these. Borrowed from b. *out_n may be 0 (e.g. "TRUE"). */
 void lp__pred_bound_columns(const lp__pred_bound *b, const size_t **out_idx, size_t *out_n);
 
+/* LanceDB's pseudo-columns `_rowid` and `_rowaddr` (uint64; a table column of the same name wins). A
+ * predicate reading one binds it as field n_fields + LP__PRED_ROWID / + LP__PRED_ROWADDR: callers of
+ * lp__pred_eval_columns then pass n_fields + LP__PRED_N_PSEUDO columns, the last two being the rows' ids
+ * and addresses (lp__pred_u64_view wraps a buffer). lp__pred_bound_columns lists only table fields. */
+enum { LP__PRED_ROWID = 0, LP__PRED_ROWADDR = 1, LP__PRED_N_PSEUDO = 2 };
+/* LP__PRED_ROWID / LP__PRED_ROWADDR for a pseudo-column's name, else -1. */
+int lp__pred_pseudo_index(const char *name);
+/* The pseudo-columns the predicate reads: bit (1u << LP__PRED_ROWID) and bit (1u << LP__PRED_ROWADDR). */
+unsigned lp__pred_bound_pseudo(const lp__pred_bound *b);
+/* A non-nullable uint64 Arrow array over vals[0..n) without copying: out borrows vals and bufs (2
+ * pointers of storage the caller provides), and its release does nothing. */
+void lp__pred_u64_view(const uint64_t *vals, int64_t n, const void **bufs, struct ArrowArray *out);
+
 /* Evaluate over one record batch: batch is a struct array whose children are the top-level columns in
  * the order given to bind (all of them). Writes one bit per row (LSB first, Arrow bitmap order) to
  * out_sel, which must hold (batch->length + 7) / 8 bytes: 1 where the predicate is TRUE; bits past the

@@ -92,6 +92,20 @@ static char *dotted(const pn_node *c) {
   return s;
 }
 
+/* LanceDB's pseudo-columns, in LP__PRED_ROWID / LP__PRED_ROWADDR order: nullable uint64, as LanceDB
+ * types them. A real column of the same name wins. (`_rowoffset` is not one: LanceDB 0.31.0 refuses it in
+ * filters with "Column _rowoffset does not exist".) */
+static const lp__field PSEUDO_FIELDS[LP__PRED_N_PSEUDO] = {
+    {.name = "_rowid", .id = -1, .parent_id = -1, .type = LP__TYPE_UINT64, .nullable = true},
+    {.name = "_rowaddr", .id = -1, .parent_id = -1, .type = LP__TYPE_UINT64, .nullable = true},
+};
+
+int lp__pred_pseudo_index(const char *name) {
+  for (int k = 0; k < LP__PRED_N_PSEUDO; k++)
+    if (strcmp(PSEUDO_FIELDS[k].name, name) == 0) return k;
+  return -1;
+}
+
 /* Resolve a column reference; returns its index in b->cols or -1 with the error set. */
 #define resolve lp__pred_resolve
 int lp__pred_resolve(binder *bd, const pn_node *c) {
@@ -105,11 +119,18 @@ int lp__pred_resolve(binder *bd, const pn_node *c) {
       col.top = i;
       break;
     }
-  if (f == NULL && (strcmp(c->path[0], "_rowid") == 0 || strcmp(c->path[0], "_rowaddr") == 0)) {
-    lp_error_set(bd->err, LP_EUNSUPPORTED, "predicate: at character %u: the pseudo-column %s is not supported yet", c->pos,
-                 c->path[0]);
-    free(name);
-    return -1;
+  if (f == NULL) {
+    int pseudo = lp__pred_pseudo_index(c->path[0]);
+    if (pseudo >= 0 && c->n_path > 1) {
+      lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: column '%.100s': %s is uint64, not a struct", c->pos,
+                   name, c->path[0]);
+      free(name);
+      return -1;
+    }
+    if (pseudo >= 0) {
+      col.top = bd->n_fields + (size_t)pseudo;
+      f = &PSEUDO_FIELDS[pseudo];
+    }
   }
   if (f == NULL) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: no column named '%s'", c->pos, c->path[0]);
@@ -675,6 +696,10 @@ static lp_status finish(lp__pred_bound *b, lp_error *err) {
   if (b->top_used == NULL) return lp_error_set(err, LP_ENOMEM, "predicate: out of memory");
   for (size_t i = 0; i < b->n_cols; i++) {
     size_t t = b->cols[i].top, k = b->n_top_used;
+    if (t >= b->n_fields) { /* a pseudo-column: the caller supplies it, no field to load */
+      b->pseudo |= 1u << (t - b->n_fields);
+      continue;
+    }
     bool dup = false;
     for (size_t j = 0; j < k; j++) dup |= b->top_used[j] == t;
     if (dup) continue;
@@ -736,6 +761,8 @@ void lp__pred_bound_columns(const lp__pred_bound *b, const size_t **out_idx, siz
   *out_idx = b->top_used;
   *out_n = b->n_top_used;
 }
+
+unsigned lp__pred_bound_pseudo(const lp__pred_bound *b) { return b->pseudo; }
 
 /* ---- binding to an Arrow C schema ---------------------------------------------------------------- */
 

@@ -710,3 +710,11 @@ lp_status lp__pred_eval(const lp__pred_bound *b, const struct ArrowArray *batch,
 lp_status lp__pred_locate_column(const bcol *bc, const struct ArrowArray *top, int64_t n_rows, rcol *out, lp_error *err) {
   return locate(bc, top, NULL, 0, n_rows, out, err);
 }
+
+static void release_view(struct ArrowArray *a) { a->release = NULL; }
+
+void lp__pred_u64_view(const uint64_t *vals, int64_t n, const void **bufs, struct ArrowArray *out) {
+  bufs[0] = NULL;
+  bufs[1] = vals;
+  *out = (struct ArrowArray){.length = n, .n_buffers = 2, .buffers = bufs, .release = release_view};
+}

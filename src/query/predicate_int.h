@@ -180,6 +180,7 @@ struct lp__pred_bound {
   size_t n_cols;
   size_t *top_used;  /* top-level columns read, ascending */
   size_t n_top_used;
+  unsigned pseudo;   /* pseudo-columns read: bit LP__PRED_ROWID, bit LP__PRED_ROWADDR */
   size_t n_fields;   /* top-level fields bound against */
   uint32_t levels;   /* scratch bitmap levels evaluation needs */
   bool needs_mat;    /* some B_CMP_COL needs materialisation buffers */

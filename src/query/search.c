@@ -524,16 +524,42 @@ static lp_status filter_columns(const lp_table *t, const lp__pred_bound *pb, con
   return LP_OK;
 }
 
-/* Evaluate pb over a batch whose children are the columns filter_columns named. */
-static lp_status eval_batch(const lp_table *t, const lp__pred_bound *pb, const size_t *idx, size_t n_idx,
-                            const struct ArrowArray *batch, uint8_t *sel, int64_t *n_sel, lp_error *err) {
-  size_t nf = t->m->schema.n_fields;
+lp_status lp__search_eval(lp_table *t, const lp__pred_bound *pb, const struct ArrowArray **cols, int64_t n_rows,
+                          uint64_t first_pos, const uint64_t *positions, uint8_t *sel, int64_t *n_sel, lp_error *err) {
+  size_t nf = t->m->schema.n_fields, n = n_rows > 0 ? (size_t)n_rows : 0;
+  unsigned pseudo = lp__pred_bound_pseudo(pb);
+  uint64_t *vals[LP__PRED_N_PSEUDO] = {NULL, NULL};
+  const void *bufs[LP__PRED_N_PSEUDO][2];
+  struct ArrowArray views[LP__PRED_N_PSEUDO];
+  lp_status rc = LP_OK;
+  for (int k = 0; rc == LP_OK && k < LP__PRED_N_PSEUDO; k++) {
+    if (!(pseudo & (1u << k))) continue;
+    vals[k] = malloc((n ? n : 1) * sizeof *vals[k]);
+    if (vals[k] == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
+    else if (k == LP__PRED_ROWID) rc = lp__table_row_ids(t, positions, first_pos, n, vals[k], err);
+    else rc = lp__table_row_addrs(t, positions, first_pos, n, vals[k], err);
+    if (rc == LP_OK) {
+      lp__pred_u64_view(vals[k], n_rows, bufs[k], &views[k]);
+      cols[nf + (size_t)k] = &views[k];
+    }
+  }
+  if (rc == LP_OK) rc = lp__pred_eval_columns(pb, cols, nf + LP__PRED_N_PSEUDO, n_rows, sel, n_sel, err);
+  for (int k = 0; k < LP__PRED_N_PSEUDO; k++) free(vals[k]);
+  return rc;
+}
+
+/* Evaluate pb over a batch whose children are the columns filter_columns named: live rows first_pos.. or
+ * positions[]. */
+static lp_status eval_batch(lp_table *t, const lp__pred_bound *pb, const size_t *idx, size_t n_idx,
+                            const struct ArrowArray *batch, uint64_t first_pos, const uint64_t *positions,
+                            uint8_t *sel, int64_t *n_sel, lp_error *err) {
+  size_t nc = t->m->schema.n_fields + LP__PRED_N_PSEUDO;
   const struct ArrowArray *stack[64] = {0};
-  const struct ArrowArray **cols = nf <= 64 ? stack : calloc(nf, sizeof *cols);
+  const struct ArrowArray **cols = nc <= 64 ? stack : calloc(nc, sizeof *cols);
   if (cols == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
-  for (size_t i = 0; i < nf; i++) cols[i] = NULL;
+  for (size_t i = 0; i < nc; i++) cols[i] = NULL;
   for (size_t i = 0; i < n_idx; i++) cols[idx[i]] = batch->children[i];
-  lp_status rc = lp__pred_eval_columns(pb, cols, nf, batch->length, sel, n_sel, err);
+  lp_status rc = lp__search_eval(t, pb, cols, batch->length, first_pos, positions, sel, n_sel, err);
   if (cols != stack) free(cols);
   return rc;
 }
@@ -575,7 +601,7 @@ lp_status lp__search_filter_pass(lp_table *t, const lp__pred_bound *pb, lp__sel_
     if (batch.release == NULL) break;
     int64_t n_sel = 0;
     if (batch.length > FILTER_BATCH_ROWS) rc = lp_error_set(err, LP_ECORRUPT, "search: scan batch of %" PRId64 " rows", batch.length);
-    if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &batch, sel, &n_sel, err);
+    if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &batch, pos, NULL, sel, &n_sel, err);
     if (rc == LP_OK) rc = fn(ctx, pos, sel, batch.length, n_sel, err);
     pos += (uint64_t)batch.length;
     batch.release(&batch);
@@ -609,7 +635,7 @@ static lp_status postfilter(lp_table *t, const lp__pred_bound *pb, hit *hits, si
   lp_status rc = pos && sel ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
   for (size_t i = 0; rc == LP_OK && i < *n; i++) pos[i] = hits[i].pos;
   if (rc == LP_OK) rc = lp_table_take(t, pos, *n, names, n_names, &a, &s, err);
-  if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &a, sel, NULL, err);
+  if (rc == LP_OK) rc = eval_batch(t, pb, idx, n_idx, &a, 0, pos, sel, NULL, err);
   if (rc == LP_OK) {
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++)
@@ -646,7 +672,9 @@ static void owned_schema_release(struct ArrowSchema *s) {
 }
 
 /* out = struct schema with the children of `in` (moved out of it) plus a nullable float32 column `name`. */
-static lp_status schema_with_score(struct ArrowSchema *in, const char *name, struct ArrowSchema *out, lp_error *err) {
+/* A struct schema of in's children (moved out of in) and then a nullable child `name` of Arrow `format`. */
+static lp_status schema_append(struct ArrowSchema *in, const char *name, const char *format, struct ArrowSchema *out,
+                               lp_error *err) {
   owned_schema *o = calloc(1, sizeof *o);
   int64_t n = in->n_children + 1;
   if (o == NULL || (o->children = calloc((size_t)n, sizeof *o->children)) == NULL) {
@@ -679,7 +707,7 @@ static lp_status schema_with_score(struct ArrowSchema *in, const char *name, str
   }
   d->name = nm;
   struct ArrowSchema *ds = o->children[n - 1];
-  ds->format = "f";
+  ds->format = format;
   ds->name = nm;
   ds->flags = ARROW_FLAG_NULLABLE;
   ds->private_data = d;
@@ -726,12 +754,42 @@ lp_status lp__search_build_result(lp_table *t, const char *const *columns, size_
     for (int64_t i = 0; rc == LP_OK && i < rows.n_children; i++) lp__arrow_move(rows.children[i], &kids[i]);
     if (rc == LP_OK) rc = lp__arrow_struct_make(out_array, kids, (size_t)rows.n_children + 1, (int64_t)n, NULL, 0, err);
   }
-  if (rc == LP_OK) rc = schema_with_score(&rs, score_name, out_schema, err);
+  if (rc == LP_OK) rc = schema_append(&rs, score_name, "f", out_schema, err);
   if (rc != LP_OK && out_array->release) out_array->release(out_array);
   lp__arrow_buf_free(dist);
   free(kids);
   lp__arrow_release(&rows);
   if (rs.release) rs.release(&rs);
+  return rc;
+}
+
+/* Add LanceDB's `_rowid` column (after the score, as withRowId() places it) of the hits to a result. On
+ * failure both outputs are released. */
+static lp_status append_row_ids(lp_table *t, const lp__topk_item *hits, size_t n, struct ArrowArray *arr,
+                                struct ArrowSchema *sch, lp_error *err) {
+  uint64_t *pos = malloc((n ? n : 1) * sizeof *pos);
+  size_t nk = (size_t)arr->n_children;
+  struct ArrowArray *kids = calloc(nk + 1, sizeof *kids);
+  struct ArrowSchema in = *sch;
+  memset(sch, 0, sizeof *sch);
+  lp_status rc = pos && kids ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  for (size_t i = 0; rc == LP_OK && i < n; i++) pos[i] = hits[i].pos;
+  if (rc == LP_OK) rc = lp__table_rowid_array(t, pos, 0, n, &kids[nk], err);
+  if (rc == LP_OK) rc = schema_append(&in, "_rowid", "L", sch, err);
+  if (rc == LP_OK) {
+    for (size_t i = 0; i < nk; i++) lp__arrow_move(arr->children[i], &kids[i]);
+    arr->release(arr);
+    rc = lp__arrow_struct_make(arr, kids, nk + 1, (int64_t)n, NULL, 0, err);
+  } else {
+    lp__arrow_release(&kids[nk]);
+  }
+  if (rc != LP_OK) {
+    if (arr->release) arr->release(arr);
+    if (sch->release) sch->release(sch);
+  }
+  if (in.release) in.release(&in);
+  free(pos);
+  free(kids);
   return rc;
 }
 
@@ -917,6 +975,10 @@ lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *o, lp__to
   hit *hits = NULL;
   size_t n_hits = 0;
   lp_status rc = lp__search_compile_filter(t, o->where, &pb, err);
+  /* LanceDB 0.31.0's vector search knows _rowid but not _rowaddr ("No field named _rowaddr"). */
+  if (rc == LP_OK && pb && (lp__pred_bound_pseudo(pb) & (1u << LP__PRED_ROWADDR)))
+    rc = lp_error_set(err, LP_EINVAL, "table %s: filter: no column named _rowaddr in a vector search (LanceDB has none)",
+                      t->name);
   if (rc == LP_OK && pb && !o->postfilter) {
     if ((sel = calloc(n_live / 8 + 8, 1)) == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
     if (rc == LP_OK) rc = lp__search_filter_pass(t, pb, collect_bitmap, sel, err);
@@ -961,6 +1023,7 @@ lp_status lp_table_search(lp_table *t, const lp_search_options *o, struct ArrowA
   size_t n = 0;
   LP_TRY(lp__vector_search_hits(t, o, &hits, &n, err));
   lp_status rc = lp__search_build_result(t, o->columns, o->n_columns, hits, n, "_distance", out_array, out_schema, err);
+  if (rc == LP_OK && o->with_row_id) rc = append_row_ids(t, hits, n, out_array, out_schema, err);
   free(hits);
   return rc;
 }

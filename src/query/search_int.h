@@ -16,6 +16,11 @@
 /* Parse and bind `where` against table t's schema; *out = NULL when where is NULL or empty. */
 lp_status lp__search_compile_filter(lp_table *t, const char *where, lp__pred_bound **out, lp_error *err);
 
+/* Evaluate pb over n_rows live rows (first_pos.. , or positions[] when not NULL): cols has the table's
+ * n_fields + LP__PRED_N_PSEUDO entries, the fields pb reads set; the pseudo-columns are filled in here. */
+lp_status lp__search_eval(lp_table *t, const lp__pred_bound *pb, const struct ArrowArray **cols, int64_t n_rows,
+                          uint64_t first_pos, const uint64_t *positions, uint8_t *sel, int64_t *n_sel, lp_error *err);
+
 /* Called once per batch of a filter pass, in order: rows [first_pos, first_pos + n_rows) among the live
  * rows, sel one bit per row (1 = the filter is TRUE), n_sel of them set. */
 typedef lp_status (*lp__sel_fn)(void *ctx, uint64_t first_pos, const uint8_t *sel, int64_t n_rows, int64_t n_sel,

@@ -21,8 +21,9 @@ typedef struct wscan {
   size_t n_filter_names;
   const size_t *idx;            /* their schema indices (borrowed from pb) */
   size_t n_idx;
-  const lp__field **fields;     /* projected fields */
-  size_t n_fields;
+  const lp__field **fields;     /* projected fields, then lp__rowid_field() when with_row_id */
+  size_t n_fields;              /* the table fields among them */
+  bool with_row_id;
   const char **proj_names;      /* their names, for take */
   struct ArrowArrayStream inner;
   bool inner_done;
@@ -57,13 +58,13 @@ static lp_status pull(wscan *s, lp_error *err) {
     s->inner_done = true;
     return LP_OK;
   }
-  size_t nf = s->t->m->schema.n_fields;
-  const struct ArrowArray **cols = calloc(nf ? nf : 1, sizeof *cols);
+  size_t nc = s->t->m->schema.n_fields + LP__PRED_N_PSEUDO;
+  const struct ArrowArray **cols = calloc(nc, sizeof *cols);
   lp_status rc = cols ? LP_OK : lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
   if (rc == LP_OK && (uint64_t)b.length > (uint64_t)s->batch_rows)
     rc = lp_error_set(err, LP_ECORRUPT, "filtered scan: batch of %" PRId64 " rows", b.length);
   for (size_t i = 0; rc == LP_OK && i < s->n_idx; i++) cols[s->idx[i]] = b.children[i];
-  if (rc == LP_OK) rc = lp__pred_eval_columns(s->pb, cols, nf, b.length, s->sel, NULL, err);
+  if (rc == LP_OK) rc = lp__search_eval(s->t, s->pb, cols, b.length, s->pos, NULL, s->sel, NULL, err);
   for (int64_t i = 0; rc == LP_OK && i < b.length && s->remaining > 0; i++) {
     if (!lp__bit_get(s->sel, i)) continue;
     if (s->skip > 0) {
@@ -80,6 +81,24 @@ static lp_status pull(wscan *s, lp_error *err) {
   return rc;
 }
 
+/* Add the `_rowid` column of the rows taken (s->want) to batch *out. */
+static lp_status append_row_ids(wscan *s, struct ArrowArray *out, lp_error *err) {
+  size_t n = (size_t)out->n_children;
+  struct ArrowArray *kids = calloc(n + 1, sizeof *kids);
+  lp_status rc = kids ? LP_OK : lp_error_set(err, LP_ENOMEM, "filtered scan: out of memory");
+  if (rc == LP_OK) rc = lp__table_rowid_array(s->t, s->want, 0, s->n_want, &kids[n], err);
+  if (rc == LP_OK) {
+    for (size_t i = 0; i < n; i++) lp__arrow_move(out->children[i], &kids[i]);
+    int64_t len = out->length;
+    out->release(out);
+    rc = lp__arrow_struct_make(out, kids, n + 1, len, NULL, 0, err);
+  } else if (out->release) {
+    out->release(out);
+  }
+  free(kids);
+  return rc;
+}
+
 static lp_status wscan_next(wscan *s, struct ArrowArray *out, lp_error *err) {
   memset(out, 0, sizeof *out);
   while (!s->inner_done && s->n_want < s->batch_rows) LP_TRY(pull(s, err));
@@ -87,6 +106,7 @@ static lp_status wscan_next(wscan *s, struct ArrowArray *out, lp_error *err) {
   struct ArrowSchema sc = {0};
   lp_status rc = lp_table_take(s->t, s->want, s->n_want, s->proj_names, s->n_fields, out, &sc, err);
   if (sc.release) sc.release(&sc);
+  if (rc == LP_OK && s->with_row_id) rc = append_row_ids(s, out, err);
   s->n_want = 0;
   return rc;
 }
@@ -105,7 +125,7 @@ static void wscan_free(wscan *s) {
 static lp_status ops_next(void *s, struct ArrowArray *out, lp_error *err) { return wscan_next(s, out, err); }
 static lp_status ops_schema(void *state, struct ArrowSchema *out, lp_error *err) {
   wscan *s = state;
-  return lp__fields_to_arrow_struct(s->fields, s->n_fields, out, err);
+  return lp__fields_to_arrow_struct(s->fields, s->n_fields + s->with_row_id, out, err);
 }
 static void ops_free(void *s) { wscan_free(s); }
 static const lp__stream_ops WSCAN_OPS = {.next = ops_next, .schema = ops_schema, .free_state = ops_free};
@@ -141,7 +161,8 @@ lp_status lp_table_scan_where(lp_table *t, const lp_scan_options *opts, const ch
   lp_status rc = lp__search_compile_filter(t, where, &s->pb, err);
   if (rc == LP_OK && t->m->schema.n_fields == 0) s->inner_done = true;
   else if (rc == LP_OK) rc = filter_names(s, err);
-  if (rc == LP_OK) rc = lp__project(t, opts->columns, opts->n_columns, &s->fields, &s->n_fields, err);
+  if (rc == LP_OK) rc = lp__project_with_row_id(t, opts, &s->fields, &s->n_fields, err);
+  s->with_row_id = opts->with_row_id;
   if (rc == LP_OK) {
     s->proj_names = calloc(s->n_fields ? s->n_fields : 1, sizeof *s->proj_names);
     s->sel = malloc(s->batch_rows / 8 + 8);

@@ -33,6 +33,7 @@ static void manifest_free(lp__manifest *m) {
       free(f->files[j].column_indices);
     }
     free(f->files);
+    free(f->row_ids);
   }
   free(m->fragments);
   free(m->index_section);
@@ -184,6 +185,13 @@ static lp_status convert_fragment(const Lance__Table__DataFragment *pf, const ch
     out->deletion_id = d->id;
     out->num_deleted_rows = d->num_deleted_rows;
   }
+  if (pf->row_id_sequence_case == LANCE__TABLE__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS) {
+    out->row_ids = malloc(pf->inline_row_ids.len ? pf->inline_row_ids.len : 1);
+    if (out->row_ids == NULL) return oom(path, err);
+    if (pf->inline_row_ids.len) memcpy(out->row_ids, pf->inline_row_ids.data, pf->inline_row_ids.len);
+    out->row_ids_len = pf->inline_row_ids.len;
+  }
+  out->row_ids_external = pf->row_id_sequence_case == LANCE__TABLE__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS;
   if (pf->n_files == 0) return LP_OK;
   out->files = calloc(pf->n_files, sizeof *out->files);
   if (out->files == NULL) return oom(path, err);
@@ -200,6 +208,7 @@ static size_t estimate_size(const lp__manifest *m) {
   for (size_t i = 0; i < m->n_fragments; i++)
     for (size_t j = 0; j < m->fragments[i].n_files; j++)
       s += sizeof(lp__data_file) + 64 + m->fragments[i].files[j].n_fields * 8;
+  for (size_t i = 0; i < m->n_fragments; i++) s += m->fragments[i].row_ids_len;
   s += m->schema.n_fields * (sizeof(lp__field) + 64);
   return s;
 }

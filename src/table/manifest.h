@@ -36,6 +36,9 @@ typedef struct lp__fragment {
   uint64_t deletion_read_version;
   uint64_t deletion_id;
   uint64_t num_deleted_rows;
+  uint8_t *row_ids;                /* stable row ids: the inline RowIdSequence bytes (format/rowids.h), or NULL */
+  size_t row_ids_len;
+  bool row_ids_external;           /* stable row ids kept in a file of their own (not read yet) */
 } lp__fragment;
 
 typedef struct lp__manifest {

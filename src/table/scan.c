@@ -16,8 +16,9 @@
 
 typedef struct scan {
   lp_table *t;                  /* borrowed */
-  const lp__field **fields;     /* projected top-level fields */
-  size_t n_fields;
+  const lp__field **fields;     /* projected top-level fields, then lp__rowid_field() when with_row_id */
+  size_t n_fields;              /* the table fields among them */
+  bool with_row_id;
   struct ArrowSchema *schemas;  /* Arrow schema of each projected field (for null columns) */
   uint64_t skip, remaining;     /* live rows still to skip / still to return */
   uint32_t batch_rows;
@@ -93,7 +94,7 @@ static uint64_t collect_rows(scan *s, uint64_t want, bool *contiguous) {
 }
 
 static lp_status read_batch(scan *s, uint64_t n, bool contiguous, struct ArrowArray *out, lp_error *err) {
-  struct ArrowArray *cols = calloc(s->n_fields ? s->n_fields : 1, sizeof *cols);
+  struct ArrowArray *cols = calloc(s->n_fields + 1, sizeof *cols);
   if (cols == NULL) return lp_error_set(err, LP_ENOMEM, "scan: out of memory");
   lp_status rc = LP_OK;
   for (size_t i = 0; i < s->n_fields && rc == LP_OK; i++)
@@ -103,9 +104,11 @@ static lp_status read_batch(scan *s, uint64_t n, bool contiguous, struct ArrowAr
     if (cols[i].length != (int64_t)n)
       rc = lp_error_set(err, LP_ECORRUPT, "scan: column %s returned %" PRId64 " rows, expected %" PRIu64,
                         s->fields[i]->name, cols[i].length, n);
-  if (rc == LP_OK) rc = lp__arrow_struct_make(out, cols, s->n_fields, (int64_t)n, NULL, 0, err);
+  if (rc == LP_OK && s->with_row_id) rc = lp__fragment_rowid_array(s->t, s->fr.frag, s->rowbuf, n, &cols[s->n_fields], err);
+  size_t n_cols = s->n_fields + s->with_row_id;
+  if (rc == LP_OK) rc = lp__arrow_struct_make(out, cols, n_cols, (int64_t)n, NULL, 0, err);
   else
-    for (size_t i = 0; i < s->n_fields; i++) lp__arrow_release(&cols[i]);
+    for (size_t i = 0; i < n_cols; i++) lp__arrow_release(&cols[i]);
   free(cols);
   return rc;
 }
@@ -138,7 +141,7 @@ static lp_status scan_next(scan *s, struct ArrowArray *out, lp_error *err) {
 }
 
 static lp_status scan_schema(scan *s, struct ArrowSchema *out, lp_error *err) {
-  return lp__fields_to_arrow_struct(s->fields, s->n_fields, out, err);
+  return lp__fields_to_arrow_struct(s->fields, s->n_fields + s->with_row_id, out, err);
 }
 
 static void scan_free(scan *s) {
@@ -175,7 +178,8 @@ lp_status lp_table_scan(lp_table *t, const lp_scan_options *opts, struct ArrowAr
   s->skip = opts->offset;
   s->remaining = opts->limit;
   s->batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH_ROWS;
-  lp_status rc = lp__project(t, opts->columns, opts->n_columns, &s->fields, &s->n_fields, err);
+  lp_status rc = lp__project_with_row_id(t, opts, &s->fields, &s->n_fields, err);
+  s->with_row_id = opts->with_row_id;
   if (rc == LP_OK) {
     s->schemas = calloc(s->n_fields ? s->n_fields : 1, sizeof *s->schemas);
     s->rowbuf = malloc(s->batch_rows * sizeof *s->rowbuf);

@@ -217,6 +217,21 @@ lp_status lp__project(const lp_table *t, const char *const *columns, size_t n_co
   return LP_OK;
 }
 
+lp_status lp__project_with_row_id(lp_table *t, const lp_scan_options *opts, const lp__field ***out, size_t *out_n,
+                                  lp_error *err) {
+  LP_TRY(lp__project(t, opts->columns, opts->n_columns, out, out_n, err));
+  if (!opts->with_row_id) return LP_OK;
+  const lp__field **f = realloc(*out, (*out_n + 1) * sizeof *f);
+  if (f == NULL) {
+    free(*out);
+    *out = NULL;
+    return lp_error_set(err, LP_ENOMEM, "table %s: out of memory", t->name);
+  }
+  f[*out_n] = lp__rowid_field();
+  *out = f;
+  return LP_OK;
+}
+
 lp_status lp_table_schema(lp_table *t, struct ArrowSchema *out, lp_error *err) {
   const lp__field **fields = NULL;
   size_t n = 0;

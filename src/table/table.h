@@ -51,6 +51,29 @@ lp_status lp__table_deletions(lp_table *t, const lp__fragment *frag, lp__deletio
 lp_status lp__frag_reader_open(lp_table *t, const lp__fragment *frag, lp__frag_reader *out, lp_error *err);
 void lp__frag_reader_close(lp__frag_reader *r);
 
+/* Row addresses (fragment id << 32 | physical row: LanceDB's `_rowaddr`) of live rows: positions[i] for
+ * i < n (any order), or first .. first + n - 1 when positions is NULL. LP_EINVAL for a position past the
+ * end. */
+lp_status lp__table_row_addrs(lp_table *t, const uint64_t *positions, uint64_t first, size_t n, uint64_t *out,
+                              lp_error *err);
+/* LanceDB's `_rowid` of the same rows: the row address, or on a table with stable row ids the id its
+ * fragment's row id sequence gives (LP_EUNSUPPORTED when that sequence is kept in an external file). */
+lp_status lp__table_row_ids(lp_table *t, const uint64_t *positions, uint64_t first, size_t n, uint64_t *out,
+                            lp_error *err);
+/* The same for physical rows rows[0..n) of one fragment. */
+lp_status lp__fragment_row_ids(lp_table *t, const lp__fragment *frag, const uint64_t *rows, size_t n, uint64_t *out,
+                               lp_error *err);
+/* Whether the table's rows carry stable row ids (then `_rowid` is not the row address). */
+bool lp__table_stable_row_ids(const lp_table *t);
+/* The field of LanceDB's `_rowid` output column (uint64, nullable), as withRowId() appends it. */
+const lp__field *lp__rowid_field(void);
+/* Owned uint64 arrays of the rows' `_rowid`s: live rows as for lp__table_row_ids, or one fragment's
+ * physical rows. */
+lp_status lp__table_rowid_array(lp_table *t, const uint64_t *positions, uint64_t first, size_t n,
+                                struct ArrowArray *out, lp_error *err);
+lp_status lp__fragment_rowid_array(lp_table *t, const lp__fragment *frag, const uint64_t *rows, size_t n,
+                                   struct ArrowArray *out, lp_error *err);
+
 /* Read rows of one top-level field of fragment r: a contiguous range (rows == NULL: [row_start,
  * row_start + n)) or the listed ascending rows. A field the fragment has no file for reads as nulls. */
 lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *field,
@@ -60,5 +83,8 @@ lp_status lp__frag_read_field(lp_table *t, lp__frag_reader *r, const lp__field *
 /* Resolve column names to top-level fields (NULL names = all, in schema order). Caller frees *out. */
 lp_status lp__project(const lp_table *t, const char *const *columns, size_t n_columns, const lp__field ***out,
                       size_t *out_n, lp_error *err);
+/* opts' projection; with opts->with_row_id, lp__rowid_field() follows the *out_n table fields in *out. */
+lp_status lp__project_with_row_id(lp_table *t, const lp_scan_options *opts, const lp__field ***out, size_t *out_n,
+                                  lp_error *err);
 
 #endif

@@ -3,10 +3,12 @@
  * vector, read per fragment with lp__datafile_take, then put back in the order asked: the output is cut into
  * the longest pieces that are consecutive in one fragment's result, sliced and concatenated. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format/arrow_util.h"
+#include "format/rowids.h"
 #include "table/table.h"
 
 typedef struct want {
@@ -174,5 +176,150 @@ lp_status lp_table_take(lp_table *t, const uint64_t *positions, size_t n_positio
     if (rc != LP_OK) out_schema->release(out_schema);
   }
   take_state_free(&s, n_frags);
+  return rc;
+}
+
+/* ---- row addresses and row ids --------------------------------------------------------------- */
+
+bool lp__table_stable_row_ids(const lp_table *t) { return (t->m->reader_flags & 2u) != 0; }
+
+/* Physical row of live row k among a fragment's rows whose deleted rows are d: k + j, where j counts the
+ * deleted rows d[i] with d[i] - i <= k (d is strictly ascending, so d[i] - i never decreases). */
+static uint64_t physical_of_live(const lp__deletion_vec *d, uint64_t k) {
+  size_t lo = 0, hi = d ? d->n_rows : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if ((uint64_t)d->rows[mid] - mid <= k) lo = mid + 1;
+    else hi = mid;
+  }
+  return k + lo;
+}
+
+/* The stable row id of every physical row of frag (decoded from the manifest). Caller frees *out. */
+static lp_status fragment_id_sequence(lp_table *t, const lp__fragment *f, uint64_t **out, lp_error *err) {
+  char what[96];
+  snprintf(what, sizeof what, "fragment %" PRIu64, f->id); /* a cut message is harmless */
+  if (f->row_ids_external)
+    return lp_error_set(err, LP_EUNSUPPORTED, "table %s: %s: row ids kept in an external file are not read yet",
+                        t->name, what);
+  if (f->row_ids == NULL)
+    return lp_error_set(err, LP_ECORRUPT, "table %s: %s: stable row ids but no row id sequence", t->name, what);
+  lp_status rc = lp__rowid_seq_decode(f->row_ids, f->row_ids_len, f->physical_rows, what, out, err);
+  if (rc != LP_OK) lp_error_wrap(err, "table %s: ", t->name);
+  return rc;
+}
+
+typedef struct addr_ctx {
+  lp_table *t;
+  bool ids;             /* want stable row ids (else row addresses) */
+  uint64_t *frag_first; /* live position of each fragment's first row; [n_fragments] = live rows */
+  size_t cur;           /* fragment whose deletion vector (and id sequence) is loaded, or SIZE_MAX */
+  lp__deletion_vec *del;
+  uint64_t *seq;
+} addr_ctx;
+
+static lp_status load_fragment(addr_ctx *c, size_t fi, lp_error *err) {
+  const lp__fragment *f = &c->t->m->fragments[fi];
+  lp__deletion_vec_unref(c->del);
+  free(c->seq);
+  c->del = NULL;
+  c->seq = NULL;
+  c->cur = SIZE_MAX;
+  if (f->has_deletion) LP_TRY(lp__table_deletions(c->t, f, &c->del, err));
+  if (c->ids) LP_TRY(fragment_id_sequence(c->t, f, &c->seq, err));
+  c->cur = fi;
+  return LP_OK;
+}
+
+static lp_status row_at(addr_ctx *c, uint64_t pos, uint64_t *out, lp_error *err) {
+  const lp__manifest *m = c->t->m;
+  if (pos >= c->frag_first[m->n_fragments])
+    return lp_error_set(err, LP_EINVAL, "row address: position %" PRIu64 " past the %" PRIu64 " live rows", pos,
+                        c->frag_first[m->n_fragments]);
+  size_t lo = 0, hi = m->n_fragments; /* the last fragment whose first position is <= pos */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c->frag_first[mid] <= pos) lo = mid;
+    else hi = mid;
+  }
+  if (c->cur != lo) LP_TRY(load_fragment(c, lo, err));
+  uint64_t row = physical_of_live(c->del, pos - c->frag_first[lo]);
+  *out = c->ids ? c->seq[row] : m->fragments[lo].id << 32 | row;
+  return LP_OK;
+}
+
+static lp_status rows_of_positions(lp_table *t, bool ids, const uint64_t *positions, uint64_t first, size_t n,
+                                   uint64_t *out, lp_error *err) {
+  const lp__manifest *m = t->m;
+  addr_ctx c = {.t = t, .ids = ids, .cur = SIZE_MAX};
+  c.frag_first = malloc((m->n_fragments + 1) * sizeof *c.frag_first);
+  if (c.frag_first == NULL) return lp_error_set(err, LP_ENOMEM, "row address: out of memory");
+  c.frag_first[0] = 0;
+  for (size_t i = 0; i < m->n_fragments; i++)
+    c.frag_first[i + 1] = c.frag_first[i] + m->fragments[i].physical_rows - m->fragments[i].num_deleted_rows;
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < n; i++) rc = row_at(&c, positions ? positions[i] : first + i, &out[i], err);
+  lp__deletion_vec_unref(c.del);
+  free(c.seq);
+  free(c.frag_first);
+  return rc;
+}
+
+lp_status lp__table_row_addrs(lp_table *t, const uint64_t *positions, uint64_t first, size_t n, uint64_t *out,
+                              lp_error *err) {
+  return rows_of_positions(t, false, positions, first, n, out, err);
+}
+
+lp_status lp__table_row_ids(lp_table *t, const uint64_t *positions, uint64_t first, size_t n, uint64_t *out,
+                            lp_error *err) {
+  return rows_of_positions(t, lp__table_stable_row_ids(t), positions, first, n, out, err);
+}
+
+lp_status lp__fragment_row_ids(lp_table *t, const lp__fragment *frag, const uint64_t *rows, size_t n, uint64_t *out,
+                               lp_error *err) {
+  if (!lp__table_stable_row_ids(t)) {
+    for (size_t i = 0; i < n; i++) out[i] = frag->id << 32 | rows[i];
+    return LP_OK;
+  }
+  uint64_t *seq;
+  LP_TRY(fragment_id_sequence(t, frag, &seq, err));
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < n; i++) {
+    if (rows[i] >= frag->physical_rows) rc = lp_error_set(err, LP_EINVAL, "row ids: row %" PRIu64 " past the fragment", rows[i]);
+    else out[i] = seq[rows[i]];
+  }
+  free(seq);
+  return rc;
+}
+
+static const lp__field ROWID_FIELD = {.name = "_rowid", .id = -1, .parent_id = -1, .type = LP__TYPE_UINT64,
+                                      .nullable = true};
+
+const lp__field *lp__rowid_field(void) { return &ROWID_FIELD; }
+
+/* A uint64 array taking n values: *vals is its buffer to fill. */
+static lp_status u64_array(size_t n, uint64_t **vals, struct ArrowArray *out, lp_error *err) {
+  memset(out, 0, sizeof *out);
+  *vals = lp__arrow_buf_alloc((n ? n : 1) * sizeof **vals);
+  if (*vals == NULL) return lp_error_set(err, LP_ENOMEM, "row ids: out of memory");
+  void *bufs[2] = {NULL, *vals};
+  return lp__arrow_array_make(out, (int64_t)n, 0, 2, bufs, NULL, 0, err);
+}
+
+lp_status lp__table_rowid_array(lp_table *t, const uint64_t *positions, uint64_t first, size_t n,
+                                struct ArrowArray *out, lp_error *err) {
+  uint64_t *vals;
+  LP_TRY(u64_array(n, &vals, out, err));
+  lp_status rc = lp__table_row_ids(t, positions, first, n, vals, err);
+  if (rc != LP_OK) lp__arrow_release(out);
+  return rc;
+}
+
+lp_status lp__fragment_rowid_array(lp_table *t, const lp__fragment *frag, const uint64_t *rows, size_t n,
+                                   struct ArrowArray *out, lp_error *err) {
+  uint64_t *vals;
+  LP_TRY(u64_array(n, &vals, out, err));
+  lp_status rc = lp__fragment_row_ids(t, frag, rows, n, vals, err);
+  if (rc != LP_OK) lp__arrow_release(out);
   return rc;
 }

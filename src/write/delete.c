@@ -132,9 +132,13 @@ lp_status lp__frag_pred_matches(lp_table *t, lp__frag_reader *r, const lp__pred_
   const uint32_t *del = r->deleted ? r->deleted->rows : NULL;
   size_t n_del = r->deleted ? r->deleted->n_rows : 0, di = 0;
   struct ArrowArray *cols = calloc(s->n_fields ? s->n_fields : 1, sizeof *cols);
-  const struct ArrowArray **colp = calloc(s->n_fields ? s->n_fields : 1, sizeof *colp);
+  const struct ArrowArray **colp = calloc(s->n_fields + LP__PRED_N_PSEUDO, sizeof *colp);
   uint8_t *sel = malloc(EVAL_ROWS / 8 + 1);
-  lp_status rc = (cols && colp && sel) ? LP_OK : lp_error_set(err, LP_ENOMEM, "delete: out of memory");
+  bool pseudo = lp__pred_bound_pseudo(b) != 0;
+  uint64_t *addrs = pseudo ? malloc(EVAL_ROWS * sizeof *addrs) : NULL, *ids = pseudo ? malloc(EVAL_ROWS * sizeof *ids) : NULL;
+  const void *bufs[LP__PRED_N_PSEUDO][2];
+  struct ArrowArray views[LP__PRED_N_PSEUDO];
+  lp_status rc = (cols && colp && sel && ((addrs && ids) || !pseudo)) ? LP_OK : lp_error_set(err, LP_ENOMEM, "delete: out of memory");
   for (uint64_t start = 0; rc == LP_OK && start < rows; start += EVAL_ROWS) {
     uint64_t n = rows - start < EVAL_ROWS ? rows - start : EVAL_ROWS;
     for (size_t k = 0; rc == LP_OK && k < n_idx; k++) {
@@ -145,8 +149,16 @@ lp_status lp__frag_pred_matches(lp_table *t, lp__frag_reader *r, const lp__pred_
       fs.release(&fs);
       if (rc == LP_OK) colp[idx[k]] = &cols[idx[k]];
     }
+    /* _rowaddr is the row address; _rowid the same or, with stable row ids, the id of the sequence. */
+    for (uint64_t i = 0; pseudo && i < n; i++) addrs[i] = start + i;
+    if (rc == LP_OK && pseudo) rc = lp__fragment_row_ids(t, r->frag, addrs, n, ids, err);
+    for (uint64_t i = 0; pseudo && i < n; i++) addrs[i] |= r->frag->id << 32;
+    for (int k = 0; pseudo && k < LP__PRED_N_PSEUDO; k++) {
+      lp__pred_u64_view(k == LP__PRED_ROWID ? ids : addrs, (int64_t)n, bufs[k], &views[k]);
+      colp[s->n_fields + (size_t)k] = &views[k];
+    }
     int64_t n_sel = 0;
-    if (rc == LP_OK) rc = lp__pred_eval_columns(b, colp, s->n_fields, (int64_t)n, sel, &n_sel, err);
+    if (rc == LP_OK) rc = lp__pred_eval_columns(b, colp, s->n_fields + LP__PRED_N_PSEUDO, (int64_t)n, sel, &n_sel, err);
     for (size_t k = 0; k < n_idx; k++) {
       lp__arrow_release(&cols[idx[k]]);
       colp[idx[k]] = NULL;
@@ -171,6 +183,8 @@ lp_status lp__frag_pred_matches(lp_table *t, lp__frag_reader *r, const lp__pred_
   free(cols);
   free(colp);
   free(sel);
+  free(addrs);
+  free(ids);
   if (rc != LP_OK) {
     free(*out);
     *out = NULL;

@@ -1,6 +1,7 @@
 /* Fuzz target: predicate text -> parse -> bind against a fixed schema -> evaluate on a small fixed batch
  * with nulls (every column type the evaluator reads, under the names the oracle's filters use, so its
- * seeds reach the evaluator: arithmetic, casts, functions, regexes). Failures are crashes, sanitizer
+ * seeds reach the evaluator: arithmetic, casts, functions, regexes; and the pseudo-columns _rowid and
+ * _rowaddr). Failures are crashes, sanitizer
  * reports and leaks; also checks that the selection count matches the bitmap. */
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 enum { NR = 70, NC = 19 };
 static lp__field g_fields[NC], g_kids[2];
 static struct ArrowArray *g_batch;
+static uint64_t g_rowids[2][NR]; /* _rowid (stable-looking ids) and _rowaddr (fragment << 32 | row) */
 
 static void setup(void) {
   static const char *names[NC] = {"id", "i", "u", "f", "g", "h", "s", "ls", "b", "d", "ts", "st",
@@ -62,6 +64,10 @@ static void setup(void) {
                                  ab_prim(NR, 1, i8, NULL),  ab_prim(NR, 4, i32, nul), ab_prim(NR, 2, i16, nul),
                                  ab_prim(NR, 2, h, NULL),   ab_prim(NR, 8, u64, nul), ab_str(NR, s, NULL, false),
                                  ab_prim(NR, 8, i64, NULL)};
+  for (int r = 0; r < NR; r++) {
+    g_rowids[0][r] = (uint64_t)r * 3;
+    g_rowids[1][r] = (uint64_t)(r / 20) << 32 | (uint64_t)(r % 20);
+  }
   g_batch = ab_struct(NR, cols, NC, NULL);
   g_batch->offset = 3; /* rows 3..69 */
   g_batch->length = NR - 3;
@@ -78,10 +84,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lp__pred_bound *b = NULL;
   if (lp__pred_bind(p, g_fields, NC, &b, &err) == LP_OK) {
     uint8_t bits[NR / 8 + 1];
-    int64_t cnt = -1;
-    if (lp__pred_eval(b, g_batch, bits, &cnt, &err) == LP_OK) {
+    int64_t cnt = -1, n = g_batch->length;
+    lp_status rc;
+    if (lp__pred_bound_pseudo(b) == 0) {
+      rc = lp__pred_eval(b, g_batch, bits, &cnt, &err);
+    } else { /* _rowid / _rowaddr: the loose columns plus the two pseudo-columns */
+      const struct ArrowArray *cols[NC + LP__PRED_N_PSEUDO];
+      for (int c = 0; c < NC; c++) cols[c] = g_batch->children[c];
+      const void *bufs[LP__PRED_N_PSEUDO][2];
+      struct ArrowArray views[LP__PRED_N_PSEUDO];
+      for (int k = 0; k < LP__PRED_N_PSEUDO; k++) {
+        lp__pred_u64_view(g_rowids[k], NR, bufs[k], &views[k]);
+        cols[NC + k] = &views[k];
+      }
+      n = NR;
+      rc = lp__pred_eval_columns(b, cols, NC + LP__PRED_N_PSEUDO, NR, bits, &cnt, &err);
+    }
+    if (rc == LP_OK) {
       int64_t pop = 0;
-      for (int64_t r = 0; r < g_batch->length; r++) pop += bits[r / 8] >> (r % 8) & 1;
+      for (int64_t r = 0; r < n; r++) pop += bits[r / 8] >> (r % 8) & 1;
       if (pop != cnt) __builtin_trap();
     }
     lp__pred_bound_free(b);
