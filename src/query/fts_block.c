@@ -170,6 +170,14 @@ static lp_status tokenize_rows(builder *bd, const struct ArrowArray *a, bool wid
   return rc;
 }
 
+void lp__fts_block_totals(lp__fts_block *b) {
+  b->n_non_null = b->total_len = 0;
+  for (uint64_t r = 0; r < b->n_rows; r++) {
+    b->n_non_null += !b->is_null[r];
+    b->total_len += b->doc_len[r];
+  }
+}
+
 void lp__fts_block_unref(lp__fts_block *b) {
   if (b == NULL || atomic_fetch_sub(&b->refs, 1) != 1) return;
   free(b->doc_len);
@@ -213,6 +221,7 @@ static lp_status build(lp_table *t, lp__frag_reader *r, const lp__field *f, lp__
   if (rc == LP_OK) atomic_fetch_add(&lp__fts_blocks_tokenised, 1);
   if (rc == LP_OK) rc = tokenize_rows(&bd, &a, f->type == LP__TYPE_LARGE_UTF8, tk, err);
   if (rc == LP_OK) rc = sort_postings(&bd, err);
+  if (rc == LP_OK) lp__fts_block_totals(b);
   b->size_bytes = sizeof *b + b->n_rows * 5 + bd.n_bytes + (size_t)b->n_terms * (8 + 8) + (size_t)b->n_slots * 4 +
                   bd.n_tr * sizeof *b->occ;
   free(bd.tr);

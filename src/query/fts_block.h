@@ -36,7 +36,12 @@ typedef struct lp__fts_block {
   uint64_t *start;
   lp__fts_posting *occ;
   size_t size_bytes;
+  /* derived (lp__fts_block_totals), not saved: rows with a text, and the terms of all rows */
+  uint64_t n_non_null, total_len;
 } lp__fts_block;
+
+/* Fill b's derived totals. */
+void lp__fts_block_totals(lp__fts_block *b);
 
 /* The block of the fragment r reads, for text field f (utf8/large_utf8), from the session cache, else
  * (use_saved) from its saved file, else tokenised now with tk (whose settings `sig` names, for the cache
@@ -55,6 +60,8 @@ lp_status lp__fts_block_get(lp_table *t, lp__frag_reader *r, const lp__field *f,
 #define LP__FTS_CONFIG_PREFIX "lancepool.fts."
 #define LP__FTS_NAME_MAX 128
 
+/* The checksum a saved block ends with, over its first n bytes. */
+uint64_t lp__fts_block_checksum(const uint8_t *p, size_t n);
 lp_status lp__fts_block_encode(const lp__fts_block *b, uint8_t **out, size_t *out_len, lp_error *err);
 /* Checks every count, range and ordering the search relies on: LP_ECORRUPT otherwise. */
 lp_status lp__fts_block_decode(const uint8_t *bytes, size_t n, lp__fts_block **out, lp_error *err);

@@ -120,7 +120,7 @@ lp_status lp__fts_config_parse(const char *value, char *name, size_t name_cap, l
 
 /* FNV-1a over 8-byte words (then the tail bytes): catches torn and truncated files, not tampering; a word
  * at a time so that checking a large block costs little next to reading it. */
-static uint64_t checksum(const uint8_t *p, size_t n) {
+uint64_t lp__fts_block_checksum(const uint8_t *p, size_t n) {
   uint64_t h = 1469598103934665603ull;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -181,7 +181,7 @@ lp_status lp__fts_block_encode(const lp__fts_block *b, uint8_t **out, size_t *ou
   w = put(w, b->start, l.start);
   w = put(w, b->occ, l.occ);
   w = put(w, b->bytes, l.bytes);
-  uint64_t sum = checksum(f, (size_t)(w - f));
+  uint64_t sum = lp__fts_block_checksum(f, (size_t)(w - f));
   put(w, &sum, 8);
   *out = f;
   *out_len = (size_t)l.total;
@@ -238,7 +238,7 @@ lp_status lp__fts_block_decode(const uint8_t *bytes, size_t n, lp__fts_block **o
     return lp_error_set(err, LP_ECORRUPT, "fts: saved block: impossible counts (rows %" PRIu64 ", terms %" PRIu32 ", slots %" PRIu32 ")",
                         n_rows, n_terms, n_slots);
   memcpy(&sum, bytes + n - 8, 8);
-  if (sum != checksum(bytes, n - 8)) return lp_error_set(err, LP_ECORRUPT, "fts: saved block: checksum mismatch");
+  if (sum != lp__fts_block_checksum(bytes, n - 8)) return lp_error_set(err, LP_ECORRUPT, "fts: saved block: checksum mismatch");
   lp__fts_block *b = calloc(1, sizeof *b);
   if (b == NULL) return lp_error_set(err, LP_ENOMEM, "fts: out of memory loading a block");
   atomic_init(&b->refs, 1);
@@ -265,6 +265,7 @@ lp_status lp__fts_block_decode(const uint8_t *bytes, size_t n, lp__fts_block **o
     return lp_error_set(err, LP_ECORRUPT, "fts: saved block: %s", why);
   }
   b->size_bytes = sizeof *b + (size_t)(l.total - HEADER_BYTES);
+  lp__fts_block_totals(b);
   *out = b;
   return LP_OK;
 }

@@ -41,7 +41,6 @@ typedef struct fts_index {
   bool found;
   bool own;                /* lancepool's own index (create-index), or the defaults on a column without any
                               index: every row is indexed, statistics are today's, saved blocks are used */
-  uint64_t version;        /* the table version the index was built on (its newest segment's) */
   lp__fts_params params;
   roaring_bitmap_t *frags; /* fragments the index covers (union of its segments) */
 } fts_index;
@@ -109,7 +108,6 @@ static lp_status find_index(const lp__manifest *m, int32_t field_id, fts_index *
       if (rc == LP_OK) rc = lp__fts_params_from_details(im->index_details->value.data, im->index_details->value.len, &ix->params, err);
     }
     if (rc == LP_OK) rc = add_fragments(ix, &im->fragment_bitmap, err);
-    if (im->dataset_version > ix->version) ix->version = im->dataset_version;
   }
   lance__table__index_section__free_unpacked(sec, NULL);
   return rc;
@@ -122,7 +120,6 @@ static lp_status whole_table_index(const lp__manifest *m, const lp__fts_params *
   for (size_t i = 0; i < m->n_fragments; i++)
     if (m->fragments[i].id <= UINT32_MAX) roaring_bitmap_add(ix->frags, (uint32_t)m->fragments[i].id);
   ix->found = ix->own = true;
-  ix->version = m->version;
   ix->params = *p;
   return LP_OK;
 }
@@ -408,11 +405,19 @@ static void gather_stats(frag_ctx *fcs, size_t n_frags, bool indexed, const uint
     frag_ctx *fc = &fcs[i];
     if (fc->b == NULL || fc->indexed != indexed) continue;
     const lp__fts_block *b = fc->b;
-    for (uint64_t r = 0; r < b->n_rows; r++) {
-      uint64_t pos;
-      if ((indexed && b->is_null[r]) || !(indexed ? row_live(fc, r) : live_pos(fc, r, sel, &pos))) continue;
-      st->n_docs += 1;
-      st->total_len += b->doc_len[r];
+    if (indexed && fc->deleted_at_index == NULL) { /* every row counts: the block's totals */
+      st->n_docs += (double)b->n_non_null;
+      st->total_len += (double)b->total_len;
+    } else if (!indexed && sel == NULL && fc->fr.deleted == NULL) {
+      st->n_docs += (double)b->n_rows; /* null texts count too (see above) */
+      st->total_len += (double)b->total_len;
+    } else {
+      for (uint64_t r = 0; r < b->n_rows; r++) {
+        uint64_t pos;
+        if ((indexed && b->is_null[r]) || !(indexed ? row_live(fc, r) : live_pos(fc, r, sel, &pos))) continue;
+        st->n_docs += 1;
+        st->total_len += b->doc_len[r];
+      }
     }
     for (size_t k = 0; k < q->n; k++) {
       int64_t id = lp__fts_block_find(b, q->t[k].text, q->t[k].len);
@@ -537,6 +542,31 @@ static int cmp_hits(const void *x, const void *y) {
   const lp__topk_item *a = x, *b = y;
   if (a->dist != b->dist) return a->dist > b->dist ? -1 : 1; /* score descending */
   return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Move the k best hits (cmp_hits order, a total order) to the front, in any order: quickselect, so a
+ * query matching many rows does not sort them all. */
+static void select_best(lp__topk_item *h, size_t n, size_t k) {
+  size_t lo = 0, hi = n; /* the k-th best lies in [lo, hi) */
+  while (hi - lo > 1) {
+    lp__topk_item pivot = h[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi - 1;
+    while (i <= j) { /* Hoare partition around the pivot */
+      while (cmp_hits(&h[i], &pivot) < 0) i++;
+      while (cmp_hits(&h[j], &pivot) > 0) j--;
+      if (i <= j) {
+        lp__topk_item x = h[i];
+        h[i] = h[j];
+        h[j] = x;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j + 1;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 static void params_signature(const lp__fts_params *p, char *out, size_t cap) {
@@ -742,6 +772,10 @@ lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, con
   query *flat = o->fuzziness != 0 ? &q_flat : &q;
   if (rc == LP_OK && q.n > 0) rc = map_terms(fcs, n_frags, &q, flat, err);
   if (rc == LP_OK && q.n > 0) rc = score_all(fcs, n_frags, &q, flat, o, sel, &hs, err);
+  if (rc == LP_OK && hs.n > (size_t)o->k) {
+    select_best(hs.h, hs.n, (size_t)o->k);
+    hs.n = (size_t)o->k;
+  }
   if (rc == LP_OK && hs.n > 1) qsort(hs.h, hs.n, sizeof *hs.h, cmp_hits);
   for (size_t i = 0; fcs && i < n_frags; i++) {
     lp__fts_block_unref(fcs[i].b);
