@@ -9,7 +9,9 @@
  * - first query after reopening (lancepool: a new session, so the saved blocks are loaded from disk);
  * - time until an appended row is found: append one row with a new word, then search until it is found
  *   (median of 5).
- * lancepool runs with a session (the blocks stay in its cache between queries), one thread.
+ * lancepool runs with a session (the blocks stay in its cache between queries); the text search uses one
+ * thread, the vector leg of hybrid search its default (one per core). The append is not fsynced (LanceDB
+ * does not fsync). The peer runs with LANCE_CPU_THREADS=8 (see run_peer).
  * Usage: fts_bench [--no-peer] [WORK_DIR [QUERIES [ROWS]]]   (env LP_NODE_DIR or the source tree's
  * node_modules; --no-peer reuses the tables and queries of an earlier run and skips LanceDB, for profiling) */
 #include <inttypes.h>
@@ -123,7 +125,7 @@ static lp_status hybrid_search(lp_table *t, const query *q, lp_error *err) {
   o.vector.vector = q->vec;
   o.vector.dim = 32;
   o.vector.column = "vec";
-  o.vector.n_threads = 1;
+  o.vector.n_threads = 0; /* its default: one per core, as LanceDB's vector leg */
   o.text.query = q->text;
   o.text.column = "body";
   o.columns = cols;
@@ -176,6 +178,7 @@ static lp_status append_visible_ms(const char *dbdir, lp_db *db, lp_session *ses
   if (rc == LP_OK) rc = lp__batches_stream(&s, b, 1, &st, err);
   lp_write_options wo;
   lp_write_options_init(&wo);
+  wo.durable = false; /* LanceDB does not fsync its commits either */
   uint64_t v = 0;
   double t0 = now_s();
   if (rc == LP_OK) rc = lp_db_add(db, "fts_lp", &st, &wo, &v, err);

@@ -119,7 +119,8 @@ static lp_status create(lp_db *db, const char *table, lp_index_options *o, char 
 
 static int count_saved(void) {
   char p[4200];
-  snprintf(p, sizeof p, "%s/t.lance/_lancepool/fts", dir);
+  int w = snprintf(p, sizeof p, "%s/t.lance/_lancepool/fts", dir);
+  CHECK(w > 0 && (size_t)w < sizeof p);
   DIR *d = opendir(p);
   if (d == NULL) return 0;
   int n = 0;
@@ -131,12 +132,14 @@ static int count_saved(void) {
 /* Flip one byte in the middle of every saved block; return the path of the last. */
 static void damage_saved(char *last, size_t cap) {
   char p[4200];
-  snprintf(p, sizeof p, "%s/t.lance/_lancepool/fts", dir);
+  int pw = snprintf(p, sizeof p, "%s/t.lance/_lancepool/fts", dir);
+  CHECK(pw > 0 && (size_t)pw < sizeof p);
   DIR *d = opendir(p);
   CHECK(d != NULL);
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (strstr(e->d_name, ".blk") == NULL) continue;
-    snprintf(last, cap, "%s/%s", p, e->d_name);
+    int w = snprintf(last, cap, "%s/%s", p, e->d_name);
+    CHECK(w > 0 && (size_t)w < cap);
     FILE *f = fopen(last, "r+b");
     CHECK(f != NULL);
     fseek(f, 0, SEEK_END);
@@ -195,9 +198,11 @@ static void refusals(lp_db *db) {
 int main(void) {
   const char *tmp = getenv("LP_TEST_TMP");
   CHECK(tmp != NULL);
-  snprintf(dir, sizeof dir, "%s/fts_index", tmp);
+  int w = snprintf(dir, sizeof dir, "%s/fts_index", tmp);
+  CHECK(w > 0 && (size_t)w < sizeof dir);
   char cmd[9000];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+  w = snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+  CHECK(w > 0 && (size_t)w < sizeof cmd);
   CHECK_EQ(system(cmd), 0);
   lp_error err = {0};
   lp_db *db = NULL;
