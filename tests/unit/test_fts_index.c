@@ -195,6 +195,51 @@ static void refusals(lp_db *db) {
   CHECK_EQ(create(db, "nosuch", &o, name, &v, &err), LP_ENOTFOUND);
 }
 
+/* A 4 MiB document (600,000 words) beside short ones: indexed, saved, loaded and found. */
+static void huge_document(lp_db *db) {
+  lp_error err = {0};
+  lp__schema s;
+  CHECK_OK(lp__wschema_parse_spec("id:int64 not null, body:utf8", &s, &err), &err);
+  size_t cap = (size_t)4 << 20, len = 0;
+  char *big = malloc(cap + 64);
+  CHECK(big != NULL);
+  for (int w = 0; len + 16 < cap; w++) len += (size_t)snprintf(big + len, cap + 64 - len, "%s ", WORDS[w % 16]);
+  memcpy(big + len, "needle", 7);
+  json_t *rows[3] = {json_pack("{s:i, s:s}", "id", 0, "body", "a short text about a fox"),
+                     json_pack("{s:i, s:s}", "id", 1, "body", big), json_pack("{s:i, s:s}", "id", 2, "body", "needle")};
+  free(big);
+  size_t lines[3] = {1, 2, 3};
+  struct ArrowArray *b = calloc(1, sizeof *b);
+  CHECK_OK(lp__json_rows_to_batch(&s, rows, lines, 3, b, &err), &err);
+  for (int k = 0; k < 3; k++) json_decref(rows[k]);
+  struct ArrowArrayStream st;
+  CHECK_OK(lp__batches_stream(&s, b, 1, &st, &err), &err);
+  struct ArrowSchema as;
+  CHECK_OK(lp__wschema_to_arrow(&s, &as, &err), &err);
+  lp_write_options o;
+  lp_write_options_init(&o);
+  o.durable = false;
+  uint64_t v = 0;
+  CHECK_OK(lp_db_create_table(db, "h", &as, &st, false, &o, &v, &err), &err);
+  as.release(&as);
+  lp__wschema_reset(&s);
+  lp_index_options io;
+  lp_index_options_init(&io);
+  io.column = "body";
+  io.type = "fts";
+  char name[64];
+  CHECK_OK(create(db, "h", &io, name, &v, &err), &err);
+  answer a;
+  uint64_t before = tokenised();
+  CHECK_OK(search("h", "needle", false, &a, &err), &err);
+  CHECK_EQ(tokenised() - before, 0);
+  CHECK_EQ(a.n, 2);
+  CHECK_EQ(a.id[0], 2); /* the short document scores higher */
+  CHECK_EQ(a.id[1], 1);
+  CHECK_OK(search("h", "fox", false, &a, &err), &err);
+  CHECK_EQ(a.n, 2);
+}
+
 int main(void) {
   const char *tmp = getenv("LP_TEST_TMP");
   CHECK(tmp != NULL);
@@ -275,6 +320,7 @@ int main(void) {
   CHECK_GT(v2, v);
   CHECK_OK(search("t", "quick dog", true, &a, &err), &err);
   CHECK_GT(a.n, 0);
+  huge_document(db);
   lp_db_close(db);
   printf("test_fts_index: passed\n");
   return 0;
