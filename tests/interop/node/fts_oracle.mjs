@@ -203,8 +203,8 @@ async function lancedbAnswer(c) {
   else if (c.operator || c.fuzziness) fts = new lancedb.MatchQuery(c.text, column, { operator: c.operator === "and" ? lancedb.Operator.And : lancedb.Operator.Or, fuzziness: c.fuzziness ?? 0 });
   let q = c.vector ? t.query().nearestTo(c.vector).fullTextSearch(fts) : t.query().fullTextSearch(fts, { columns: c.column ? [c.column] : undefined });
   if (c.where) q = q.where(c.where);
-  q = q.limit(c.k ?? 10).select(["id"]);
-  const rows = await q.toArray();
+  q = q.limit((c.k ?? 10) + (c.overfetch ? 20 : 0)).select(["id"]);
+  const rows = (await q.toArray()).slice(0, c.k ?? 10);
   const key = c.vector ? "_relevance_score" : "_score";
   return rows.map((r) => [r.id, r[key]]);
 }
@@ -285,7 +285,10 @@ await docs.optimize();
 // score 2.2849, missing from a top 10 that a new connection returns, and lancepool too)
 const fresh = await lancedb.connect(dir);
 tables.docs = await fresh.openTable("docs");
-const docsAfter = cases.filter((c) => c.table === "docs" && !c.version && !c.error).slice(0, 24);
+// overfetch: after optimize() LanceDB's top 10 sometimes (not on every run) leaves out rows scoring above
+// its 10th (for "run": rows 258 and 45 at 2.2849, its 10th row 103 at 2.1308) and returns them with a
+// larger limit; so LanceDB is asked for k + 20 rows and its first k are compared.
+const docsAfter = cases.filter((c) => c.table === "docs" && !c.version && !c.error).slice(0, 24).map((c) => ({ ...c, overfetch: true }));
 await runCases(docsAfter, "after LanceDB optimize: ");
 for (const name of Object.keys(OWN)) {
   const own = await fresh.openTable(name);
