@@ -232,7 +232,8 @@ typedef enum lp_fts_operator { LP_FTS_OR = 0, LP_FTS_AND = 1 } lp_fts_operator;
 
 typedef struct lp_text_search_options {
   const char *query;          /* the text to search for (borrowed for the call) */
-  const char *column;         /* text column; NULL = the only column with a full-text index */
+  const char *column;         /* text column; NULL = the only column with a full-text index (or else the
+                                 only string column) */
   int64_t k;                  /* results wanted; must be > 0; default 10 */
   const char *where;          /* SQL-subset pre-filter, NULL = none */
   const char *const *columns; /* columns to return, in this order; NULL = all, schema order */
@@ -249,9 +250,12 @@ LP_API void lp_text_search_options_init(lp_text_search_options *opts);
 /* Run one BM25 search. On LP_OK *out_array is a struct array with one row per result, best first (score
  * descending, ties by row position), holding the projected columns and then `_score` (float32); the
  * caller owns it and *out_schema. A query with no searchable terms (empty, only stop words) gives no
- * rows, as in LanceDB. LP_EINVAL for: no query, k <= 0, a column that is not utf8/large_utf8 or has no
- * full-text index (LanceDB refuses to search without one), a phrase query on an index without positions,
- * a bad filter; LP_EUNSUPPORTED for tokenizer settings lancepool does not implement. */
+ * rows, as in LanceDB. The column's index: LanceDB's full-text index, else lancepool's own
+ * (lp_db_create_index), else none: then LanceDB's default settings over every row (LanceDB itself refuses
+ * to search a column without an index). LP_EINVAL for: no query, k <= 0, a column that is not
+ * utf8/large_utf8, no column named when the table has several string columns and no index, a phrase
+ * query on an index without positions, a bad filter; LP_EUNSUPPORTED for tokenizer settings lancepool
+ * does not implement. */
 LP_API LP_MUST_CHECK lp_status lp_table_text_search(lp_table *t, const lp_text_search_options *opts,
                                                     struct ArrowArray *out_array, struct ArrowSchema *out_schema,
                                                     lp_error *err);
@@ -426,6 +430,38 @@ LP_API LP_MUST_CHECK lp_status lp_db_upsert(lp_db *db, const char *name, const c
  * in progress are safe). *out_versions / *out_files (may be NULL) count what was removed. */
 LP_API LP_MUST_CHECK lp_status lp_db_cleanup(lp_db *db, const char *name, uint64_t older_than_seconds,
                                              uint64_t *out_versions, uint64_t *out_files, lp_error *err);
+
+/* Index creation. `type` names the index kind; only "fts" (a full-text index) is built by lancepool so
+ * far: "ivf_pq", "ivf_flat", "ivf_sq", "ivf_hnsw_sq", "btree" and "bitmap" are refused with LP_EUNSUPPORTED,
+ * anything else with LP_EINVAL.
+ *
+ * The full-text index is lancepool's own (README, "Full-text search"): its settings are committed as a
+ * table config entry (an UpdateConfig version, which LanceDB keeps and ignores), and each fragment's
+ * tokenised text is saved under <table>/_lancepool/fts/, so lp_table_text_search does not tokenise saved
+ * fragments again after a reopen; fragments added later are tokenised on first search. LanceDB does not
+ * see or use it. A column that has LanceDB's own full-text index is refused (LP_EEXIST). */
+typedef struct lp_index_options {
+  const char *column;          /* required */
+  const char *type;            /* required: "fts", ... */
+  const char *name;            /* NULL = "<column>_idx", LanceDB's default */
+  bool replace;                /* replace an index of the same column (else LP_EEXIST) */
+  /* fts: LanceDB 0.31.0's Index.fts() defaults, set by lp_index_options_init */
+  const char *base_tokenizer;  /* "simple" (default), "whitespace", "raw", "ngram" */
+  const char *language;        /* stemming and stop words: "English" (default), ... */
+  bool with_position;          /* keep positions: phrase queries need them (default false) */
+  uint32_t max_token_length;   /* drop longer tokens; default 40, 0 = no limit */
+  bool lower_case, stem, remove_stop_words, ascii_folding; /* default true */
+  uint32_t min_ngram_length, max_ngram_length; /* ngram tokenizer: default 3, 3 */
+  bool prefix_only;            /* ngram tokenizer: only prefixes (default false) */
+} lp_index_options;
+
+LP_API void lp_index_options_init(lp_index_options *o);
+
+/* Build an index on table `name`'s latest version and commit it. *out_version = the new version;
+ * out_name (cap bytes, may be NULL) receives the index's name. opts (the write options) may be NULL. */
+LP_API LP_MUST_CHECK lp_status lp_db_create_index(lp_db *db, const char *name, const lp_index_options *index,
+                                                  const lp_write_options *opts, char *out_name, size_t out_name_cap,
+                                                  uint64_t *out_version, lp_error *err);
 
 /* Remove table `name` and all its files. LP_ENOTFOUND when it does not exist. */
 LP_API LP_MUST_CHECK lp_status lp_db_drop_table(lp_db *db, const char *name, lp_error *err);

@@ -108,5 +108,6 @@ int lp__cli_versions(int argc, char **argv);
 int lp__cli_indices(int argc, char **argv);
 int lp__cli_dump(int argc, char **argv);
 int lp__cli_search(int argc, char **argv);
+int lp__cli_create_index(int argc, char **argv);
 
 #endif

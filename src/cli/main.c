@@ -24,6 +24,7 @@ static const command commands[] = {
     {"indices", lp__cli_indices, INDICES_USAGE, "LanceDB's indexes: name, type, columns, indexed and unindexed rows"},
     {"search", lp__cli_search, SEARCH_USAGE, "nearest rows to a vector, BM25 text search or both fused, as JSON Lines"},
     {"create", lp__cli_create, CREATE_USAGE, "create a table"},
+    {"create-index", lp__cli_create_index, CREATE_INDEX_USAGE, "build an index (fts), print its name and the new version"},
     {"add", lp__cli_add, ADD_USAGE, "append rows, print the new version"},
     {"delete", lp__cli_delete, DELETE_USAGE, "delete rows, print count and new version"},
     {"upsert", lp__cli_upsert, UPSERT_USAGE, "replace matching rows, insert the rest"},

@@ -12,6 +12,11 @@
 #define CLEANUP_USAGE "lancepool cleanup DB TABLE --older-than SECONDS"
 #define COMPACT_USAGE "lancepool compact DB TABLE [--max-rows-per-file N] [--no-fsync]"
 #define COUNT_USAGE "lancepool count DB TABLE [--version N|--tag NAME] [--where PRED]"
+#define CREATE_INDEX_USAGE                                                                             \
+  "lancepool create-index DB TABLE --column COL --type fts [--name NAME] [--replace]"                \
+  " [--with-position] [--base-tokenizer simple|whitespace|raw|ngram] [--language L] [--[no-]stem]"   \
+  " [--[no-]remove-stop-words] [--[no-]ascii-folding] [--[no-]lower-case] [--max-token-length N]"    \
+  " [--min-ngram-length N] [--max-ngram-length N] [--prefix-only]"
 #define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1] [--no-fsync]"
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 #define DROP_USAGE "lancepool drop DB TABLE"

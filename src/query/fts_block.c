@@ -1,13 +1,21 @@
 /* Per-fragment inverted index for full-text search (see fts_block.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "format/arrow_util.h"
+#include "io/io.h"
 #include "query/fts_block.h"
 #include "table/cache.h"
 #include "table/session.h"
+
+atomic_uint_fast64_t lp__fts_blocks_tokenised;
 
 typedef struct triple {
   uint32_t term, row, pos;
@@ -162,6 +170,14 @@ static lp_status tokenize_rows(builder *bd, const struct ArrowArray *a, bool wid
   return rc;
 }
 
+void lp__fts_block_totals(lp__fts_block *b) {
+  b->n_non_null = b->total_len = 0;
+  for (uint64_t r = 0; r < b->n_rows; r++) {
+    b->n_non_null += !b->is_null[r];
+    b->total_len += b->doc_len[r];
+  }
+}
+
 void lp__fts_block_unref(lp__fts_block *b) {
   if (b == NULL || atomic_fetch_sub(&b->refs, 1) != 1) return;
   free(b->doc_len);
@@ -202,8 +218,10 @@ static lp_status build(lp_table *t, lp__frag_reader *r, const lp__field *f, lp__
   if (rc == LP_OK && a.length > 0 && (a.n_buffers < 3 || a.buffers[1] == NULL))
     rc = lp_error_set(err, LP_ECORRUPT, "table %s: text column %s decoded without offsets", t->name, f->name);
   if (rc == LP_OK) rc = grow_slots(b, err);
+  if (rc == LP_OK) atomic_fetch_add(&lp__fts_blocks_tokenised, 1);
   if (rc == LP_OK) rc = tokenize_rows(&bd, &a, f->type == LP__TYPE_LARGE_UTF8, tk, err);
   if (rc == LP_OK) rc = sort_postings(&bd, err);
+  if (rc == LP_OK) lp__fts_block_totals(b);
   b->size_bytes = sizeof *b + b->n_rows * 5 + bd.n_bytes + (size_t)b->n_terms * (8 + 8) + (size_t)b->n_slots * 4 +
                   bd.n_tr * sizeof *b->occ;
   free(bd.tr);
@@ -212,24 +230,93 @@ static lp_status build(lp_table *t, lp__frag_reader *r, const lp__field *f, lp__
   return rc;
 }
 
+/* The data file holding field f in the fragment, or NULL. */
+static const lp__data_file *file_of(const lp__fragment *frag, const lp__field *f) {
+  const lp__data_file *found = NULL;
+  for (size_t i = 0; i < frag->n_files; i++)
+    for (size_t j = 0; j < frag->files[i].n_fields; j++)
+      if (frag->files[i].fields[j] == f->id) found = &frag->files[i];
+  return found;
+}
+
+/* The saved block's path (local tables only): false when there is none to have. */
+static bool saved_path(const lp_table *t, const lp__fragment *frag, const lp__field *f, const char *sig, char *out,
+                       size_t cap) {
+  const lp__data_file *df = file_of(frag, f);
+  if (df == NULL || lp__db_is_store(t->db)) return false;
+  const char *base = strrchr(df->path, '/');
+  base = base ? base + 1 : df->path;
+  int w = snprintf(out, cap, "%s/_lancepool/fts/%s.%d.%016" PRIx64 ".blk", t->dir, base, (int)f->id,
+                   hash_bytes(sig, strlen(sig)));
+  return w > 0 && (size_t)w < cap;
+}
+
+/* The saved block, or NULL when there is none or it does not load (then it is built again). */
+static lp__fts_block *load_saved(const lp_table *t, const lp__fragment *frag, const lp__field *f, const char *sig) {
+  char path[4400];
+  if (!saved_path(t, frag, f, sig, path, sizeof path)) return NULL;
+  uint8_t *bytes = NULL;
+  size_t n = 0;
+  lp__fts_block *b = NULL;
+  if (lp__read_file(path, SIZE_MAX, &bytes, &n, NULL) == LP_OK && lp__fts_block_decode(bytes, n, &b, NULL) == LP_OK &&
+      b->n_rows != frag->physical_rows) {
+    lp__fts_block_unref(b);
+    b = NULL;
+  }
+  free(bytes);
+  return b;
+}
+
+/* Write a file whole under a temporary name and rename it over path, so readers see all of it or none. Not
+ * fsynced: a lost block is only built again. */
+static lp_status write_replace(const char *dir, const char *path, const uint8_t *bytes, size_t n, lp_error *err) {
+  char tmp[4400];
+  int w = snprintf(tmp, sizeof tmp, "%s/.tmpXXXXXX", dir);
+  if (w < 0 || (size_t)w >= sizeof tmp) return lp_error_set(err, LP_EINVAL, "fts: table path too long");
+  int fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) return lp_error_set_errno(err, LP_EIO, errno, "%s: cannot create a file", dir);
+  lp_status rc = LP_OK;
+  if (fchmod(fd, 0644) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot set its mode", tmp);
+  if (rc == LP_OK) rc = lp__write_all(fd, bytes, n, tmp, err);
+  if (close(fd) != 0 && rc == LP_OK) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot close", tmp);
+  if (rc == LP_OK && rename(tmp, path) != 0) rc = lp_error_set_errno(err, LP_EIO, errno, "%s: cannot rename", path);
+  if (rc != LP_OK) unlink(tmp);
+  return rc;
+}
+
+lp_status lp__fts_block_save(lp_table *t, const lp__fragment *frag, const lp__field *f, const char *sig,
+                             const lp__fts_block *b, lp_error *err) {
+  char path[4400], dir[4400];
+  if (!saved_path(t, frag, f, sig, path, sizeof path)) return LP_OK;
+  int w = snprintf(dir, sizeof dir, "%s/_lancepool/fts", t->dir);
+  if (w < 0 || (size_t)w >= sizeof dir) return lp_error_set(err, LP_EINVAL, "fts: table path too long");
+  uint8_t *bytes = NULL;
+  size_t n = 0;
+  LP_TRY(lp__fts_block_encode(b, &bytes, &n, err));
+  lp_status rc = lp__mkdir_p(dir, err);
+  if (rc == LP_OK) rc = write_replace(dir, path, bytes, n, err);
+  free(bytes);
+  return rc;
+}
+
 lp_status lp__fts_block_get(lp_table *t, lp__frag_reader *r, const lp__field *f, lp__fts_tokenizer *tk,
-                            const char *sig, lp__fts_block **out, lp_error *err) {
+                            const char *sig, bool use_saved, lp__fts_block **out, lp_error *err) {
   lp__cache *cache = t->db->session ? lp__session_vector_cache(t->db->session) : NULL;
   char key[4400];
   key[0] = '\0';
   const lp__fragment *frag = r->frag;
-  for (size_t i = 0; i < frag->n_files; i++)
-    for (size_t j = 0; j < frag->files[i].n_fields; j++)
-      if (frag->files[i].fields[j] == f->id)
-        snprintf(key, sizeof key, "T|%s/data/%s|%d|%s", t->dir, frag->files[i].path, (int)f->id, sig);
+  const lp__data_file *df = file_of(frag, f);
+  if (df) snprintf(key, sizeof key, "T|%s/data/%s|%d|%s", t->dir, df->path, (int)f->id, sig);
   if (cache && key[0] && (*out = lp__cache_get(cache, key)) != NULL) return LP_OK;
-  lp__fts_block *b = calloc(1, sizeof *b);
-  if (b == NULL) return lp_error_set(err, LP_ENOMEM, "fts: out of memory");
-  atomic_init(&b->refs, 1);
-  lp_status rc = build(t, r, f, tk, b, err);
-  if (rc != LP_OK) {
-    lp__fts_block_unref(b);
-    return rc;
+  lp__fts_block *b = use_saved ? load_saved(t, frag, f, sig) : NULL;
+  if (b == NULL) {
+    if ((b = calloc(1, sizeof *b)) == NULL) return lp_error_set(err, LP_ENOMEM, "fts: out of memory");
+    atomic_init(&b->refs, 1);
+    lp_status rc = build(t, r, f, tk, b, err);
+    if (rc != LP_OK) {
+      lp__fts_block_unref(b);
+      return rc;
+    }
   }
   if (cache && key[0]) lp__cache_put(cache, key, b, b->size_bytes, &BLOCK_OPS);
   *out = b;

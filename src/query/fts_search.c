@@ -39,7 +39,8 @@ void lp_text_search_options_init(lp_text_search_options *o) {
 
 typedef struct fts_index {
   bool found;
-  uint64_t version;        /* the table version the index was built on (its newest segment's) */
+  bool own;                /* lancepool's own index (create-index), or the defaults on a column without any
+                              index: every row is indexed, statistics are today's, saved blocks are used */
   lp__fts_params params;
   roaring_bitmap_t *frags; /* fragments the index covers (union of its segments) */
 } fts_index;
@@ -91,7 +92,7 @@ static lp_status add_fragments(fts_index *ix, const ProtobufCBinaryData *bm, lp_
   return LP_OK;
 }
 
-/* Find the full-text index of field_id in the manifest's index section. */
+/* Find LanceDB's full-text index of field_id in the manifest's index section. */
 static lp_status find_index(const lp__manifest *m, int32_t field_id, fts_index *ix, lp_error *err) {
   memset(ix, 0, sizeof *ix);
   if (m->index_section == NULL) return LP_OK;
@@ -107,10 +108,44 @@ static lp_status find_index(const lp__manifest *m, int32_t field_id, fts_index *
       if (rc == LP_OK) rc = lp__fts_params_from_details(im->index_details->value.data, im->index_details->value.len, &ix->params, err);
     }
     if (rc == LP_OK) rc = add_fragments(ix, &im->fragment_bitmap, err);
-    if (im->dataset_version > ix->version) ix->version = im->dataset_version;
   }
   lance__table__index_section__free_unpacked(sec, NULL);
   return rc;
+}
+
+/* An index over every fragment of today's version with settings p (lancepool's own, or the defaults). */
+static lp_status whole_table_index(const lp__manifest *m, const lp__fts_params *p, fts_index *ix, lp_error *err) {
+  memset(ix, 0, sizeof *ix);
+  if ((ix->frags = roaring_bitmap_create()) == NULL) return lp_error_set(err, LP_ENOMEM, "fts: out of memory");
+  for (size_t i = 0; i < m->n_fragments; i++)
+    if (m->fragments[i].id <= UINT32_MAX) roaring_bitmap_add(ix->frags, (uint32_t)m->fragments[i].id);
+  ix->found = ix->own = true;
+  ix->params = *p;
+  return LP_OK;
+}
+
+/* lancepool's own full-text index of field_id (a table config entry), if any. */
+lp_status lp__fts_own_index(const lp__manifest *m, int32_t field_id, char *name, size_t name_cap, lp__fts_params *p,
+                            bool *found, lp_error *err) {
+  char key[64];
+  lp__fts_config_key(field_id, key, sizeof key);
+  const char *v = lp__manifest_config(m, key);
+  *found = v != NULL;
+  return v ? lp__fts_config_parse(v, name, name_cap, p, err) : LP_OK;
+}
+
+/* The index searched for field f: LanceDB's when the column has one, else lancepool's own, else (when
+ * use_defaults) LanceDB's default settings over the whole table. ix->found tells. */
+static lp_status column_index(const lp__manifest *m, const lp__field *f, bool use_defaults, fts_index *ix, lp_error *err) {
+  LP_TRY(find_index(m, f->id, ix, err));
+  if (ix->found) return LP_OK;
+  char name[LP__FTS_NAME_MAX];
+  lp__fts_params p;
+  bool own = false;
+  LP_TRY(lp__fts_own_index(m, f->id, name, sizeof name, &p, &own, err));
+  if (!own && !use_defaults) return LP_OK;
+  if (!own) lp__fts_params_default(&p);
+  return whole_table_index(m, &p, ix, err);
 }
 
 static void index_reset(fts_index *ix) {
@@ -118,12 +153,12 @@ static void index_reset(fts_index *ix) {
   memset(ix, 0, sizeof *ix);
 }
 
-#define NO_INDEX_MSG "Cannot perform full text search unless an INVERTED index has been created on at least one column"
-
-/* The column to search: the named one, else the only one with a full-text index. */
+/* The column to search: the named one (with LanceDB's default settings when it has no index: LanceDB
+ * itself refuses that), else the only one with a full-text index, else the only string column. */
 static lp_status resolve_column(lp_table *t, const char *name, const lp__field **out, fts_index *ix, lp_error *err) {
   const lp__schema *s = &t->m->schema;
-  size_t n_indexed = 0;
+  size_t n_indexed = 0, n_text = 0;
+  const lp__field *only_text = NULL;
   for (size_t i = 0; i < s->n_fields; i++) {
     const lp__field *f = &s->fields[i];
     if (name != NULL && strcmp(f->name, name) != 0) continue;
@@ -131,22 +166,24 @@ static lp_status resolve_column(lp_table *t, const char *name, const lp__field *
       return lp_error_set(err, LP_EINVAL, "text search: column \"%s\" of table %s is not a string column (utf8 or large_utf8)",
                           name, t->name);
     if (!is_text(f)) continue;
+    n_text++;
+    only_text = f;
     fts_index cand;
-    LP_TRY(find_index(t->m, f->id, &cand, err));
+    LP_TRY(column_index(t->m, f, name != NULL, &cand, err));
     if (!cand.found) continue;
     index_reset(ix);
     *ix = cand;
     *out = f;
     n_indexed++;
   }
-  if (name != NULL && n_indexed == 0) {
-    for (size_t i = 0; i < s->n_fields; i++)
-      if (strcmp(s->fields[i].name, name) == 0)
-        return lp_error_set(err, LP_EINVAL, "text search: column \"%s\" of table %s has no full-text index (%s)", name,
-                            t->name, NO_INDEX_MSG);
-    return lp_error_set(err, LP_EINVAL, "text search: table %s has no column \"%s\"", t->name, name);
+  if (name != NULL && n_indexed == 0) return lp_error_set(err, LP_EINVAL, "text search: table %s has no column \"%s\"", t->name, name);
+  if (n_indexed == 0 && n_text == 1) {
+    *out = only_text;
+    return column_index(t->m, only_text, true, ix, err);
   }
-  if (n_indexed == 0) return lp_error_set(err, LP_EINVAL, "text search: table %s: %s", t->name, NO_INDEX_MSG);
+  if (n_indexed == 0)
+    return lp_error_set(err, LP_EINVAL, "text search: table %s has %s; name the column to search", t->name,
+                        n_text ? "several string columns and no full-text index" : "no string column");
   if (n_indexed > 1) {
     index_reset(ix);
     return lp_error_set(err, LP_EINVAL, "text search: table %s has several full-text indexes; name the column", t->name);
@@ -368,11 +405,19 @@ static void gather_stats(frag_ctx *fcs, size_t n_frags, bool indexed, const uint
     frag_ctx *fc = &fcs[i];
     if (fc->b == NULL || fc->indexed != indexed) continue;
     const lp__fts_block *b = fc->b;
-    for (uint64_t r = 0; r < b->n_rows; r++) {
-      uint64_t pos;
-      if ((indexed && b->is_null[r]) || !(indexed ? row_live(fc, r) : live_pos(fc, r, sel, &pos))) continue;
-      st->n_docs += 1;
-      st->total_len += b->doc_len[r];
+    if (indexed && fc->deleted_at_index == NULL) { /* every row counts: the block's totals */
+      st->n_docs += (double)b->n_non_null;
+      st->total_len += (double)b->total_len;
+    } else if (!indexed && sel == NULL && fc->fr.deleted == NULL) {
+      st->n_docs += (double)b->n_rows; /* null texts count too (see above) */
+      st->total_len += (double)b->total_len;
+    } else {
+      for (uint64_t r = 0; r < b->n_rows; r++) {
+        uint64_t pos;
+        if ((indexed && b->is_null[r]) || !(indexed ? row_live(fc, r) : live_pos(fc, r, sel, &pos))) continue;
+        st->n_docs += 1;
+        st->total_len += b->doc_len[r];
+      }
     }
     for (size_t k = 0; k < q->n; k++) {
       int64_t id = lp__fts_block_find(b, q->t[k].text, q->t[k].len);
@@ -499,9 +544,54 @@ static int cmp_hits(const void *x, const void *y) {
   return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
+/* Move the k best hits (cmp_hits order, a total order) to the front, in any order: quickselect, so a
+ * query matching many rows does not sort them all. */
+static void select_best(lp__topk_item *h, size_t n, size_t k) {
+  size_t lo = 0, hi = n; /* the k-th best lies in [lo, hi) */
+  while (hi - lo > 1) {
+    lp__topk_item pivot = h[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi - 1;
+    while (i <= j) { /* Hoare partition around the pivot */
+      while (cmp_hits(&h[i], &pivot) < 0) i++;
+      while (cmp_hits(&h[j], &pivot) > 0) j--;
+      if (i <= j) {
+        lp__topk_item x = h[i];
+        h[i] = h[j];
+        h[j] = x;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j) hi = j + 1;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
 static void params_signature(const lp__fts_params *p, char *out, size_t cap) {
   snprintf(out, cap, "%d,%s,%u,%d%d%d%d,%u,%u,%d", (int)p->base, p->language, p->max_token_length, p->lower_case,
            p->stem, p->remove_stop_words, p->ascii_folding, p->min_ngram_length, p->max_ngram_length, p->prefix_only);
+}
+
+lp_status lp__fts_save_all_blocks(lp_table *t, const lp__field *f, const lp__fts_params *p, lp_error *err) {
+  char sig[128];
+  params_signature(p, sig, sizeof sig);
+  lp__fts_tokenizer *tk = NULL;
+  LP_TRY(lp__fts_tokenizer_new(p, &tk, err));
+  lp_status rc = LP_OK;
+  for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
+    lp__frag_reader fr;
+    lp__fts_block *b = NULL;
+    rc = lp__frag_reader_open(t, &t->m->fragments[i], &fr, err);
+    if (rc != LP_OK) break;
+    rc = lp__fts_block_get(t, &fr, f, tk, sig, true, &b, err);
+    if (rc == LP_OK) rc = lp__fts_block_save(t, &t->m->fragments[i], f, sig, b, err);
+    lp__fts_block_unref(b);
+    lp__frag_reader_close(&fr);
+  }
+  lp__fts_tokenizer_free(tk);
+  return rc;
 }
 
 static lp_status open_fragments(lp_table *t, const lp__field *f, const fts_index *ix, lp__fts_tokenizer *tk,
@@ -518,30 +608,68 @@ static lp_status open_fragments(lp_table *t, const lp__field *f, const fts_index
     if (live == 0) continue;
     LP_TRY(lp__frag_reader_open(t, frag, &fcs[i].fr, err));
     fcs[i].open = true;
-    LP_TRY(lp__fts_block_get(t, &fcs[i].fr, f, tk, sig, &fcs[i].b, err));
+    LP_TRY(lp__fts_block_get(t, &fcs[i].fr, f, tk, sig, ix->own, &fcs[i].b, err));
   }
   return LP_OK;
 }
 
-/* Each fragment's ids of the terms it is scored with: the index's query for indexed fragments, the flat
- * query for the others. */
-/* The deletion vectors of the indexed fragments as of the index's version (the rows its statistics
- * cover). When that version can no longer be read (cleaned up), today's deletions stand in. */
-static lp_status deletions_at_index(lp_table *t, const fts_index *ix, frag_ctx *fcs, lp_error *err) {
-  lp_table *old = NULL;
-  lp_error ignored;
-  if (ix->version == 0 || ix->version == t->m->version || lp_table_open(t->db, t->name, ix->version, &old, &ignored) != LP_OK)
-    old = NULL;
+/* The dataset version of the FTS index entry of field_id in version m that covers fragment frag_id, or 0. */
+static lp_status entry_version(const lp__manifest *m, int32_t field_id, uint64_t frag_id, uint64_t *out, lp_error *err) {
+  *out = 0;
+  if (m->index_section == NULL || frag_id > UINT32_MAX) return LP_OK;
+  Lance__Table__IndexSection *sec = lance__table__index_section__unpack(NULL, m->index_section_len, m->index_section);
+  if (sec == NULL) return lp_error_set(err, LP_ECORRUPT, "fts: the manifest's index section does not decode");
+  for (size_t i = 0; i < sec->n_indices && *out == 0; i++) {
+    const Lance__Table__IndexMetadata *im = sec->indices[i];
+    if (!is_fts_index(im, field_id)) continue;
+    roaring_bitmap_t *r = roaring_bitmap_portable_deserialize_safe((const char *)im->fragment_bitmap.data, im->fragment_bitmap.len);
+    if (r && roaring_bitmap_contains(r, (uint32_t)frag_id)) *out = im->dataset_version > 0 ? im->dataset_version : 1;
+    if (r) roaring_bitmap_free(r);
+  }
+  lance__table__index_section__free_unpacked(sec, NULL);
+  return LP_OK;
+}
+
+/* The version a fragment's rows entered LanceDB's index: the dataset version of the entry covering it,
+ * followed back while that version's own index already covered the fragment. LanceDB's optimize() merges
+ * new rows into a new index entry (read version v) but keeps the older rows' statistics as they were when
+ * they were first indexed (a row deleted since still counts), as its scores show. Old versions cleaned up
+ * end the walk. */
+static uint64_t first_indexed_version(lp_table *t, int32_t field_id, uint64_t frag_id, uint64_t dv) {
+  for (int depth = 0; depth < 64; depth++) {
+    lp_table *old = NULL;
+    lp_error ignored;
+    uint64_t prev = 0;
+    if (dv >= t->m->version || lp_table_open(t->db, t->name, dv, &old, &ignored) != LP_OK) return dv;
+    if (entry_version(old->m, field_id, frag_id, &prev, &ignored) != LP_OK) prev = 0;
+    lp_table_close(old);
+    if (prev == 0 || prev >= dv) return dv;
+    dv = prev;
+  }
+  return dv;
+}
+
+/* The deletion vectors of the indexed fragments as of the version each entered the index (the rows its
+ * statistics cover). When that version can no longer be read (cleaned up), or the fragment did not exist
+ * then (ids rewritten by a compaction), today's deletions stand in. */
+static lp_status deletions_at_index(lp_table *t, const lp__field *f, const fts_index *ix, frag_ctx *fcs, lp_error *err) {
   lp_status rc = LP_OK;
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
     if (!fcs[i].indexed || fcs[i].b == NULL) continue;
+    const lp__fragment *now = &t->m->fragments[i];
+    uint64_t dv = 0;
+    if (!ix->own) rc = entry_version(t->m, f->id, now->id, &dv, err);
+    if (rc == LP_OK && dv > 0) dv = first_indexed_version(t, f->id, now->id, dv);
+    lp_table *old = NULL;
+    lp_error ignored;
+    if (dv == 0 || dv >= t->m->version || lp_table_open(t->db, t->name, dv, &old, &ignored) != LP_OK) old = NULL;
     const lp__fragment *then = NULL;
     for (size_t j = 0; old && j < old->m->n_fragments; j++)
-      if (old->m->fragments[j].id == t->m->fragments[i].id) then = &old->m->fragments[j];
-    if (old == NULL || then == NULL) fcs[i].deleted_at_index = fcs[i].fr.deleted ? lp__deletion_vec_ref(fcs[i].fr.deleted) : NULL;
+      if (old->m->fragments[j].id == now->id) then = &old->m->fragments[j];
+    if (then == NULL) fcs[i].deleted_at_index = fcs[i].fr.deleted ? lp__deletion_vec_ref(fcs[i].fr.deleted) : NULL;
     else if (then->has_deletion) rc = lp__table_deletions(old, then, &fcs[i].deleted_at_index, err);
+    lp_table_close(old);
   }
-  lp_table_close(old);
   return rc;
 }
 
@@ -624,7 +752,7 @@ lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, con
   /* LanceDB's flat search of unindexed rows does not expand fuzzy terms: it looks for the exact ones. */
   if (rc == LP_OK && o->fuzziness != 0) rc = query_terms(tk, o->query, false, &q_flat, err);
   if (rc == LP_OK && q.n > 0) rc = open_fragments(t, f, &ix, tk, fcs, err);
-  if (rc == LP_OK && q.n > 0) rc = deletions_at_index(t, &ix, fcs, err);
+  if (rc == LP_OK && q.n > 0) rc = deletions_at_index(t, f, &ix, fcs, err);
   if (rc == LP_OK && q.n > 0 && o->fuzziness != 0) {
     bool *indexed = calloc(n_frags + 1, sizeof *indexed);
     lp__fts_block **blocks = calloc(n_frags + 1, sizeof *blocks);
@@ -644,6 +772,10 @@ lp_status lp__text_search_hits(lp_table *t, const lp_text_search_options *o, con
   query *flat = o->fuzziness != 0 ? &q_flat : &q;
   if (rc == LP_OK && q.n > 0) rc = map_terms(fcs, n_frags, &q, flat, err);
   if (rc == LP_OK && q.n > 0) rc = score_all(fcs, n_frags, &q, flat, o, sel, &hs, err);
+  if (rc == LP_OK && hs.n > (size_t)o->k) {
+    select_best(hs.h, hs.n, (size_t)o->k);
+    hs.n = (size_t)o->k;
+  }
   if (rc == LP_OK && hs.n > 1) qsort(hs.h, hs.n, sizeof *hs.h, cmp_hits);
   for (size_t i = 0; fcs && i < n_frags; i++) {
     lp__fts_block_unref(fcs[i].b);

@@ -37,8 +37,21 @@ static void manifest_free(lp__manifest *m) {
   }
   free(m->fragments);
   free(m->index_section);
+  for (size_t i = 0; i < m->n_config; i++) {
+    free(m->config_keys[i]);
+    free(m->config_values[i]);
+  }
+  free(m->config_keys);
+  free(m->config_values);
   free(m);
 }
+
+const char *lp__manifest_config(const lp__manifest *m, const char *key) {
+  for (size_t i = 0; i < m->n_config; i++)
+    if (strcmp(m->config_keys[i], key) == 0) return m->config_values[i];
+  return NULL;
+}
+
 
 void lp__manifest_unref(lp__manifest *m) {
   if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
@@ -55,6 +68,26 @@ uint64_t lp__manifest_live_rows(const lp__manifest *m) {
 
 static lp_status oom(const char *path, lp_error *err) {
   return lp_error_set(err, LP_ENOMEM, "%s: out of memory", path);
+}
+
+#define OWN_CONFIG_PREFIX "lancepool."
+
+/* Keep the config entries that are lancepool's own. */
+static lp_status keep_own_config(const Lance__Table__Manifest *pm, const char *path, lp__manifest *m, lp_error *err) {
+  if (pm->n_config == 0) return LP_OK;
+  m->config_keys = calloc(pm->n_config, sizeof *m->config_keys);
+  m->config_values = calloc(pm->n_config, sizeof *m->config_values);
+  if (m->config_keys == NULL || m->config_values == NULL) return oom(path, err);
+  for (size_t i = 0; i < pm->n_config; i++) {
+    const char *k = pm->config[i]->key, *v = pm->config[i]->value;
+    if (k == NULL || v == NULL || strncmp(k, OWN_CONFIG_PREFIX, strlen(OWN_CONFIG_PREFIX)) != 0) continue;
+    m->config_keys[m->n_config] = strdup(k);
+    m->config_values[m->n_config] = strdup(v);
+    m->n_config++;
+    if (m->config_keys[m->n_config - 1] == NULL || m->config_values[m->n_config - 1] == NULL) return oom(path, err);
+    m->size_bytes += strlen(k) + strlen(v) + 2;
+  }
+  return LP_OK;
 }
 
 static lp_status copy_kvs(const char *key_of_each[], const ProtobufCBinaryData *val_of_each, size_t n,
@@ -285,7 +318,7 @@ static lp_status convert_manifest(const Lance__Table__Manifest *pm, const char *
   if (any_deletion && !(m->reader_flags & 1))
     return lp_error_set(err, LP_ECORRUPT, "%s: fragments have deletion files but reader flag 1 is not set", path);
   m->size_bytes = estimate_size(m);
-  return LP_OK;
+  return keep_own_config(pm, path, m, err);
 }
 
 /* Copy the [u32 len][IndexSection] section at file offset `at` (it must end before `end`). */

@@ -54,6 +54,9 @@ typedef struct lp__manifest {
   uint8_t *index_section;    /* the IndexSection message's bytes (decoded on demand, e.g. by full-text
                                 search), or NULL when the version lists no index */
   size_t index_section_len;
+  char **config_keys;        /* the table config entries whose key begins with "lancepool." (lancepool's */
+  char **config_values;      /* own settings, e.g. its full-text indexes); other entries are not kept */
+  size_t n_config;
   size_t size_bytes;         /* approximate memory held, for the cache budget */
 } lp__manifest;
 
@@ -68,6 +71,9 @@ lp_status lp__manifest_read(const char *path, lp__manifest **out, lp_error *err)
 
 lp__manifest *lp__manifest_ref(lp__manifest *m); /* thread-safe */
 void lp__manifest_unref(lp__manifest *m);        /* thread-safe; accepts NULL */
+
+/* The value of lancepool config entry `key` ("lancepool.*"), or NULL. Borrowed from m. */
+const char *lp__manifest_config(const lp__manifest *m, const char *key);
 
 /* Live rows of the table at this version: sum of physical_rows - num_deleted_rows. */
 uint64_t lp__manifest_live_rows(const lp__manifest *m);

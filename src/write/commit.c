@@ -240,6 +240,23 @@ Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance
 
 /* ---- building the manifest ---------------------------------------------------------------------- */
 
+/* m's config (shared with the base, so copied first) with entry key set to value. */
+static lp_status set_config_entry(lp__arena *a, Lance__Table__Manifest *m, const char *key, const char *value) {
+  Lance__Table__Manifest__ConfigEntry **c = lp__arena_alloc(a, (m->n_config + 1) * sizeof *c);
+  Lance__Table__Manifest__ConfigEntry *e = lp__arena_msg(a, &lance__table__manifest__config_entry__descriptor);
+  if (c == NULL || e == NULL) return LP_ENOMEM;
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_config; i++)
+    if (strcmp(m->config[i]->key, key) != 0) c[n++] = m->config[i];
+  e->key = lp__arena_strdup(a, key);
+  e->value = lp__arena_strdup(a, value);
+  if (e->key == NULL || e->value == NULL) return LP_ENOMEM;
+  c[n++] = e;
+  m->config = c;
+  m->n_config = n;
+  return LP_OK;
+}
+
 /* The Manifest message of `version`, in the plan's arena. `src` is the version whose other fields are
  * carried over (NULL on create): its message is copied shallowly, so every field this code does not set
  * -- also fields it does not know, which protobuf-c kept as unknown fields -- is written back as it was. */
@@ -259,6 +276,8 @@ static Lance__Table__Manifest *build_manifest(const lp__plan *plan, const lp__ba
     m->n_config = 0; /* an overwrite drops the table config */
     m->config = NULL;
   }
+  if (plan->config_key && set_config_entry(a, m, plan->config_key, plan->config_value) != LP_OK) goto oom;
+  has_config = m->n_config > 0;
   m->n_fragments = plan->fragments.n;
   m->fragments = (Lance__Table__DataFragment **)plan->fragments.v;
   m->version = version;
@@ -316,6 +335,7 @@ static Lance__Table__Transaction *build_transaction(const lp__plan *plan, uint64
     case LP__OP_RESTORE: t->restore = (Lance__Table__Transaction__Restore *)plan->op_msg; break;
     case LP__OP_UPDATE: t->update = (Lance__Table__Transaction__Update *)plan->op_msg; break;
     case LP__OP_PROJECT: t->project = (Lance__Table__Transaction__Project *)plan->op_msg; break;
+    case LP__OP_UPDATE_CONFIG: t->update_config = (Lance__Table__Transaction__UpdateConfig *)plan->op_msg; break;
     default: return NULL;
   }
   return t->uuid && plan->op_msg ? t : NULL;

@@ -19,7 +19,7 @@
 /* Transaction operation numbers (lance.table.Transaction oneof). */
 enum { LP__OP_APPEND = 100, LP__OP_DELETE = 101, LP__OP_OVERWRITE = 102, LP__OP_CREATE_INDEX = 103,
        LP__OP_REWRITE = 104, LP__OP_MERGE = 105, LP__OP_RESTORE = 106, LP__OP_UPDATE = 108,
-       LP__OP_PROJECT = 109 };
+       LP__OP_PROJECT = 109, LP__OP_UPDATE_CONFIG = 110 };
 
 /* One committed version as read for a commit: the manifest file, its Manifest message unpacked by
  * protobuf-c (fields this code does not know are kept as unknown fields and written back unchanged by a
@@ -62,6 +62,8 @@ typedef struct lp__plan {
                                  overwrite); else the base's is kept ("2.1" when it has none) */
   const lp__base *content;    /* non-NULL: carry fields over from this version instead of the base (restore) */
   bool keep_index;            /* copy the carried-over version's index section */
+  const char *config_key;     /* non-NULL: set this table config entry to config_value (other entries kept) */
+  const char *config_value;
   bool noop;                  /* nothing to commit: lp__commit returns the base version */
   uint32_t op;                /* LP__OP_* = the Transaction.operation case */
   ProtobufCMessage *op_msg;   /* the operation message (in arena) */
