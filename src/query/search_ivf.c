@@ -397,6 +397,29 @@ bool lp__ivf_covers(const lp__ivf *x, uint64_t frag_id) {
   return bsearch(&key, x->covered, x->n_covered, sizeof key, cmp_u32) != NULL;
 }
 
+/* The metric of the vector index on column vf, which LanceDB searches with when the query names none
+ * (whatever the index type: an index lancepool cannot search still sets the metric of the exact search). */
+lp_status lp__ivf_index_metric(lp_table *t, const lp__field *vf, lp__dist_kind *metric, bool *found, lp_error *err) {
+  *metric = LP__DIST_L2;
+  *found = false;
+  if (!t->m->has_index_section) return LP_OK;
+  lp__index_list l;
+  LP_TRY(lp__index_list_read(t->dir, t->m->version, &l, err));
+  for (size_t i = 0; i < l.n && !*found; i++) {
+    const lp__index_meta *m = &l.v[i];
+    if (!is_vector_details(m) || !has_field(m, vf->id)) continue;
+    Lance__Index__Pb__VectorIndexDetails *d =
+        lance__index__pb__vector_index_details__unpack(NULL, m->details_len, m->details);
+    if (d != NULL && d->metric_type <= 2) {
+      *metric = d->metric_type == 1 ? LP__DIST_COSINE : d->metric_type == 2 ? LP__DIST_DOT : LP__DIST_L2;
+      *found = true;
+    }
+    if (d) lance__index__pb__vector_index_details__free_unpacked(d, NULL);
+  }
+  lp__index_list_reset(&l);
+  return LP_OK;
+}
+
 lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, lp__ivf **out, const char **why,
                        lp_error *err) {
   *out = NULL;
