@@ -87,25 +87,8 @@ static void file_close(idx_file *f) {
 
 /* Global buffer `i` of the file, read whole (malloc'd). */
 static lp_status global_buffer(const idx_file *f, uint32_t i, uint8_t **out, size_t *out_len, lp_error *err) {
-  uint64_t off, len;
-  if (!lp__datafile_meta_global_buffer(f->meta, i, &off, &len))
-    return lp_error_set(err, LP_ECORRUPT, "%s: no global buffer %u", f->path, i);
-  if (len > ((uint64_t)1 << 31)) return lp_error_set(err, LP_ECORRUPT, "%s: global buffer %u is too large", f->path, i);
-  *out = malloc(len ? len : 1);
-  if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", f->path);
-  lp_status rc = LP_OK;
-  if (f->bytes) memcpy(*out, f->bytes + off, len); /* inside the file: checked when the metadata was read */
-  for (uint64_t done = f->bytes ? len : 0; rc == LP_OK && done < len;) {
-    ssize_t got = pread(f->fd, *out + done, len - done, (off_t)(off + done));
-    if (got <= 0) rc = lp_error_set_errno(err, LP_EIO, got < 0 ? errno : EIO, "%s: cannot read global buffer %u", f->path, i);
-    else done += (uint64_t)got;
-  }
-  if (rc != LP_OK) {
-    free(*out);
-    *out = NULL;
-  }
-  *out_len = len;
-  return rc;
+  lp__datafile_src src = {.fd = f->fd, .bytes = f->bytes, .path = f->path, .meta = f->meta};
+  return lp__datafile_global_buffer_read(&src, i, (size_t)1 << 31, out, out_len, err);
 }
 
 /* The schema metadata value of `key` as a NUL-terminated string, or NULL. */
