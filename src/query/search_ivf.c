@@ -21,7 +21,9 @@
 #include "io/io.h"
 #include "query/distance.h"
 #include "query/search_int.h"
+#include "table/cache.h"
 #include "table/indices.h"
+#include "table/session.h"
 #include "table/table.h"
 #include "vector_index.pb-c.h"
 
@@ -29,6 +31,7 @@
 #define MAX_DIM (1u << 16)
 
 typedef struct ivf_delta {
+  int refs;                /* atomic: the session cache and the searches using it */
   uint32_t P, dim;
   float *centroids;        /* P x dim */
   uint64_t *part_off;      /* storage rows of each partition in auxiliary.idx */
@@ -44,7 +47,7 @@ typedef struct ivf_delta {
 
 struct lp__ivf {
   lp__dist_kind metric;
-  ivf_delta *d;
+  ivf_delta **d;           /* references (shared through the session cache) */
   size_t n;
   uint32_t *covered;       /* fragment ids any delta covers, ascending, unique */
   size_t n_covered;
@@ -307,9 +310,53 @@ lp_status lp__ivf_parse_files(const uint8_t *index_idx, size_t index_len, const 
   return rc;
 }
 
+/* ---- the session's index cache: a delta's files never change (any change gets a new uuid) -------- */
+
+static void *delta_ref(void *v) {
+  __atomic_add_fetch(&((ivf_delta *)v)->refs, 1, __ATOMIC_RELAXED);
+  return v;
+}
+
+static void delta_unref(void *v) {
+  ivf_delta *d = v;
+  if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  delta_free(d);
+  free(d);
+}
+
+static const lp__cache_ops DELTA_OPS = {delta_ref, delta_unref};
+
+static size_t delta_bytes(const ivf_delta *d) {
+  size_t n = sizeof *d + (size_t)d->P * (d->dim * sizeof(float) + sizeof *d->part_off + sizeof *d->part_len);
+  n += (size_t)d->n_rows * sizeof *d->rowid;
+  if (d->pq) n += (size_t)d->n_rows * d->m + (size_t)256 * d->dim * sizeof(float);
+  else n += (size_t)d->n_rows * d->dim * sizeof(float);
+  return n;
+}
+
+/* Delta `uuid` of the table's index: from the session cache, else read from its files (and cached). */
+static lp_status get_delta(lp_table *t, const char *uuid, bool pq, uint32_t dim, ivf_delta **out, lp_error *err) {
+  char key[4400];
+  snprintf(key, sizeof key, "I|%s/_indices/%s|%d|%u", t->dir, uuid, (int)pq, dim);
+  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  *out = cache ? lp__cache_get(cache, key) : NULL;
+  if (*out) return LP_OK;
+  ivf_delta *d = calloc(1, sizeof *d);
+  if (d == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  d->refs = 1;
+  lp_status rc = load_delta_files(t, uuid, pq, dim, d, err);
+  if (rc != LP_OK) {
+    delta_unref(d);
+    return rc;
+  }
+  if (cache) lp__cache_put(cache, key, d, delta_bytes(d), &DELTA_OPS);
+  *out = d;
+  return LP_OK;
+}
+
 void lp__ivf_free(lp__ivf *x) {
   if (x == NULL) return;
-  for (size_t i = 0; i < x->n; i++) delta_free(&x->d[i]);
+  for (size_t i = 0; i < x->n; i++) delta_unref(x->d[i]);
   free(x->d);
   free(x->covered);
   free(x);
@@ -446,7 +493,8 @@ lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, l
     for (size_t i = 0; rc == LP_OK && i < l.n; i++) {
       const lp__index_meta *m = &l.v[i];
       if (strcmp(m->name, name) != 0 || !is_vector_details(m)) continue;
-      rc = load_delta_files(t, m->uuid, any_pq, (uint32_t)vf->list_size, &x->d[x->n++], err);
+      rc = get_delta(t, m->uuid, any_pq, (uint32_t)vf->list_size, &x->d[x->n], err);
+      if (rc == LP_OK) x->n++;
     }
     if (rc == LP_OK) rc = collect_covered(x, &l, name, err);
     if (rc == LP_OK) *out = x;
@@ -627,7 +675,7 @@ lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size
   cand *all = NULL;
   size_t n_all = 0, cap = 0;
   for (size_t i = 0; rc == LP_OK && i < x->n; i++)
-    rc = search_delta(x, &x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel, kp,
+    rc = search_delta(x, x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel, kp,
                       &all, &n_all, &cap, err);
   if (rc == LP_OK) {
     qsort(all, n_all, sizeof *all, cmp_cand);
