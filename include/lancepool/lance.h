@@ -180,7 +180,9 @@ LP_API LP_MUST_CHECK lp_status lp_table_take(lp_table *t, const uint64_t *positi
  * decodes its vector column from the table's files; with a session the decoded column is then kept in the
  * session's vector cache (lp_session_config.vector_cache_bytes) for later searches from any connection. */
 
-typedef enum lp_metric { LP_METRIC_L2 = 0, LP_METRIC_COSINE = 1, LP_METRIC_DOT = 2 } lp_metric;
+/* LP_METRIC_DEFAULT: what LanceDB does when a query names no metric: the metric of the column's vector
+ * index, or L2 when it has none (and L2 with bypass_index, as LanceDB's bypassVectorIndex). */
+typedef enum lp_metric { LP_METRIC_L2 = 0, LP_METRIC_COSINE = 1, LP_METRIC_DOT = 2, LP_METRIC_DEFAULT = 3 } lp_metric;
 
 /* Parse "l2", "cosine" or "dot" (case-insensitive; "euclidean" is l2). LP_EINVAL names the text otherwise. */
 LP_API LP_MUST_CHECK lp_status lp_metric_parse(const char *text, lp_metric *out, lp_error *err);
@@ -189,7 +191,7 @@ typedef struct lp_search_options {
   const char *column;         /* vector column; NULL = the table's only fixed_size_list<float> column */
   const float *vector;        /* the query vector (borrowed for the call); dim values */
   size_t dim;
-  lp_metric metric;           /* default LP_METRIC_L2 */
+  lp_metric metric;           /* default LP_METRIC_DEFAULT */
   int64_t k;                  /* results wanted; must be > 0; default 10 */
   uint64_t offset;            /* ranked results to skip first (after filtering) */
   const char *where;          /* SQL-subset filter, NULL = none */
@@ -208,7 +210,7 @@ typedef struct lp_search_options {
   bool with_row_id;           /* append LanceDB's `_rowid` (uint64) after `_distance`, as withRowId() does */
 } lp_search_options;
 
-/* Fill opts with: auto column, no vector, L2, k = 10, offset 0, no filter, all columns, auto threads. */
+/* Fill opts with: auto column, no vector, LP_METRIC_DEFAULT, k = 10, offset 0, no filter, all columns, auto threads. */
 LP_API void lp_search_options_init(lp_search_options *opts);
 
 /* Run one search. On LP_OK *out_array is a struct array with one row per result in rank order (distance

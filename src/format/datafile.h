@@ -76,6 +76,10 @@ lp_status lp__datafile_read_range(const lp__datafile_src *src, const lp__field *
 lp_status lp__datafile_take(const lp__datafile_src *src, const lp__field *field, uint32_t first_column,
                             const uint64_t *rows, size_t n_rows, struct ArrowArray *out, lp_error *err);
 
+/* Global buffer `i` of the file, read whole into a new malloc'd buffer (*out, *out_len). LP_ECORRUPT when
+ * the file has no such buffer or it is larger than max_bytes. */
+lp_status lp__datafile_global_buffer_read(const lp__datafile_src *src, uint32_t i, size_t max_bytes, uint8_t **out,
+                                          size_t *out_len, lp_error *err);
 /* Pages of column `column` (0 when there is no such column). */
 size_t lp__datafile_column_num_pages(const lp__datafile_meta *m, uint32_t column);
 

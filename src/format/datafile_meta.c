@@ -379,3 +379,24 @@ lp_status lp__datafile_meta_read_store(lp__storage *store, const char *path, uin
   meta_source s = {-1, store};
   return meta_read(&s, file_size, path, out, err);
 }
+
+lp_status lp__datafile_global_buffer_read(const lp__datafile_src *src, uint32_t i, size_t max_bytes, uint8_t **out,
+                                          size_t *out_len, lp_error *err) {
+  *out = NULL;
+  *out_len = 0;
+  uint64_t off, len;
+  if (!lp__datafile_meta_global_buffer(src->meta, i, &off, &len))
+    return lp_error_set(err, LP_ECORRUPT, "%s: no global buffer %u", src->path, i);
+  if (len > max_bytes) return lp_error_set(err, LP_ECORRUPT, "%s: global buffer %u is too large", src->path, i);
+  uint8_t *b = malloc(len ? len : 1);
+  if (b == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", src->path);
+  lp_status rc = src->bytes ? LP_OK : lp__src_read(src, off, len, b, err);
+  if (src->bytes) memcpy(b, src->bytes + off, len); /* inside the file: checked when the metadata was read */
+  if (rc != LP_OK) {
+    free(b);
+    return rc;
+  }
+  *out = b;
+  *out_len = (size_t)len;
+  return LP_OK;
+}

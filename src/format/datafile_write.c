@@ -368,6 +368,9 @@ struct lp__dfw {
   levels lv;              /* scratch, reused */
   uint64_t *column_rows;  /* 2.0: rows written to each column so far */
   lp_status sticky;       /* a failed write poisons the writer */
+  uint64_t *gb_off, *gb_len; /* extra global buffers (index payloads), entries 1, 2, ... of the table */
+  uint32_t n_gb;
+  const Lance__File__Schema *file_schema; /* non-NULL: written as the descriptor's schema instead */
 };
 
 static lp_status flush_out(lp__dfw *w, lp_error *err) {
@@ -391,6 +394,20 @@ static lp_status put_buffer(lp__dfw *w, const void *p, size_t n, uint64_t *out_o
 lp_status lp__dfw_put_buffer(lp__dfw *w, const void *p, size_t n, uint64_t *out_off, lp_error *err) {
   return put_buffer(w, p, n, out_off, err);
 }
+
+lp_status lp__dfw_add_global_buffer(lp__dfw *w, const void *p, size_t n, uint32_t *out_index, lp_error *err) {
+  uint64_t *no = realloc(w->gb_off, (w->n_gb + 1) * sizeof *no);
+  if (no != NULL) w->gb_off = no;
+  uint64_t *nl = no ? realloc(w->gb_len, (w->n_gb + 1) * sizeof *nl) : NULL;
+  if (nl != NULL) w->gb_len = nl;
+  if (no == NULL || nl == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
+  LP_TRY(put_buffer(w, p, n, &w->gb_off[w->n_gb], err));
+  w->gb_len[w->n_gb] = n;
+  *out_index = ++w->n_gb; /* entry 0 is the FileDescriptor */
+  return LP_OK;
+}
+
+void lp__dfw_set_file_schema(lp__dfw *w, const Lance__File__Schema *schema) { w->file_schema = schema; }
 
 lp__arena *lp__dfw_arena(lp__dfw *w) { return w->arena; }
 const lp__schema *lp__dfw_schema(const lp__dfw *w) { return w->schema; }
@@ -945,12 +962,12 @@ static lp_status pack_descriptor(const lp__dfw *w, uint8_t **out, size_t *out_le
   Lance__File__FileDescriptor *fd = lp__arena_msg(a, &lance__file__file_descriptor__descriptor);
   Lance__File__Schema *sm = lp__arena_msg(a, &lance__file__schema__descriptor);
   lp_status rc = fd && sm ? LP_OK : lp_error_set(err, LP_ENOMEM, "%s: out of memory", w->tmp_path);
-  if (rc == LP_OK) rc = lp__wschema_to_pb(w->schema, a, &sm->fields, &sm->n_fields, err);
-  if (rc == LP_OK)
+  if (rc == LP_OK && w->file_schema == NULL) rc = lp__wschema_to_pb(w->schema, a, &sm->fields, &sm->n_fields, err);
+  if (rc == LP_OK && w->file_schema == NULL)
     rc = lp__wschema_metadata_to_pb(w->schema, a, &lance__file__schema__metadata_entry__descriptor,
                                     (void ***)&sm->metadata, &sm->n_metadata, err);
   if (rc == LP_OK) {
-    fd->schema = sm;
+    fd->schema = w->file_schema ? (Lance__File__Schema *)w->file_schema : sm;
     fd->length = w->n_rows;
     *out_len = protobuf_c_message_get_packed_size(&fd->base);
     *out = malloc(*out_len ? *out_len : 1);
@@ -1014,10 +1031,14 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   uint64_t gbot_pos = gbo_pos + tail.len;
   lp__buf_u64le(&tail, gbo_pos);
   lp__buf_u64le(&tail, gbo_size);
+  for (uint32_t i = 0; i < w->n_gb; i++) {
+    lp__buf_u64le(&tail, w->gb_off[i]);
+    lp__buf_u64le(&tail, w->gb_len[i]);
+  }
   lp__buf_u64le(&tail, colmeta_start);
   lp__buf_u64le(&tail, cmo_pos);
   lp__buf_u64le(&tail, gbot_pos);
-  lp__buf_u32le(&tail, 1);
+  lp__buf_u32le(&tail, 1 + w->n_gb);
   lp__buf_u32le(&tail, (uint32_t)w->n_leaves);
   bool v20 = w->opts.version == LP__FILE_V2_0; /* 2.0 files say 0.3 in the footer */
   lp__buf_u16le(&tail, v20 ? 0 : 2);
@@ -1062,6 +1083,8 @@ void lp__dfw_abort(lp__dfw *w) {
   free(w->pages);
   free(w->leaves);
   free(w->column_rows);
+  free(w->gb_off);
+  free(w->gb_len);
   levels_free(&w->lv);
   lp__buf_reset(&w->out);
   free(w);

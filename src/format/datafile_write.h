@@ -56,6 +56,16 @@ lp_status lp__dfw_write(lp__dfw *w, const struct ArrowArray *batch, int64_t row_
 
 uint64_t lp__dfw_rows(const lp__dfw *w);
 
+/* Index files: write `p` (n bytes) as the next global buffer; *out_index = its entry in the file's global
+ * buffer table (1, 2, ...; entry 0 is the FileDescriptor). */
+lp_status lp__dfw_add_global_buffer(lp__dfw *w, const void *p, size_t n, uint32_t *out_index, lp_error *err);
+
+/* Index files: write `schema` (borrowed until finish; its fields must describe the columns written) as the
+ * FileDescriptor's schema instead of one built from the writer's lp__schema, so that a rewritten index file
+ * keeps its original field definitions and metadata. */
+struct Lance__File__Schema;
+void lp__dfw_set_file_schema(lp__dfw *w, const struct Lance__File__Schema *schema);
+
 /* Write the metadata and footer, flush, and give the file its final name. Frees w in every case (on
  * failure the temporary file is removed). */
 lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *out, lp_error *err);

@@ -50,7 +50,7 @@
 
 void lp_search_options_init(lp_search_options *opts) {
   memset(opts, 0, sizeof *opts);
-  opts->metric = LP_METRIC_L2;
+  opts->metric = LP_METRIC_DEFAULT;
   opts->k = 10;
 }
 
@@ -934,7 +934,8 @@ static lp_status check_query(const lp_table *t, const lp_search_options *o, cons
                           isnan(o->vector[i]) ? "NaN" : "infinite");
   if (o->nprobes < 0 || o->refine_factor < 0)
     return lp_error_set(err, LP_EINVAL, "search: nprobes and refine_factor must not be negative");
-  if (o->metric != LP_METRIC_L2 && o->metric != LP_METRIC_COSINE && o->metric != LP_METRIC_DOT)
+  if (o->metric != LP_METRIC_L2 && o->metric != LP_METRIC_COSINE && o->metric != LP_METRIC_DOT &&
+      o->metric != LP_METRIC_DEFAULT)
     return lp_error_set(err, LP_EINVAL, "search: unknown metric %d", (int)o->metric);
   return LP_OK;
 }
@@ -943,13 +944,30 @@ static lp__dist_kind dist_kind(lp_metric m) {
   return m == LP_METRIC_COSINE ? LP__DIST_COSINE : m == LP_METRIC_DOT ? LP__DIST_DOT : LP__DIST_L2;
 }
 
-lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *o, lp__topk_item **out, size_t *out_n,
+/* LP_METRIC_DEFAULT resolved as LanceDB resolves an unset distance type: the index's metric, else L2. */
+static lp_status resolve_metric(lp_table *t, const lp__field *vf, const lp_search_options *o, lp_metric *out,
+                                lp_error *err) {
+  *out = o->metric;
+  if (o->metric != LP_METRIC_DEFAULT) return LP_OK;
+  *out = LP_METRIC_L2;
+  if (o->bypass_index) return LP_OK;
+  lp__dist_kind k = LP__DIST_L2;
+  bool found = false;
+  LP_TRY(lp__ivf_index_metric(t, vf, &k, &found, err));
+  *out = k == LP__DIST_COSINE ? LP_METRIC_COSINE : k == LP__DIST_DOT ? LP_METRIC_DOT : LP_METRIC_L2;
+  return LP_OK;
+}
+
+lp_status lp__vector_search_hits(lp_table *t, const lp_search_options *opts, lp__topk_item **out, size_t *out_n,
                                  lp_error *err) {
   *out = NULL;
   *out_n = 0;
   const lp__field *vf = NULL;
-  LP_TRY(resolve_column(t, o->column, o->dim, &vf, err));
-  LP_TRY(check_query(t, o, vf, err));
+  LP_TRY(resolve_column(t, opts->column, opts->dim, &vf, err));
+  LP_TRY(check_query(t, opts, vf, err));
+  lp_search_options resolved = *opts;
+  LP_TRY(resolve_metric(t, vf, opts, &resolved.metric, err));
+  const lp_search_options *o = &resolved;
 
   uint64_t n_live = lp__manifest_live_rows(t->m);
   uint64_t want = (uint64_t)o->k + o->offset;

@@ -53,6 +53,8 @@ typedef struct lp__ivf_hit {
 lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, lp__ivf **out, const char **why,
                        lp_error *err);
 void lp__ivf_free(lp__ivf *x);
+/* The metric of column vf's vector index (*found false and L2 when it has none or its details do not say). */
+lp_status lp__ivf_index_metric(lp_table *t, const lp__field *vf, lp__dist_kind *metric, bool *found, lp_error *err);
 /* Parse one delta from its two files held in memory (index.idx and auxiliary.idx) as lp__ivf_open would, and
  * free it again: the fuzz target of the index file readers. */
 lp_status lp__ivf_parse_files(const uint8_t *index_idx, size_t index_len, const uint8_t *aux, size_t aux_len, bool pq,

@@ -21,7 +21,9 @@
 #include "io/io.h"
 #include "query/distance.h"
 #include "query/search_int.h"
+#include "table/cache.h"
 #include "table/indices.h"
+#include "table/session.h"
 #include "table/table.h"
 #include "vector_index.pb-c.h"
 
@@ -29,6 +31,7 @@
 #define MAX_DIM (1u << 16)
 
 typedef struct ivf_delta {
+  int refs;                /* atomic: the session cache and the searches using it */
   uint32_t P, dim;
   float *centroids;        /* P x dim */
   uint64_t *part_off;      /* storage rows of each partition in auxiliary.idx */
@@ -44,7 +47,7 @@ typedef struct ivf_delta {
 
 struct lp__ivf {
   lp__dist_kind metric;
-  ivf_delta *d;
+  ivf_delta **d;           /* references (shared through the session cache) */
   size_t n;
   uint32_t *covered;       /* fragment ids any delta covers, ascending, unique */
   size_t n_covered;
@@ -87,25 +90,8 @@ static void file_close(idx_file *f) {
 
 /* Global buffer `i` of the file, read whole (malloc'd). */
 static lp_status global_buffer(const idx_file *f, uint32_t i, uint8_t **out, size_t *out_len, lp_error *err) {
-  uint64_t off, len;
-  if (!lp__datafile_meta_global_buffer(f->meta, i, &off, &len))
-    return lp_error_set(err, LP_ECORRUPT, "%s: no global buffer %u", f->path, i);
-  if (len > ((uint64_t)1 << 31)) return lp_error_set(err, LP_ECORRUPT, "%s: global buffer %u is too large", f->path, i);
-  *out = malloc(len ? len : 1);
-  if (*out == NULL) return lp_error_set(err, LP_ENOMEM, "%s: out of memory", f->path);
-  lp_status rc = LP_OK;
-  if (f->bytes) memcpy(*out, f->bytes + off, len); /* inside the file: checked when the metadata was read */
-  for (uint64_t done = f->bytes ? len : 0; rc == LP_OK && done < len;) {
-    ssize_t got = pread(f->fd, *out + done, len - done, (off_t)(off + done));
-    if (got <= 0) rc = lp_error_set_errno(err, LP_EIO, got < 0 ? errno : EIO, "%s: cannot read global buffer %u", f->path, i);
-    else done += (uint64_t)got;
-  }
-  if (rc != LP_OK) {
-    free(*out);
-    *out = NULL;
-  }
-  *out_len = len;
-  return rc;
+  lp__datafile_src src = {.fd = f->fd, .bytes = f->bytes, .path = f->path, .meta = f->meta};
+  return lp__datafile_global_buffer_read(&src, i, (size_t)1 << 31, out, out_len, err);
 }
 
 /* The schema metadata value of `key` as a NUL-terminated string, or NULL. */
@@ -324,9 +310,53 @@ lp_status lp__ivf_parse_files(const uint8_t *index_idx, size_t index_len, const 
   return rc;
 }
 
+/* ---- the session's index cache: a delta's files never change (any change gets a new uuid) -------- */
+
+static void *delta_ref(void *v) {
+  __atomic_add_fetch(&((ivf_delta *)v)->refs, 1, __ATOMIC_RELAXED);
+  return v;
+}
+
+static void delta_unref(void *v) {
+  ivf_delta *d = v;
+  if (d == NULL || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  delta_free(d);
+  free(d);
+}
+
+static const lp__cache_ops DELTA_OPS = {delta_ref, delta_unref};
+
+static size_t delta_bytes(const ivf_delta *d) {
+  size_t n = sizeof *d + (size_t)d->P * (d->dim * sizeof(float) + sizeof *d->part_off + sizeof *d->part_len);
+  n += (size_t)d->n_rows * sizeof *d->rowid;
+  if (d->pq) n += (size_t)d->n_rows * d->m + (size_t)256 * d->dim * sizeof(float);
+  else n += (size_t)d->n_rows * d->dim * sizeof(float);
+  return n;
+}
+
+/* Delta `uuid` of the table's index: from the session cache, else read from its files (and cached). */
+static lp_status get_delta(lp_table *t, const char *uuid, bool pq, uint32_t dim, ivf_delta **out, lp_error *err) {
+  char key[4400];
+  snprintf(key, sizeof key, "I|%s/_indices/%s|%d|%u", t->dir, uuid, (int)pq, dim);
+  lp__cache *cache = t->db->session ? lp__session_cache(t->db->session) : NULL;
+  *out = cache ? lp__cache_get(cache, key) : NULL;
+  if (*out) return LP_OK;
+  ivf_delta *d = calloc(1, sizeof *d);
+  if (d == NULL) return lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  d->refs = 1;
+  lp_status rc = load_delta_files(t, uuid, pq, dim, d, err);
+  if (rc != LP_OK) {
+    delta_unref(d);
+    return rc;
+  }
+  if (cache) lp__cache_put(cache, key, d, delta_bytes(d), &DELTA_OPS);
+  *out = d;
+  return LP_OK;
+}
+
 void lp__ivf_free(lp__ivf *x) {
   if (x == NULL) return;
-  for (size_t i = 0; i < x->n; i++) delta_free(&x->d[i]);
+  for (size_t i = 0; i < x->n; i++) delta_unref(x->d[i]);
   free(x->d);
   free(x->covered);
   free(x);
@@ -397,6 +427,29 @@ bool lp__ivf_covers(const lp__ivf *x, uint64_t frag_id) {
   return bsearch(&key, x->covered, x->n_covered, sizeof key, cmp_u32) != NULL;
 }
 
+/* The metric of the vector index on column vf, which LanceDB searches with when the query names none
+ * (whatever the index type: an index lancepool cannot search still sets the metric of the exact search). */
+lp_status lp__ivf_index_metric(lp_table *t, const lp__field *vf, lp__dist_kind *metric, bool *found, lp_error *err) {
+  *metric = LP__DIST_L2;
+  *found = false;
+  if (!t->m->has_index_section) return LP_OK;
+  lp__index_list l;
+  LP_TRY(lp__index_list_read(t->dir, t->m->version, &l, err));
+  for (size_t i = 0; i < l.n && !*found; i++) {
+    const lp__index_meta *m = &l.v[i];
+    if (!is_vector_details(m) || !has_field(m, vf->id)) continue;
+    Lance__Index__Pb__VectorIndexDetails *d =
+        lance__index__pb__vector_index_details__unpack(NULL, m->details_len, m->details);
+    if (d != NULL && d->metric_type <= 2) {
+      *metric = d->metric_type == 1 ? LP__DIST_COSINE : d->metric_type == 2 ? LP__DIST_DOT : LP__DIST_L2;
+      *found = true;
+    }
+    if (d) lance__index__pb__vector_index_details__free_unpacked(d, NULL);
+  }
+  lp__index_list_reset(&l);
+  return LP_OK;
+}
+
 lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, lp__ivf **out, const char **why,
                        lp_error *err) {
   *out = NULL;
@@ -440,7 +493,8 @@ lp_status lp__ivf_open(lp_table *t, const lp__field *vf, lp__dist_kind metric, l
     for (size_t i = 0; rc == LP_OK && i < l.n; i++) {
       const lp__index_meta *m = &l.v[i];
       if (strcmp(m->name, name) != 0 || !is_vector_details(m)) continue;
-      rc = load_delta_files(t, m->uuid, any_pq, (uint32_t)vf->list_size, &x->d[x->n++], err);
+      rc = get_delta(t, m->uuid, any_pq, (uint32_t)vf->list_size, &x->d[x->n], err);
+      if (rc == LP_OK) x->n++;
     }
     if (rc == LP_OK) rc = collect_covered(x, &l, name, err);
     if (rc == LP_OK) *out = x;
@@ -621,7 +675,7 @@ lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size
   cand *all = NULL;
   size_t n_all = 0, cap = 0;
   for (size_t i = 0; rc == LP_OK && i < x->n; i++)
-    rc = search_delta(x, &x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel, kp,
+    rc = search_delta(x, x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel, kp,
                       &all, &n_all, &cap, err);
   if (rc == LP_OK) {
     qsort(all, n_all, sizeof *all, cmp_cand);

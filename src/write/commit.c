@@ -525,7 +525,10 @@ static void put_le(uint8_t *p, uint64_t v, int n) {
 lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, bool has_index, const uint8_t *txn,
                                   size_t txn_len, uint64_t version, const char *txn_name, uint8_t **out,
                                   size_t *out_len, lp_error *err) {
-  size_t index_len = has_index ? src->index_len : 0, txn_off = has_index ? 4 + index_len : 0;
+  const uint8_t *index = plan->index_section ? plan->index_section : has_index ? src->index : NULL;
+  size_t index_len = plan->index_section ? plan->index_section_len : has_index ? src->index_len : 0;
+  has_index = index != NULL;
+  size_t txn_off = has_index ? 4 + index_len : 0;
   size_t man_off = txn_off + 4 + txn_len;
   Lance__Table__Manifest *m = build_manifest(plan, src, version, txn_name, has_index, 0, txn_off, err);
   if (m == NULL) return err ? err->code : LP_ENOMEM;
@@ -537,7 +540,7 @@ lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, boo
   if (f == NULL) return lp_error_set(err, LP_ENOMEM, "manifest: out of memory");
   if (has_index) {
     put_le(f, index_len, 4);
-    memcpy(f + 4, src->index, index_len); /* indices are carried over verbatim */
+    memcpy(f + 4, index, index_len); /* indices are carried over verbatim unless the plan replaces them */
   }
   put_le(f + txn_off, txn_len, 4);
   memcpy(f + txn_off + 4, txn, txn_len);

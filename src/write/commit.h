@@ -64,6 +64,9 @@ typedef struct lp__plan {
   bool keep_index;            /* copy the carried-over version's index section */
   const char *config_key;     /* non-NULL: set this table config entry to config_value (other entries kept) */
   const char *config_value;
+  const uint8_t *index_section; /* non-NULL: the new version's IndexSection bytes (in arena), replacing the
+                                   kept one (compaction with remapped indexes) */
+  size_t index_section_len;
   bool noop;                  /* nothing to commit: lp__commit returns the base version */
   uint32_t op;                /* LP__OP_* = the Transaction.operation case */
   ProtobufCMessage *op_msg;   /* the operation message (in arena) */
@@ -116,7 +119,8 @@ Lance__Table__DataFragment *lp__fragment_new(lp__arena *a, uint64_t id, const st
 Lance__Table__DataFragment *lp__fragment_with_deletion(lp__arena *a, const Lance__Table__DataFragment *f,
                                                        const lp__deletion_ref *del);
 
-/* The bytes of a manifest file for `version`: the kept index section of src (when has_index), the packed
+/* The bytes of a manifest file for `version`: plan->index_section, or else the kept index section of src
+ * (when has_index), the packed
  * transaction `txn`, the Manifest built from plan over src (NULL: none), and the footer. Caller frees. */
 lp_status lp__manifest_file_build(const lp__plan *plan, const lp__base *src, bool has_index, const uint8_t *txn,
                                   size_t txn_len, uint64_t version, const char *txn_name, uint8_t **out,

@@ -8,12 +8,12 @@
  * concurrent appends; any other concurrent change to the table is a conflict (LP_ECONFLICT).
  *
  * LanceDB's indexes (the manifest's index section) hold row addresses (fragment id << 32 | row offset) and
- * name the fragments they cover in a bitmap. Rewriting a covered fragment would leave the index pointing at
- * a fragment that no longer exists: LanceDB then counts none of its rows as indexed and every query falls
- * back to a flat scan (or, with the bitmap moved to the new ids, fails). lancepool cannot yet rewrite index
- * files the way LanceDB remaps them, so a fragment that any index covers is never compacted: the index
- * section is carried over unchanged and stays exact. Only unindexed fragments (appends since the last
- * index build) are merged. */
+ * name the fragments they cover in a bitmap. As LanceDB does, the fragments of one group are covered by
+ * the same indexes (an indexed fragment is never merged with an unindexed one), and an IVF_PQ, IVF_FLAT or
+ * IVF_SQ index covering a group is remapped (index_remap.c): new files under a new uuid holding the new
+ * row addresses, the bitmap moved to the new fragment ids, and a RewrittenIndex in the transaction. A
+ * fragment covered by an index lancepool cannot remap (HNSW, BTREE, BITMAP, full text, an entry without a
+ * bitmap, or any index when a fragment-reuse index exists) is never compacted, so that index stays exact. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@
 typedef struct group {
   size_t first, n;        /* fragments [first, first + n) of the compacted version */
   lp__written files;      /* the new data files */
+  uint64_t *new_ids;      /* their fragment ids in the current attempt (in the plan's arena) */
 } group;
 
 typedef struct compact_ctx {
@@ -38,6 +39,9 @@ typedef struct compact_ctx {
   size_t n_groups;
   const char *dir;          /* the table directory */
   lp__file_version version; /* of the new data files: the table's */
+  lp_table *t;              /* open at the compacted version (for its deletion files) */
+  const lp__index_list *idx; /* the compacted version's indexes */
+  lp__index_remap_out remap; /* the index files of the latest attempt */
 } compact_ctx;
 
 /* The index list of a base version (empty when it has no index section). */
@@ -47,27 +51,84 @@ static lp_status base_indices(const lp__base *b, lp__index_list *out, lp_error *
   return lp__index_section_decode(b->index, b->index_len, "manifest", out, err);
 }
 
-/* An index built by someone else while we compacted may cover fragments we rewrote: then the rewrite would
- * orphan it, so it is a conflict. */
-static lp_status check_groups_unindexed(const compact_ctx *c, const lp__base *base, lp_error *err) {
+static bool has_uuid(const lp__index_list *l, const char *uuid) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].uuid, uuid) == 0) return true;
+  return false;
+}
+
+/* An index built by someone else while we compacted may cover fragments we rewrote: it was not taken into
+ * account when the groups were chosen, so it is a conflict. */
+static lp_status check_groups_indexes(const compact_ctx *c, const lp__base *base, bool *any_index, lp_error *err) {
   lp__index_list idx;
+  *any_index = false;
   LP_TRY(base_indices(base, &idx, err));
   lp_status rc = LP_OK;
   for (size_t k = 0; rc == LP_OK && k < c->n_groups; k++)
     for (size_t j = 0; rc == LP_OK && j < c->groups[k].n; j++) {
       uint64_t id = c->src->fragments[c->groups[k].first + j].id;
-      if (lp__index_list_covers(&idx, id))
-        rc = lp_error_set(err, LP_ECONFLICT, "an index on fragment %" PRIu64 " was built while compacting", id);
+      for (size_t i = 0; rc == LP_OK && i < idx.n; i++) {
+        if (!lp__index_covers(&idx.v[i], id)) continue;
+        *any_index = true;
+        if (!has_uuid(c->idx, idx.v[i].uuid))
+          rc = lp_error_set(err, LP_ECONFLICT, "an index on fragment %" PRIu64 " was built while compacting", id);
+      }
     }
   lp__index_list_reset(&idx);
   return rc;
 }
 
+/* Remap the indexes covering the groups (their new ids are known now) into plan and op. */
+static lp_status remap_indexes(compact_ctx *c, const lp__base *base, lp__plan *plan,
+                               Lance__Table__Transaction__Rewrite *op, lp_error *err) {
+  const lp__fragment **olds = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *olds);
+  size_t *n_old = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *n_old);
+  size_t *n_new = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *n_new);
+  const uint64_t **ids = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *ids);
+  const uint64_t **rows = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *rows);
+  lp__remap_ids *gi = lp__arena_alloc(plan->arena, (c->n_groups + 1) * sizeof *gi);
+  if (!olds || !n_old || !n_new || !ids || !rows || !gi) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+  for (size_t k = 0; k < c->n_groups; k++) {
+    const group *g = &c->groups[k];
+    uint64_t *r = lp__arena_alloc(plan->arena, (g->files.n + 1) * sizeof *r);
+    uint64_t *o = lp__arena_alloc(plan->arena, (g->n + 1) * sizeof *o);
+    if (r == NULL || o == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+    for (size_t j = 0; j < g->files.n; j++) r[j] = g->files.files[j].n_rows;
+    for (size_t j = 0; j < g->n; j++) o[j] = c->src->fragments[g->first + j].id;
+    olds[k] = &c->src->fragments[g->first];
+    n_old[k] = g->n;
+    n_new[k] = g->files.n;
+    ids[k] = g->new_ids;
+    rows[k] = r;
+    gi[k] = (lp__remap_ids){o, g->new_ids, g->n, g->files.n};
+  }
+  lp__rowmap *map = NULL;
+  LP_TRY(lp__rowmap_new(c->t, olds, n_old, ids, rows, n_new, c->n_groups, &map, err));
+  lp_status rc = lp__index_section_remap(c->dir, base->index, base->index_len, map, gi, c->n_groups, plan->arena,
+                                         &c->remap, err);
+  lp__rowmap_free(map);
+  if (rc != LP_OK) return rc;
+  for (size_t i = 0; i < c->remap.n_uuids; i++) {
+    char path[4500];
+    snprintf(path, sizeof path, "%s/_indices/%s/auxiliary.idx", c->dir, c->remap.uuids[i]);
+    LP_TRY(lp__plan_sync(plan, path, err));
+    snprintf(path, sizeof path, "%s/_indices/%s/index.idx", c->dir, c->remap.uuids[i]);
+    LP_TRY(lp__plan_sync(plan, path, err));
+  }
+  plan->index_section = c->remap.section;
+  plan->index_section_len = c->remap.len;
+  op->n_rewritten_indices = c->remap.rewritten.n;
+  op->rewritten_indices = (Lance__Table__Transaction__Rewrite__RewrittenIndex **)c->remap.rewritten.v;
+  return LP_OK;
+}
+
 static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   compact_ctx *c = vctx;
+  lp__index_remap_out_reset(c->dir, &c->remap, true); /* a lost race: the last attempt's index files */
   if (base->version == 0) return lp_error_set(err, LP_ENOTFOUND, "the table has no version");
   LP_TRY(lp__check_file_version(base, c->version, err));
-  LP_TRY(check_groups_unindexed(c, base, err));
+  bool any_index = false;
+  LP_TRY(check_groups_indexes(c, base, &any_index, err));
   /* the compacted fragments must be unchanged in base, and in the same order */
   size_t bi = 0;
   for (size_t i = 0; i < c->src->n_fragments; i++) {
@@ -107,10 +168,13 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
         lp__arena_msg(plan->arena, &lance__table__transaction__rewrite__rewrite_group__descriptor);
     Lance__Table__DataFragment **olds = lp__arena_alloc(plan->arena, (g->n + 1) * sizeof *olds);
     Lance__Table__DataFragment **news = lp__arena_alloc(plan->arena, (g->files.n + 1) * sizeof *news);
-    if (grp == NULL || olds == NULL || news == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
+    g->new_ids = lp__arena_alloc(plan->arena, (g->files.n + 1) * sizeof *g->new_ids);
+    if (grp == NULL || olds == NULL || news == NULL || g->new_ids == NULL)
+      return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
     for (size_t j = 0; j < g->n; j++) olds[j] = c->src_base->pb->fragments[g->first + j];
     for (size_t j = 0; j < g->files.n; j++) {
       const lp__dfw_result *r = &g->files.files[j];
+      g->new_ids[j] = next;
       news[j] = lp__fragment_new(plan->arena, next++, r);
       if (news[j] == NULL) return lp_error_set(err, LP_ENOMEM, "compact: out of memory");
       lp__ptrvec_push(plan->arena, &plan->fragments, news[j]);
@@ -132,6 +196,7 @@ static lp_status prepare_rewrite(void *vctx, const lp__base *base, lp__plan *pla
   plan->has_deletions = any_deletion;
   plan->keep_index = true;
   plan->op = LP__OP_REWRITE;
+  if (any_index) LP_TRY(remap_indexes(c, base, plan, op, err));
   return lp__plan_status(plan, "compact", err);
 }
 
@@ -139,10 +204,32 @@ static uint64_t live_rows(const lp__fragment *f) {
   return f->physical_rows - (f->has_deletion ? f->num_deleted_rows : 0);
 }
 
-/* Is f worth rewriting (small, or carrying many deleted rows), and free to be rewritten (no index holds its
- * row addresses)? */
+static bool has_fragment_reuse(const lp__index_list *idx) {
+  for (size_t i = 0; i < idx->n; i++)
+    if (strncmp(idx->v[i].name, "__lance_frag_reuse", 18) == 0) return true;
+  return false;
+}
+
+/* May f be rewritten: is every index that holds its rows one that compaction can remap? */
+static bool remappable_coverage(const lp__fragment *f, const lp__index_list *idx) {
+  bool reuse = has_fragment_reuse(idx);
+  for (size_t i = 0; i < idx->n; i++)
+    if (lp__index_covers(&idx->v[i], f->id) &&
+        (reuse || !idx->v[i].has_fragment_bitmap || !lp__index_remappable(&idx->v[i])))
+      return false;
+  return true;
+}
+
+/* Do the same indexes hold the rows of a and b? (A group must not mix them: LanceDB's rule.) */
+static bool same_coverage(const lp__fragment *a, const lp__fragment *b, const lp__index_list *idx) {
+  for (size_t i = 0; i < idx->n; i++)
+    if (lp__index_covers(&idx->v[i], a->id) != lp__index_covers(&idx->v[i], b->id)) return false;
+  return true;
+}
+
+/* Is f worth rewriting (small, or carrying many deleted rows), and free to be rewritten? */
 static bool is_candidate(const lp__fragment *f, uint64_t target, const lp__index_list *idx) {
-  if (lp__index_list_covers(idx, f->id)) return false;
+  if (!remappable_coverage(f, idx)) return false;
   if (live_rows(f) < target / 2) return true;
   return f->has_deletion && f->num_deleted_rows * DELETED_SHARE_TO_REWRITE >= f->physical_rows;
 }
@@ -166,6 +253,8 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     c.src = base.m;
     c.src_base = &base;
     c.dir = dir;
+    c.t = t;
+    c.idx = &idx;
     c.groups = calloc(base.m->n_fragments + 1, sizeof *c.groups);
     if (c.groups == NULL) rc = lp_error_set(err, LP_ENOMEM, "out of memory");
   }
@@ -183,7 +272,9 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     while (i < base.m->n_fragments) {
       const lp__fragment *g = &base.m->fragments[i];
       uint64_t gl = live_rows(g);
-      if (!is_candidate(g, target, &idx) || (i > start && sum + gl > target)) break;
+      if (!is_candidate(g, target, &idx) || (i > start && sum + gl > target) ||
+          !same_coverage(&base.m->fragments[start], g, &idx))
+        break;
       sum += gl;
       dels |= g->has_deletion;
       i++;
@@ -220,6 +311,7 @@ lp_status lp_db_compact(lp_db *db, const char *name, const lp_write_options *opt
     lp__commit_opts co = {o.durable, false, o.max_commit_attempts, lp__session_version_hints(db->session), NULL};
     rc = lp__commit(dir, &co, prepare_rewrite, &c, out_version, err);
   }
+  lp__index_remap_out_reset(dir, &c.remap, rc != LP_OK);
   for (size_t k = 0; k < c.n_groups; k++) {
     if (rc != LP_OK) lp__written_unlink(dir, &c.groups[k].files);
     lp__written_reset(&c.groups[k].files);

@@ -150,4 +150,56 @@ lp_status lp__frag_read_rows(struct lp_table *t, struct lp__frag_reader *r, cons
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
 
+/* ---- compaction's index remapping (index_remap.c) ---- */
+
+struct lp__index_meta;
+/* Where every row address of the rewritten fragments goes. Group k: the old fragments olds[k][0..n_old[k])
+ * of table t's version (their deletions are read from t), rewritten as new fragments new_ids[k][...] of
+ * new_rows[k][...] rows. */
+typedef struct lp__rowmap lp__rowmap;
+lp_status lp__rowmap_new(lp_table *t, const lp__fragment *const *olds, const size_t *n_old,
+                         const uint64_t *const *new_ids, const uint64_t *const *new_rows, const size_t *n_new,
+                         size_t n_groups, lp__rowmap **out, lp_error *err);
+void lp__rowmap_free(lp__rowmap *m);
+/* The new address of `addr` (unchanged when its fragment was not rewritten); false when the row was
+ * deleted (it is dropped from the index). */
+bool lp__rowmap_apply(const lp__rowmap *m, uint64_t addr, uint64_t *out);
+
+/* Can compaction rewrite this index entry (IVF_PQ, IVF_FLAT, IVF_SQ without HNSW)? */
+bool lp__index_remappable(const struct lp__index_meta *m);
+
+/* Write _indices/<new_uuid>/ from _indices/<old_uuid>/ with every row address mapped through map: index.idx
+ * copied, auxiliary.idx rewritten. Their sizes in *index_size, *aux_size. */
+lp_status lp__index_remap_files(const char *table_dir, const char *old_uuid, const char *new_uuid, const lp__rowmap *map,
+                                uint64_t *index_size, uint64_t *aux_size, lp_error *err);
+/* Read auxiliary.idx held in memory as lp__index_remap_files reads it, and remap its rows with no fragment
+ * rewritten: the fuzz target of that reader. */
+lp_status lp__index_remap_parse(const uint8_t *aux, size_t len, lp_error *err);
+/* Remove what lp__index_remap_files wrote (nothing refers to it). */
+void lp__index_remap_unlink(const char *table_dir, const char *uuid);
+
+/* The fragment ids of one rewrite group. */
+typedef struct lp__remap_ids {
+  const uint64_t *old_ids, *new_ids;
+  size_t n_old, n_new;
+} lp__remap_ids;
+
+typedef struct lp__index_remap_out {
+  uint8_t *section;      /* the new IndexSection (in the arena) */
+  size_t len;
+  lp__ptrvec rewritten;  /* Lance__Table__Transaction__Rewrite__RewrittenIndex * (in the arena) */
+  char (*uuids)[37];     /* the new index directories written (malloc'd) */
+  size_t n_uuids;
+} lp__index_remap_out;
+
+/* The index section (bytes of a base version) after compaction: every entry whose bitmap holds rewritten
+ * fragments gets remapped files under a new uuid, its bitmap with each group's old ids replaced by its new
+ * ids, and a RewrittenIndex record; the other entries are kept as they are. LP_ECONFLICT when such an entry
+ * cannot be remapped. */
+lp_status lp__index_section_remap(const char *table_dir, const uint8_t *section, size_t len, const lp__rowmap *map,
+                                  const lp__remap_ids *groups, size_t n_groups, lp__arena *a, lp__index_remap_out *out,
+                                  lp_error *err);
+/* Free o's list (and, when unlink_files, remove the directories it names: the attempt was abandoned). */
+void lp__index_remap_out_reset(const char *table_dir, lp__index_remap_out *o, bool unlink_files);
+
 #endif

@@ -5,7 +5,13 @@
 # listIndices, indexStats (every live indexed row still indexed), its plans (still using the indexes) and
 # the answers of indexed queries (ANN with several nprobes, refine and fast search; BTREE and BITMAP
 # filters; full-text search) must equal what LanceDB said before. Then LanceDB must still optimize and
-# append on top, and index its new rows.
+# append on top, and index its new rows. The fragments those scalar and full-text indexes cover are left
+# alone (lancepool does not remap them).
+# Then table vt (indexed_table.mjs vectors: IVF_PQ l2, cosine and dot and IVF_FLAT on one indexed fragment
+# with deleted rows, plus two unindexed appends): `lancepool compact` rewrites the indexed fragment (dropping
+# its deleted rows) and remaps the four indexes to new uuids, as LanceDB's compaction does; LanceDB's
+# indexStats, plans and the ids and distances of 64 indexed queries must be unchanged, and LanceDB must
+# append and optimize on top with every row indexed.
 set -uo pipefail
 : "${LANCEPOOL:?path of the lancepool binary}" "${LP_NODE_DIR:?}" "${LP_TEST_TMP:?}"
 
@@ -51,5 +57,30 @@ done <"$work/stats"
 lancedb state "$db" >"$work/final" || fail "LanceDB state after optimize"
 grep -q '"vector_plan_uses_index":true' "$work/final" || fail "LanceDB does not use its vector index after optimize"
 
-[ "$failed" -eq 0 ] && echo "index compact: LanceDB's four indexes survived lancepool compact"
+# vector indexes remapped by lancepool compact
+node "$LP_NODE_DIR/indexed_table.mjs" vectors "$db" >/dev/null 2>&1 || { echo "FAIL: generating vt with LanceDB"; exit 1; }
+lancedb vstate "$db" >"$work/vbefore" || fail "LanceDB vstate before: $(grep -v WARN "$work/node.err" | head -c 300)"
+grep -q '"uses_index":false' "$work/vbefore" && fail "LanceDB did not use its vector indexes on vt before compaction"
+uuids_before=$(ls "$db/vt.lance/_indices" | sort)
+out=$("$LANCEPOOL" compact "$db" vt) || fail "lancepool compact vt exited non-zero"
+read -r rewritten version <<<"$out"
+[ "${rewritten:-0}" -eq 3 ] || fail "compact vt rewrote '${rewritten:-}' fragments, expected 3 (the indexed one and two appends)"
+lancedb vstate "$db" >"$work/vafter" || fail "LanceDB vstate after: $(grep -v WARN "$work/node.err" | head -c 300)"
+if ! cmp -s "$work/vbefore" "$work/vafter"; then
+  fail "LanceDB's view of vt's indexes changed through lancepool compact (version $version)"
+  diff "$work/vbefore" "$work/vafter" | head -n 8 | cut -c 1-300
+fi
+new_uuids=$(comm -13 <(echo "$uuids_before") <(ls "$db/vt.lance/_indices" | sort) | wc -l)
+[ "$new_uuids" -eq 4 ] || fail "expected 4 remapped index directories, found $new_uuids"
+"$LANCEPOOL" indices "$db" vt >"$work/vindices" || fail "lancepool indices vt"
+[ "$(cut -f4 "$work/vindices" | sort -u)" = 1818 ] || fail "lancepool indices after compact: $(cat "$work/vindices")"
+lancedb voptimize "$db" >/dev/null || fail "LanceDB optimize of vt after lancepool compact: $(grep -v WARN "$work/node.err" | head -c 300)"
+lancedb stats "$db" vt >"$work/vstats" || fail "LanceDB stats of vt after optimize"
+while IFS=$'\t' read -r name type cols indexed unindexed; do
+  [ "$indexed" = 2096 ] && [ "$unindexed" = 0 ] ||
+    fail "vt after LanceDB optimize, $name ($type on $cols): $indexed indexed + $unindexed unindexed, expected 2096 + 0"
+done <"$work/vstats"
+[ "$(wc -l <"$work/vstats")" -eq 4 ] || fail "expected 4 indexes on vt after optimize, got: $(cat "$work/vstats")"
+
+[ "$failed" -eq 0 ] && echo "index compact: LanceDB's four indexes survived lancepool compact; vt's four vector indexes were remapped"
 [ "$failed" -eq 0 ]

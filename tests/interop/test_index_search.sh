@@ -6,6 +6,8 @@
 #   - IVF_PQ 8-bit l2, cosine and dot and IVF_FLAT l2, with unindexed appends and deletes across indexed and
 #     unindexed fragments (indexed_table.mjs vectors), then again after `lancepool compact`;
 #   - a query metric other than the index's (LanceDB searches flat; with fast search it finds nothing);
+#   - no query metric: both search with the index's (IVF_PQ cosine and dot, IVF_FLAT cosine), and L2 with
+#     --bypass-index;
 #   - the IVF_PQ of the four-index table after deletes (indexed_table.mjs gen);
 #   - IVF_FLAT cosine over null vectors; and indexes lancepool does not search (IVF_HNSW_SQ, IVF_HNSW_PQ,
 #     IVF_RQ, 4-bit IVF_PQ), where lancepool must equal LanceDB's exact (bypassVectorIndex) answer;
@@ -42,6 +44,9 @@ check vt dt dot --n 12
 check vt fl l2 --n 12
 check vt l2 cosine --n 3
 check vt cs dot --n 3
+check vt cs default --n 3
+check vt dt default --n 3
+check kinds a default --n 3
 check docs vec l2 --n 6
 check kinds a cosine --n 6
 for col in "b l2" "c l2" "d l2" "e dot"; do

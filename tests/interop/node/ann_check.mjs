@@ -8,7 +8,8 @@
 // index) both engines answer with k ids in rank order and their distances: the ids must be the same in
 // the same order and each distance within 1e-5 relative (1e-6 absolute near 0). --exact: lancepool is
 // expected to search exactly (an index it does not use), so its answer is compared with LanceDB's
-// bypassVectorIndex() answer instead. Prints "ann check: P passed, F failed" and exits 1 on any failure.
+// bypassVectorIndex() answer instead. METRIC "default": neither engine is told a metric (LanceDB then
+// searches with the index's metric, and lancepool must too). Prints "ann check: P passed, F failed" and exits 1 on any failure.
 import * as lancedb from "@lancedb/lancedb";
 import { execFileSync } from "node:child_process";
 import { prng } from "./prng.mjs";
@@ -39,7 +40,8 @@ const variants = [
 ];
 
 async function lancedbAnswer(v, o) {
-  let q = t.query().nearestTo(v).column(column).distanceType(metric).limit(o.k).select(["id"]);
+  let q = t.query().nearestTo(v).column(column).limit(o.k).select(["id"]);
+  if (metric !== "default") q = q.distanceType(metric);
   if (o.nprobes) q = q.nprobes(o.nprobes);
   if (o.refine) q = q.refineFactor(o.refine);
   if (o.fast) q = q.fastSearch();
@@ -49,8 +51,9 @@ async function lancedbAnswer(v, o) {
 }
 
 function lancepoolAnswer(v, o) {
-  const a = ["search", dir, table, "--vector", JSON.stringify(v), "--column", column, "--metric", metric,
+  const a = ["search", dir, table, "--vector", JSON.stringify(v), "--column", column,
     "--k", String(o.k), "--columns", "id"];
+  if (metric !== "default") a.push("--metric", metric);
   if (o.nprobes) a.push("--nprobes", String(o.nprobes));
   if (o.refine) a.push("--refine-factor", String(o.refine));
   if (o.fast) a.push("--fast-search");

@@ -17,6 +17,9 @@
 //   node indexed_table.mjs state DB     what LanceDB says about the table, one JSON line per fact: the index
 //                                       list, each index's statistics, whether the plans use the indexes,
 //                                       and the answers of indexed queries (vector, scalar, full text)
+//   node indexed_table.mjs vstate DB    the same for table vt: its indexes, their statistics, and indexed
+//                                       answers (ids and distances) on each of its four columns
+//   node indexed_table.mjs voptimize DB an append to vt, then LanceDB's own optimize()
 //   node indexed_table.mjs stats DB [TABLE]  (default docs) one line per index: name TAB type TAB columns TAB indexed TAB unindexed
 //   node indexed_table.mjs optimize DB  LanceDB's own optimize() (compaction + index maintenance), then one
 //                                       more append, as a later LanceDB writer would do
@@ -26,7 +29,7 @@ import * as arrow from "apache-arrow";
 import { prng } from "./prng.mjs";
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|vectors|state|stats|optimize <db-dir> [table]");
+if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|vectors|state|vstate|stats|optimize|voptimize <db-dir> [table]");
 
 const DIM = 32;
 const CATS = ["red", "green", "blue", "cyan", "plum"];
@@ -144,30 +147,69 @@ async function kinds() {
   await t.add(krows(2000, 70));
 }
 
-async function vectors() {
-  const rnd = prng(6161);
+const emit = (o) => console.log(JSON.stringify(o));
+const VCOLS = ["l2", "cs", "dt", "fl"];
+function vtRows(rnd, start, n) {
   const f32 = new arrow.FixedSizeList(DIM, new arrow.Field("item", new arrow.Float32(), true));
-  const cols = ["l2", "cs", "dt", "fl"];
   const vschema = new arrow.Schema([
     new arrow.Field("id", new arrow.Int32(), false),
-    ...cols.map((c) => new arrow.Field(c, f32, true)),
+    ...VCOLS.map((c) => new arrow.Field(c, f32, true)),
   ]);
   const vec = () => Array.from({ length: DIM }, () => Math.fround(rnd() * 2 - 1));
-  const vrows = (start, n) => {
-    const out = [];
-    for (let i = start; i < start + n; i++) out.push({ id: i, l2: vec(), cs: vec(), dt: vec(), fl: vec() });
-    return lancedb.makeArrowTable(out, { schema: vschema });
-  };
+  const out = [];
+  for (let i = start; i < start + n; i++) out.push({ id: i, l2: vec(), cs: vec(), dt: vec(), fl: vec() });
+  return lancedb.makeArrowTable(out, { schema: vschema });
+}
+
+async function vectors() {
+  const rnd = prng(6161);
   const db = await lancedb.connect(dir);
-  const t = await db.createTable("vt", vrows(0, 2000), { mode: "overwrite" });
+  const t = await db.createTable("vt", vtRows(rnd, 0, 2000), { mode: "overwrite" });
   const pq = (distanceType) => lancedb.Index.ivfPq({ numPartitions: 4, numSubVectors: 8, distanceType });
   await t.createIndex("l2", { config: pq("l2") });
   await t.createIndex("cs", { config: pq("cosine") });
   await t.createIndex("dt", { config: pq("dot") });
   await t.createIndex("fl", { config: lancedb.Index.ivfFlat({ numPartitions: 4 }) });
-  await t.add(vrows(2000, 150));
-  await t.add(vrows(2150, 90));
+  await t.add(vtRows(rnd, 2000, 150));
+  await t.add(vtRows(rnd, 2150, 90));
   await t.delete("id % 11 = 5");
+}
+
+// What LanceDB says about table vt: indexes, their statistics, whether each column's plan uses its index,
+// and the ids and distances of indexed queries on every column (nprobes default and 1, refine, fast search).
+async function vstate() {
+  const db = await lancedb.connect(dir);
+  const t = await db.openTable("vt");
+  const list = await t.listIndices();
+  list.sort((a, b) => (a.name < b.name ? -1 : 1));
+  emit({ indices: list.map((i) => [i.name, i.indexType, i.columns]) });
+  for (const i of list) emit({ stats: i.name, ...(await t.indexStats(i.name)) });
+  emit({ rows: await t.countRows() });
+  const rnd = prng(4242);
+  for (const col of VCOLS) {
+    const q0 = Array.from({ length: DIM }, () => Math.fround(rnd() * 2 - 1));
+    emit({ plan: col, uses_index: /ANNIvf|ANNSubIndex/.test(await t.query().nearestTo(q0).column(col).explainPlan()) });
+    for (let n = 0; n < 4; n++) {
+      const v = Array.from({ length: DIM }, () => Math.fround(rnd() * 2 - 1));
+      for (const opts of [{}, { nprobes: 1 }, { refine: 3 }, { fast: true }]) {
+        let query = t.query().nearestTo(v).column(col).limit(10).select(["id"]);
+        if (opts.nprobes) query = query.nprobes(opts.nprobes);
+        if (opts.refine) query = query.refineFactor(opts.refine);
+        if (opts.fast) query = query.fastSearch();
+        const res = (await query.toArray()).map((r) => [r.id, Math.fround(r._distance)]);
+        emit({ ann: col, n, ...opts, res });
+      }
+    }
+  }
+}
+
+// LanceDB appends to vt and runs its own optimize() on top (compaction + index maintenance).
+async function voptimize() {
+  const db = await lancedb.connect(dir);
+  const t = await db.openTable("vt");
+  await t.add(vtRows(prng(515), 5000, 60));
+  await t.optimize();
+  console.log("rows", await t.countRows());
 }
 
 async function stats() {
@@ -189,6 +231,6 @@ async function optimize() {
   console.log("rows", await t.countRows());
 }
 
-const modes = { gen, kinds, vectors, state, stats, optimize };
+const modes = { gen, kinds, vectors, state, vstate, stats, optimize, voptimize };
 if (!modes[mode]) throw new Error(`unknown mode ${mode}`);
 await modes[mode]();
