@@ -250,8 +250,19 @@ typedef struct layer_info {
   int max_def, max_rep;
 } layer_info;
 
-static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) {
-  bool has_null[MAX_PATH_DEPTH] = {0}, has_empty[MAX_PATH_DEPTH] = {0};
+static bool is_list_field(const lp__field *f) { return f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST; }
+
+/* Which layers of the page get a null (and an empty) definition level. Beyond the levels the page's
+ * rows need, two rules keep LanceDB 0.31.0 reading columns under a list whose pages differ; both were
+ * found with small pages of random nested rows read back by LanceDB:
+ *   - a nullable item or struct is NULLABLE_ITEM in every page, nulls or not: LanceDB reads several
+ *     pages of a column together, and for an ALL_VALID_ITEM page among nullable ones it adds as many
+ *     validity bits as the page has leaf slots, not values ("Incorrect number of nulls for StructArray",
+ *     or a panic on the item count);
+ *   - a list inside a layer with null levels is never ALL_VALID_LIST: LanceDB gives such a list no
+ *     repetition step when it maps definition levels to the depth they show at, so a null struct
+ *     around it would count as an item. */
+static void choose_def_levels(const leaf_path *p, const levels *l, bool *has_null, bool *has_empty) {
   for (size_t i = 0; i < l->n; i++) {
     uint8_t c = l->code[i];
     if (c == 0) continue;
@@ -261,14 +272,33 @@ static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) 
     else
       has_null[layer] = true;
   }
+  if (p->n_lists == 0) return;
+  for (int layer = 0; layer < p->depth; layer++) {
+    const lp__field *f = p->node[p->depth - 1 - layer];
+    if (!is_list_field(f) && f->nullable) has_null[layer] = true;
+  }
+  bool outer_has_null = false;
+  for (int layer = p->depth - 1; layer >= 0; layer--) {
+    const lp__field *f = p->node[p->depth - 1 - layer];
+    if (is_list_field(f) && outer_has_null && !has_null[layer] && !has_empty[layer]) {
+      if (f->nullable)
+        has_null[layer] = true;
+      else
+        has_empty[layer] = true;
+    }
+    outer_has_null = outer_has_null || has_null[layer];
+  }
+}
+
+static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) {
+  bool has_null[MAX_PATH_DEPTH] = {0}, has_empty[MAX_PATH_DEPTH] = {0};
+  choose_def_levels(p, l, has_null, has_empty);
   li->n_layers = p->depth;
   li->max_rep = p->n_lists;
   int next = 1;
   memset(li->def_of, 0, sizeof li->def_of);
   for (int layer = 0; layer < p->depth; layer++) {
-    const lp__field *f = p->node[p->depth - 1 - layer];
-    bool is_list = f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST;
-    if (!is_list) {
+    if (!is_list_field(p->node[p->depth - 1 - layer])) {
       li->kind[layer] = has_null[layer] ? LAYER_NULLABLE_ITEM : LAYER_ALL_VALID_ITEM;
       if (has_null[layer]) li->def_of[1 + 2 * layer] = (uint16_t)next++;
     } else if (has_null[layer] && has_empty[layer]) {
