@@ -120,7 +120,11 @@ lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_
 static const char *table_storage_version(const lp__manifest *m) {
   if (m->data_format[0]) return m->data_format;
   for (size_t i = 0; i < m->n_fragments; i++)
-    if (m->fragments[i].n_files > 0) return m->fragments[i].files[0].minor == 0 ? "2.0" : "2.1";
+    if (m->fragments[i].n_files > 0) {
+      static const char *const BY_MINOR[] = {"2.0", "2.1", "2.2", "2.3"};
+      uint32_t minor = m->fragments[i].files[0].minor;
+      return minor < 4 ? BY_MINOR[minor] : "a newer one";
+    }
   return "2.1";
 }
 
