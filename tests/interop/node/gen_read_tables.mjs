@@ -23,8 +23,8 @@ const arrow = createRequire(import.meta.url)("apache-arrow");
 import { makeRng, makeTable } from "./arrow_build.mjs";
 
 const dir = process.argv[2];
-// --storage V: instead, the tables scalars, strings, vectors and nested (and big, with LP_BIG_ROWS rows)
-// in data storage version V ("2.2", "next", "legacy", ...), for the tests of other versions
+// --storage V: instead, smaller tables scalars, strings, vectors and nested (and big, with LP_BIG_ROWS
+// rows) in data storage version V ("2.2", "next", "legacy", ...), for the tests of other versions
 const storage = process.argv[3] === "--storage" ? process.argv[4] : null;
 if (!dir || (process.argv[3] !== undefined && !storage)) {
   console.error("usage: node gen_read_tables.mjs DIR [--storage VERSION]");
@@ -335,14 +335,13 @@ async function main() {
 async function mainStorage(version) {
   const db = await lancedb.connect(dir);
   const opts = { storageOptions: { new_table_data_storage_version: version } };
-  let t = await db.createTable("scalars", makeTable(scalarColumns(1, 1500, 0)), opts);
-  await t.add(makeTable(scalarColumns(2, 500, 1500)));
-  await t.delete("id IN (3, 10, 1499, 1500, 1777)");
-  t = await db.createTable("strings", makeTable(stringColumns(3, 1200, 0)), opts);
-  await t.add(makeTable(stringColumns(4, 300, 1200)));
-  t = await db.createTable("vectors", makeTable(vectorColumns(5, 600, 0)), opts);
+  let t = await db.createTable("scalars", makeTable(scalarColumns(1, 600, 0)), opts);
+  await t.add(makeTable(scalarColumns(2, 200, 600)));
+  await t.delete("id IN (3, 10, 599, 600, 777)");
+  await db.createTable("strings", makeTable(stringColumns(3, 400, 0)), opts);
+  t = await db.createTable("vectors", makeTable(vectorColumns(5, 200, 0)), opts);
   await t.delete("id >= 100 AND id < 110");
-  const nested = nestedColumns(6, 1500).filter((c) => version !== "2.0" || !c.name.startsWith("packed"));
+  const nested = nestedColumns(6, 600).filter((c) => version !== "2.0" || !c.name.startsWith("packed"));
   await db.createTable("nested", makeTable(nested), opts);
   if (BIG_ROWS > 0) {
     t = await db.createTable("big", makeTable(bigColumns(7, BIG_ROWS, 0)), opts);
