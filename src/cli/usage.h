@@ -11,7 +11,7 @@
 #define CLEANUP_USAGE "lancepool cleanup DB TABLE --older-than SECONDS"
 #define COMPACT_USAGE "lancepool compact DB TABLE [--max-rows-per-file N] [--no-fsync]"
 #define COUNT_USAGE "lancepool count DB TABLE [--version N] [--where PRED]"
-#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1] [--no-fsync]"
+#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1|2.2] [--no-fsync]"
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 #define DROP_USAGE "lancepool drop DB TABLE"
 #define DUMP_USAGE "lancepool dump DB TABLE [--version N] [--columns a,b] [--limit N] [--offset N] [--where PRED]"

@@ -99,11 +99,11 @@ lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__wr
   return lp__plan_status(plan, "commit", err);
 }
 
-/* The data storage versions lancepool writes, as the manifest names them (2.2 and legacy are not). */
+/* The data storage versions lancepool writes, as the manifest names them (2.3 and legacy are not). */
 static const struct {
   const char *name;
   lp__file_version version;
-} STORAGE_VERSIONS[] = {{"2.1", LP__FILE_V2_1}, {"2.0", LP__FILE_V2_0}};
+} STORAGE_VERSIONS[] = {{"2.1", LP__FILE_V2_1}, {"2.0", LP__FILE_V2_0}, {"2.2", LP__FILE_V2_2}};
 
 lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_error *err) {
   for (size_t i = 0; name && i < sizeof STORAGE_VERSIONS / sizeof *STORAGE_VERSIONS; i++)
@@ -111,7 +111,7 @@ lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_
       *out = STORAGE_VERSIONS[i].version;
       return LP_OK;
     }
-  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of versions 2.0 and 2.1 only",
+  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of versions 2.0, 2.1 and 2.2 only",
                       name ? name : "(none)");
 }
 
@@ -132,7 +132,7 @@ lp_status lp__table_file_version(const lp__base *base, const char *table, lp__fi
   const char *name = table_storage_version(base->m);
   if (lp__storage_version_parse(name, out, NULL) == LP_OK) return LP_OK;
   return lp_error_set(err, LP_EUNSUPPORTED,
-                      "table %s uses data storage version %s; lancepool writes data files of versions 2.0 and 2.1 only, and "
+                      "table %s uses data storage version %s; lancepool writes data files of versions 2.0, 2.1 and 2.2 only, and "
                       "LanceDB refuses tables whose data files mix versions",
                       table, name);
 }
