@@ -6,7 +6,8 @@
  *   - 1,000 single-row takes at those positions (LanceDB: timed on 200 and scaled, each is an async call).
  * Positions are distinct (takeOffsets returns a repeated offset once).
  * Environment: LP_SOURCE_DIR (repo root; default from this file's path), LP_BENCH_TMP (scratch parent dir,
- * default /tmp), LP_BENCH_ROWS (default 100000), LP_BENCH_KEEP=1 keeps the table. */
+ * default /tmp), LP_BENCH_ROWS (default 100000), LP_BENCH_KEEP=1 keeps the table, LP_BENCH_STORAGE the
+ * table's data storage version (read by the peer that builds it: "2.0", "2.2", "next"; default 2.1). */
 #include <errno.h>
 #include <ftw.h>
 #include <stdbool.h>

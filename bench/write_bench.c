@@ -9,7 +9,8 @@
  * which is what LanceDB does (it never fsyncs). Prints both sides and the ratios (LanceDB time / lancepool
  * time: > 1 means lancepool is faster).
  * Environment: LP_SOURCE_DIR (repo root; default from this file's path), LP_BENCH_TMP (default /tmp),
- * LP_BENCH_ROWS (default 100000), LP_BENCH_FRAGS (default 1000). */
+ * LP_BENCH_ROWS (default 100000), LP_BENCH_FRAGS (default 1000), LP_BENCH_STORAGE (the tables' data storage
+ * version on both sides: "2.0", "2.1" or "2.2"; default 2.1). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,6 +91,7 @@ static result run_lancepool(const char *dir, bool durable, int64_t n_rows, int f
   lp_write_options o;
   lp_write_options_init(&o);
   o.durable = durable;
+  o.data_storage_version = getenv("LP_BENCH_STORAGE"); /* NULL: 2.1 */
   struct ArrowSchema as;
   if (lp__wschema_to_arrow(&schema, &as, &err) != LP_OK) die("schema", &err);
   uint64_t v;

@@ -61,7 +61,10 @@ async function build(dir, rows) {
   for (let start = 0; start < rows; start += chunk) {
     const data = batch(r, start, Math.min(chunk, rows - start));
     // one data file: append by overwriting the first chunk, then "append" mode for the rest
-    if (t === null) t = await db.createTable("bench", data);
+    // LP_BENCH_STORAGE: the table's data storage version ("2.0", "2.2", "next"...; default LanceDB's 2.1)
+    const storage = process.env.LP_BENCH_STORAGE;
+    const opts = storage ? { storageOptions: { new_table_data_storage_version: storage } } : {};
+    if (t === null) t = await db.createTable("bench", data, opts);
     else await t.add(data);
   }
   // compact into one fragment so both readers see the usual shape of a loaded table

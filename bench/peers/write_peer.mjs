@@ -48,7 +48,10 @@ fs.rmSync(dir, { recursive: true, force: true });
 fs.mkdirSync(dir, { recursive: true });
 const db = await lancedb.connect(dir);
 
-const t = await db.createTable("w", batch(0, 10));
+// LP_BENCH_STORAGE: the tables' data storage version ("2.0", "2.2"; default LanceDB's 2.1)
+const opts = process.env.LP_BENCH_STORAGE
+  ? { storageOptions: { new_table_data_storage_version: process.env.LP_BENCH_STORAGE } } : {};
+const t = await db.createTable("w", batch(0, 10), opts);
 const lat = [];
 for (let i = 0; i < appends; i++) {
   const b = batch(1000 + i, 1);
@@ -66,7 +69,7 @@ for (let i = 0; i < deletes; i++) {
   await t.delete(`id = ${1000000 + i * 7}`);
   del.push(performance.now() - t0);
 }
-const c = await db.createTable("c", batch(0, 1));
+const c = await db.createTable("c", batch(0, 1), opts);
 for (let i = 1; i < frags; i++) await c.add(batch(i, 1));
 t0 = performance.now();
 await c.optimize();

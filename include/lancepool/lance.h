@@ -310,7 +310,7 @@ typedef struct lp_write_options {
   uint32_t max_rows_per_page;  /* rows per page at most; default 65536 (wide vectors get fewer) */
   int max_commit_attempts;     /* attempts when other writers keep committing first; default 100 */
   const char *data_storage_version; /* lp_db_create_table only: the new table's data storage version, "2.1"
-                                       (LanceDB 0.31.0's default) or "2.0"; NULL = "2.1", or on overwrite
+                                       (LanceDB 0.31.0's default), "2.0" or "2.2"; NULL = "2.1", or on overwrite
                                        the table's own. Other writes keep the table's version and fail with
                                        LP_EUNSUPPORTED on a version lancepool does not write. */
 } lp_write_options;

@@ -17,7 +17,7 @@
   " [--with-position] [--base-tokenizer simple|whitespace|raw|ngram] [--language L] [--[no-]stem]"   \
   " [--[no-]remove-stop-words] [--[no-]ascii-folding] [--[no-]lower-case] [--max-token-length N]"    \
   " [--min-ngram-length N] [--max-ngram-length N] [--prefix-only]"
-#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1] [--no-fsync]"
+#define CREATE_USAGE "lancepool create DB TABLE --schema 'id:int64 not null, v:vector(384), ...' [--jsonl FILE|-] [--overwrite] [--data-storage-version 2.0|2.1|2.2] [--no-fsync]"
 #define DELETE_USAGE "lancepool delete DB TABLE --where PREDICATE [--no-fsync]"
 #define DROP_USAGE "lancepool drop DB TABLE"
 #define DUMP_USAGE "lancepool dump DB TABLE [--version N|--tag NAME] [--columns a,b] [--limit N] [--offset N] [--where PRED] [--with-row-id]"

@@ -74,8 +74,8 @@ int lp__wargs_parse(int argc, char **argv, const char *usage, unsigned allowed, 
         else out->delete_where = val;
         break;
       case W_STORAGE:
-        if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0)
-          return lp__cli_usage(usage, "--data-storage-version: expected 2.0 or 2.1, found '%s'", val);
+        if (strcmp(val, "2.0") != 0 && strcmp(val, "2.1") != 0 && strcmp(val, "2.2") != 0)
+          return lp__cli_usage(usage, "--data-storage-version: expected 2.0, 2.1 or 2.2, found '%s'", val);
         out->storage_version = val;
         break;
       case W_VERSION:

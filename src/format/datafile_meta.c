@@ -237,8 +237,8 @@ static lp_status meta_begin(const char *path, const uint8_t footer[FOOTER_BYTES]
   uint16_t major, minor;
   memcpy(&major, footer + 32, 2);
   memcpy(&minor, footer + 34, 2);
-  if (!((major == 2 && minor == 1) || (major == 0 && minor == 3)))
-    return lp_error_set(err, LP_EUNSUPPORTED, "%s: data file version %u.%u (only 2.1 and 2.0 are read)", path, major,
+  if (!((major == 2 && minor >= 1 && minor <= 3) || (major == 0 && minor == 3)))
+    return lp_error_set(err, LP_EUNSUPPORTED, "%s: data file version %u.%u (only 2.0 to 2.3 are read)", path, major,
                         minor);
   uint64_t cm_start = rd64(footer), gbo_off = rd64(footer + 16), cmo_off = rd64(footer + 8);
   uint64_t body = file_size - FOOTER_BYTES;

@@ -250,8 +250,19 @@ typedef struct layer_info {
   int max_def, max_rep;
 } layer_info;
 
-static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) {
-  bool has_null[MAX_PATH_DEPTH] = {0}, has_empty[MAX_PATH_DEPTH] = {0};
+static bool is_list_field(const lp__field *f) { return f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST; }
+
+/* Which layers of the page get a null (and an empty) definition level. Beyond the levels the page's
+ * rows need, two rules keep LanceDB 0.31.0 reading columns under a list whose pages differ; both were
+ * found with small pages of random nested rows read back by LanceDB:
+ *   - a nullable item or struct is NULLABLE_ITEM in every page, nulls or not: LanceDB reads several
+ *     pages of a column together, and for an ALL_VALID_ITEM page among nullable ones it adds as many
+ *     validity bits as the page has leaf slots, not values ("Incorrect number of nulls for StructArray",
+ *     or a panic on the item count);
+ *   - a list inside a layer with null levels is never ALL_VALID_LIST: LanceDB gives such a list no
+ *     repetition step when it maps definition levels to the depth they show at, so a null struct
+ *     around it would count as an item. */
+static void choose_def_levels(const leaf_path *p, const levels *l, bool *has_null, bool *has_empty) {
   for (size_t i = 0; i < l->n; i++) {
     uint8_t c = l->code[i];
     if (c == 0) continue;
@@ -261,14 +272,33 @@ static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) 
     else
       has_null[layer] = true;
   }
+  if (p->n_lists == 0) return;
+  for (int layer = 0; layer < p->depth; layer++) {
+    const lp__field *f = p->node[p->depth - 1 - layer];
+    if (!is_list_field(f) && f->nullable) has_null[layer] = true;
+  }
+  bool outer_has_null = false;
+  for (int layer = p->depth - 1; layer >= 0; layer--) {
+    const lp__field *f = p->node[p->depth - 1 - layer];
+    if (is_list_field(f) && outer_has_null && !has_null[layer] && !has_empty[layer]) {
+      if (f->nullable)
+        has_null[layer] = true;
+      else
+        has_empty[layer] = true;
+    }
+    outer_has_null = outer_has_null || has_null[layer];
+  }
+}
+
+static void compute_layers(const leaf_path *p, const levels *l, layer_info *li) {
+  bool has_null[MAX_PATH_DEPTH] = {0}, has_empty[MAX_PATH_DEPTH] = {0};
+  choose_def_levels(p, l, has_null, has_empty);
   li->n_layers = p->depth;
   li->max_rep = p->n_lists;
   int next = 1;
   memset(li->def_of, 0, sizeof li->def_of);
   for (int layer = 0; layer < p->depth; layer++) {
-    const lp__field *f = p->node[p->depth - 1 - layer];
-    bool is_list = f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST;
-    if (!is_list) {
+    if (!is_list_field(p->node[p->depth - 1 - layer])) {
       li->kind[layer] = has_null[layer] ? LAYER_NULLABLE_ITEM : LAYER_ALL_VALID_ITEM;
       if (has_null[layer]) li->def_of[1 + 2 * layer] = (uint16_t)next++;
     } else if (has_null[layer] && has_empty[layer]) {
@@ -647,11 +677,23 @@ static size_t values_bytes(const levels *l, const lp__field *leaf, size_t v0, si
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+/* A chunk word or value-buffer size: u32 in format 2.2's large-chunk grammar, else u16. */
+static void put_chunk_size(lp__buf *b, bool large, size_t v) {
+  if (large)
+    lp__buf_u32le(b, (uint32_t)v);
+  else
+    lp__buf_u16le(b, (uint16_t)v);
+}
+
 static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p, const layer_info *li,
                                       uint64_t rows, uint64_t first_row, lp_error *err) {
   const levels *l = &w->lv;
   const lp__field *leaf = p->node[p->depth - 1];
   bool has_rep = li->max_rep > 0, has_def = li->max_def > 0, has_levels = has_rep || has_def;
+  /* Format 2.2 wants the large-chunk grammar in every mini-block page (LanceDB refuses the other): u32
+   * chunk words and u32 value-buffer sizes. The chunks themselves stay within the 2.1 limits. */
+  bool large = w->opts.version == LP__FILE_V2_2;
+  size_t size_width = large ? 4 : 2;
   size_t nominal;
   if (lp__wtype_is_varwidth(leaf->type)) {
     nominal = 1024;
@@ -687,8 +729,8 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
       size_t v1 = last ? l->n_visible : v0 + n;
       lev1 = last ? l->n : vpos[v1];
       size_t nlev = has_levels ? lev1 - lev0 : 0;
-      size_t header = 2 + (has_rep ? 2 : 0) + (has_def ? 2 : 0) + 2;
-      bytes = pad8(header + (l->has_item_nulls ? 2 : 0)) + (has_rep ? pad8(nlev * 2) : 0) +
+      size_t header = 2 + (has_rep ? 2 : 0) + (has_def ? 2 : 0) + size_width;
+      bytes = pad8(header + (l->has_item_nulls ? size_width : 0)) + (has_rep ? pad8(nlev * 2) : 0) +
               (has_def ? pad8(nlev * 2) : 0) + pad8(values_bytes(l, leaf, v0, v1)) +
               (l->has_item_nulls ? pad8(item_bits_bytes(leaf, v1 - v0)) : 0);
       if (bytes <= CHUNK_MAX_BYTES && nlev <= 65535) break;
@@ -708,8 +750,8 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     if (has_rep) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     if (has_def) lp__buf_u16le(&chunk, (uint16_t)(nlev * 2));
     size_t vb = values_bytes(l, leaf, v0, v1);
-    if (l->has_item_nulls) lp__buf_u16le(&chunk, (uint16_t)item_bits_bytes(leaf, v1 - v0));
-    lp__buf_u16le(&chunk, (uint16_t)vb);
+    if (l->has_item_nulls) put_chunk_size(&chunk, large, item_bits_bytes(leaf, v1 - v0));
+    put_chunk_size(&chunk, large, vb);
     lp__buf_align(&chunk, 8, 0xfe);
     if (has_rep) {
       for (size_t i = lev0; i < lev1; i++) lp__buf_u16le(&chunk, l->rep[i]);
@@ -727,7 +769,7 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
     lp__buf_align(&chunk, 8, 0xfe);
     if ((rc = lp__buf_status(&chunk, leaf->name, err)) != LP_OK) break;
     int log2n = last ? 0 : bit_len((unsigned)n) - 1;
-    lp__buf_u16le(&meta, (uint16_t)(((chunk.len / 8 - 1) << 4) | (unsigned)log2n));
+    put_chunk_size(&meta, large, ((chunk.len / 8 - 1) << 4) | (unsigned)log2n);
     lp__buf_put(&data, chunk.data, chunk.len);
     if (has_rep) {
       /* repetition index: rows finishing in the chunk, and levels continuing into the next */
@@ -781,6 +823,7 @@ static lp_status write_miniblock_page(lp__dfw *w, size_t col, const leaf_path *p
       mb->num_buffers = l->has_item_nulls ? 2 : 1;
       mb->repetition_index_depth = has_rep ? 1 : 0;
       mb->num_items = l->n_visible;
+      mb->has_large_chunk = large;
     }
     rc = add_page(w, col, offs, sizes, n_bufs, rows, first_row,
                   page_layout(a, LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT, mb), err);
@@ -841,11 +884,13 @@ static lp_status collect_leaves(lp__dfw *w, const lp__field *f, leaf_path *cur, 
   return LP_OK;
 }
 
-const char *lp__file_version_name(lp__file_version v) { return v == LP__FILE_V2_0 ? "2.0" : "2.1"; }
+const char *lp__file_version_name(lp__file_version v) {
+  return v == LP__FILE_V2_0 ? "2.0" : v == LP__FILE_V2_2 ? "2.2" : "2.1";
+}
 
 void lp__file_version_numbers(lp__file_version v, uint32_t *major, uint32_t *minor) {
   *major = 2;
-  *minor = v == LP__FILE_V2_0 ? 0 : 1;
+  *minor = v == LP__FILE_V2_0 ? 0 : v == LP__FILE_V2_2 ? 2 : 1;
 }
 
 /* 2.0: one column per field in pre-order; only leaf_id of each entry of w->leaves is used (the field id). */
@@ -1041,8 +1086,10 @@ lp_status lp__dfw_finish(lp__dfw *w, lp__dfw_result *res, lp_error *err) {
   lp__buf_u32le(&tail, 1 + w->n_gb);
   lp__buf_u32le(&tail, (uint32_t)w->n_leaves);
   bool v20 = w->opts.version == LP__FILE_V2_0; /* 2.0 files say 0.3 in the footer */
-  lp__buf_u16le(&tail, v20 ? 0 : 2);
-  lp__buf_u16le(&tail, v20 ? 3 : 1);
+  uint32_t major = 0, minor = 0;
+  lp__file_version_numbers(w->opts.version, &major, &minor);
+  lp__buf_u16le(&tail, v20 ? 0 : (uint16_t)major);
+  lp__buf_u16le(&tail, v20 ? 3 : (uint16_t)minor);
   lp__buf_put(&tail, "LANC", 4);
   free(cmo);
   if (rc == LP_OK) rc = lp__buf_status(&tail, w->tmp_path, err);

@@ -20,6 +20,7 @@
 typedef enum lp__file_version {
   LP__FILE_V2_1 = 0, /* footer 2.1, manifest "2.1": LanceDB 0.31.0's default ("stable") */
   LP__FILE_V2_0 = 1, /* footer 0.3, manifest "2.0": LanceDB's default of 2024 */
+  LP__FILE_V2_2 = 2, /* footer 2.2, manifest "2.2": 2.1's layout with large mini-block chunk grammar */
 } lp__file_version;
 
 /* The manifest's name of a version ("2.0", "2.1"), and its numbers in a DataFile message. */

@@ -280,6 +280,39 @@ static lp_status ool_levels(const Lance__Encodings21__OutOfLineBitpacking *o, co
   return LP_OK;
 }
 
+/* Levels run-length encoded as one block (format 2.2): a u64 byte length of the values, the u16 values,
+ * then one run length per value, 8, 16 or 32 bits wide. */
+static lp_status rle_levels(const Lance__Encodings21__Rle *r, const uint8_t *buf, size_t len, uint64_t n,
+                            uint16_t *out, lp_error *err) {
+  const cenc *ve = r->values, *le = r->run_lengths;
+  if (!ve || ve->compression_case != C_(FLAT) || ve->flat->bits_per_value != 16 || !le ||
+      le->compression_case != C_(FLAT) ||
+      (le->flat->bits_per_value != 8 && le->flat->bits_per_value != 16 && le->flat->bits_per_value != 32))
+    return lp_error_set(err, LP_EUNSUPPORTED, "rle levels: only flat 16-bit values with flat 8, 16 or 32-bit run lengths");
+  if (len < 8) return too_short(err, "rle levels", 8, len);
+  uint64_t vbytes;
+  memcpy(&vbytes, buf, 8);
+  size_t lw = (size_t)le->flat->bits_per_value / 8;
+  if (vbytes % 2 != 0 || vbytes > len - 8 || (len - 8 - vbytes) != vbytes / 2 * lw)
+    return lp_error_set(err, LP_ECORRUPT, "rle levels: %llu bytes of values and %zu bytes in all do not make runs",
+                        (unsigned long long)vbytes, len);
+  const uint8_t *vals = buf + 8, *lens = buf + 8 + vbytes;
+  uint64_t at = 0;
+  for (uint64_t i = 0; i < vbytes / 2; i++) {
+    uint32_t run = 0;
+    memcpy(&run, lens + i * lw, lw); /* little-endian host, as everywhere in the format layer */
+    if (run > n - at) return lp_error_set(err, LP_ECORRUPT, "rle levels: runs add up to more than %llu", (unsigned long long)n);
+    uint16_t v;
+    memcpy(&v, vals + 2 * i, 2);
+    for (uint32_t k = 0; k < run; k++) out[at + k] = v;
+    at += run;
+  }
+  if (at != n)
+    return lp_error_set(err, LP_ECORRUPT, "rle levels: runs add up to %llu levels, expected %llu", (unsigned long long)at,
+                        (unsigned long long)n);
+  return LP_OK;
+}
+
 lp_status lp__block_levels_decode(const cenc *e, const uint8_t *buf, size_t len, uint64_t n, uint16_t *out,
                                   lp_error *err) {
   if (e == NULL) return lp_error_set(err, LP_ECORRUPT, "level encoding missing");
@@ -310,6 +343,7 @@ lp_status lp__block_levels_decode(const cenc *e, const uint8_t *buf, size_t len,
       return LP_OK;
     }
     case C_(OUT_OF_LINE_BITPACKING): return ool_levels(e->out_of_line_bitpacking, buf, len, n, out, err);
+    case C_(RLE): return rle_levels(e->rle, buf, len, n, out, err);
     case C_(CONSTANT):
       if (e->constant->opt_value_case == 0 || e->constant->value.len != 2)
         return lp_error_set(err, LP_EUNSUPPORTED, "constant levels need a 2-byte value");

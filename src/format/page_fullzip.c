@@ -216,13 +216,29 @@ lp_status lp__page_fullzip_read(const lp__datafile_src *src, const lp__page *p, 
   return rc;
 }
 
+/* The n levels in buffer bi of the page: raw u16, or compressed with enc. */
+static lp_status read_levels(const lp__datafile_src *src, const lp__page *p, size_t bi, const cenc *enc, uint64_t n,
+                             uint16_t *out, lp_error *err) {
+  if (enc == NULL) {
+    if (p->buf_size[bi] < n * 2) return lp_error_set(err, LP_ECORRUPT, "all-null: level buffer of %llu bytes for %llu levels",
+                                                     (unsigned long long)p->buf_size[bi], (unsigned long long)n);
+    return lp__src_read(src, p->buf_off[bi], n * 2, out, err);
+  }
+  uint8_t *b = malloc(p->buf_size[bi] ? p->buf_size[bi] : 1);
+  if (b == NULL) return lp_error_set(err, LP_ENOMEM, "all-null: out of memory");
+  lp_status rc = lp__src_read(src, p->buf_off[bi], p->buf_size[bi], b, err);
+  if (rc == LP_OK && n > 0) rc = lp__block_levels_decode(enc, b, p->buf_size[bi], n, out, err);
+  free(b);
+  return rc;
+}
+
 lp_status lp__page_allnull_read(const lp__datafile_src *src, const lp__page *p, uint64_t lo, uint64_t hi,
                                 lp__leafbuf *out, lp_error *err) {
   const Lance__Encodings21__ConstantLayout *cl =
       p->layout && p->layout->layout_case == LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT
           ? p->layout->constant_layout : NULL;
   if (cl == NULL) return lp_error_set(err, LP_EINVAL, "page is not an all-null page");
-  if (cl->opt_inline_value_case != 0 || cl->rep_compression || cl->def_compression)
+  if (cl->opt_inline_value_case != 0)
     return lp_error_set(err, LP_EUNSUPPORTED, "constant page with a value (format 2.2)");
   lp__defmap dm;
   LP_TRY(lp__defmap_build(out, cl->layers, cl->n_layers, &dm, err));
@@ -255,10 +271,14 @@ lp_status lp__page_allnull_read(const lp__datafile_src *src, const lp__page *p, 
   bool has_rep = dm.max_rep > 0;
   if (p->n_bufs < (size_t)(has_rep ? 2 : 1)) return lp_error_set(err, LP_ECORRUPT, "all-null: level buffers missing");
   size_t di = has_rep ? 1 : 0;
-  uint64_t nl = p->buf_size[di] / 2;
-  if (has_rep && p->buf_size[0] != p->buf_size[di])
-    return lp_error_set(err, LP_ECORRUPT, "all-null: %llu rep bytes but %llu def bytes", (unsigned long long)p->buf_size[0],
-                        (unsigned long long)p->buf_size[di]);
+  /* format 2.2 may compress the levels (RLE); they then say how many there are */
+  uint64_t nl = cl->def_compression ? cl->num_def_values : p->buf_size[di] / 2;
+  uint64_t n_rep = cl->rep_compression ? cl->num_rep_values : p->buf_size[0] / 2;
+  if (has_rep && n_rep != nl)
+    return lp_error_set(err, LP_ECORRUPT, "all-null: %llu rep levels but %llu def levels", (unsigned long long)n_rep,
+                        (unsigned long long)nl);
+  if (nl > ((uint64_t)1 << 31))
+    return lp_error_set(err, LP_ECORRUPT, "all-null: %llu levels in one page", (unsigned long long)nl);
   lp__leafbuf t;
   lp__leafbuf_init(&t, out->kind, out->value_bits, out->fsl_dim);
   memcpy(t.layer_is_list, out->layer_is_list, sizeof t.layer_is_list);
@@ -267,8 +287,8 @@ lp_status lp__page_allnull_read(const lp__datafile_src *src, const lp__page *p, 
   t.has_rep = out->has_rep;
   lp_status rc = lp__leafbuf_enable_def(&t, err);
   if (rc == LP_OK) rc = lp__leafbuf_reserve_levels(&t, nl, err);
-  if (rc == LP_OK && has_rep) rc = lp__src_read(src, p->buf_off[0], nl * 2, t.rep, err);
-  if (rc == LP_OK) rc = lp__src_read(src, p->buf_off[di], nl * 2, t.def, err);
+  if (rc == LP_OK && has_rep) rc = read_levels(src, p, 0, cl->rep_compression, nl, t.rep, err);
+  if (rc == LP_OK) rc = read_levels(src, p, di, cl->def_compression, nl, t.def, err);
   for (uint64_t i = 0; rc == LP_OK && i < nl; i++) {
     if (t.def[i] > dm.max_def || (has_rep && t.rep[i] > dm.max_rep))
       rc = lp_error_set(err, LP_ECORRUPT, "all-null: level %llu out of range", (unsigned long long)i);

@@ -56,7 +56,6 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
   c->p = p;
   c->mb = p->layout->mini_block_layout;
   const Lance__Encodings21__MiniBlockLayout *mb = c->mb;
-  if (mb->has_large_chunk) return lp_error_set(err, LP_EUNSUPPORTED, "mini-block: large chunks (format 2.2)");
   if (mb->num_buffers < 1 || mb->num_buffers > MAX_CHUNK_BUFFERS)
     return lp_error_set(err, LP_ECORRUPT, "mini-block: %llu value buffers per chunk", (unsigned long long)mb->num_buffers);
   LP_TRY(lp__defmap_build(out, mb->layers, mb->n_layers, &c->dm, err));
@@ -66,10 +65,13 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
   size_t need_bufs = 2 + (mb->dictionary != NULL) + (mb->repetition_index_depth > 0);
   if (p->n_bufs < need_bufs)
     return lp_error_set(err, LP_ECORRUPT, "mini-block: page has %zu buffers, expected %zu", p->n_bufs, need_bufs);
-  if (p->buf_size[0] % 2 != 0)
-    return lp_error_set(err, LP_ECORRUPT, "mini-block: chunk metadata of %llu bytes is not u16 words",
-                        (unsigned long long)p->buf_size[0]);
-  uint64_t nc = p->buf_size[0] / 2;
+  /* Format 2.2 pages with large chunks (over 32 KiB) describe each chunk in a u32 word, not a u16 one;
+   * the word's layout is the same: size / 8 - 1 above four bits of log2(values). */
+  unsigned word = mb->has_large_chunk ? 4 : 2;
+  if (p->buf_size[0] % word != 0)
+    return lp_error_set(err, LP_ECORRUPT, "mini-block: chunk metadata of %llu bytes is not u%u words",
+                        (unsigned long long)p->buf_size[0], word * 8);
+  uint64_t nc = p->buf_size[0] / word;
   c->n_chunks = nc;
   c->chunk_off = calloc(nc + 1, 8);
   c->first_value = calloc(nc + 1, 8);
@@ -80,8 +82,14 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
   uint8_t *meta = NULL;
   LP_TRY(read_buf(c, 0, &meta, err));
   for (uint64_t i = 0; i < nc; i++) {
-    uint16_t w;
-    memcpy(&w, meta + 2 * i, 2);
+    uint32_t w = 0;
+    if (word == 4) {
+      memcpy(&w, meta + 4 * i, 4);
+    } else {
+      uint16_t w16;
+      memcpy(&w16, meta + 2 * i, 2);
+      w = w16;
+    }
     c->chunk_off[i + 1] = c->chunk_off[i] + ((uint64_t)(w >> 4) + 1) * 8;
     uint64_t nv = i + 1 < nc ? (uint64_t)1 << (w & 15) : 0;
     if (i + 1 == nc) {
@@ -92,7 +100,8 @@ static lp_status ctx_init(mbctx *c, const lp__datafile_src *src, const lp__page 
       }
       nv = mb->num_items - c->first_value[i];
     }
-    if (nv > MAX_CHUNK_VALUES) {
+    uint64_t chunk_bytes = c->chunk_off[i + 1] - c->chunk_off[i];
+    if (nv > MAX_CHUNK_VALUES && nv > chunk_bytes * 8) {
       free(meta);
       return lp_error_set(err, LP_ECORRUPT, "mini-block: chunk %llu claims %llu values (at most %u fit in 32 KiB)",
                           (unsigned long long)i, (unsigned long long)nv, MAX_CHUNK_VALUES);
@@ -199,11 +208,14 @@ static lp_status decode_chunk(mbctx *c, const uint8_t *ch, uint64_t len, uint64_
   const Lance__Encodings21__MiniBlockLayout *mb = c->mb;
   bool has_rep = mb->rep_compression != NULL, has_def = mb->def_compression != NULL;
   uint64_t nb = mb->num_buffers;
-  uint64_t hdr = 2 + 2 * (has_rep + has_def) + 2 * nb;
+  /* header: u16 level count, u16 repetition and definition sizes, then a size per value buffer (u32 in
+   * format 2.2's large chunks, else u16) */
+  uint64_t size_bytes = mb->has_large_chunk ? 4 : 2;
+  uint64_t lev_hdr = 2 + 2 * (uint64_t)(has_rep + has_def), hdr = lev_hdr + size_bytes * nb;
   if (len < hdr) return lp_error_set(err, LP_ECORRUPT, "mini-block chunk: %llu bytes, header needs %llu",
                                      (unsigned long long)len, (unsigned long long)hdr);
-  uint16_t h[2 + 2 + MAX_CHUNK_BUFFERS];
-  memcpy(h, ch, hdr);
+  uint16_t h[3];
+  memcpy(h, ch, lev_hdr);
   uint64_t n_levels = h[0], rep_size = has_rep ? h[1] : 0, def_size = has_def ? h[1 + has_rep] : 0;
   uint64_t pos = pad8(hdr);
   const uint8_t *rep_b = ch + pos;
@@ -213,7 +225,15 @@ static lp_status decode_chunk(mbctx *c, const uint8_t *ch, uint64_t len, uint64_
   const uint8_t *vb[MAX_CHUNK_BUFFERS];
   size_t vl[MAX_CHUNK_BUFFERS];
   for (uint64_t i = 0; i < nb; i++) {
-    vl[i] = h[1 + has_rep + has_def + i];
+    if (size_bytes == 4) {
+      uint32_t v32;
+      memcpy(&v32, ch + lev_hdr + 4 * i, 4);
+      vl[i] = v32;
+    } else {
+      uint16_t v16;
+      memcpy(&v16, ch + lev_hdr + 2 * i, 2);
+      vl[i] = v16;
+    }
     vb[i] = ch + pos;
     pos += pad8(vl[i]);
   }

@@ -177,9 +177,9 @@ static lp_status convert_file(const Lance__Table__DataFile *pf, uint64_t frag_id
   if (pf->n_column_indices != pf->n_fields)
     return lp_error_set(err, LP_ECORRUPT, "%s: fragment %" PRIu64 ": data file %s lists %zu fields but %zu columns",
                         path, frag_id, pf->path, pf->n_fields, pf->n_column_indices);
-  if (pf->file_major_version != 2 || (pf->file_minor_version != 0 && pf->file_minor_version != 1))
+  if (pf->file_major_version != 2 || pf->file_minor_version > 3)
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: fragment %" PRIu64 ": data file %s has format version %u.%u "
-                        "(supported: 2.0, 2.1)", path, frag_id, pf->path, pf->file_major_version,
+                        "(supported: 2.0 to 2.3)", path, frag_id, pf->path, pf->file_major_version,
                         pf->file_minor_version);
   out->path = strdup(pf->path);
   size_t n = pf->n_fields;
@@ -246,6 +246,12 @@ static size_t estimate_size(const lp__manifest *m) {
   return s;
 }
 
+/* The data storage versions whose files the format layer decodes (2.2 and 2.3 are 2.1's layout with more
+ * encodings; their files' footers say 2.2 and 2.3). */
+static bool storage_version_readable(const char *v) {
+  return strcmp(v, "2.0") == 0 || strcmp(v, "2.1") == 0 || strcmp(v, "2.2") == 0 || strcmp(v, "2.3") == 0;
+}
+
 static lp_status check_flags(const Lance__Table__Manifest *pm, const char *path, lp_error *err) {
   if (pm->reader_feature_flags & ~LP__KNOWN_READER_FLAGS)
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: unknown reader feature flags 0x%" PRIx64 " (flags 0x%" PRIx64
@@ -255,10 +261,10 @@ static lp_status check_flags(const Lance__Table__Manifest *pm, const char *path,
     return lp_error_set(err, LP_EUNSUPPORTED, "%s: table uses base paths (files outside the table), not supported",
                         path);
   if (pm->data_format != NULL && pm->data_format->version != NULL && pm->data_format->version[0] != '\0' &&
-      strcmp(pm->data_format->version, "2.1") != 0 && strcmp(pm->data_format->version, "2.0") != 0)
+      !storage_version_readable(pm->data_format->version))
     return lp_error_set(err, LP_EUNSUPPORTED,
                         "%s: the table uses data storage version %s%s (data format %s %s), which lancepool neither reads "
-                        "nor writes (it does 2.0 and 2.1)",
+                        "nor writes (it reads 2.0, 2.1, 2.2 and 2.3)",
                         path, pm->data_format->version, pm->data_format->version[0] == '0' ? " (legacy)" : "",
                         pm->data_format->file_format ? pm->data_format->file_format : "", pm->data_format->version);
   return LP_OK;

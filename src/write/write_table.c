@@ -97,11 +97,11 @@ lp_status lp__plan_add_files(lp__plan *plan, const char *table_dir, const lp__wr
   return lp__plan_status(plan, "commit", err);
 }
 
-/* The data storage versions lancepool writes, as the manifest names them (2.2 and legacy are not). */
+/* The data storage versions lancepool writes, as the manifest names them (2.3 and legacy are not). */
 static const struct {
   const char *name;
   lp__file_version version;
-} STORAGE_VERSIONS[] = {{"2.1", LP__FILE_V2_1}, {"2.0", LP__FILE_V2_0}};
+} STORAGE_VERSIONS[] = {{"2.1", LP__FILE_V2_1}, {"2.0", LP__FILE_V2_0}, {"2.2", LP__FILE_V2_2}};
 
 lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_error *err) {
   for (size_t i = 0; name && i < sizeof STORAGE_VERSIONS / sizeof *STORAGE_VERSIONS; i++)
@@ -109,7 +109,7 @@ lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_
       *out = STORAGE_VERSIONS[i].version;
       return LP_OK;
     }
-  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of versions 2.0 and 2.1 only",
+  return lp_error_set(err, LP_EUNSUPPORTED, "data storage version %s: lancepool writes data files of versions 2.0, 2.1 and 2.2 only",
                       name ? name : "(none)");
 }
 
@@ -118,7 +118,11 @@ lp_status lp__storage_version_parse(const char *name, lp__file_version *out, lp_
 static const char *table_storage_version(const lp__manifest *m) {
   if (m->data_format[0]) return m->data_format;
   for (size_t i = 0; i < m->n_fragments; i++)
-    if (m->fragments[i].n_files > 0) return m->fragments[i].files[0].minor == 0 ? "2.0" : "2.1";
+    if (m->fragments[i].n_files > 0) {
+      static const char *const BY_MINOR[] = {"2.0", "2.1", "2.2", "2.3"};
+      uint32_t minor = m->fragments[i].files[0].minor;
+      return minor < 4 ? BY_MINOR[minor] : "a newer one";
+    }
   return "2.1";
 }
 
@@ -126,7 +130,7 @@ lp_status lp__table_file_version(const lp__base *base, const char *table, lp__fi
   const char *name = table_storage_version(base->m);
   if (lp__storage_version_parse(name, out, NULL) == LP_OK) return LP_OK;
   return lp_error_set(err, LP_EUNSUPPORTED,
-                      "table %s uses data storage version %s; lancepool writes data files of versions 2.0 and 2.1 only, and "
+                      "table %s uses data storage version %s; lancepool writes data files of versions 2.0, 2.1 and 2.2 only, and "
                       "LanceDB refuses tables whose data files mix versions",
                       table, name);
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Tables of every data storage version LanceDB 0.31.0 makes (new_table_data_storage_version "2.0", "2.2",
-# "legacy"; "2.1" is the default): lancepool never leaves a table whose data files mix versions.
+# "next", "legacy"; "2.1" is the default): lancepool never leaves a table whose data files mix versions.
 #   - 2.0 tables (LanceDB's default of 2024) with every type lancepool writes, several fragments and
 #     deletions: lancepool appends, deletes, upserts and compacts, writing 2.0 files; after every step
 #     LanceDB reads every row equal to the same steps on a 2.1 twin of the table (2.0 keeps no struct
 #     validity: a null struct reads back as a struct of nulls) and to lancepool's own read, then appends
 #     and compacts on top. A table lancepool creates as 2.0 reads back in LanceDB as the rows written;
 #     overwrites keep the version (or change it when asked).
-#   - 2.2 and legacy tables: every write that adds data files fails with a message naming the version, and
+#   - 2.3 ("next") and legacy tables: every write that adds data files fails with a message naming the version, and
 #     nothing is committed.
 set -euo pipefail
 : "${LANCEPOOL:?} ${LP_NODE_DIR:?} ${LP_TEST_TMP:?}"
@@ -106,13 +106,13 @@ check_formats n20_all 2.0
 check_formats n20_all 2.1
 peer append-from "$W/db" src n20_all
 check_formats n20_all 2.1
-if "$LANCEPOOL" create "$W/db" bad --schema "id:int64" --data-storage-version 2.2 2> "$W/err"; then
-  fail "create with data storage version 2.2 succeeded"
+if "$LANCEPOOL" create "$W/db" bad --schema "id:int64" --data-storage-version 2.3 2> "$W/err"; then
+  fail "create with data storage version 2.3 succeeded"
 fi
-grep -q "expected 2.0 or 2.1" "$W/err" || fail "unexpected error: $(cat "$W/err")"
+grep -q "expected 2.0, 2.1 or 2.2" "$W/err" || fail "unexpected error: $(cat "$W/err")"
 
-# ---- versions lancepool does not write: 2.2 and legacy ----
-for v in 2.2 legacy; do
+# ---- versions lancepool does not write: 2.3 ("next") and legacy ----
+for v in next legacy; do
   t="t_${v/./_}"
   peer copy "$W/db" src "$t" "$v" 3 "id % 11 = 4"
   before=$(versions "$t")
@@ -124,7 +124,7 @@ for v in 2.2 legacy; do
       compact) args=() ;;
     esac
     if "$LANCEPOOL" $cmd "$W/db" "$t" "${args[@]}" > /dev/null 2> "$W/err"; then fail "$cmd on a $v table succeeded"; fi
-    want=$([ "$v" = legacy ] && echo "data storage version 0.1 (legacy)" || echo "data storage version $v")
+    want=$([ "$v" = legacy ] && echo "data storage version 0.1 (legacy)" || echo "data storage version 2.3")
     grep -q "^lancepool: .*$want" "$W/err" || fail "$cmd on $v: unexpected error: $(cat "$W/err")"
   done
   [ "$(versions "$t")" = "$before" ] || fail "a refused write committed a version of the $v table"

@@ -23,8 +23,11 @@ const arrow = createRequire(import.meta.url)("apache-arrow");
 import { makeRng, makeTable } from "./arrow_build.mjs";
 
 const dir = process.argv[2];
-if (!dir) {
-  console.error("usage: node gen_read_tables.mjs DIR");
+// --storage V: instead, smaller tables scalars, strings, vectors and nested (and big, with LP_BIG_ROWS
+// rows) in data storage version V ("2.2", "next", "legacy", ...), for the tests of other versions
+const storage = process.argv[3] === "--storage" ? process.argv[4] : null;
+if (!dir || (process.argv[3] !== undefined && !storage)) {
+  console.error("usage: node gen_read_tables.mjs DIR [--storage VERSION]");
   process.exit(2);
 }
 const BIG_ROWS = Number(process.env.LP_BIG_ROWS || 300000);
@@ -328,7 +331,25 @@ async function main() {
   log("legacy20n");
 }
 
-main().catch((e) => {
+// The same tables in another data storage version (LanceDB chooses each version's encodings).
+async function mainStorage(version) {
+  const db = await lancedb.connect(dir);
+  const opts = { storageOptions: { new_table_data_storage_version: version } };
+  let t = await db.createTable("scalars", makeTable(scalarColumns(1, 600, 0)), opts);
+  await t.add(makeTable(scalarColumns(2, 200, 600)));
+  await t.delete("id IN (3, 10, 599, 600, 777)");
+  await db.createTable("strings", makeTable(stringColumns(3, 400, 0)), opts);
+  t = await db.createTable("vectors", makeTable(vectorColumns(5, 200, 0)), opts);
+  await t.delete("id >= 100 AND id < 110");
+  const nested = nestedColumns(6, 600).filter((c) => version !== "2.0" || !c.name.startsWith("packed"));
+  await db.createTable("nested", makeTable(nested), opts);
+  if (BIG_ROWS > 0) {
+    t = await db.createTable("big", makeTable(bigColumns(7, BIG_ROWS, 0)), opts);
+    await t.delete("id % 10 <> 0");
+  }
+}
+
+(storage ? mainStorage(storage) : main()).catch((e) => {
   console.error(`gen_read_tables: ${e.stack || e}`);
   process.exit(1);
 });

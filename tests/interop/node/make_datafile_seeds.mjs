@@ -2,7 +2,7 @@
 // (tests/fuzz/corpus/datafile_meta, datafile_read). Usage: node make_datafile_seeds.mjs OUT_DIR
 // Each table is tiny so its one data file stays a few KiB; together they cover mini-block (flat,
 // bit-packed, RLE, dictionary, variable, lists with rep/def, FSL), full-zip (long strings, vectors) and
-// all-null pages.
+// all-null pages; the *22 tables are the same data in format 2.2.
 import * as lancedb from "@lancedb/lancedb";
 import { createRequire } from "node:module";
 const arrow = createRequire(import.meta.url)("apache-arrow");
@@ -39,5 +39,9 @@ for (const [name, [field, vals]] of Object.entries(cases)) {
   if (["ints", "strs", "dict", "lists", "vec8", "st"].includes(name)) { /* the same data as format 2.0 */
     await db.createTable(name + "20", new arrow.Table(schema, [batch]),
       { mode: "overwrite", storageOptions: { new_table_data_storage_version: "2.0" } });
+  }
+  if (["ints", "i64runs", "dict", "lists", "allnull", "st"].includes(name)) { /* and as 2.2: large chunks, RLE levels */
+    await db.createTable(name + "22", new arrow.Table(schema, [batch]),
+      { mode: "overwrite", storageOptions: { new_table_data_storage_version: "2.2" } });
   }
 }
