@@ -188,8 +188,8 @@ LP_API LP_MUST_CHECK lp_status lp_store_search(lp_store *s, const float *query, 
 /* The search modes of lp_store_query. */
 typedef enum lp_store_search_mode {
   LP_STORE_SEARCH_VECTOR = 0, /* exact kNN of `vector` (as lp_store_search) */
-  LP_STORE_SEARCH_TEXT,       /* BM25 over the text column (needs LanceDB's FTS index on it, as
-                                 lp_table_text_search) */
+  LP_STORE_SEARCH_TEXT,       /* BM25 over the text column, as lp_table_text_search (with the column's FTS
+                                 index settings, else LanceDB's default tokenizer) */
   LP_STORE_SEARCH_HYBRID      /* both, fused by reciprocal rank (k = 60), as lp_table_hybrid_search */
 } lp_store_search_mode;
 
