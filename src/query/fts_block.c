@@ -317,6 +317,8 @@ lp_status lp__fts_block_get(lp_table *t, lp__frag_reader *r, const lp__field *f,
       lp__fts_block_unref(b);
       return rc;
     }
+    /* saved for the next process; a failure (read-only folder, full disk) only means tokenising again */
+    if (use_saved) (void)lp__fts_block_save(t, frag, f, sig, b, NULL);
   }
   if (cache && key[0]) lp__cache_put(cache, key, b, b->size_bytes, &BLOCK_OPS);
   *out = b;

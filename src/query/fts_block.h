@@ -45,8 +45,9 @@ void lp__fts_block_totals(lp__fts_block *b);
 
 /* The block of the fragment r reads, for text field f (utf8/large_utf8), from the session cache, else
  * (use_saved) from its saved file, else tokenised now with tk (whose settings `sig` names, for the cache
- * key and the file name). A saved file that does not load is ignored (the block is built instead): it is
- * a cache of immutable data. New reference in *out. */
+ * key and the file name) and then (use_saved) saved, so that the next process loads it. A saved file that
+ * does not load is ignored (the block is built again): it is a cache of immutable data. New reference in
+ * *out. */
 lp_status lp__fts_block_get(lp_table *t, lp__frag_reader *r, const lp__field *f, lp__fts_tokenizer *tk,
                             const char *sig, bool use_saved, lp__fts_block **out, lp_error *err);
 

@@ -40,7 +40,8 @@ void lp_text_search_options_init(lp_text_search_options *o) {
 typedef struct fts_index {
   bool found;
   bool own;                /* lancepool's own index (create-index), or the defaults on a column without any
-                              index: every row is indexed, statistics are today's, saved blocks are used */
+                              index: every row is indexed, statistics are today's */
+  bool saved;              /* lancepool's own index: blocks are loaded from and saved to its files */
   lp__fts_params params;
   roaring_bitmap_t *frags; /* fragments the index covers (union of its segments) */
 } fts_index;
@@ -145,7 +146,9 @@ static lp_status column_index(const lp__manifest *m, const lp__field *f, bool us
   LP_TRY(lp__fts_own_index(m, f->id, name, sizeof name, &p, &own, err));
   if (!own && !use_defaults) return LP_OK;
   if (!own) lp__fts_params_default(&p);
-  return whole_table_index(m, &p, ix, err);
+  LP_TRY(whole_table_index(m, &p, ix, err));
+  ix->saved = own;
+  return LP_OK;
 }
 
 static void index_reset(fts_index *ix) {
@@ -608,7 +611,7 @@ static lp_status open_fragments(lp_table *t, const lp__field *f, const fts_index
     if (live == 0) continue;
     LP_TRY(lp__frag_reader_open(t, frag, &fcs[i].fr, err));
     fcs[i].open = true;
-    LP_TRY(lp__fts_block_get(t, &fcs[i].fr, f, tk, sig, ix->own, &fcs[i].b, err));
+    LP_TRY(lp__fts_block_get(t, &fcs[i].fr, f, tk, sig, ix->saved, &fcs[i].b, err));
   }
   return LP_OK;
 }
