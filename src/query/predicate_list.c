@@ -153,7 +153,8 @@ vnode *lp__vbind_list(lp__binder *bd, const pn_node *n) {
   }
   int ci = list_column(bd, n, n->list[0]);
   if (ci < 0) return NULL;
-  const bcol *c = &bd->b->cols[ci];
+  /* a copy: binding the other arguments may add columns and move b->cols */
+  const bcol col = bd->b->cols[ci], *c = &col;
   if (with_array && n->list[1]->n_list == 0) return bool_const(bd, id == LF_HAS_ALL, n->pos);
   size_t n_args = with_array ? 1 + n->list[1]->n_list : n->n_list;
   vnode **args = calloc(n_args, sizeof *args);
@@ -215,13 +216,14 @@ static lp_status open_list(lp__ectx *x, const vnode *v, list_view *l) {
 /* Row j's items, as [*b, *e) indices into the item array (before its offset). */
 static lp_status list_bounds(lp__ectx *x, const list_view *l, int64_t j, int64_t *b, int64_t *e) {
   int64_t r = l->rc->off + x->start + j;
-  const void *offs = l->rc->leaf->buffers[1];
   if (l->bc->type == LP__TYPE_FIXED_SIZE_LIST) {
     *b = r * l->bc->list_size, *e = *b + l->bc->list_size;
   } else if (l->bc->type == LP__TYPE_LARGE_LIST) {
-    *b = ((const int64_t *)offs)[r], *e = ((const int64_t *)offs)[r + 1];
+    const int64_t *offs = l->rc->leaf->buffers[1];
+    *b = offs[r], *e = offs[r + 1];
   } else {
-    *b = ((const int32_t *)offs)[r], *e = ((const int32_t *)offs)[r + 1];
+    const int32_t *offs = l->rc->leaf->buffers[1];
+    *b = offs[r], *e = offs[r + 1];
   }
   if (*b < 0 || *e < *b || *e > l->items->length) return bad_list(x, l, "list offsets out of range");
   return LP_OK;

@@ -61,7 +61,7 @@ static lp_status eval_column(lp__ectx *x, const vnode *v, const uint64_t *act, l
   const bcol *bc = &x->b->cols[v->col];
   const lp__rcol *c = &x->rc[v->col];
   lp__ectx_validity(x, c, o->valid);
-  const void *d = c->leaf->buffers[1];
+  const void *d = c->leaf->n_buffers > 1 ? c->leaf->buffers[1] : NULL; /* a fixed_size_list has one */
   int64_t k0 = c->off + x->start, n = x->cnt;
   switch (bc->type) {
   case LP__TYPE_BOOL:
