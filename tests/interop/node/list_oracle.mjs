@@ -70,6 +70,9 @@ const preds = [
   'tags[1] IS NULL', 'tags[9] IS NULL', 'ns[1] > 0', 'ns[-2] = 1', 'ns[2] IS NULL', 'fx[1] = 3', 'fx[3] > fx[1]',
   'fx[4] IS NULL', 'fx[-3] = 0', 'fs[1] < 0', 'array_element(ns, id % 4) = 2', 'ns[1] + ns[2] = 0',
   "upper(tags[1]) = 'ABC'", "tags[1] LIKE 'a%'", 'ns[1] IN (1, 2)', 'tags[1 + 1] IS NOT NULL',
+  // in larger expressions
+  'array_has_any(ns, [-5, -1])', "array_has(tags, 'a') = true", 'array_length(tags) BETWEEN 1 AND 2',
+  'array_has_all(fs, [0.5, -1])', 'ns[1] * 2 = -2', 'array_has(ns, -1 + 0)', "tags[id - 3] = 'a'", 'NOT (fx[2] > 3)',
   // what LanceDB refuses
   "array_has(ns, 'a')", 'tags[1.5] = 1', "array_has(id, 1)", "array_length(id) = 1",
 ];
