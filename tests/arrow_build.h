@@ -1,4 +1,4 @@
-/* Test helper: hand-built Arrow C arrays (primitive, boolean, string, struct) with validity bitmaps, for
+/* Test helper: hand-built Arrow C arrays (primitive, boolean, string, list, struct) with validity bitmaps, for
  * the predicate tests and fuzz target. Each array owns its buffers and children; release frees them.
  * Header-only, static functions. */
 #ifndef LP_TEST_ARROW_BUILD_H
@@ -106,6 +106,33 @@ static inline struct ArrowArray *ab_struct(int64_t n, struct ArrowArray **childr
   a->n_children = n_children;
   a->children = ab_xmalloc(sizeof(void *) * (size_t)(n_children ? n_children : 1));
   for (int64_t i = 0; i < n_children; i++) a->children[i] = children[i];
+  ab_set_validity(a, is_null);
+  return a;
+}
+
+/* A list array (large: 64-bit offsets) over offs[0..n] into items, taking ownership of items. */
+static inline struct ArrowArray *ab_list(int64_t n, const int64_t *offs, struct ArrowArray *items, const bool *is_null,
+                                         bool large) {
+  struct ArrowArray *a = ab_new(n, 2);
+  void *o = ab_xmalloc((size_t)(n + 1) * (large ? 8 : 4));
+  for (int64_t i = 0; i <= n; i++) {
+    if (large) ((int64_t *)o)[i] = offs[i];
+    else ((int32_t *)o)[i] = (int32_t)offs[i];
+  }
+  a->buffers[1] = o;
+  a->n_children = 1;
+  a->children = ab_xmalloc(sizeof(void *));
+  a->children[0] = items;
+  ab_set_validity(a, is_null);
+  return a;
+}
+
+/* A fixed-size list array of n lists (items->length / n items each), taking ownership of items. */
+static inline struct ArrowArray *ab_fixed_list(int64_t n, struct ArrowArray *items, const bool *is_null) {
+  struct ArrowArray *a = ab_new(n, 1);
+  a->n_children = 1;
+  a->children = ab_xmalloc(sizeof(void *));
+  a->children[0] = items;
   ab_set_validity(a, is_null);
   return a;
 }

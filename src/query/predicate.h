@@ -9,7 +9,8 @@
  *   values       columns (plain identifiers fold to lower case, `back quoted` names are kept, a.b.c and
  *                a['b'] are struct members), literals (42 -7 1.5 2e-3 'it''s' "str" TRUE FALSE NULL
  *                date '...' timestamp '...'), + - * / % || and unary minus, CAST / TRY_CAST / ::, and the
- *                scalar functions of predicate_func.c and predicate_regex.c
+ *                scalar functions of predicate_func.c and predicate_regex.c, the list functions of
+ *                predicate_list.c (array_has, array_length, l[i], ...) and array literals [a, b] as their operand
  * Keywords are case-insensitive. What LanceDB refuses (CASE, IS DISTINCT FROM, SIMILAR TO, INTERVAL, ...)
  * is refused with the position.
  *

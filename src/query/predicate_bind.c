@@ -163,6 +163,11 @@ int lp__pred_resolve(binder *bd, const pn_node *c) {
   col.type = f->type;
   col.unit = f->unit;
   col.name = name;
+  if (f->type == LP__TYPE_FIXED_SIZE_LIST) {
+    col.elem = f->elem_type, col.list_size = f->list_size;
+  } else if ((f->type == LP__TYPE_LIST || f->type == LP__TYPE_LARGE_LIST) && f->n_children == 1) {
+    col.elem = f->children[0].type, col.elem_unit = f->children[0].unit;
+  }
   lp__pred_bound *b = bd->b;
   bcol *nc = realloc(b->cols, (b->n_cols + 1) * sizeof *nc);
   if (nc == NULL) {

@@ -27,7 +27,6 @@ enum {
 /* What replace may add to one row's string (its input may be longer than MAX_BUILT_BYTES). */
 #define MAX_GROWTH_BYTES (64u << 20)
 
-#define ARG(k) (&x->slots[v->args[k]->slot])
 
 static bool is_str_t(lp__type t) {
   return t == LP__TYPE_UTF8 || t == LP__TYPE_LARGE_UTF8;
@@ -989,5 +988,5 @@ const lp__vfunc_def *lp__vfunc_find(const char *name) {
 const lp__vfunc_def *lp__vfunc_get(int id) {
   for (size_t i = 0; i < sizeof g_funcs / sizeof g_funcs[0]; i++)
     if (g_funcs[i].id == id) return &g_funcs[i];
-  return NULL;
+  return lp__vlist_def(id);
 }

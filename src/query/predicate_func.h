@@ -7,6 +7,14 @@
 
 #define LP__VFUNC_MAX_ARGS 8
 
+/* In kernels (an lp__ectx *x and a vnode *v in scope): j over the rows whose bit is set in mask[], and
+ * the value vector of v's k-th operand. */
+#define FOR_ROWS(mask, j)                                                        \
+  for (int64_t w_ = 0; w_ < x->nw; w_++)                                         \
+    for (uint64_t m_ = (mask)[w_]; m_ != 0; m_ &= m_ - 1)                        \
+      for (int64_t j = w_ * 64 + __builtin_ctzll(m_), once_ = 1; once_; once_ = 0)
+#define ARG(k) (&x->slots[v->args[k]->slot])
+
 typedef struct lp__vfunc_def lp__vfunc_def;
 
 /* Checks and coerces args[0..n) in place (they stay owned by the caller) and sets *out to the type of
@@ -33,6 +41,8 @@ struct lp__vfunc_def {
 /* By name (lower case) or by id; NULL when there is none. */
 const lp__vfunc_def *lp__vfunc_find(const char *name);
 const lp__vfunc_def *lp__vfunc_get(int id);
+/* The list functions' kernels (predicate_list.c), by id; NULL when id is none of them. */
+const lp__vfunc_def *lp__vlist_def(int id);
 
 /* Room for `need` more bytes of computed strings in a slot's arena; false when out of memory. Pointers
  * into the arena from earlier calls for the same chunk stay valid only when reserve is called once per

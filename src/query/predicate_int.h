@@ -81,6 +81,9 @@ typedef struct bcol {
   uint32_t child[LP__PRED_MAX_PATH];     /* child index at each level */
   lp__type type;                         /* of the leaf */
   lp__time_unit unit;                    /* TIMESTAMP */
+  lp__type elem;                         /* LIST, LARGE_LIST, FIXED_SIZE_LIST: the items' type (NULL: unknown) */
+  lp__time_unit elem_unit;               /* the items' unit when they are TIMESTAMP */
+  int32_t list_size;                     /* FIXED_SIZE_LIST */
   char *name;                            /* dotted, for messages (owned) */
 } bcol;
 
@@ -211,6 +214,15 @@ int lp__pred_resolve(lp__binder *bd, const pn_node *c);
 bool lp__pn_is_computed(const pn_node *n);
 /* Binds a value expression (folding constant parts); NULL with the error set. */
 vnode *lp__vbind(lp__binder *bd, const pn_node *n);
+/* ---- list functions (predicate_list.c) ---- */
+/* True for the names of the list functions; lp__vbind_list binds a call of one (NULL and an error naming
+ * the position when it cannot). */
+bool lp__vlist_is(const char *name);
+/* A new value node (its slot reserved); lp__vwith gives it its operands (consumed, also on failure) and
+ * folds it when they are constants. NULL with the error set. */
+vnode *lp__vnew(lp__binder *bd, vkind kind, lp__type type, uint32_t pos);
+vnode *lp__vwith(lp__binder *bd, vnode *v, vnode **args, size_t n);
+vnode *lp__vbind_list(lp__binder *bd, const pn_node *n);
 /* Binds x op y where either side is computed, or where the column-literal shortcuts of predicate_bind.c
  * do not apply: coerces both sides to DataFusion's common type. */
 bnode *lp__vbind_cmp(lp__binder *bd, const pn_node *x, pn_cmp op, const pn_node *y, uint32_t pos, bool resolve);

@@ -499,10 +499,13 @@ static pn_node *parse_additive(parser *ps);
 #define parse_operand parse_additive
 
 /* primary := '(' expr ')' | literal | column | function '(' args ')' | CAST(...) | TRY_CAST(...) */
+static pn_node *parse_array(parser *ps);
+
 static pn_node *parse_primary(parser *ps) {
   tok *t = &ps->cur;
   size_t start = t->start;
   switch (t->kind) {
+  case T_LBRACK: return parse_array(ps);
   case T_LPAREN: {
     if (++ps->depth > LP__PRED_MAX_DEPTH) {
       fail_at(ps, LP_EINVAL, start, "expression nested too deeply");
@@ -707,6 +710,47 @@ static pn_node *member_of(parser *ps, pn_node *f) {
   return col;
 }
 
+/* [expr (',' expr)*] up to the closing token (the current token follows the opener), into n->list; at
+ * most `max` items. */
+static bool parse_items(parser *ps, pn_node *n, tok_kind closer, size_t max) {
+  if (++ps->depth > LP__PRED_MAX_DEPTH) {
+    fail_at(ps, LP_EINVAL, ps->cur.start, "expression nested too deeply");
+    return false;
+  }
+  ps->fn_depth++;
+  uint32_t h = 0;
+  while (n->n_list > 0 || ps->cur.kind != closer) {
+    if (n->n_list == max) {
+      fail_at(ps, LP_EINVAL, ps->cur.start, closer == T_RPAREN ? "too many function arguments" : "too many array items");
+      return false;
+    }
+    pn_node **nl = realloc(n->list, (n->n_list + 1) * sizeof *nl);
+    if (nl == NULL) {
+      oom(ps);
+      return false;
+    }
+    n->list = nl;
+    pn_node *arg = parse_or(ps);
+    if (arg == NULL) return false;
+    n->list[n->n_list++] = arg;
+    if (arg->height > h) h = arg->height;
+    if (ps->cur.kind == T_COMMA) {
+      if (next(ps) != LP_OK) return false;
+      continue;
+    }
+    if (ps->cur.kind != closer) {
+      expected(ps, closer == T_RPAREN ? "',' or ')' in the arguments" : "',' or ']' in the array");
+      return false;
+    }
+    break;
+  }
+  ps->depth--;
+  ps->fn_depth--;
+  if (next(ps) != LP_OK) return false;
+  n->height = h + 1;
+  return true;
+}
+
 /* name '(' [expr (',' expr)*] ')'; the name is the current token. */
 static pn_node *parse_function(parser *ps) {
   pn_node *n = node_new(ps, PN_FUNC, ps->cur.start);
@@ -716,41 +760,7 @@ static pn_node *parse_function(parser *ps) {
   ps->cur.val = NULL;
   for (char *c = n->s; *c; c++) *c = (char)tolower((unsigned char)*c);
   if (next(ps) != LP_OK || next(ps) != LP_OK) goto fail;
-  if (++ps->depth > LP__PRED_MAX_DEPTH) {
-    fail_at(ps, LP_EINVAL, ps->cur.start, "expression nested too deeply");
-    goto fail;
-  }
-  ps->fn_depth++;
-  uint32_t h = 0;
-  while (n->n_list > 0 || ps->cur.kind != T_RPAREN) {
-    if (n->n_list == MAX_FUNC_ARGS) {
-      fail_at(ps, LP_EINVAL, ps->cur.start, "too many function arguments");
-      goto fail;
-    }
-    pn_node **nl = realloc(n->list, (n->n_list + 1) * sizeof *nl);
-    if (nl == NULL) {
-      oom(ps);
-      goto fail;
-    }
-    n->list = nl;
-    pn_node *arg = parse_or(ps);
-    if (arg == NULL) goto fail;
-    n->list[n->n_list++] = arg;
-    if (arg->height > h) h = arg->height;
-    if (ps->cur.kind == T_COMMA) {
-      if (next(ps) != LP_OK) goto fail;
-      continue;
-    }
-    if (ps->cur.kind != T_RPAREN) {
-      expected(ps, "',' or ')' in the arguments");
-      goto fail;
-    }
-    break;
-  }
-  ps->depth--;
-  ps->fn_depth--;
-  if (next(ps) != LP_OK) goto fail;
-  n->height = h + 1;
+  if (!parse_items(ps, n, T_RPAREN, MAX_FUNC_ARGS)) goto fail;
   if (strcmp(n->s, "get_field") == 0 && n->n_list == 2 && n->list[0]->kind == PN_COLUMN &&
       n->list[1]->kind == PN_LITERAL && n->list[1]->lit == LIT_STRING)
     return member_of(ps, n);
@@ -760,18 +770,67 @@ fail:
   return NULL;
 }
 
-/* column '[' 'name' ']': a struct member, as a.name; an index into a list is not supported. */
+/* A function node named `name` (a static name, copied) at the current token. */
+static pn_node *named_func(parser *ps, const char *name, size_t start) {
+  pn_node *n = node_new(ps, PN_FUNC, start);
+  if (n == NULL) return NULL;
+  n->s_len = strlen(name);
+  n->s = malloc(n->s_len + 1);
+  if (n->s == NULL) {
+    lp__pn_free(n);
+    oom(ps);
+    return NULL;
+  }
+  memcpy(n->s, name, n->s_len + 1);
+  return n;
+}
+
+/* '[' [expr (',' expr)*] ']': an array literal, as make_array(...) (only list functions take one). */
+#define MAX_ARRAY_ITEMS 1024
+static pn_node *parse_array(parser *ps) {
+  pn_node *n = named_func(ps, "make_array", ps->cur.start);
+  if (n == NULL) return NULL;
+  if (next(ps) != LP_OK || !parse_items(ps, n, T_RBRACK, MAX_ARRAY_ITEMS)) {
+    lp__pn_free(n);
+    return NULL;
+  }
+  return n;
+}
+
+/* column '[' 'name' ']': a struct member, as a.name; e '[' index ']': array_element(e, index). */
 static pn_node *parse_subscript(parser *ps, pn_node *e) {
   size_t start = ps->cur.start;
   if (next(ps) != LP_OK) goto fail;
   if (ps->cur.kind != T_STRING || e->kind != PN_COLUMN) {
-    fail_at(ps, LP_EUNSUPPORTED, start, "only a struct member by name, as col['name'], may be subscripted");
-    goto fail;
+    pn_node *f = named_func(ps, "array_element", start);
+    if (f == NULL) goto fail;
+    f->list = calloc(2, sizeof *f->list);
+    if (f->list == NULL) {
+      lp__pn_free(f);
+      oom(ps);
+      goto fail;
+    }
+    f->list[f->n_list++] = e;
+    e = f;
+    if (++ps->depth > LP__PRED_MAX_DEPTH) {
+      fail_at(ps, LP_EINVAL, start, "expression nested too deeply");
+      goto fail;
+    }
+    pn_node *idx = parse_or(ps);
+    if (idx == NULL) goto fail;
+    ps->depth--;
+    f->list[f->n_list++] = idx;
+    f->height = (idx->height > f->list[0]->height ? idx->height : f->list[0]->height) + 1;
+    if (f->height > LP__PRED_MAX_HEIGHT) {
+      fail_at(ps, LP_EINVAL, start, "expression nested too deeply");
+      goto fail;
+    }
+  } else {
+    char *part = ps->cur.val;
+    ps->cur.val = NULL;
+    if (!push_path(ps, e, part)) goto fail;
+    if (next(ps) != LP_OK) goto fail;
   }
-  char *part = ps->cur.val;
-  ps->cur.val = NULL;
-  if (!push_path(ps, e, part)) goto fail;
-  if (next(ps) != LP_OK) goto fail;
   if (ps->cur.kind != T_RBRACK) {
     expected(ps, "']'");
     goto fail;
@@ -783,7 +842,7 @@ fail:
   return NULL;
 }
 
-/* postfix := primary ('::' type | '[' 'name' ']')* */
+/* postfix := primary ('::' type | '[' 'name' ']' | '[' index ']')* */
 static pn_node *parse_postfix(parser *ps) {
   pn_node *e = parse_primary(ps);
   while (e != NULL && (ps->cur.kind == T_DCOLON || ps->cur.kind == T_LBRACK)) {

@@ -109,6 +109,9 @@ static vnode *vwith(lp__binder *bd, vnode *v, vnode **args, size_t n) {
   return v;
 }
 
+vnode *lp__vnew(lp__binder *bd, vkind kind, lp__type type, uint32_t pos) { return vnew(bd, kind, type, pos); }
+vnode *lp__vwith(lp__binder *bd, vnode *v, vnode **args, size_t n) { return vwith(bd, v, args, n); }
+
 /* ---- casts ---------------------------------------------------------------------------------------- */
 
 typedef enum cast_ok { CAST_NO, CAST_YES, CAST_UNSUPPORTED } cast_ok;
@@ -309,6 +312,12 @@ static vnode *vneg(lp__binder *bd, vnode *a, uint32_t pos) {
 /* ---- functions ------------------------------------------------------------------------------------ */
 
 static vnode *vfunc(lp__binder *bd, const pn_node *n) {
+  if (lp__vlist_is(n->s)) return lp__vbind_list(bd, n);
+  if (strcmp(n->s, "make_array") == 0) {
+    lp_error_set(bd->err, LP_EUNSUPPORTED,
+                 "predicate: at character %u: an array [...] is accepted only by array_has_any and array_has_all", n->pos);
+    return NULL;
+  }
   const lp__vfunc_def *def = lp__vfunc_find(n->s);
   if (def == NULL) {
     lp_error_set(bd->err, LP_EINVAL, "predicate: at character %u: unknown function '%.60s'", n->pos, n->s);

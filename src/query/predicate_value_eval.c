@@ -32,12 +32,6 @@ bool lp__vslot_reserve(lp__vslot *s, size_t need) {
 
 static lp_status oom(lp__ectx *x) { return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory"); }
 
-/* For each row j of the chunk set in mask (words). */
-#define FOR_ROWS(mask, j)                                                        \
-  for (int64_t w_ = 0; w_ < x->nw; w_++)                                         \
-    for (uint64_t m_ = (mask)[w_]; m_ != 0; m_ &= m_ - 1)                        \
-      for (int64_t j = w_ * 64 + __builtin_ctzll(m_), once_ = 1; once_; once_ = 0)
-
 static int64_t wrap_s(int64_t v, int bits) {
   if (bits == 64) return v;
   return (int64_t)((uint64_t)v << (64 - bits)) >> (64 - bits);
@@ -67,7 +61,7 @@ static lp_status eval_column(lp__ectx *x, const vnode *v, const uint64_t *act, l
   const bcol *bc = &x->b->cols[v->col];
   const lp__rcol *c = &x->rc[v->col];
   lp__ectx_validity(x, c, o->valid);
-  const void *d = c->leaf->buffers[1];
+  const void *d = c->leaf->n_buffers > 1 ? c->leaf->buffers[1] : NULL; /* a fixed_size_list has one */
   int64_t k0 = c->off + x->start, n = x->cnt;
   switch (bc->type) {
   case LP__TYPE_BOOL:
@@ -102,6 +96,9 @@ static lp_status eval_column(lp__ectx *x, const vnode *v, const uint64_t *act, l
     }
     break;
   }
+  case LP__TYPE_LIST:
+  case LP__TYPE_LARGE_LIST:
+  case LP__TYPE_FIXED_SIZE_LIST: break; /* an operand of a list function, which reads the arrays itself */
   default:
     return lp_error_set(x->err, LP_EINVAL, "predicate: column '%.100s': cannot be read as a value", bc->name);
   }
