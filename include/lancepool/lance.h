@@ -345,7 +345,7 @@ LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const c
  * of the filter language) over the existing columns, in its own type (as DataFusion types it), nullable
  * unless it cannot be NULL; one new data file per fragment holds the new columns, in one Merge commit. A
  * name already taken or given twice, an expression that does not type-check or fails to compute on some
- * row (deleted rows included, which LanceDB computes as NULLs) is LP_EINVAL and nothing is committed. */
+ * live row is LP_EINVAL and nothing is committed (deleted rows are not computed, as in LanceDB). */
 typedef struct lp_alter_options {
   const char *const *rename_from, *const *rename_to; /* n_rename pairs */
   size_t n_rename;

@@ -1,6 +1,6 @@
 /* New columns with SQL values (LanceDB's addColumns([{name, valueSql}])), as LanceDB 0.31.0 writes them:
  * every fragment gets one new data file holding only the new columns (all its physical rows, deleted ones
- * included, so offsets line up), with field ids after the largest id the table has used; the fragments
+ * as NULLs, so offsets line up), with field ids after the largest id the table has used; the fragments
  * and the new schema go in one Merge transaction. Each value is the filter language's value expression
  * over the existing columns and keeps its own type (DataFusion's), nullable unless it cannot be NULL.
  * After a lost commit race everything is recomputed against the newest version. */
@@ -82,14 +82,14 @@ static lp_status bind_new(const add_ctx *c, const lp__manifest *m, new_cols *nc,
   return LP_OK;
 }
 
-/* Rows [start, start + n) of the fragment (deleted ones too) as one batch of the new columns. */
-static lp_status new_batch(lp_table *t, lp__frag_reader *r, const new_cols *nc, uint64_t start, uint64_t n,
-                           struct ArrowArray *out, lp_error *err) {
+/* The new columns' values of rows[0..n) of the fragment (ascending offsets): fresh[i] for new column i. */
+static lp_status compute(lp_table *t, lp__frag_reader *r, const new_cols *nc, const uint64_t *rows, size_t n,
+                         struct ArrowArray *fresh, lp_error *err) {
   const lp__schema *s = &t->m->schema;
-  struct ArrowArray *in = calloc(s->n_fields + 1, sizeof *in), *fresh = calloc(nc->n + 1, sizeof *fresh);
+  struct ArrowArray *in = calloc(s->n_fields + 1, sizeof *in);
   const struct ArrowArray **inp = calloc(s->n_fields + 1, sizeof *inp);
-  lp_status rc = in && fresh && inp ? LP_OK : lp_error_set(err, LP_ENOMEM, "add columns: out of memory");
-  for (size_t i = 0; rc == LP_OK && i < nc->n; i++) {
+  lp_status rc = in && inp ? LP_OK : lp_error_set(err, LP_ENOMEM, "add columns: out of memory");
+  for (size_t i = 0; rc == LP_OK && n > 0 && i < nc->n; i++) {
     const size_t *used;
     size_t n_used;
     lp__expr_columns(nc->val[i], &used, &n_used);
@@ -99,7 +99,7 @@ static lp_status new_batch(lp_table *t, lp__frag_reader *r, const new_cols *nc, 
       struct ArrowSchema fs;
       rc = lp__field_to_arrow(&s->fields[f], &fs, err);
       if (rc != LP_OK) break;
-      rc = lp__frag_read_field(t, r, &s->fields[f], &fs, start, NULL, n, &in[f], err);
+      rc = lp__frag_read_field(t, r, &s->fields[f], &fs, rows[0], rows, n, &in[f], err);
       fs.release(&fs);
       if (rc == LP_OK) inp[f] = &in[f];
     }
@@ -109,14 +109,88 @@ static lp_status new_batch(lp_table *t, lp__frag_reader *r, const new_cols *nc, 
     rc = lp__expr_eval(nc->val[made], inp, s->n_fields, (int64_t)n, &fresh[made], err);
     if (rc != LP_OK) break;
   }
-  if (rc == LP_OK) rc = lp__arrow_struct_make(out, fresh, nc->n, (int64_t)n, NULL, 0, err); /* takes the columns */
-  else
+  if (rc != LP_OK)
     for (size_t i = 0; i < made; i++) lp__arrow_release(&fresh[i]);
   for (size_t f = 0; inp && f < s->n_fields; f++)
     if (inp[f]) lp__arrow_release(&in[f]);
   free(inp);
   free(in);
+  return rc;
+}
+
+/* The values of the live rows (live, for the rows of [start, start + n) that are not deleted) spread over
+ * all n rows, NULL at the deleted ones (zero or empty in a non-nullable column, which the writer checks):
+ * LanceDB does not compute deleted rows either, so a value that would fail there (a division by zero) is
+ * no error. Nothing reads those rows. */
+static lp_status spread(const struct ArrowArray *live, const lp__field *f, const lp__deletion_vec *d, uint64_t start,
+                        uint64_t n, struct ArrowArray *out, lp_error *err) {
+  struct ArrowSchema fs;
+  LP_TRY(lp__field_to_arrow(f, &fs, err));
+  struct ArrowArray *pieces = calloc(2 * n + 1, sizeof *pieces); /* at most one run per row */
+  size_t k = 0, di = 0;
+  int64_t at = 0; /* next live value */
+  lp_status rc = pieces ? LP_OK : lp_error_set(err, LP_ENOMEM, "add columns: out of memory");
+  while (d && di < d->n_rows && d->rows[di] < start) di++;
+  for (uint64_t row = start; rc == LP_OK && row < start + n;) {
+    bool gone = di < (d ? d->n_rows : 0) && d->rows[di] == row;
+    uint64_t len = 0;
+    while (row + len < start + n && gone == (di < d->n_rows && d->rows[di] == row + len)) {
+      len++;
+      if (gone) di++;
+    }
+    if (gone) {
+      rc = lp__arrow_make_nulls(&pieces[k], &fs, (int64_t)len, err);
+      if (rc == LP_OK && !f->nullable) { /* the writer takes no NULL here: zeros / empty strings instead */
+        memset((void *)pieces[k].buffers[0], 0xff, (size_t)(len + 7) / 8);
+        pieces[k].null_count = 0;
+      }
+    }
+    else rc = lp__arrow_slice_copy(live, &fs, at, (int64_t)len, &pieces[k], err);
+    if (rc == LP_OK) k++;
+    if (!gone) at += (int64_t)len;
+    row += len;
+  }
+  if (rc == LP_OK) rc = lp__arrow_concat(pieces, k, &fs, out, err);
+  else
+    for (size_t i = 0; i < k; i++) lp__arrow_release(&pieces[i]);
+  free(pieces);
+  fs.release(&fs);
+  return rc;
+}
+
+/* Rows [start, start + n) of the fragment (deleted ones as NULLs) as one batch of the new columns. */
+static lp_status new_batch(lp_table *t, lp__frag_reader *r, const new_cols *nc, uint64_t start, uint64_t n,
+                           struct ArrowArray *out, lp_error *err) {
+  const lp__deletion_vec *d = r->deleted;
+  uint64_t *rows = malloc((n + 1) * sizeof *rows);
+  struct ArrowArray *fresh = calloc(nc->n + 1, sizeof *fresh), *full = calloc(nc->n + 1, sizeof *full);
+  if (rows == NULL || fresh == NULL || full == NULL) {
+    free(rows);
+    free(fresh);
+    free(full);
+    return lp_error_set(err, LP_ENOMEM, "add columns: out of memory");
+  }
+  size_t n_live = 0, di = 0;
+  while (d && di < d->n_rows && d->rows[di] < start) di++;
+  for (uint64_t row = start; row < start + n; row++) {
+    while (d && di < d->n_rows && d->rows[di] < row) di++;
+    if (!(d && di < d->n_rows && d->rows[di] == row)) rows[n_live++] = row;
+  }
+  lp_status rc = compute(t, r, nc, rows, n_live, fresh, err);
+  bool computed = rc == LP_OK;
+  size_t made = 0;
+  for (; rc == LP_OK && made < nc->n; made++) {
+    if (n_live == n) lp__arrow_move(&fresh[made], &full[made]);
+    else rc = spread(&fresh[made], &nc->fields[made], d, start, n, &full[made], err);
+    if (rc != LP_OK) break;
+  }
+  if (rc == LP_OK) rc = lp__arrow_struct_make(out, full, nc->n, (int64_t)n, NULL, 0, err); /* takes the columns */
+  else
+    for (size_t i = 0; i < made; i++) lp__arrow_release(&full[i]);
+  for (size_t i = 0; computed && i < nc->n; i++) lp__arrow_release(&fresh[i]);
+  free(rows);
   free(fresh);
+  free(full);
   return rc;
 }
 

@@ -264,13 +264,15 @@ static void test_add_columns(lp_db *db, const char *dir) {
     for (size_t k = 0; k < t->m->fragments[i].files[0].n_fields; k++)
       if (t->m->fragments[i].files[0].fields[k] > max_id) max_id = t->m->fragments[i].files[0].fields[k];
   lp_table_close(t);
-  const char *names[] = {"dbl", "half", "tag"}, *values[] = {"id * 2", "xx / 2", "concat('k', CAST(id AS STRING))"};
-  lp_alter_options a = {NULL, NULL, 0, NULL, 0, NULL, 0, names, values, 3};
+  /* row 4 is deleted (id % 11 = 4): its division by zero is not computed */
+  const char *names[] = {"dbl", "half", "tag", "q"},
+             *values[] = {"id * 2", "xx / 2", "concat('k', CAST(id AS STRING))", "100 / (id - 4)"};
+  lp_alter_options a = {NULL, NULL, 0, NULL, 0, NULL, 0, names, values, 4};
   CHECK_OK(lp_db_alter(db, "t", &a, NULL, &v, &err), &err);
   CHECK_EQ(v, before + 1);
   CHECK_OK(lp_table_open(db, "t", LP_VERSION_LATEST, &t, &err), &err);
   const lp__schema *s = &t->m->schema;
-  CHECK_EQ(s->n_fields, old_fields + 3);
+  CHECK_EQ(s->n_fields, old_fields + 4);
   const lp__field *dbl = &s->fields[old_fields], *half = dbl + 1, *tag = dbl + 2;
   CHECK_STR_EQ(dbl->name, "dbl");
   CHECK_EQ(dbl->type, LP__TYPE_INT64);
@@ -282,8 +284,8 @@ static void test_add_columns(lp_db *db, const char *dir) {
   for (size_t i = 0; i < n_frags; i++) {
     const lp__fragment *f = &t->m->fragments[i];
     CHECK_EQ(f->n_files, 2u);
-    CHECK_EQ(f->files[1].n_fields, 3u);
-    for (size_t k = 0; k < 3; k++) CHECK_EQ(f->files[1].fields[k], max_id + 1 + (int32_t)k);
+    CHECK_EQ(f->files[1].n_fields, 4u);
+    for (size_t k = 0; k < 4; k++) CHECK_EQ(f->files[1].fields[k], max_id + 1 + (int32_t)k);
   }
   CHECK_EQ(dbl->id, max_id + 1);
   lp_table_close(t);
@@ -292,6 +294,7 @@ static void test_add_columns(lp_db *db, const char *dir) {
   CHECK_EQ(count_where(db, "half IS NULL"), null_xx);
   CHECK_EQ(count_where(db, "half * 2 = xx"), rows - null_xx);
   CHECK_EQ(count_where(db, "tag = concat('k', CAST(id AS STRING))"), rows);
+  CHECK_EQ(count_where(db, "q = 100 / (id - 4)"), rows);
 
   /* bad adds: nothing committed, no file left */
   size_t files = data_files(dir);
