@@ -364,7 +364,13 @@ LP_API LP_MUST_CHECK lp_status lp_db_update(lp_db *db, const char *name, const c
 /* Schema changes (LanceDB's alterColumns with rename / nullable, and dropColumns), applied in this order
  * by name, in one Project commit as LanceDB 0.31.0 writes it; the data files are not rewritten. Only
  * top-level columns. Renaming onto an existing column, an unknown column, dropping every column or an
- * indexed one is an error (LP_EINVAL / LP_EUNSUPPORTED) and nothing is committed. */
+ * indexed one is an error (LP_EINVAL / LP_EUNSUPPORTED) and nothing is committed.
+ * Or new columns (LanceDB's addColumns with SQL values; not together with the changes above, as LanceDB
+ * commits them separately): column add_name[i] gets the value of expression add_value[i] (the value part
+ * of the filter language) over the existing columns, in its own type (as DataFusion types it), nullable
+ * unless it cannot be NULL; one new data file per fragment holds the new columns, in one Merge commit. A
+ * name already taken or given twice, an expression that does not type-check or fails to compute on some
+ * live row is LP_EINVAL and nothing is committed (deleted rows are not computed, as in LanceDB). */
 typedef struct lp_alter_options {
   const char *const *rename_from, *const *rename_to; /* n_rename pairs */
   size_t n_rename;
@@ -372,6 +378,8 @@ typedef struct lp_alter_options {
   size_t n_nullable;
   const char *const *drop;     /* columns dropped */
   size_t n_drop;
+  const char *const *add_name, *const *add_value; /* n_add new columns and their values */
+  size_t n_add;
 } lp_alter_options;
 
 LP_API LP_MUST_CHECK lp_status lp_db_alter(lp_db *db, const char *name, const lp_alter_options *a,

@@ -5,7 +5,7 @@
 
 #define VERSION_USAGE "lancepool version | lancepool --version | lancepool -V"
 #define ADD_USAGE "lancepool add DB TABLE --jsonl FILE|- [--no-fsync]"
-#define ALTER_USAGE "lancepool alter DB TABLE [--rename OLD=NEW]... [--nullable COL]... [--drop COL]... [--no-fsync]"
+#define ALTER_USAGE "lancepool alter DB TABLE ([--rename OLD=NEW]... [--nullable COL]... [--drop COL]... | [--add 'NAME = EXPR']...) [--no-fsync]"
 #define BENCH_USAGE                                                                                        \
   "lancepool bench [--quick (10,000 records, threads 1,8, 0.75 s)] [--records N] [--dim N] [--threads 1,2,8] [--seconds S] [--db DIR] " \
   "[--csv FILE] [--png FILE] [--peer-log FILE] [--no-peers] [--no-durable] [--max-connections N] [--workloads search,get,add1,add100,delete,mixed,fts,hybrid]"

@@ -107,6 +107,11 @@ typedef struct lp__expr lp__expr;
 
 LP_MUST_CHECK lp_status lp__expr_compile(const char *text, const lp__field *fields, size_t n_fields,
                                          const lp__field *target, lp__expr **out, lp_error *err);
+/* The same for a new column named `name`: the value keeps its own type (DataFusion's), which must be one a
+ * column can be given; *out_field (reset with lp__field_reset) is the column: that type, id -1, nullable
+ * unless the value cannot be NULL (as DataFusion decides: see predicate_expr.c). */
+LP_MUST_CHECK lp_status lp__expr_compile_new(const char *text, const lp__field *fields, size_t n_fields,
+                                             const char *name, lp__field *out_field, lp__expr **out, lp_error *err);
 void lp__expr_free(lp__expr *e);
 /* The top-level columns the expression reads (as lp__pred_bound_columns). */
 void lp__expr_columns(const lp__expr *e, const size_t **out_idx, size_t *out_n);

@@ -39,6 +39,7 @@ void lp__expr_free(lp__expr *e) {
   free(e);
 }
 
+/* target NULL: the value keeps its own (DataFusion's) type, for a new column. */
 static lp_status bind_value(const lp__pred *p, const lp__field *fields, size_t n_fields, const lp__field *target,
                             lp__pred_bound *b, lp_error *err) {
   lp__binder bd = {.fields = fields, .n_fields = n_fields, .b = b, .text = p->text, .err = err, .top = false,
@@ -49,7 +50,8 @@ static lp_status bind_value(const lp__pred *p, const lp__field *fields, size_t n
   b->root->kind = B_VISNULL;
   vnode *v = lp__vbind(&bd, p->root);
   if (v == NULL) return err != NULL && err->code != LP_OK ? err->code : LP_EINVAL;
-  lp_status rc = lp__vcoerce_arg(&bd, &v, target->type, p->root->pos);
+  lp_status rc = target ? lp__vcoerce_arg(&bd, &v, target->type, p->root->pos) : LP_OK;
+  b->root->va = v; /* freed with b from here on */
   if (rc != LP_OK) return rc;
   while (lp__vfold(v)) {
   }
@@ -86,6 +88,63 @@ lp_status lp__expr_compile(const char *text, const lp__field *fields, size_t n_f
   e->type = target->type;
   e->unit = target->unit;
   e->nullable = target->nullable;
+  *out = e;
+  return LP_OK;
+}
+
+/* Whether the value can be NULL where no column it reads is NULL-free, as DataFusion decides the
+ * nullability of a new column: a column as declared (members of structs always), a literal only when it
+ * is NULL, arithmetic and plain casts when an operand can, anything else (functions, TRY_CAST) always. */
+static bool value_nullable(const vnode *v, const lp__pred_bound *b, const lp__field *fields) {
+  switch (v->kind) {
+  case V_CONST: return v->is_null;
+  case V_COL: return b->cols[v->col].depth > 0 || fields[b->cols[v->col].top].nullable;
+  case V_CAST:
+    if (v->try_cast) return true;
+    /* fall through */
+  case V_NEG:
+  case V_ARITH:
+    for (size_t i = 0; i < v->n_args; i++)
+      if (value_nullable(v->args[i], b, fields)) return true;
+    return false;
+  default: return true;
+  }
+}
+
+lp_status lp__expr_compile_new(const char *text, const lp__field *fields, size_t n_fields, const char *name,
+                               lp__field *out_field, lp__expr **out, lp_error *err) {
+  *out = NULL;
+  memset(out_field, 0, sizeof *out_field);
+  if (text == NULL || name == NULL || (fields == NULL && n_fields > 0))
+    return lp_error_set(err, LP_EINVAL, "expression: no text, name or fields");
+  lp__pred *p = NULL;
+  lp_status rc = lp__pred_parse(text, strlen(text), &p, err);
+  lp__expr *e = NULL;
+  if (rc == LP_OK && ((e = calloc(1, sizeof *e)) == NULL || (e->b = calloc(1, sizeof *e->b)) == NULL ||
+                      (e->target = strdup(name)) == NULL))
+    rc = lp_error_set(err, LP_ENOMEM, "expression: out of memory");
+  if (rc == LP_OK) rc = bind_value(p, fields, n_fields, NULL, e->b, err);
+  lp__pred_free(p);
+  const vnode *v = rc == LP_OK ? e->b->root->va : NULL;
+  if (v && !settable(v->type))
+    rc = lp_error_set(err, LP_EINVAL, "the value is of type %s; a new column needs a boolean, number, string, "
+                      "binary, date or timestamp value (CAST a NULL to one)", lp__pred_type_name(v->type));
+  if (v && rc == LP_OK) {
+    e->type = out_field->type = v->type;
+    e->unit = out_field->unit = v->unit;
+    e->nullable = out_field->nullable = value_nullable(v, e->b, fields);
+    out_field->id = out_field->parent_id = -1;
+    out_field->name = strdup(name);
+    out_field->logical_type = lp__logical_type_format(out_field);
+    if (out_field->name == NULL || out_field->logical_type == NULL)
+      rc = lp_error_set(err, LP_ENOMEM, "expression: out of memory");
+  }
+  if (rc != LP_OK) {
+    lp__field_reset(out_field);
+    lp__expr_free(e);
+    lp_error_wrap(err, "value of new column \"%.100s\": ", name);
+    return rc;
+  }
   *out = e;
   return LP_OK;
 }

@@ -80,6 +80,17 @@ static lp_status apply(const lp_alter_options *a, const lp__base *base, lp__sche
   return LP_OK;
 }
 
+void lp__plan_schema_change(lp__plan *plan, const lp__base *base, const lp__schema *schema) {
+  bool has_max;
+  uint64_t max_id;
+  (void)lp__next_fragment_id(base, &has_max, &max_id);
+  plan->has_max_fragment_id = has_max;
+  plan->max_fragment_id = max_id;
+  plan->has_deletions = lp__base_has_deletions(base);
+  plan->schema = schema;
+  plan->keep_index = true;
+}
+
 static lp_status prepare_alter(void *vctx, const lp__base *base, lp__plan *plan, lp_error *err) {
   alt_ctx *c = vctx;
   lp__wschema_reset(&c->schema);
@@ -91,14 +102,7 @@ static lp_status prepare_alter(void *vctx, const lp__base *base, lp__plan *plan,
   LP_TRY(lp__wschema_to_pb(&c->schema, plan->arena, &op->schema, &op->n_schema, err));
   for (size_t i = 0; i < base->m->n_fragments; i++)
     lp__ptrvec_push(plan->arena, &plan->fragments, base->pb->fragments[i]);
-  bool has_max;
-  uint64_t max_id;
-  (void)lp__next_fragment_id(base, &has_max, &max_id);
-  plan->has_max_fragment_id = has_max;
-  plan->max_fragment_id = max_id;
-  plan->has_deletions = lp__base_has_deletions(base);
-  plan->schema = &c->schema;
-  plan->keep_index = true;
+  lp__plan_schema_change(plan, base, &c->schema);
   plan->op = LP__OP_PROJECT;
   plan->op_msg = &op->base;
   return lp__plan_status(plan, "alter", err);
@@ -117,6 +121,12 @@ lp_status lp_db_alter(lp_db *db, const char *name, const lp_alter_options *a, co
                       uint64_t *out_version, lp_error *err) {
   if (out_version) *out_version = 0;
   if (db == NULL || out_version == NULL) return lp_error_set(err, LP_EINVAL, "alter: a database and out_version are needed");
+  if (a != NULL && a->n_add > 0) {
+    if (a->n_rename + a->n_drop + a->n_nullable > 0)
+      return lp_error_set(err, LP_EINVAL, "alter: new columns cannot be combined with renames, nullability or drops in "
+                          "one alter (LanceDB commits them separately): run two");
+    return lp__add_columns(db, name, a->add_name, a->add_value, a->n_add, opts, out_version, err);
+  }
   LP_TRY(check_options(a, err));
   lp_write_options o;
   lp__wopts_resolve(opts, &o);

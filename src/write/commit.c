@@ -334,6 +334,7 @@ static Lance__Table__Transaction *build_transaction(const lp__plan *plan, uint64
     case LP__OP_REWRITE: t->rewrite = (Lance__Table__Transaction__Rewrite *)plan->op_msg; break;
     case LP__OP_RESTORE: t->restore = (Lance__Table__Transaction__Restore *)plan->op_msg; break;
     case LP__OP_UPDATE: t->update = (Lance__Table__Transaction__Update *)plan->op_msg; break;
+    case LP__OP_MERGE: t->merge = (Lance__Table__Transaction__Merge *)plan->op_msg; break;
     case LP__OP_PROJECT: t->project = (Lance__Table__Transaction__Project *)plan->op_msg; break;
     case LP__OP_UPDATE_CONFIG: t->update_config = (Lance__Table__Transaction__UpdateConfig *)plan->op_msg; break;
     default: return NULL;

@@ -147,6 +147,13 @@ lp_status lp__rewrite_finish(lp__rewrite *rw, lp__plan *plan, const char *dir, c
 lp_status lp__frag_read_rows(struct lp_table *t, struct lp__frag_reader *r, const uint32_t *rows, size_t n,
                              struct ArrowArray *cols, lp_error *err);
 
+/* A schema change keeping the base's fragments (alter.c): the new schema, the base's largest fragment id,
+ * deletion flag and index section. */
+void lp__plan_schema_change(lp__plan *plan, const lp__base *base, const lp__schema *schema);
+/* New columns names[i] = values[i] (add_columns.c): lp_db_alter's adds, in one Merge commit. */
+lp_status lp__add_columns(lp_db *db, const char *name, const char *const *names, const char *const *values, size_t n,
+                          const lp_write_options *opts, uint64_t *out_version, lp_error *err);
+
 lp_status lp__frag_live_batches(struct lp_table *t, const struct lp__fragment *f, const size_t *cols, size_t n_cols,
                                 struct ArrowArray **out, size_t *out_n, lp_error *err);
 

@@ -1,7 +1,8 @@
 /* Fuzz target: `update --set` value text -> parse -> bind as a value of each kind of target column (cast
- * with DataFusion's rules) -> evaluate into an Arrow array over a small batch with nulls. Failures are
+ * with DataFusion's rules), and as a new column's value in its own type (`alter --add`) -> evaluate into
+ * an Arrow array over a small batch with nulls. Failures are
  * crashes, sanitizer reports and leaks; also checks the result's length and that a non-nullable target
- * never gets a NULL. */
+ * (or new column) never gets a NULL. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -60,6 +61,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       out.release(&out);
     }
     lp__expr_free(e);
+  }
+  /* as a new column's value (alter --add): its own type; a column said not nullable never gets a NULL */
+  lp__field f;
+  lp__expr *e = NULL;
+  if (lp__expr_compile_new(text, g_fields, NC, "new", &f, &e, NULL) == LP_OK) {
+    struct ArrowArray out;
+    if (lp__expr_eval(e, (const struct ArrowArray *const *)g_cols, NC, NR, &out, NULL) == LP_OK) {
+      if (out.length != NR || (!f.nullable && out.null_count != 0)) abort();
+      out.release(&out);
+    }
+    lp__expr_free(e);
+    lp__field_reset(&f);
   }
   free(text);
   return 0;

@@ -1,4 +1,4 @@
-/* lp_db_update and lp_db_merge by lancepool alone (tests/interop/test_update_interop.sh and
+/* lp_db_update, lp_db_merge, tags and lp_db_alter by lancepool alone (tests/interop/test_update_interop.sh and
  * test_merge_interop.sh check the results against LanceDB): 6000 rows in 3 fragments with deleted rows;
  * updates computed from the old values, one crossing the evaluator's 4096-row chunks, one of every row; a
  * merge on two keys with every clause; then bad input of every kind is refused with LP_EINVAL /
@@ -209,7 +209,7 @@ static void test_alter(lp_db *db) {
   lp_error err = {0};
   uint64_t v = 0, before = latest(db), rows = count_where(db, "TRUE"), xs = count_where(db, "x = id + 1");
   const char *from[] = {"x"}, *to[] = {"xx"}, *nul[] = {"n"}, *drop[] = {"s"};
-  lp_alter_options a = {from, to, 1, nul, 1, drop, 1};
+  lp_alter_options a = {from, to, 1, nul, 1, drop, 1, NULL, NULL, 0};
   CHECK_OK(lp_db_alter(db, "t", &a, NULL, &v, &err), &err);
   CHECK_EQ(v, before + 1);
   lp_table *t = NULL;
@@ -223,18 +223,103 @@ static void test_alter(lp_db *db) {
   CHECK_EQ(count_where(db, "TRUE"), rows);
   /* bad changes: nothing committed */
   const char *onto[] = {"id"}, *dotted[] = {"a.b"}, *none[] = {"nope"}, *all[] = {"id", "xx", "n", "v"};
-  lp_alter_options bad[] = {{from, to, 1, NULL, 0, NULL, 0},     /* x is gone */
-                            {to, onto, 1, NULL, 0, NULL, 0},     /* onto an existing column */
-                            {to, dotted, 1, NULL, 0, NULL, 0},   /* a dotted name */
-                            {NULL, NULL, 0, none, 1, NULL, 0},   /* unknown column */
-                            {NULL, NULL, 0, NULL, 0, all, 4},    /* every column */
-                            {NULL, NULL, 0, NULL, 0, NULL, 0},   /* nothing */
-                            {NULL, NULL, 1, NULL, 0, NULL, 0}};  /* NULL lists */
+  lp_alter_options bad[] = {{from, to, 1, NULL, 0, NULL, 0, NULL, NULL, 0},     /* x is gone */
+                            {to, onto, 1, NULL, 0, NULL, 0, NULL, NULL, 0},     /* onto an existing column */
+                            {to, dotted, 1, NULL, 0, NULL, 0, NULL, NULL, 0},   /* a dotted name */
+                            {NULL, NULL, 0, none, 1, NULL, 0, NULL, NULL, 0},   /* unknown column */
+                            {NULL, NULL, 0, NULL, 0, all, 4, NULL, NULL, 0},    /* every column */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0},   /* nothing */
+                            {NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL, 0}};  /* NULL lists */
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     if (lp_db_alter(db, "t", &bad[i], NULL, &v, &err) != LP_EINVAL) LP_FAIL("bad alter %zu: %s", i, err.message);
   }
   CHECK_EQ(lp_db_alter(db, "t", NULL, NULL, &v, &err), LP_EINVAL);
   CHECK_EQ(lp_db_alter(db, "t", &a, NULL, NULL, &err), LP_EINVAL);
+  CHECK_EQ(latest(db), before + 1);
+}
+
+/* Files in the table's data folder (a refused add leaves none behind). */
+static size_t data_files(const char *dir) {
+  char cmd[4300];
+  snprintf(cmd, sizeof cmd, "ls '%s/t.lance/data' | wc -l", dir);
+  FILE *f = popen(cmd, "r");
+  CHECK(f != NULL);
+  unsigned long n = 0;
+  CHECK_EQ(fscanf(f, "%lu", &n), 1);
+  pclose(f);
+  return (size_t)n;
+}
+
+/* New columns (lp_db_alter's adds) by lancepool alone, on the table test_alter left (id, xx, n, v):
+ * computed over every row (xx has NULLs), typed and made nullable as DataFusion does, one new data file per
+ * fragment with fresh field ids; then bad adds of each kind commit nothing and leave no file. */
+static void test_add_columns(lp_db *db, const char *dir) {
+  lp_error err = {0};
+  uint64_t v = 0, before = latest(db), rows = count_where(db, "TRUE"), null_xx = count_where(db, "xx IS NULL");
+  lp_table *t = NULL;
+  CHECK_OK(lp_table_open(db, "t", LP_VERSION_LATEST, &t, &err), &err);
+  size_t n_frags = t->m->n_fragments, old_fields = t->m->schema.n_fields;
+  int32_t max_id = 0;
+  for (size_t i = 0; i < n_frags; i++)
+    for (size_t k = 0; k < t->m->fragments[i].files[0].n_fields; k++)
+      if (t->m->fragments[i].files[0].fields[k] > max_id) max_id = t->m->fragments[i].files[0].fields[k];
+  lp_table_close(t);
+  /* row 4 is deleted (id % 11 = 4): its division by zero is not computed */
+  const char *names[] = {"dbl", "half", "tag", "q"},
+             *values[] = {"id * 2", "xx / 2", "concat('k', CAST(id AS STRING))", "100 / (id - 4)"};
+  lp_alter_options a = {NULL, NULL, 0, NULL, 0, NULL, 0, names, values, 4};
+  CHECK_OK(lp_db_alter(db, "t", &a, NULL, &v, &err), &err);
+  CHECK_EQ(v, before + 1);
+  CHECK_OK(lp_table_open(db, "t", LP_VERSION_LATEST, &t, &err), &err);
+  const lp__schema *s = &t->m->schema;
+  CHECK_EQ(s->n_fields, old_fields + 4);
+  const lp__field *dbl = &s->fields[old_fields], *half = dbl + 1, *tag = dbl + 2;
+  CHECK_STR_EQ(dbl->name, "dbl");
+  CHECK_EQ(dbl->type, LP__TYPE_INT64);
+  CHECK(!dbl->nullable); /* id is not null */
+  CHECK_EQ(half->type, LP__TYPE_FLOAT64);
+  CHECK(half->nullable);
+  CHECK_EQ(tag->type, LP__TYPE_UTF8);
+  CHECK_EQ(t->m->n_fragments, n_frags);
+  for (size_t i = 0; i < n_frags; i++) {
+    const lp__fragment *f = &t->m->fragments[i];
+    CHECK_EQ(f->n_files, 2u);
+    CHECK_EQ(f->files[1].n_fields, 4u);
+    for (size_t k = 0; k < 4; k++) CHECK_EQ(f->files[1].fields[k], max_id + 1 + (int32_t)k);
+  }
+  CHECK_EQ(dbl->id, max_id + 1);
+  lp_table_close(t);
+  CHECK_EQ(count_where(db, "TRUE"), rows);
+  CHECK_EQ(count_where(db, "dbl = id * 2"), rows);
+  CHECK_EQ(count_where(db, "half IS NULL"), null_xx);
+  CHECK_EQ(count_where(db, "half * 2 = xx"), rows - null_xx);
+  CHECK_EQ(count_where(db, "tag = concat('k', CAST(id AS STRING))"), rows);
+  CHECK_EQ(count_where(db, "q = 100 / (id - 4)"), rows);
+
+  /* bad adds: nothing committed, no file left */
+  size_t files = data_files(dir);
+  const char *nm[] = {"x", "x"}, *taken[] = {"id"}, *dotted[] = {"a.b"}, *empty[] = {""};
+  const char *unknown[] = {"nope + 1"}, *untyped[] = {"NULL"}, *mistyped[] = {"tag + 1"}, *div0[] = {"1 / (id - id)"},
+             *cut[] = {"1 +"}, *two[] = {"1", "2"}, *vec[] = {"v"}, *drop[] = {"n"};
+  lp_alter_options bad[] = {{NULL, NULL, 0, NULL, 0, NULL, 0, nm, unknown, 1},  /* unknown column */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, taken, two, 1},   /* name taken */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, dotted, two, 1},  /* dotted name */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, empty, two, 1},   /* no name */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, nm, untyped, 1},  /* a NULL of no type */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, nm, mistyped, 1}, /* does not type-check */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, nm, div0, 1},     /* fails on rows */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, nm, cut, 1},      /* does not parse */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, nm, two, 2},      /* the same name twice */
+                            {NULL, NULL, 0, NULL, 0, drop, 1, nm, two, 1},      /* with a drop */
+                            {NULL, NULL, 0, NULL, 0, NULL, 0, NULL, two, 1}};   /* NULL names */
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (lp_db_alter(db, "t", &bad[i], NULL, &v, &err) != LP_EINVAL) LP_FAIL("bad add %zu: %s", i, err.message);
+    CHECK_EQ(data_files(dir), files);
+  }
+  lp_alter_options vector = {NULL, NULL, 0, NULL, 0, NULL, 0, nm, vec, 1};
+  CHECK_EQ(lp_db_alter(db, "t", &vector, NULL, &v, &err), LP_EUNSUPPORTED);
+  CHECK_CONTAINS(err.message, "cannot be used in an expression");
+  CHECK_EQ(data_files(dir), files);
   CHECK_EQ(latest(db), before + 1);
 }
 
@@ -301,6 +386,7 @@ int main(void) {
   test_merge(db);
   test_tags(db);
   test_alter(db);
+  test_add_columns(db, dir);
   lp_db_close(db);
   return 0;
 }

@@ -26,6 +26,7 @@
 //   node table_ops_peer.mjs alter DB TABLE [rename OLD NEW | nullable COL | drop COL]...
 //                                                          alterColumns (renames and nullability in one
 //                                                          call), then dropColumns
+//   node table_ops_peer.mjs add-columns DB TABLE NAME SQL...  addColumns with SQL values; prints the version
 //   node table_ops_peer.mjs readd DB TABLE N               append copies of the first N rows, as they read
 //   node table_ops_peer.mjs branch-count DB TABLE NAME     the rows of branch NAME (all read)
 //   node table_ops_peer.mjs cleanup DB TABLE               optimize with cleanup of every old version
@@ -87,6 +88,14 @@ switch (cmd) {
     for (let k = 1; k + 1 < rest.length; k += 2) valuesSql[rest[k]] = rest[k + 1];
     const r = await t.update(rest[0] === "" ? { valuesSql } : { valuesSql, where: rest[0] });
     console.log(`${r.rowsUpdated} ${r.version}`);
+    break;
+  }
+  case "add-columns": {
+    const t = await db.openTable(name);
+    const cols = [];
+    for (let k = 0; k + 1 < rest.length; k += 2) cols.push({ name: rest[k], valueSql: rest[k + 1] });
+    await t.addColumns(cols);
+    console.log(`${await t.version()}`);
     break;
   }
   case "append": {
