@@ -1,10 +1,11 @@
-/* LanceDB's IVF_FLAT and IVF_PQ (8-bit) vector indexes, read from their files and searched the way LanceDB
+/* LanceDB's IVF_FLAT and IVF_PQ (8-bit and 4-bit) vector indexes, read from their files and searched the way LanceDB
  * 0.31.0 does (see ../shared/lance-format/indices.md, sections 3 and 4.1): rank the partition centroids,
  * probe the nprobes nearest, score every row of those partitions (exact distance on the stored vector for
- * IVF_FLAT; the sum of a per-query distance table over the PQ codes for IVF_PQ), skip rows LanceDB's
- * prefilter masks (deleted, in a fragment the table no longer has, failing `where`), and keep the best k'
- * by (distance, row address). Any index this file cannot read exactly (other types, 4-bit codes,
- * fragment-reuse remapping, stable row ids) is reported as unusable, and the caller searches exactly. */
+ * IVF_FLAT; the sum of a per-query distance table over the PQ codes for IVF_PQ; for 4-bit codes with nothing masked, LanceDB's
+ * u8-quantized table instead), skip rows LanceDB's prefilter masks (deleted, in a fragment the table no longer
+ * has, failing `where`), and keep each partition's best k' as LanceDB's heap does. Any index this file cannot
+ * read exactly (other types, fragment-reuse remapping, stable row ids) is reported as unusable, and the
+ * caller searches exactly. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -39,8 +40,11 @@ typedef struct ivf_delta {
   uint64_t n_rows;
   uint64_t *rowid;         /* row address of every storage row */
   bool pq;
-  uint32_t m;              /* PQ sub-vectors (8-bit codes: m bytes a row) */
-  float *codebook;         /* PQ: [m][256][dim/m] */
+  uint32_t m;              /* PQ sub-vectors */
+  uint32_t nbits;          /* PQ: 8 (one code a byte) or 4 (two codes a byte, the low nibble the even sub-vector) */
+  uint32_t K;              /* PQ: 1 << nbits codewords per sub-vector */
+  uint32_t B;              /* PQ: code bytes a row (m, or m / 2 for 4 bits) */
+  float *codebook;         /* PQ: [m][K][dim/m] */
   uint8_t *codes;          /* PQ: the code bytes, transposed per partition as stored */
   float *vecs;             /* FLAT: the original vectors, n_rows x dim */
 } ivf_delta;
@@ -174,7 +178,8 @@ static const void *fsl_values(const struct ArrowArray *a, size_t width, size_t e
 }
 
 /* PQ parameters from "storage_metadata": ["{...json...}"]. */
-static lp_status pq_params(const idx_file *f, uint32_t dim, uint32_t *m, uint32_t *cb_buf, lp_error *err) {
+static lp_status pq_params(const idx_file *f, uint32_t dim, uint32_t *m, uint32_t *nbits_out, uint32_t *cb_buf,
+                           lp_error *err) {
   const char *txt = meta_text(f, "storage_metadata");
   json_error_t je;
   json_t *arr = txt ? json_loads(txt, 0, &je) : NULL;
@@ -187,13 +192,16 @@ static lp_status pq_params(const idx_file *f, uint32_t dim, uint32_t *m, uint32_
   json_int_t pos = o ? json_integer_value(json_object_get(o, "codebook_position")) : 0;
   json_t *tr = o ? json_object_get(o, "transposed") : NULL;
   if (o == NULL) rc = lp_error_set(err, LP_ECORRUPT, "%s: no readable PQ storage_metadata", f->path);
-  else if (nbits != 8) rc = lp_error_set(err, LP_EUNSUPPORTED, "%s: %d-bit PQ codes are not searched yet", f->path, (int)nbits);
+  else if (nbits != 8 && nbits != 4)
+    rc = lp_error_set(err, LP_EUNSUPPORTED, "%s: %d-bit PQ codes are not searched", f->path, (int)nbits);
   else if (!json_is_true(tr)) rc = lp_error_set(err, LP_EUNSUPPORTED, "%s: untransposed PQ codes", f->path);
-  else if (d != (json_int_t)dim || nsub <= 0 || dim % (uint32_t)nsub != 0 || pos <= 0 || pos > 1000)
+  else if (d != (json_int_t)dim || nsub <= 0 || dim % (uint32_t)nsub != 0 || pos <= 0 || pos > 1000 ||
+           (nbits == 4 && nsub % 2 != 0))
     rc = lp_error_set(err, LP_ECORRUPT, "%s: PQ of %d sub-vectors for dimension %d (index dimension %u)", f->path,
                       (int)nsub, (int)d, dim);
   else {
     *m = (uint32_t)nsub;
+    *nbits_out = (uint32_t)nbits;
     *cb_buf = (uint32_t)pos;
   }
   json_decref(o);
@@ -224,27 +232,29 @@ static lp_status load_storage(const idx_file *fp, ivf_delta *d, lp_error *err) {
   if (rc == LP_OK && lp__datafile_meta_num_columns(f.meta) != 2)
     rc = lp_error_set(err, LP_ECORRUPT, "%s: %u columns, expected 2", f.path, lp__datafile_meta_num_columns(f.meta));
   uint32_t cb_buf = 0;
-  if (rc == LP_OK && d->pq) rc = pq_params(&f, d->dim, &d->m, &cb_buf, err);
+  if (rc == LP_OK && d->pq) rc = pq_params(&f, d->dim, &d->m, &d->nbits, &cb_buf, err);
   if (rc == LP_OK && d->pq) {
+    d->K = 1u << d->nbits;
+    d->B = d->nbits == 4 ? d->m / 2 : d->m;
     uint8_t *buf = NULL;
     size_t len = 0;
     rc = global_buffer(&f, cb_buf, &buf, &len, err);
     Lance__Index__Pb__Tensor *cb = rc == LP_OK ? lance__index__pb__tensor__unpack(NULL, len, buf) : NULL;
     free(buf);
     if (rc == LP_OK && cb == NULL) rc = lp_error_set(err, LP_ECORRUPT, "%s: the codebook does not decode", f.path);
-    if (rc == LP_OK) rc = tensor_f32(cb, f.path, "the codebook", 256, d->dim, &d->codebook, err);
+    if (rc == LP_OK) rc = tensor_f32(cb, f.path, "the codebook", d->K, d->dim, &d->codebook, err);
     if (cb) lance__index__pb__tensor__free_unpacked(cb, NULL);
   }
   lp__field rid = {.name = "_rowid", .id = 0, .parent_id = -1, .type = LP__TYPE_UINT64, .nullable = true};
   lp__field val = {.name = "v", .id = 1, .parent_id = -1, .type = LP__TYPE_FIXED_SIZE_LIST, .nullable = true,
-                   .list_size = d->pq ? (int32_t)d->m : (int32_t)d->dim,
+                   .list_size = d->pq ? (int32_t)d->B : (int32_t)d->dim,
                    .elem_type = d->pq ? LP__TYPE_UINT8 : LP__TYPE_FLOAT32};
   struct ArrowArray ra = {0}, va = {0};
   if (rc == LP_OK) rc = read_column(&f, &rid, 0, &ra, err);
   if (rc == LP_OK) rc = read_column(&f, &val, 1, &va, err);
   if (rc == LP_OK && ((uint64_t)ra.length != d->n_rows || (uint64_t)va.length != d->n_rows || ra.null_count != 0))
     rc = lp_error_set(err, LP_ECORRUPT, "%s: row ids or values do not cover every row", f.path);
-  size_t width = d->pq ? d->m : d->dim, elem = d->pq ? 1 : 4;
+  size_t width = d->pq ? d->B : d->dim, elem = d->pq ? 1 : 4;
   if (rc == LP_OK) {
     d->rowid = malloc((d->n_rows ? d->n_rows : 1) * sizeof *d->rowid);
     void *vals = malloc(d->n_rows * width * elem + 1);
@@ -329,7 +339,7 @@ static const lp__cache_ops DELTA_OPS = {delta_ref, delta_unref};
 static size_t delta_bytes(const ivf_delta *d) {
   size_t n = sizeof *d + (size_t)d->P * (d->dim * sizeof(float) + sizeof *d->part_off + sizeof *d->part_len);
   n += (size_t)d->n_rows * sizeof *d->rowid;
-  if (d->pq) n += (size_t)d->n_rows * d->m + (size_t)256 * d->dim * sizeof(float);
+  if (d->pq) n += (size_t)d->n_rows * d->B + (size_t)d->K * d->dim * sizeof(float);
   else n += (size_t)d->n_rows * d->dim * sizeof(float);
   return n;
 }
@@ -375,17 +385,18 @@ static bool is_vector_details(const lp__index_meta *m) {
   return strcmp(s ? s + 1 : m->details_type, "lance.index.pb.VectorIndexDetails") == 0;
 }
 
-/* The kind of one entry: IVF_FLAT or 8-bit IVF_PQ; *why says why not. */
+/* The kind of one entry: IVF_FLAT or 8-bit or 4-bit IVF_PQ; *why says why not. */
 static bool entry_usable(const lp__index_meta *m, bool *pq, lp__dist_kind *metric, const char **why) {
   Lance__Index__Pb__VectorIndexDetails *d =
       lance__index__pb__vector_index_details__unpack(NULL, m->details_len, m->details);
   bool ok = false;
   *why = "its details do not decode";
   if (d != NULL) {
-    *why = "only IVF_FLAT and 8-bit IVF_PQ indexes are searched";
+    *why = "only IVF_FLAT and IVF_PQ (8 or 4 bits) indexes are searched";
     if (d->hnsw_index_config == NULL) {
       if (d->compression_case == LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_FLAT) ok = true, *pq = false;
-      if (d->compression_case == LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_PQ && d->pq->num_bits == 8)
+      if (d->compression_case == LANCE__INDEX__PB__VECTOR_INDEX_DETAILS__COMPRESSION_PQ &&
+          (d->pq->num_bits == 8 || d->pq->num_bits == 4))
         ok = true, *pq = true;
     }
     if (d->metric_type > 2) ok = false, *why = "its metric is not l2, cosine or dot";
@@ -565,22 +576,96 @@ static float l2sq(const float *a, const float *b, size_t n) {
   return s;
 }
 
-/* The distance table of one probed partition: T[j][c] for sub-vector j and code c. */
+/* The distance table of one probed partition: T[j][c] for sub-vector j and code c (c < K). */
 static void pq_table(const ivf_delta *d, lp__dist_kind metric, const float *q, uint32_t p, float *resid, float *T) {
   size_t sd = d->dim / d->m;
   for (uint32_t i = 0; i < d->dim; i++)
     resid[i] = metric == LP__DIST_DOT ? q[i] : q[i] - d->centroids[(size_t)p * d->dim + i];
   for (uint32_t j = 0; j < d->m; j++)
-    for (uint32_t c = 0; c < 256; c++) {
-      const float *cw = d->codebook + ((size_t)j * 256 + c) * sd;
-      T[j * 256 + c] = metric == LP__DIST_DOT ? 1.0f - dot(resid + j * sd, cw, sd) : l2sq(resid + j * sd, cw, sd);
+    for (uint32_t c = 0; c < d->K; c++) {
+      const float *cw = d->codebook + ((size_t)j * d->K + c) * sd;
+      T[j * d->K + c] = metric == LP__DIST_DOT ? 1.0f - dot(resid + j * sd, cw, sd) : l2sq(resid + j * sd, cw, sd);
     }
 }
 
-/* Keep the best `keep` of a partition's candidates (by distance, then scan order, as LanceDB's per-partition
- * heap does for distinct distances) at the end of *all. */
+/* LanceDB's per-partition top-k' is a Rust BinaryHeap (a max-heap ordered by distance only) that takes the
+ * rows in scan order: push while it holds fewer than `keep`, else pop the root and push the row when the row
+ * is strictly nearer. Which of several equal distances survive depends on that heap's exact moves (pop =
+ * move the last element to the root, sift it down to the bottom, then up; push = sift up), so they are
+ * copied here: 4-bit PQ distances tie often. */
+static void heap_sift_up(cand *h, size_t pos) {
+  cand e = h[pos];
+  while (pos > 0) {
+    size_t parent = (pos - 1) / 2;
+    if (e.dist <= h[parent].dist) break;
+    h[pos] = h[parent];
+    pos = parent;
+  }
+  h[pos] = e;
+}
+
+static void heap_pop_root(cand *h, size_t *n) {
+  cand e = h[--*n];
+  if (*n == 0) return;
+  size_t end = *n, pos = 0, child = 1;
+  while (end >= 2 && child <= end - 2) {
+    child += h[child].dist <= h[child + 1].dist;
+    h[pos] = h[child];
+    pos = child;
+    child = 2 * pos + 1;
+  }
+  if (child == end - 1) {
+    h[pos] = h[child];
+    pos = child;
+  }
+  h[pos] = e;
+  heap_sift_up(h, pos);
+}
+
+/* Rust's PeekMut replacement of the root by e: the usual sift-down, stopping at a child not greater. */
+static void heap_replace_root(cand *h, size_t end, cand e) {
+  size_t pos = 0, child = 1;
+  bool stopped = false;
+  while (end >= 2 && child <= end - 2) {
+    child += h[child].dist <= h[child + 1].dist;
+    if (e.dist >= h[child].dist) {
+      stopped = true;
+      break;
+    }
+    h[pos] = h[child];
+    pos = child;
+    child = 2 * pos + 1;
+  }
+  if (!stopped && child == end - 1 && e.dist < h[child].dist) {
+    h[pos] = h[child];
+    pos = child;
+  }
+  h[pos] = e;
+}
+
+/* The merge of the partitions' results (each partition's heap in its array order, partitions in probe
+ * order): LanceDB's top-k' by distance only, which keeps the first arrivals among equal distances. It is
+ * modelled as a max-heap whose root is replaced (PeekMut) by a strictly nearer row, as DataFusion's TopK
+ * does. Rows tied at the cut-off can still differ from LanceDB's, whose partitions run concurrently; ties are
+ * common only with 4-bit quantized scores. The best c[0..n) are moved to the front; returns how many. */
+static size_t heap_select(cand *c, size_t n, size_t keep) {
+  size_t hn = 0;
+  for (size_t i = 0; i < n && keep > 0; i++) {
+    cand e = c[i];
+    if (hn == keep) {
+      if (!(c[0].dist > e.dist)) continue;
+      heap_replace_root(c, hn, e);
+      continue;
+    }
+    c[hn] = e;
+    heap_sift_up(c, hn++);
+  }
+  return hn;
+}
+
+/* Keep the best `keep` of a partition's candidates (in scan order in part[0..n)) as LanceDB's heap does,
+ * appended to *all. */
 static lp_status keep_best(cand *part, size_t n, size_t keep, cand **all, size_t *n_all, size_t *cap, lp_error *err) {
-  qsort(part, n, sizeof *part, cmp_cand);
   size_t k = n < keep ? n : keep;
   if (*n_all + k > *cap) {
     size_t nc = (*n_all + k) * 2;
@@ -589,22 +674,109 @@ static lp_status keep_best(cand *part, size_t n, size_t keep, cand **all, size_t
     *all = na;
     *cap = nc;
   }
-  memcpy(*all + *n_all, part, k * sizeof *part);
-  *n_all += k;
+  cand *h = *all + *n_all;
+  size_t hn = 0;
+  for (size_t i = 0; i < n && k > 0; i++) {
+    if (hn == k) {
+      if (!(h[0].dist > part[i].dist)) continue;
+      heap_pop_root(h, &hn);
+    }
+    h[hn] = part[i];
+    heap_sift_up(h, hn++);
+  }
+  *n_all += hn;
   return LP_OK;
 }
 
+/* 4-bit PQ distances of rows [from, to) as LanceDB's flat 4-bit loop adds them: T[2j][lo], then T[2j+1][hi]. */
+static void pq4_exact_rows(const ivf_delta *d, const float *T, const uint8_t *codes, uint64_t n, uint64_t from,
+                           uint64_t to, float *dist) {
+  for (uint64_t i = from; i < to; i++) dist[i] = 0;
+  for (uint32_t j = 0; j < d->B; j++) {
+    const float *lo = T + (size_t)2 * j * d->K, *hi = lo + d->K;
+    for (uint64_t i = from; i < to; i++) {
+      uint8_t b = codes[j * n + i];
+      dist[i] += lo[b & 15];
+      dist[i] += hi[b >> 4];
+    }
+  }
+}
+
+/* LanceDB's 4-bit fast path (indices.md 3.6 step 4): the first max(200, k') rows exactly; their largest
+ * distance qmax and the table's smallest value qmin quantize T to u8; blocks of 16 rows sum the quantized
+ * values with saturating adds and are mapped back (q * (qmax - qmin) / 255 + qmin); the last n % 16 rows
+ * (past the exact ones) are exact. */
+static void pq4_quantized(const ivf_delta *d, const float *T, const uint8_t *codes, uint64_t n, size_t kp, float *dist,
+                          uint8_t *qt) {
+  uint64_t k_hint = kp < n ? kp : n;
+  uint64_t flat = k_hint > 200 ? k_hint : 200;
+  if (flat > n) flat = n;
+  pq4_exact_rows(d, T, codes, n, 0, flat, dist);
+  float qmax = dist[0], qmin = INFINITY;
+  for (uint64_t i = 1; i < flat; i++) qmax = dist[i] > qmax ? dist[i] : qmax;
+  size_t nt = (size_t)d->m * d->K;
+  for (size_t i = 0; i < nt; i++) qmin = T[i] < qmin ? T[i] : qmin;
+  float factor = 255.0f / (qmax - qmin);
+  for (size_t i = 0; i < nt; i++) {
+    float v = roundf((T[i] - qmin) * factor); /* Rust `round() as u8`: half away from zero, saturating */
+    qt[i] = !(v > 0) ? 0 : v >= 255 ? 255 : (uint8_t)v;
+  }
+  uint64_t rem = n % 16, blocks_end = n - rem;
+  float range = (qmax - qmin) / 255.0f;
+  for (uint64_t i = flat; i < blocks_end; i++) {
+    unsigned s = 0;
+    for (uint32_t j = 0; j < d->B; j++) {
+      uint8_t b = codes[j * n + i];
+      s += qt[(size_t)2 * j * d->K + (b & 15)];
+      s = s > 255 ? 255 : s;
+      s += qt[((size_t)2 * j + 1) * d->K + (b >> 4)];
+      s = s > 255 ? 255 : s;
+    }
+    float scaled = (float)s * range;
+    dist[i] = scaled + qmin;
+  }
+  if (rem > 0) pq4_exact_rows(d, T, codes, n, blocks_end > flat ? blocks_end : flat, n, dist);
+}
+
+/* The PQ distance of every row of a partition (n rows, codes transposed: byte j of row i at codes[j*n+i]).
+ * 8 bits: T summed in sub-vector order. 4 bits with a prefilter (masked): per row, the sum of the byte pairs
+ * T[2j][lo] + T[2j+1][hi]; 4 bits without: LanceDB's fast path, see pq4_quantized. Dot: minus (m - 1). */
+static void pq_distances(const ivf_delta *d, lp__dist_kind metric, const float *T, const uint8_t *codes, uint64_t n,
+                         bool masked, size_t kp, float *dist, uint8_t *qt) {
+  if (d->nbits == 4 && !masked && n > 0) {
+    pq4_quantized(d, T, codes, n, kp, dist, qt);
+  } else if (d->nbits == 4) {
+    for (uint64_t i = 0; i < n; i++) {
+      float s = 0;
+      for (uint32_t j = 0; j < d->B; j++) {
+        uint8_t b = codes[j * n + i];
+        s += T[(size_t)2 * j * d->K + (b & 15)] + T[((size_t)2 * j + 1) * d->K + (b >> 4)];
+      }
+      dist[i] = s;
+    }
+  } else {
+    for (uint64_t i = 0; i < n; i++) {
+      float s = 0;
+      for (uint32_t j = 0; j < d->m; j++) s += T[j * 256 + codes[j * n + i]];
+      dist[i] = s;
+    }
+  }
+  if (metric == LP__DIST_DOT)
+    for (uint64_t i = 0; i < n; i++) dist[i] -= (float)(d->m - 1);
+}
+
 static lp_status search_delta(const lp__ivf *x, const ivf_delta *d, const float *q, int nprobes, const frag_pos *fp,
-                              size_t n_fp, const uint8_t *sel, size_t kp, cand **all, size_t *n_all, size_t *cap,
-                              lp_error *err) {
+                              size_t n_fp, const uint8_t *sel, bool masked, size_t kp, cand **all, size_t *n_all,
+                              size_t *cap, lp_error *err) {
   part_rank *rank = malloc(d->P * sizeof *rank);
   float *resid = malloc(d->dim * sizeof *resid);
-  float *T = d->pq ? malloc((size_t)d->m * 256 * sizeof *T) : NULL;
+  float *T = d->pq ? malloc((size_t)d->m * d->K * sizeof *T) : NULL;
+  uint8_t *qt = d->pq ? malloc((size_t)d->m * d->K) : NULL;
   uint64_t maxlen = 0;
   for (uint32_t p = 0; p < d->P; p++) maxlen = d->part_len[p] > maxlen ? d->part_len[p] : maxlen;
   cand *part = malloc((maxlen ? maxlen : 1) * sizeof *part);
   float *dist = malloc((maxlen ? maxlen : 1) * sizeof *dist);
-  lp_status rc = rank && resid && part && dist && (T || !d->pq) ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
+  lp_status rc = rank && resid && part && dist && ((T && qt) || !d->pq) ? LP_OK : lp_error_set(err, LP_ENOMEM, "search: out of memory");
   for (uint32_t p = 0; rc == LP_OK && p < d->P; p++) {
     const float *c = d->centroids + (size_t)p * d->dim;
     rank[p] = (part_rank){x->metric == LP__DIST_DOT ? 1.0f - dot(q, c, d->dim) : l2sq(q, c, d->dim), p};
@@ -616,12 +788,7 @@ static lp_status search_delta(const lp__ivf *x, const ivf_delta *d, const float 
     uint64_t off = d->part_off[p], n = d->part_len[p];
     if (d->pq) {
       pq_table(d, x->metric, q, p, resid, T);
-      const uint8_t *codes = d->codes + off * d->m; /* byte j of row i at codes[j * n + i] */
-      for (uint64_t i = 0; i < n; i++) {
-        float s = 0;
-        for (uint32_t j = 0; j < d->m; j++) s += T[j * 256 + codes[j * n + i]];
-        dist[i] = x->metric == LP__DIST_DOT ? s - (float)(d->m - 1) : s;
-      }
+      pq_distances(d, x->metric, T, d->codes + off * d->B, n, masked, kp, dist, qt);
     } else {
       lp__dist_f32(x->metric, q, d->vecs + off * d->dim, n, d->dim, dist);
     }
@@ -636,6 +803,7 @@ static lp_status search_delta(const lp__ivf *x, const ivf_delta *d, const float 
   free(rank);
   free(resid);
   free(T);
+  free(qt);
   free(part);
   free(dist);
   return rc;
@@ -658,6 +826,27 @@ static lp_status frag_positions(lp_table *t, frag_pos **out, lp_error *err) {
   return rc;
 }
 
+/* Whether LanceDB 0.31.0 scores 4-bit codes exactly rather than through its quantized table: when its
+ * prefilter masks anything (a `where`, or a covered fragment with a deletion file or no longer in the table),
+ * and also, as observed (not explained by the source we read), whenever the table has a fragment the index
+ * does not cover, even with fast search. */
+static bool prefilter_masks(const lp_table *t, const lp__ivf *x, const uint8_t *sel) {
+  if (sel != NULL) return true;
+  for (size_t i = 0; i < t->m->n_fragments; i++)
+    if (!lp__ivf_covers(x, t->m->fragments[i].id)) return true;
+  for (size_t c = 0; c < x->n_covered; c++) {
+    bool found = false;
+    for (size_t i = 0; i < t->m->n_fragments && !found; i++) {
+      const lp__fragment *f = &t->m->fragments[i];
+      if (f->id != x->covered[c]) continue;
+      found = true;
+      if (f->has_deletion) return true;
+    }
+    if (!found) return true;
+  }
+  return false;
+}
+
 lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size_t dim, int nprobes,
                          const uint8_t *sel, size_t kp, lp__ivf_hit **out, size_t *out_n, lp_error *err) {
   *out = NULL;
@@ -672,14 +861,15 @@ lp_status lp__ivf_search(lp_table *t, const lp__ivf *x, const float *query, size
   }
   frag_pos *fp = NULL;
   lp_status rc = frag_positions(t, &fp, err);
+  bool masked = prefilter_masks(t, x, sel);
   cand *all = NULL;
   size_t n_all = 0, cap = 0;
   for (size_t i = 0; rc == LP_OK && i < x->n; i++)
-    rc = search_delta(x, x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel, kp,
-                      &all, &n_all, &cap, err);
+    rc = search_delta(x, x->d[i], x->metric == LP__DIST_COSINE ? q : query, nprobes, fp, t->m->n_fragments, sel,
+                      masked, kp, &all, &n_all, &cap, err);
   if (rc == LP_OK) {
-    qsort(all, n_all, sizeof *all, cmp_cand);
-    size_t n = n_all < kp ? n_all : kp;
+    size_t n = heap_select(all, n_all, kp);
+    qsort(all, n, sizeof *all, cmp_cand); /* LanceDB's output order: (distance, row address) */
     *out = malloc((n ? n : 1) * sizeof **out);
     if (*out == NULL) rc = lp_error_set(err, LP_ENOMEM, "search: out of memory");
     for (size_t i = 0; rc == LP_OK && i < n; i++) (*out)[i] = (lp__ivf_hit){all[i].dist, all[i].rowid, all[i].pos};

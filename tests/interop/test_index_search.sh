@@ -9,8 +9,12 @@
 #   - no query metric: both search with the index's (IVF_PQ cosine and dot, IVF_FLAT cosine), and L2 with
 #     --bypass-index;
 #   - the IVF_PQ of the four-index table after deletes (indexed_table.mjs gen);
+#   - 4-bit IVF_PQ (indexed_table.mjs pq4): l2, cosine and dot with nothing masked or unindexed, where LanceDB
+#     scores through its u8-quantized table (and exactly with `where`; --ties: rows tied at the cut-off may
+#     differ); then after an append and a delete, where it
+#     scores exactly, l2, cosine and dot; and the 4-bit dot IVF_PQ of table kinds (deletes, appends);
 #   - IVF_FLAT cosine over null vectors; and indexes lancepool does not search (IVF_HNSW_SQ, IVF_HNSW_PQ,
-#     IVF_RQ, 4-bit IVF_PQ), where lancepool must equal LanceDB's exact (bypassVectorIndex) answer;
+#     IVF_RQ), where lancepool must equal LanceDB's exact (bypassVectorIndex) answer;
 # then the option errors, and a damaged index file: an error, never a crash or a wrong answer.
 set -uo pipefail
 : "${LANCEPOOL:?path of the lancepool binary}" "${LP_NODE_DIR:?}" "${LP_TEST_TMP:?}"
@@ -19,7 +23,7 @@ work="$LP_TEST_TMP/index_search"
 db="$work/db"
 rm -rf "$work"
 mkdir -p "$work"
-for mode in vectors gen kinds; do
+for mode in vectors gen kinds pq4; do
   node "$LP_NODE_DIR/indexed_table.mjs" $mode "$db" >/dev/null 2>&1 || { echo "FAIL: LanceDB $mode"; exit 1; }
 done
 
@@ -29,7 +33,7 @@ fail() {
   echo "FAIL: $*"
   failed=$((failed + 1))
 }
-check() { # TABLE COLUMN METRIC [--exact] [--n N]
+check() { # TABLE COLUMN METRIC [--exact] [--n N] [--ties]
   if node "$LP_NODE_DIR/ann_check.mjs" "$db" "$1" "$2" "$3" "$LANCEPOOL" "${@:4}" >"$work/check.out" 2>"$work/check.err"; then
     passed=$((passed + 1))
   else
@@ -49,10 +53,18 @@ check vt dt default --n 3
 check kinds a default --n 3
 check docs vec l2 --n 6
 check kinds a cosine --n 6
-for col in "b l2" "c l2" "d l2" "e dot"; do
+for col in "b l2" "c l2" "d l2"; do
   set -- $col
   check kinds "$1" "$2" --exact --n 3
 done
+check kinds e dot --n 3
+check p4 l2 l2 --n 3 --ties
+check p4 cs cosine --n 3 --ties
+check p4 dt dot --n 3 --ties
+node "$LP_NODE_DIR/indexed_table.mjs" pq4delete "$db" >/dev/null 2>&1 || fail "LanceDB pq4delete"
+check p4 l2 l2 --n 2
+check p4 cs cosine --n 2
+check p4 dt default --n 2
 "$LANCEPOOL" compact "$db" vt >/dev/null || fail "lancepool compact vt"
 check vt l2 l2 --n 6
 check vt fl l2 --n 6

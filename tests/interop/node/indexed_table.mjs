@@ -14,6 +14,11 @@
 //   node indexed_table.mjs vectors DB   table "vt": 2000 rows of four 32-d float32 columns, indexed IVF_PQ (8-bit)
 //                                       l2, IVF_PQ cosine, IVF_PQ dot and IVF_FLAT l2 (4 partitions each), then
 //                                       two appends (unindexed) and a delete across indexed and unindexed rows
+//   node indexed_table.mjs pq4 DB       table "p4": 1300 rows as in vt, 4-bit IVF_PQ (2 partitions, 8 sub-vectors) on
+//                                       l2, cs (cosine) and dt (dot); no deletion and nothing unindexed, so
+//                                       LanceDB scores the codes through its quantized 4-bit path
+//   node indexed_table.mjs pq4delete DB an unindexed append to p4 and a delete across indexed and unindexed rows
+//                                       (LanceDB then scores 4-bit codes exactly)
 //   node indexed_table.mjs state DB     what LanceDB says about the table, one JSON line per fact: the index
 //                                       list, each index's statistics, whether the plans use the indexes,
 //                                       and the answers of indexed queries (vector, scalar, full text)
@@ -29,7 +34,7 @@ import * as arrow from "apache-arrow";
 import { prng } from "./prng.mjs";
 
 const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|vectors|state|vstate|stats|optimize|voptimize <db-dir> [table]");
+if (!mode || !dir) throw new Error("usage: node indexed_table.mjs gen|kinds|vectors|pq4|pq4delete|state|vstate|stats|optimize|voptimize <db-dir> [table]");
 
 const DIM = 32;
 const CATS = ["red", "green", "blue", "cyan", "plum"];
@@ -175,6 +180,20 @@ async function vectors() {
   await t.delete("id % 11 = 5");
 }
 
+async function pq4() {
+  const rnd = prng(4444);
+  const db = await lancedb.connect(dir);
+  const t = await db.createTable("p4", vtRows(rnd, 0, 1300), { mode: "overwrite" });
+  for (const [col, distanceType] of [["l2", "l2"], ["cs", "cosine"], ["dt", "dot"]])
+    await t.createIndex(col, { config: lancedb.Index.ivfPq({ numPartitions: 2, numSubVectors: 8, numBits: 4, distanceType }) });
+}
+
+async function pq4delete() {
+  const t = await (await lancedb.connect(dir)).openTable("p4");
+  await t.add(vtRows(prng(4445), 1300, 60));
+  await t.delete("id % 7 = 2");
+}
+
 // What LanceDB says about table vt: indexes, their statistics, whether each column's plan uses its index,
 // and the ids and distances of indexed queries on every column (nprobes default and 1, refine, fast search).
 async function vstate() {
@@ -231,6 +250,6 @@ async function optimize() {
   console.log("rows", await t.countRows());
 }
 
-const modes = { gen, kinds, vectors, state, vstate, stats, optimize, voptimize };
+const modes = { gen, kinds, vectors, pq4, pq4delete, state, vstate, stats, optimize, voptimize };
 if (!modes[mode]) throw new Error(`unknown mode ${mode}`);
 await modes[mode]();
