@@ -342,6 +342,6 @@ lp_status lp__add_columns(lp_db *db, const char *name, const char *const *names,
   if (rc != LP_OK) lp_error_wrap(err, "add columns to %s: ", name ? name : "");
   lp__wschema_reset(&c.schema);
   lp__base_reset(&base);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

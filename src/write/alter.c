@@ -139,6 +139,6 @@ lp_status lp_db_alter(lp_db *db, const char *name, const lp_alter_options *a, co
   lp_status rc = lp__commit(dir, &co, prepare_alter, &c, out_version, err);
   if (rc != LP_OK) lp_error_wrap(err, "alter %s: ", name);
   lp__wschema_reset(&c.schema);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

@@ -486,6 +486,6 @@ lp_status lp_db_merge(lp_db *db, const char *name, const lp_merge_options *m, st
   ctx_free(&c);
   if (data && data->release) data->release(data);
   lp__base_reset(&base);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }

@@ -216,6 +216,6 @@ lp_status lp_db_update(lp_db *db, const char *name, const char *const *columns, 
   if (rc == LP_OK && out_updated) *out_updated = c.n_updated;
   if (rc != LP_OK) lp_error_wrap(err, "update %s: ", name ? name : "");
   lp__base_reset(&base);
-  free(dir);
+  lp__table_dir_free(dir);
   return rc;
 }
