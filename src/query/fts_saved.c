@@ -206,9 +206,14 @@ static const char *block_invalid(const lp__fts_block *b, uint64_t n_bytes, uint6
   if (n_used != b->n_terms) return "the hash table does not hold every term once";
   for (uint32_t t = 0; t < b->n_terms; t++)
     if ((uint64_t)b->off[t] + b->len[t] > n_bytes) return "a term lies outside the dictionary bytes";
+  /* each term found by its own hash probe as itself: no term is stored twice and none sits where a lookup
+     would not reach it (with the count above, every term then has exactly one slot) */
+  for (uint32_t t = 0; t < b->n_terms; t++)
+    if (lp__fts_block_find(b, b->bytes + b->off[t], b->len[t]) != (int64_t)t)
+      return "a term is stored twice or its hash slot is out of place";
   if (b->start[0] != 0 || b->start[b->n_terms] != n_occ) return "the posting ranges do not cover the postings";
   for (uint32_t t = 0; t < b->n_terms; t++) {
-    if (b->start[t + 1] < b->start[t]) return "posting ranges go backwards";
+    if (b->start[t + 1] < b->start[t] || b->start[t + 1] > n_occ) return "posting ranges go backwards or past the postings";
     for (uint64_t j = b->start[t]; j < b->start[t + 1]; j++) {
       if (b->occ[j].row >= b->n_rows) return "a posting names a row past the fragment";
       if (j > b->start[t] && b->occ[j].row < b->occ[j - 1].row) return "a term's postings are not by row";

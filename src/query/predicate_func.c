@@ -560,15 +560,30 @@ static lp_status eval_concat(lp__ectx *x, const vnode *v, const uint64_t *act, l
   return LP_OK;
 }
 
+/* Bytes of s padded to `target` characters with the fill f (as eval_pad builds it): s itself when it is
+ * long enough or the fill is empty, else s plus whole copies of the fill and the first characters of one
+ * more. */
+static size_t pad_bytes(const uint8_t *s, size_t n, const uint8_t *f, size_t fn, size_t target) {
+  size_t chars = utf8_chars(s, n);
+  if (chars >= target || fn == 0) return n;
+  size_t pad = target - chars, fill_chars = utf8_chars(f, fn);
+  if (fill_chars == 0) fill_chars = 1;
+  return n + pad / fill_chars * fn + char_offset(f, fn, pad % fill_chars);
+}
+
 static lp_status eval_pad(lp__ectx *x, const vnode *v, const uint64_t *act, lp__vslot *o) {
   strict_valid(x, v, act, o);
   const lp__vslot *a = ARG(0), *b = ARG(1), *c = v->n_args > 2 ? ARG(2) : NULL;
+  /* the exact bytes of each padded row, each within MAX_BUILT_BYTES, so a long fill (or one of stray bytes,
+     which counts as one character) cannot make the reservation explode */
   size_t need = 0;
   FOR_LIVE(o->valid, j) {
     int64_t len = b->v.i[j];
     if (len > (int64_t)MAX_BUILT_BYTES) return too_long(x, v);
-    size_t fill = c ? c->v.s[j].n : 1;
-    need += a->v.s[j].n + (len > 0 ? (size_t)len * (fill > 4 ? fill : 4) : 0);
+    size_t row = pad_bytes(a->v.s[j].p, a->v.s[j].n, c ? c->v.s[j].p : (const uint8_t *)" ", c ? c->v.s[j].n : 1,
+                           len > 0 ? (size_t)len : 0);
+    if (row > a->v.s[j].n && row > MAX_BUILT_BYTES) return too_long(x, v);
+    need += row;
   }
   if (!lp__vslot_reserve(o, need)) return lp_error_set(x->err, LP_ENOMEM, "predicate: eval: out of memory");
   size_t at = 0;
