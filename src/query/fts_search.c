@@ -633,19 +633,51 @@ static lp_status entry_version(const lp__manifest *m, int32_t field_id, uint64_t
   return LP_OK;
 }
 
+/* The older versions of a table one search reads, each opened once however many fragments ask for it.
+ * A version that cannot be opened (cleaned up) is remembered as NULL. */
+typedef struct old_versions {
+  uint64_t v[64];
+  lp_table *t[64];
+  size_t n;
+} old_versions;
+
+static lp_table *old_version(lp_table *t, old_versions *ov, uint64_t version) {
+  for (size_t i = 0; i < ov->n; i++)
+    if (ov->v[i] == version) return ov->t[i];
+  lp_table *old = NULL;
+  lp_error ignored;
+  if (lp_table_open(t->db, t->name, version, &old, &ignored) != LP_OK) old = NULL;
+  if (ov->n == sizeof ov->v / sizeof ov->v[0]) return old; /* full: the caller closes it (see old_version_done) */
+  ov->v[ov->n] = version;
+  ov->t[ov->n++] = old;
+  return old;
+}
+
+/* Close `old` unless the memo keeps it. */
+static void old_version_done(const old_versions *ov, lp_table *old) {
+  for (size_t i = 0; i < ov->n; i++)
+    if (ov->t[i] == old) return;
+  lp_table_close(old);
+}
+
+static void old_versions_close(old_versions *ov) {
+  for (size_t i = 0; i < ov->n; i++) lp_table_close(ov->t[i]);
+  ov->n = 0;
+}
+
 /* The version a fragment's rows entered LanceDB's index: the dataset version of the entry covering it,
  * followed back while that version's own index already covered the fragment. LanceDB's optimize() merges
  * new rows into a new index entry (read version v) but keeps the older rows' statistics as they were when
  * they were first indexed (a row deleted since still counts), as its scores show. Old versions cleaned up
  * end the walk. */
-static uint64_t first_indexed_version(lp_table *t, int32_t field_id, uint64_t frag_id, uint64_t dv) {
+static uint64_t first_indexed_version(lp_table *t, old_versions *ov, int32_t field_id, uint64_t frag_id, uint64_t dv) {
   for (int depth = 0; depth < 64; depth++) {
-    lp_table *old = NULL;
     lp_error ignored;
     uint64_t prev = 0;
-    if (dv >= t->m->version || lp_table_open(t->db, t->name, dv, &old, &ignored) != LP_OK) return dv;
+    lp_table *old = dv < t->m->version ? old_version(t, ov, dv) : NULL;
+    if (old == NULL) return dv;
     if (entry_version(old->m, field_id, frag_id, &prev, &ignored) != LP_OK) prev = 0;
-    lp_table_close(old);
+    old_version_done(ov, old);
     if (prev == 0 || prev >= dv) return dv;
     dv = prev;
   }
@@ -657,22 +689,22 @@ static uint64_t first_indexed_version(lp_table *t, int32_t field_id, uint64_t fr
  * then (ids rewritten by a compaction), today's deletions stand in. */
 static lp_status deletions_at_index(lp_table *t, const lp__field *f, const fts_index *ix, frag_ctx *fcs, lp_error *err) {
   lp_status rc = LP_OK;
+  old_versions ov = {.n = 0};
   for (size_t i = 0; rc == LP_OK && i < t->m->n_fragments; i++) {
     if (!fcs[i].indexed || fcs[i].b == NULL) continue;
     const lp__fragment *now = &t->m->fragments[i];
     uint64_t dv = 0;
     if (!ix->own) rc = entry_version(t->m, f->id, now->id, &dv, err);
-    if (rc == LP_OK && dv > 0) dv = first_indexed_version(t, f->id, now->id, dv);
-    lp_table *old = NULL;
-    lp_error ignored;
-    if (dv == 0 || dv >= t->m->version || lp_table_open(t->db, t->name, dv, &old, &ignored) != LP_OK) old = NULL;
+    if (rc == LP_OK && dv > 0) dv = first_indexed_version(t, &ov, f->id, now->id, dv);
+    lp_table *old = dv > 0 && dv < t->m->version ? old_version(t, &ov, dv) : NULL;
     const lp__fragment *then = NULL;
     for (size_t j = 0; old && j < old->m->n_fragments; j++)
       if (old->m->fragments[j].id == now->id) then = &old->m->fragments[j];
     if (then == NULL) fcs[i].deleted_at_index = fcs[i].fr.deleted ? lp__deletion_vec_ref(fcs[i].fr.deleted) : NULL;
     else if (then->has_deletion) rc = lp__table_deletions(old, then, &fcs[i].deleted_at_index, err);
-    lp_table_close(old);
+    old_version_done(&ov, old);
   }
+  old_versions_close(&ov);
   return rc;
 }
 
